@@ -1,0 +1,117 @@
+/*
+ * sw_client: asynchronous HTTP client on one libevent event_base.
+ *
+ * Owns: connections to one origin (scheme://host:port), their TLS state
+ * (shared SSL_CTX, session cache for resumption), HTTP/2 sessions (nghttp2)
+ * and HTTP/1.1 keep-alive connections, timeouts, retries and reconnection
+ * back-off. The caller's API is the same whatever protocol carries a request.
+ *
+ * Two connection policies:
+ *  - shared:    sw_client_request(c, NULL, ...) multiplexes requests as
+ *               streams over few connections, honouring the peer's
+ *               SETTINGS_MAX_CONCURRENT_STREAMS and opening more connections
+ *               (up to cfg.max_conns) when all are full; requests wait in a
+ *               FIFO when the cap is reached. HTTP/1.1 connections carry one
+ *               request at a time.
+ *  - dedicated: the caller owns an sw_link (one per emulated host, as real
+ *               agents own their connection); its requests always travel on
+ *               that link's connection, opened lazily and re-opened after a
+ *               failure with exponential back-off.
+ *
+ * Retries: a request the server provably did not process (HTTP/2 REFUSED_STREAM,
+ * a stream id above GOAWAY's last_stream_id, a connection that failed before the
+ * request was written, or an idempotent request on a reused HTTP/1.1
+ * connection closed before any response byte) is re-sent on a new connection up
+ * to cfg.max_retries times. Anything else fails with a precise error code.
+ *
+ * Not thread-safe: one client per event loop thread.
+ */
+#ifndef SW_CLIENT_H
+#define SW_CLIENT_H
+
+#include <stdint.h>
+#include <event2/event.h>
+#include "sw_http.h"
+
+struct sw_client;
+struct sw_link;
+
+struct sw_client_cfg {
+	const char *url;           /* "https://host:port" or "http://host:port" (path ignored) */
+	enum sw_proto proto;       /* SW_PROTO_AUTO, _H2 or _H1 */
+	/* TLS */
+	const char *ca_file;       /* PEM bundle; NULL = system default store */
+	const char *cert_file;     /* client certificate (PEM) or NULL */
+	const char *key_file;      /* client key (PEM) or NULL */
+	const char *sni;           /* server name; NULL = host of url (not sent for IPs) */
+	int insecure;              /* skip certificate verification (logged once) */
+	int no_session_resumption; /* disable the TLS session cache */
+	/* limits and timing; 0 = default */
+	unsigned connect_timeout_ms;  /* default 10000 */
+	unsigned tls_timeout_ms;      /* default 10000 */
+	unsigned request_timeout_ms;  /* default 60000 */
+	unsigned idle_timeout_ms;     /* close idle connections after this; default 90000 */
+	unsigned max_conns;           /* shared policy cap; default 64 */
+	unsigned max_streams;         /* our own cap per h2 connection; default = peer's */
+	unsigned max_retries;         /* default 3 */
+	unsigned backoff_initial_ms;  /* reconnect back-off start; default 100 */
+	unsigned backoff_max_ms;      /* default 10000 */
+	size_t max_header_bytes;      /* per response; default 64 KiB */
+	size_t max_body_bytes;        /* per response; default 64 MiB */
+	unsigned h2_window_bytes;     /* our stream window; default 1 MiB */
+};
+
+/* Fills |cfg| with zeros/defaults (all fields 0 mean "default"). */
+void sw_client_cfg_init(struct sw_client_cfg *cfg);
+
+/*
+ * Creates a client on |base|. Loads CA, certificate and key at once, so a
+ * bad file fails here. Returns NULL and writes a message naming the problem
+ * (file, option) into |err| (|errlen| bytes) on failure.
+ * Frees: sw_client_free().
+ */
+struct sw_client *sw_client_new(struct event_base *base, const struct sw_client_cfg *cfg,
+                                char *err, size_t errlen);
+
+/*
+ * Closes every connection and completes every pending request with
+ * SW_ERR_CANCELLED (callbacks run before this returns), then frees the
+ * client and sets |*cp| to NULL. Links must be freed before. NULL-safe.
+ */
+void sw_client_free(struct sw_client **cp);
+
+/* Callback of one request: called exactly once. |err| is 0 and |resp| non-NULL
+ * on success (any HTTP status); otherwise |err| is a negative SW_ERR_* code,
+ * |msg| explains it and |resp| is NULL. The callback may submit new requests,
+ * and may free the link the request travelled on. */
+typedef void (*sw_resp_cb)(void *arg, int err, const char *msg, struct sw_resp *resp);
+
+/*
+ * Submits |req| (ownership passes to the client in every case) on |link|,
+ * or on the shared pool when |link| is NULL. Returns 0 when the callback will
+ * be called later, or a negative code (callback not called) for invalid
+ * arguments or allocation failure.
+ */
+int sw_client_request(struct sw_client *c, struct sw_link *link, struct sw_req *req,
+                      sw_resp_cb cb, void *arg);
+
+/* Creates a dedicated link (no connection until its first request).
+ * Returns NULL on allocation failure. Frees: sw_link_free(). */
+struct sw_link *sw_link_new(struct sw_client *c);
+
+/* Fails the link's pending requests with SW_ERR_CANCELLED (callbacks run
+ * before it returns), closes its connection, frees it, sets |*lp| = NULL.
+ * May be called from inside a callback. NULL-safe. */
+void sw_link_free(struct sw_link **lp);
+
+struct sw_client_stats {
+	uint64_t conns_opened, conns_failed, conns_closed, conns_open;
+	uint64_t tls_handshakes, tls_resumed;
+	uint64_t requests, responses, errors, retries, goaways, resets;
+	uint64_t bytes_out, bytes_in;
+};
+
+/* Copies the client's counters into |out|. */
+void sw_client_get_stats(const struct sw_client *c, struct sw_client_stats *out);
+
+#endif

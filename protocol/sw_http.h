@@ -1,0 +1,94 @@
+/*
+ * sw_http: protocol-independent HTTP messages shared by the client and the
+ * server side of protocol/ (HTTP/2 and HTTP/1.1 carry the same structures).
+ *
+ * Owns: header lists (sw_hdrs), client requests (sw_req) and the response a
+ * client callback receives (sw_resp). Header names are stored lower-case.
+ */
+#ifndef SW_HTTP_H
+#define SW_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <event2/buffer.h>
+
+enum sw_proto {
+	SW_PROTO_AUTO = 0, /* TLS: ALPN picks h2 or http/1.1; cleartext: HTTP/1.1 */
+	SW_PROTO_H2,       /* HTTP/2: ALPN h2 on TLS, prior knowledge (h2c) in clear */
+	SW_PROTO_H1,       /* HTTP/1.1 keep-alive only */
+};
+
+/* Returns "h2", "h2c", "http/1.1" or "auto" for logs; never NULL. */
+const char *sw_proto_name(enum sw_proto proto, int tls);
+
+struct sw_hdr {
+	char *name;  /* lower-case, NUL-terminated */
+	char *value; /* NUL-terminated */
+	size_t namelen, valuelen;
+};
+
+struct sw_hdrs {
+	struct sw_hdr *v;
+	size_t n, cap;
+	size_t bytes; /* sum of name and value lengths, for limits */
+};
+
+/* Appends a copy of |name| (lower-cased) and |value|. Returns 0 or SW_ERR_NOMEM. */
+int sw_hdrs_add(struct sw_hdrs *h, const char *name, size_t namelen,
+                const char *value, size_t valuelen);
+/* Returns the value of the first header named |name| (case-insensitive), or NULL. */
+const char *sw_hdrs_get(const struct sw_hdrs *h, const char *name);
+/* Frees every entry; |h| is left empty and reusable. NULL-safe. */
+void sw_hdrs_clear(struct sw_hdrs *h);
+
+/*
+ * A client request. Build it with sw_req_new(), then hand it to
+ * sw_client_request(), which takes ownership whatever it returns.
+ */
+struct sw_req {
+	char *method;         /* "GET", "POST", ... */
+	char *path;           /* path plus optional "?query", starts with '/' */
+	struct sw_hdrs hdrs;  /* extra headers; host/authority is added by the client */
+	struct evbuffer *body;/* request body, may be empty */
+	unsigned timeout_ms;  /* 0 = the client's default request timeout */
+	int idempotent;       /* may be retried after an ambiguous failure (GET sets it) */
+};
+
+/* Returns a new request or NULL on allocation failure. Frees: sw_req_free(). */
+struct sw_req *sw_req_new(const char *method, const char *path);
+/* Adds a header. Returns 0 or SW_ERR_NOMEM. */
+int sw_req_header(struct sw_req *req, const char *name, const char *value);
+/* Sets a JSON body (copied) and Content-Type: application/json. Returns 0 or SW_ERR_NOMEM. */
+int sw_req_json(struct sw_req *req, const char *json, size_t len);
+/* Frees |*reqp| and sets it to NULL. NULL-safe. */
+void sw_req_free(struct sw_req **reqp);
+
+/*
+ * What a client callback receives. Owned by the client and valid only during
+ * the callback; to keep the body, move it out with evbuffer_add_buffer().
+ */
+struct sw_resp {
+	int status;              /* HTTP status code */
+	struct sw_hdrs hdrs;     /* response headers, lower-case names */
+	struct evbuffer *body;   /* response body (decoded if gzip was negotiated) */
+	enum sw_proto proto;     /* protocol that carried it: SW_PROTO_H2 or SW_PROTO_H1 */
+	uint64_t t_queued_ns;    /* monotonic: sw_client_request() was called */
+	uint64_t t_sent_ns;      /* monotonic: first byte handed to the socket */
+	uint64_t t_done_ns;      /* monotonic: response complete */
+	unsigned retries;        /* how often it was re-sent on a new connection */
+};
+
+/* Returns monotonic time in nanoseconds (CLOCK_MONOTONIC). */
+uint64_t sw_now_ns(void);
+
+/*
+ * Multipart/form-data body with one file part (log uploads). Appends the
+ * encoded part for |field| / |filename| holding |len| bytes of |data| to
+ * |out| and writes the Content-Type value (with boundary) into |ctype|
+ * (at least 96 bytes). Returns 0 or SW_ERR_NOMEM / SW_ERR_INVALID.
+ */
+int sw_multipart_file(struct evbuffer *out, char *ctype, size_t ctypelen,
+                      const char *field, const char *filename,
+                      const char *file_ctype, const void *data, size_t len);
+
+#endif

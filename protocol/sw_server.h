@@ -1,0 +1,99 @@
+/*
+ * sw_server: HTTP server side of protocol/, for the service emulator and the
+ * metrics endpoints.
+ *
+ * Owns: one listening socket (IPv4 or IPv6), accepted connections, TLS with
+ * ALPN (h2, http/1.1), HTTP/2 via ALPN or the cleartext prior-knowledge
+ * preface (h2c), HTTP/1.1 keep-alive otherwise (all on the same port), and the
+ * exchanges (one request + its response) it hands to the application.
+ *
+ * Handlers may answer at once or later (to inject latency): an exchange stays
+ * valid until sw_exchange_reply()/sw_exchange_reset() is called on it, even
+ * when its connection died meanwhile (the reply is then dropped silently).
+ * Fault hooks: reset one exchange, GOAWAY after N requests per connection,
+ * drop every connection ("service restart").
+ */
+#ifndef SW_SERVER_H
+#define SW_SERVER_H
+
+#include <stdint.h>
+#include <event2/event.h>
+#include "sw_http.h"
+
+struct sw_server;
+struct sw_exchange;
+
+struct sw_server_cfg {
+	const char *listen;        /* "127.0.0.1:8090", "[::1]:8443", ":0" picks a port */
+	const char *cert_file;     /* PEM certificate chain; TLS when set */
+	const char *key_file;      /* PEM key */
+	size_t max_header_bytes;   /* per request; default 64 KiB (431 when over) */
+	size_t max_body_bytes;     /* per request; default 256 MiB (413 when over) */
+	unsigned idle_timeout_ms;  /* default 120000 */
+	unsigned h2_max_streams;   /* SETTINGS_MAX_CONCURRENT_STREAMS; default 256 */
+	unsigned goaway_after;     /* send GOAWAY after this many requests per connection (0 = never) */
+	int backlog;               /* listen backlog; default 4096 */
+};
+
+/* The request side of an exchange, valid until the exchange is completed. */
+struct sw_sreq {
+	const char *method;
+	const char *path;        /* without the query, percent-encoding kept */
+	const char *query;       /* after '?', or "" */
+	struct sw_hdrs hdrs;     /* lower-case names */
+	struct evbuffer *body;
+	enum sw_proto proto;     /* SW_PROTO_H2 or SW_PROTO_H1 */
+	int tls;
+	uint64_t t_start_ns;     /* monotonic time the request head arrived */
+};
+
+/* Handler: called once per complete request. Must eventually call
+ * sw_exchange_reply() or sw_exchange_reset() on |x| (now or later). */
+typedef void (*sw_handler_fn)(void *arg, struct sw_exchange *x, struct sw_sreq *req);
+
+/* Creates a listening server on |base|. Returns NULL and a message in |err|
+ * naming the address or file on failure. Frees: sw_server_free(). */
+struct sw_server *sw_server_new(struct event_base *base, const struct sw_server_cfg *cfg,
+                                sw_handler_fn handler, void *arg, char *err, size_t errlen);
+
+/* Returns the port actually bound (useful with ":0"). */
+int sw_server_port(const struct sw_server *s);
+
+/* Closes the listener and all connections; pending exchanges are dropped
+ * (their later replies become no-ops until freed). Sets *sp = NULL. NULL-safe. */
+void sw_server_free(struct sw_server **sp);
+
+/* Returns the request of |x|. */
+struct sw_sreq *sw_exchange_request(struct sw_exchange *x);
+
+/*
+ * Completes |x| with |status|, extra headers |hdrs| (may be NULL),
+ * Content-Type |ctype| (may be NULL when there is no body) and |body| (data
+ * is moved out of it; may be NULL). Frees the exchange. Returns 0, or
+ * SW_ERR_CLOSED when the connection had gone (nothing is sent).
+ */
+int sw_exchange_reply(struct sw_exchange *x, int status, const struct sw_hdrs *hdrs,
+                      const char *ctype, struct evbuffer *body);
+
+/* Same with a memory body (copied). */
+int sw_exchange_reply_mem(struct sw_exchange *x, int status, const char *ctype,
+                          const void *data, size_t len);
+
+/* Fault: resets |x| (HTTP/2 RST_STREAM INTERNAL_ERROR; HTTP/1.1 closes the
+ * connection) and frees the exchange. */
+void sw_exchange_reset(struct sw_exchange *x);
+
+/* Fault: drops every open connection at once (pending exchanges stay valid
+ * until completed, their replies are dropped). Returns how many were dropped. */
+unsigned sw_server_drop_all(struct sw_server *s);
+
+/* Changes cfg.goaway_after for connections accepted from now on and existing ones. */
+void sw_server_set_goaway_after(struct sw_server *s, unsigned n);
+
+struct sw_server_stats {
+	uint64_t conns_accepted, conns_open, conns_h2, conns_h1, conns_tls;
+	uint64_t requests, resets, goaways, drops, bad_requests;
+};
+void sw_server_get_stats(const struct sw_server *s, struct sw_server_stats *out);
+
+#endif

@@ -1,0 +1,139 @@
+/*
+ * config: the swarm's inputs. Loads the test plan and the service config
+ * (YAML, libyaml), both in the original assisted-swarm format (accepted
+ * unchanged, including its misspelt `infranev_labels`, with a warning) and
+ * with the swarm's documented extensions (README "Configuration"). Errors
+ * name the file, line, column and key. Also holds the command-line options.
+ *
+ * Ownership: swarm_plan_load()/swarm_service_load() fill caller-provided
+ * structs whose strings and arrays they allocate; swarm_plan_free() /
+ * swarm_service_free() release them (NULL-safe, idempotent).
+ */
+#ifndef SWARM_CONFIG_H
+#define SWARM_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "sw_http.h"
+
+enum swarm_mode { SWARM_MODE_REST, SWARM_MODE_KUBE };
+enum swarm_auth { SWARM_AUTH_NONE, SWARM_AUTH_TOKEN, SWARM_AUTH_LOCAL };
+enum swarm_conn_policy { SWARM_CONN_SHARED, SWARM_CONN_DEDICATED };
+
+struct swarm_label {
+	char *key;
+	char *value;
+};
+
+/* One entry of the plan's `clusters` list. */
+struct swarm_shape {
+	int single_node;          /* 1 control-plane host, else `control_plane` (default 3) */
+	unsigned control_plane;   /* extension: control-plane count for multi-node (3..5) */
+	unsigned num_workers;
+	unsigned amount;          /* clusters of this shape */
+	int with_nmstate;
+	int just_infraenv;
+	struct swarm_label *labels; /* infraenv_labels (or infranev_labels) */
+	size_t nlabels;
+	char *name_prefix;        /* extension `name`: cluster name prefix; NULL = "swarm" */
+	char *openshift_version;  /* extension: per-shape override; NULL = plan's */
+	unsigned line;            /* line of the entry in the plan, for messages */
+};
+
+/* Arrival schedule of clusters (extension `arrival`). */
+enum swarm_arrival_kind {
+	SWARM_ARRIVAL_ASAP,    /* start whenever MAX_CONCURRENT allows (original behaviour) */
+	SWARM_ARRIVAL_RATE,    /* fixed `clusters_per_minute` */
+	SWARM_ARRIVAL_RAMP,    /* linear ramp from `start_per_minute` to `clusters_per_minute` over `ramp_seconds` */
+	SWARM_ARRIVAL_BURST,   /* `burst` clusters every `burst_interval_seconds` */
+};
+struct swarm_arrival {
+	enum swarm_arrival_kind kind;
+	double clusters_per_minute;
+	double start_per_minute;
+	double ramp_seconds;
+	unsigned burst;
+	double burst_interval_seconds;
+	int poisson;              /* exponential inter-arrival times instead of fixed */
+};
+
+/* Emulated installer / controller pacing (extension `timings`), milliseconds. */
+struct swarm_timings {
+	unsigned installer_stage_ms;      /* pause between installer stage reports (default 5000) */
+	unsigned write_image_ms;          /* whole "Writing image to disk" (default 52000, like dry-installer) */
+	unsigned write_image_step_pct;    /* progress_info granularity (default 5) */
+	unsigned worker_poll_ms;          /* workers poll masters' stages (default 5000) */
+	unsigned controller_poll_ms;      /* controller loops (default 30000) */
+	unsigned cluster_poll_ms;         /* driver polls cluster status (default 10000) */
+	double jitter;                    /* +-fraction applied to every pause (default 0.1) */
+	double time_scale;                /* divides every duration above (default 1) */
+};
+
+struct swarm_plan {
+	char *path;
+	struct swarm_shape *shapes;
+	size_t nshapes;
+	int shuffle;
+	enum swarm_mode mode;             /* extension `mode`: rest (default) | kube */
+	char *openshift_version;          /* default "4.16" */
+	char *base_domain;                /* default "swarm.example.com" */
+	char *cpu_architecture;           /* default "x86_64" */
+	struct swarm_arrival arrival;
+	struct swarm_timings timings;
+	uint64_t seed;                    /* extension `seed`; default 1 */
+	int seed_set;
+	int cleanup;                      /* delete what the run created at the end */
+	unsigned max_duration_s;          /* abort the run after this (0 = none) */
+};
+
+struct swarm_service {
+	char *path;
+	char *endpoint;                   /* service_endpoint (required) */
+	char *pull_secret_file;           /* required */
+	char *pull_secret;                /* its contents, compacted JSON */
+	char *release_image;              /* required */
+	char *ssh_pub_key;                /* required (original tool needs it) */
+	/* extensions */
+	enum swarm_auth auth;             /* `auth`: none | token | local */
+	char *user_token;                 /* `user_token`: Bearer for driver calls (token mode) */
+	char *agent_token;                /* `agent_token`: X-Secret-Key override; default from pull secret */
+	char *ca_file;                    /* `ca_file` */
+	int insecure;                     /* `insecure_skip_verify` */
+	char *client_cert_file, *client_key_file;
+	enum sw_proto proto;              /* `http`: auto | h2 | http1.1 */
+	enum swarm_conn_policy policy;    /* `connections`: shared | dedicated */
+	unsigned max_conns;               /* `max_connections` for shared policy */
+	char *api_generation;             /* `api_generation`: auto | current | 2023 */
+};
+
+/* Command-line options (parsed in main.c). */
+struct swarm_opts {
+	unsigned max_concurrent;          /* hosts in flight */
+	unsigned threads;                 /* shared-nothing event loops (default 1) */
+	const char *plan_path;
+	const char *service_path;
+	const char *results_path;         /* --results FILE (default swarm-results.json) */
+	const char *metrics_listen;       /* --metrics ADDR:PORT or NULL */
+	int progress;                     /* -1 auto (tty), 0 plain lines, 1 live line */
+	unsigned progress_interval_ms;    /* default 1000 live, 10000 plain */
+	int quiet, verbose;
+};
+
+/*
+ * Loads the plan at |path| into |out|. Returns 0, or SW_ERR_PARSE /
+ * SW_ERR_INVALID / SW_ERR_NOMEM with a message "FILE:LINE:COL: key 'k': ..."
+ * in |err|. Warnings (e.g. infranev_labels) are written to |warn| (may be
+ * NULL) as newline-separated lines. |out| is freed on failure.
+ */
+int swarm_plan_load(const char *path, struct swarm_plan *out, char *err, size_t errlen,
+                    char *warn, size_t warnlen);
+/* Same for the service config; also reads the pull secret file. */
+int swarm_service_load(const char *path, struct swarm_service *out, char *err, size_t errlen,
+                       char *warn, size_t warnlen);
+void swarm_plan_free(struct swarm_plan *p);
+void swarm_service_free(struct swarm_service *s);
+
+/* Hosts of one cluster of |shape|: control plane + workers. */
+unsigned swarm_shape_hosts(const struct swarm_shape *shape);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * shard: one shared-nothing event loop running a slice of the run's clusters
+ * (with --threads N there are N shards, one per thread). Owns its
+ * event_base, its sw_client, every cluster and agent object it starts, and
+ * its swarm_stats.
+ *
+ * The main thread creates shards, hands each its cluster jobs, runs each
+ * shard_run() on its own thread, reads shard_snapshot() periodically, and
+ * may call shard_stop() (thread-safe) on SIGINT/timeout.
+ */
+#ifndef SWARM_SHARD_H
+#define SWARM_SHARD_H
+
+#include <stdint.h>
+#include "config.h"
+#include "stats.h"
+
+struct swarm_shard;
+
+/* One cluster to run: shape, deterministic identity, when it should start. */
+struct swarm_job {
+	unsigned index;          /* global cluster index (names, IDs and addresses derive from it) */
+	unsigned shape;          /* index into plan->shapes */
+	uint64_t start_ns;       /* intended start, ns after run start */
+	uint64_t seed;           /* per-cluster seed (from plan seed and index) */
+};
+
+struct swarm_ctx {
+	const struct swarm_plan *plan;
+	const struct swarm_service *svc;
+	const struct swarm_opts *opts;
+	uint64_t run_start_ns;   /* monotonic time the run started (same for all shards) */
+	char run_id[32];         /* e.g. "swarm-1700000000": prefix of object names */
+};
+
+/* Creates a shard. |max_hosts| bounds hosts in flight in this shard.
+ * Returns NULL with a message in |err| on failure. Frees: shard_free(). */
+struct swarm_shard *shard_new(const struct swarm_ctx *ctx, unsigned shard_index,
+                              unsigned max_hosts, char *err, size_t errlen);
+/* Adds a job (before shard_run). Returns 0 or SW_ERR_NOMEM. */
+int shard_add_job(struct swarm_shard *sh, const struct swarm_job *job);
+/* Runs the loop until every job finished (installed/failed) or shard_stop().
+ * Returns 0 when every cluster installed, 1 when some failed, negative SW_ERR on setup errors. */
+int shard_run(struct swarm_shard *sh);
+/* Thread-safe: asks the loop to stop soon (pending clusters count as failed "aborted"). */
+void shard_stop(struct swarm_shard *sh);
+/* Thread-safe: deep-copies the shard's current stats into |out| (initialised). */
+int shard_snapshot(struct swarm_shard *sh, struct swarm_stats *out);
+/* Frees the shard (after shard_run returned). NULL-safe, sets *shp = NULL. */
+void shard_free(struct swarm_shard **shp);
+
+#endif

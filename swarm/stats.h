@@ -1,0 +1,109 @@
+/*
+ * stats: everything a shard measures, in one mergeable struct. Each shard
+ * owns one swarm_stats and updates it from its loop thread only; the main
+ * thread reads copies (shard_snapshot) and merges them for the live view,
+ * /metrics and the final report.
+ *
+ * Latency is recorded twice per request: from the actual send
+ * (service time) and from the intended send time (the moment the agent's
+ * schedule said it should go, so that queueing behind a slow service or a
+ * late loop is not hidden: coordinated omission).
+ */
+#ifndef SWARM_STATS_H
+#define SWARM_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "hist.h"
+
+/* Every call the swarm makes, by operation (docs/protocol.md §3.0). */
+enum swarm_ep {
+	EP_REGISTER_HOST, EP_GET_STEPS, EP_POST_STEP, EP_HOST_LOGS_PROGRESS, EP_UPLOAD_LOGS,
+	EP_HOST_PROGRESS, EP_DOWNLOAD_FILE, EP_DOWNLOAD_IGNITION, EP_GET_CLUSTER,
+	EP_LIST_HOSTS, EP_CLUSTER_LOGS_PROGRESS, EP_CLUSTER_PROGRESS, EP_GET_OPERATORS,
+	EP_PUT_OPERATOR, EP_INGRESS_CERT, EP_COMPLETE_INSTALL, EP_EVENTS,
+	EP_COMPONENT_VERSIONS, EP_OPENSHIFT_VERSIONS, EP_REGISTER_CLUSTER,
+	EP_REGISTER_INFRAENV, EP_GET_INFRAENV, EP_PATCH_CLUSTER, EP_INSTALL_CLUSTER,
+	EP_DELETE_CLUSTER, EP_DELETE_INFRAENV, EP_KUBE, EP_OTHER,
+	EP_COUNT
+};
+
+/* Swarm-side phase of an emulated host (for the progress view). */
+enum swarm_host_phase {
+	HP_WAITING,      /* cluster not started yet / host not booted */
+	HP_REGISTERING,  /* registering (incl. retries) */
+	HP_DISCOVERY,    /* polling steps before installation */
+	HP_INSTALLING,   /* emulated installer running */
+	HP_REBOOTED,     /* reported Rebooting; silent like a rebooting machine */
+	HP_DONE,         /* controller reported Done */
+	HP_FAILED,       /* gave up or service put it in error */
+	HP_COUNT
+};
+
+#define STATS_HTTP_CODES 600
+
+struct swarm_ep_stats {
+	uint64_t count;                   /* completed calls (any outcome) */
+	uint64_t status[STATS_HTTP_CODES];/* by HTTP status (index = code) */
+	uint64_t transport_errors[24];    /* by -SW_ERR_* code (index = -code) */
+	struct hist service;              /* actual send -> response */
+	struct hist intended;             /* intended send -> response */
+};
+
+struct swarm_cluster_record {
+	char name[64];
+	char id[40];                      /* service cluster id */
+	unsigned shape;                   /* index in plan shapes */
+	unsigned hosts;
+	uint64_t t_intended_ns;           /* scheduled start (relative to run start) */
+	uint64_t t_started_ns;            /* actual start */
+	uint64_t t_ready_ns;              /* cluster reached ready (0 = never) */
+	uint64_t t_installed_ns;          /* installed (0 = never) */
+	uint64_t t_finished_ns;           /* installed or failed */
+	int status;                       /* enum as_cluster_status last seen */
+	int failed;                       /* 1 when the run counts it as failed */
+	char failure[128];                /* why, when failed */
+};
+
+struct swarm_stats {
+	struct swarm_ep_stats ep[EP_COUNT];
+	int64_t hosts_by_phase[HP_COUNT];  /* gauges */
+	uint64_t clusters_total, clusters_started, clusters_ready, clusters_installed,
+	         clusters_failed;
+	uint64_t requests, errors;         /* errors: transport errors + 5xx + unexpected 4xx */
+	struct hist lateness;              /* timer firing lateness vs schedule */
+	struct hist start_delay;           /* cluster actual start - intended start */
+	struct hist cluster_ready;         /* create -> ready */
+	struct hist cluster_installed;     /* create -> installed */
+	uint64_t cpu_ns;                   /* thread CPU time of the shard */
+	struct swarm_cluster_record *clusters; /* owned; shard appends */
+	size_t nclusters, capclusters;
+};
+
+/* Returns the operation's stable name ("register_host"), never NULL. */
+const char *stats_ep_name(enum swarm_ep ep);
+const char *stats_phase_name(enum swarm_host_phase p);
+
+/* Initialises |s| (zeroed histograms, no clusters). */
+void stats_init(struct swarm_stats *s);
+/* Frees the cluster records; |s| can be re-initialised. NULL-safe. */
+void stats_free(struct swarm_stats *s);
+
+/*
+ * Records one completed call: |err| 0 and |status| the HTTP code, or |err| a
+ * negative SW_ERR_* and status 0. Times are monotonic ns; |intended_ns| may
+ * equal |sent_ns| when the call had no schedule.
+ */
+void stats_record_call(struct swarm_stats *s, enum swarm_ep ep, int err, int status,
+                       uint64_t intended_ns, uint64_t sent_ns, uint64_t done_ns);
+/* Moves one host from phase |from| to |to| (from may equal to). */
+void stats_host_phase(struct swarm_stats *s, enum swarm_host_phase from, enum swarm_host_phase to);
+/* Appends a cluster record copy; returns its index or -1 on allocation failure. */
+long stats_add_cluster(struct swarm_stats *s, const struct swarm_cluster_record *rec);
+
+/* dst += src (histograms, counters, gauges; cluster records appended). Returns 0 or SW_ERR_NOMEM. */
+int stats_merge(struct swarm_stats *dst, const struct swarm_stats *src);
+/* Deep copy; |dst| must be initialised; its previous records are freed. Returns 0 or SW_ERR_NOMEM. */
+int stats_copy(struct swarm_stats *dst, const struct swarm_stats *src);
+
+#endif
