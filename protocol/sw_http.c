@@ -1,1 +1,146 @@
-/* placeholder: being written */
+#include "sw_http.h"
+
+#include <ctype.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "sw_err.h"
+
+const char *sw_proto_name(enum sw_proto proto, int tls)
+{
+	switch (proto) {
+	case SW_PROTO_H2: return tls ? "h2" : "h2c";
+	case SW_PROTO_H1: return "http/1.1";
+	case SW_PROTO_AUTO: break;
+	}
+	return "auto";
+}
+
+uint64_t sw_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int sw_hdrs_add(struct sw_hdrs *h, const char *name, size_t namelen,
+                const char *value, size_t valuelen)
+{
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 8;
+		struct sw_hdr *v = realloc(h->v, cap * sizeof(*v));
+		if (!v)
+			return SW_ERR_NOMEM;
+		h->v = v;
+		h->cap = cap;
+	}
+	/* One allocation holds both strings: "name\0value\0". */
+	char *mem = malloc(namelen + valuelen + 2);
+	if (!mem)
+		return SW_ERR_NOMEM;
+	for (size_t i = 0; i < namelen; i++)
+		mem[i] = (char)tolower((unsigned char)name[i]);
+	mem[namelen] = '\0';
+	memcpy(mem + namelen + 1, value, valuelen);
+	mem[namelen + 1 + valuelen] = '\0';
+	struct sw_hdr *e = &h->v[h->n++];
+	e->name = mem;
+	e->value = mem + namelen + 1;
+	e->namelen = namelen;
+	e->valuelen = valuelen;
+	h->bytes += namelen + valuelen;
+	return 0;
+}
+
+const char *sw_hdrs_get(const struct sw_hdrs *h, const char *name)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (strcasecmp(h->v[i].name, name) == 0)
+			return h->v[i].value;
+	return NULL;
+}
+
+void sw_hdrs_clear(struct sw_hdrs *h)
+{
+	if (!h)
+		return;
+	for (size_t i = 0; i < h->n; i++)
+		free(h->v[i].name); /* value shares the allocation */
+	free(h->v);
+	h->v = NULL;
+	h->n = h->cap = 0;
+	h->bytes = 0;
+}
+
+struct sw_req *sw_req_new(const char *method, const char *path)
+{
+	struct sw_req *req = calloc(1, sizeof(*req));
+	if (!req)
+		return NULL;
+	req->method = strdup(method);
+	req->path = strdup(path);
+	req->body = evbuffer_new();
+	if (!req->method || !req->path || !req->body) {
+		sw_req_free(&req);
+		return NULL;
+	}
+	req->idempotent = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ||
+	                  strcmp(method, "PUT") == 0 || strcmp(method, "DELETE") == 0;
+	return req;
+}
+
+int sw_req_header(struct sw_req *req, const char *name, const char *value)
+{
+	return sw_hdrs_add(&req->hdrs, name, strlen(name), value, strlen(value));
+}
+
+int sw_req_json(struct sw_req *req, const char *json, size_t len)
+{
+	if (evbuffer_add(req->body, json, len) != 0)
+		return SW_ERR_NOMEM;
+	return sw_req_header(req, "content-type", "application/json");
+}
+
+void sw_req_free(struct sw_req **reqp)
+{
+	if (!reqp || !*reqp)
+		return;
+	struct sw_req *req = *reqp;
+	free(req->method);
+	free(req->path);
+	sw_hdrs_clear(&req->hdrs);
+	if (req->body)
+		evbuffer_free(req->body);
+	free(req);
+	*reqp = NULL;
+}
+
+int sw_multipart_file(struct evbuffer *out, char *ctype, size_t ctypelen,
+                      const char *field, const char *filename,
+                      const char *file_ctype, const void *data, size_t len)
+{
+	unsigned char rnd[12];
+	char boundary[40];
+	if (!field || !filename || strpbrk(field, "\"\r\n") || strpbrk(filename, "\"\r\n"))
+		return SW_ERR_INVALID;
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return SW_ERR_INVALID;
+	int o = snprintf(boundary, sizeof(boundary), "swarm");
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		o += snprintf(boundary + o, sizeof(boundary) - (size_t)o, "%02x", rnd[i]);
+	if ((size_t)snprintf(ctype, ctypelen, "multipart/form-data; boundary=%s", boundary) >= ctypelen)
+		return SW_ERR_INVALID;
+	if (evbuffer_add_printf(out,
+	                        "--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\n"
+	                        "Content-Type: %s\r\n\r\n",
+	                        boundary, field, filename,
+	                        file_ctype ? file_ctype : "application/octet-stream") < 0 ||
+	    evbuffer_add(out, data, len) != 0 ||
+	    evbuffer_add_printf(out, "\r\n--%s--\r\n", boundary) < 0)
+		return SW_ERR_NOMEM;
+	return 0;
+}
