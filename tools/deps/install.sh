@@ -1,0 +1,42 @@
+#!/bin/sh
+# Installs everything swarm needs to build, test and benchmark, on Debian/Ubuntu
+# (apt-get) or Fedora/RHEL (dnf). Idempotent; uses sudo only when not root.
+# Never starts any service: tests start their own servers on loopback.
+set -eu
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+if command -v apt-get >/dev/null 2>&1; then
+	pkgs="build-essential pkg-config meson ninja-build clang libclang-rt-14-dev
+	      libevent-dev libssl-dev libnghttp2-dev libjansson-dev libyaml-dev zlib1g-dev
+	      libcmocka-dev nginx-light nghttp2-client curl openssl ca-certificates
+	      procps iproute2 prometheus"
+	command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
+	missing=""
+	for p in $pkgs; do
+		dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+	done
+	if [ -n "$missing" ]; then
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+		# shellcheck disable=SC2086
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $missing >/dev/null
+	fi
+elif command -v dnf >/dev/null 2>&1; then
+	as_root dnf install -y -q gcc make pkgconf-pkg-config meson ninja-build clang \
+		compiler-rt libasan libubsan libevent-devel openssl-devel libnghttp2-devel \
+		jansson-devel libyaml-devel zlib-devel libcmocka-devel nginx nghttp2 curl openssl \
+		procps-ng iproute nodejs npm golang-github-prometheus >/dev/null ||
+	as_root dnf install -y -q gcc make pkgconf-pkg-config meson ninja-build clang \
+		compiler-rt libasan libubsan libevent-devel openssl-devel libnghttp2-devel \
+		jansson-devel libyaml-devel zlib-devel libcmocka-devel nginx nghttp2 curl openssl \
+		procps-ng iproute nodejs npm >/dev/null
+else
+	echo "tools/deps/install.sh: neither apt-get nor dnf found; install the packages listed in README.md by hand" >&2
+	exit 2
+fi
+# Debian's nginx package may start a system nginx on port 80; it is not ours
+# and tests never use it, so it is left alone.
+echo "dependencies ready"

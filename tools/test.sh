@@ -1,0 +1,59 @@
+#!/bin/sh
+# The whole test suite: a normal build with warnings as errors, then an
+# AddressSanitizer + UndefinedBehaviorSanitizer build (leaks are failures),
+# each running every meson test. Ends with one line "N passed, N failed".
+# Usage: tools/test.sh [extra meson test args]   (run from anywhere)
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 2
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+# Node modules for the API conformance test (npm registry only).
+if [ -x tests/emulator/conformance/install.sh ]; then
+	sh tests/emulator/conformance/install.sh || echo "warning: conformance test modules not installed" >&2
+fi
+
+passed=0
+failed=0
+skipped=0
+status=0
+
+run_suite() { # name builddir meson-setup-args...
+	name=$1; dir=$2; shift 2
+	echo "=== $name build ($dir) ==="
+	if [ ! -f "$dir/build.ninja" ]; then
+		meson setup "$dir" --werror "$@" >"$dir.setup.log" 2>&1 ||
+			{ cat "$dir.setup.log"; failed=$((failed + 1)); status=1; return; }
+	fi
+	if ! ninja -C "$dir" >"$dir.build.log" 2>&1; then
+		tail -n 60 "$dir.build.log"
+		echo "$name: build failed"
+		failed=$((failed + 1)); status=1; return
+	fi
+	meson test -C "$dir" --print-errorlogs --num-processes 2 ${TEST_ARGS:+$TEST_ARGS} >"$dir.test.log" 2>&1
+	rc=$?
+	grep -E '^ *[0-9]+/[0-9]+ ' "$dir.test.log" | sed "s/^/[$name] /"
+	[ $rc -eq 0 ] || { grep -A40 -E 'FAIL|TIMEOUT' "$dir.test.log" | tail -n 120; status=1; }
+	ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$dir.test.log" | tail -n1)
+	xf=$(sed -n 's/^Expected Fail: *\([0-9]*\).*/\1/p' "$dir.test.log" | tail -n1)
+	fl=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$dir.test.log" | tail -n1)
+	up=$(sed -n 's/^Unexpected Pass: *\([0-9]*\).*/\1/p' "$dir.test.log" | tail -n1)
+	to=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$dir.test.log" | tail -n1)
+	sk=$(sed -n 's/^Skipped: *\([0-9]*\).*/\1/p' "$dir.test.log" | tail -n1)
+	passed=$((passed + ${ok:-0} + ${xf:-0}))
+	failed=$((failed + ${fl:-0} + ${up:-0} + ${to:-0}))
+	skipped=$((skipped + ${sk:-0}))
+	if [ -z "$ok" ]; then
+		tail -n 40 "$dir.test.log"
+		failed=$((failed + 1)); status=1
+	fi
+}
+
+run_suite normal build-test
+run_suite sanitize build-test-asan -Db_sanitize=address,undefined -Db_lundef=false \
+	-Dc_args=-fno-sanitize-recover=all
+
+echo "skipped: $skipped"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] || status=1
+exit $status
