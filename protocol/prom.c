@@ -1,1 +1,125 @@
-/* placeholder: being written */
+#include "prom.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Appends |s| escaped: HELP text escapes backslash and newline; label values
+ * also the double quote (exposition format 0.0.4). */
+static void add_escaped(struct evbuffer *out, const char *s, int quote)
+{
+	const char *run = s;
+	for (; *s; s++) {
+		const char *rep = NULL;
+		if (*s == '\\')
+			rep = "\\\\";
+		else if (*s == '\n')
+			rep = "\\n";
+		else if (quote && *s == '"')
+			rep = "\\\"";
+		if (!rep)
+			continue;
+		evbuffer_add(out, run, (size_t)(s - run));
+		evbuffer_add(out, rep, 2);
+		run = s + 1;
+	}
+	evbuffer_add(out, run, (size_t)(s - run));
+}
+
+/* Formats like Prometheus clients: integers without exponent, otherwise the
+ * shortest representation that parses back to the same double. */
+static void format_double(char *buf, size_t len, double v)
+{
+	if (isnan(v)) {
+		snprintf(buf, len, "NaN");
+		return;
+	}
+	if (isinf(v)) {
+		snprintf(buf, len, v > 0 ? "+Inf" : "-Inf");
+		return;
+	}
+	if (v == floor(v) && fabs(v) < 1e15) {
+		snprintf(buf, len, "%.0f", v);
+		if (strcmp(buf, "-0") == 0)
+			snprintf(buf, len, "0");
+		return;
+	}
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, len, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+}
+
+void prom_family(struct evbuffer *out, const char *name, const char *type, const char *help)
+{
+	evbuffer_add_printf(out, "# HELP %s ", name);
+	add_escaped(out, help ? help : "", 0);
+	evbuffer_add_printf(out, "\n# TYPE %s %s\n", name, type);
+}
+
+/* Writes "name{k="v",...,extra_k="extra_v"}" (braces only when there are labels). */
+static void add_name_labels(struct evbuffer *out, const char *name, const char *suffix,
+                            const char *const *labels, const char *extra_k, const char *extra_v)
+{
+	int first = 1;
+	evbuffer_add(out, name, strlen(name));
+	if (suffix)
+		evbuffer_add(out, suffix, strlen(suffix));
+	for (size_t i = 0; labels && labels[i] && labels[i + 1]; i += 2) {
+		evbuffer_add(out, first ? "{" : ",", 1);
+		first = 0;
+		evbuffer_add(out, labels[i], strlen(labels[i]));
+		evbuffer_add(out, "=\"", 2);
+		add_escaped(out, labels[i + 1], 1);
+		evbuffer_add(out, "\"", 1);
+	}
+	if (extra_k) {
+		evbuffer_add(out, first ? "{" : ",", 1);
+		first = 0;
+		evbuffer_add_printf(out, "%s=\"", extra_k);
+		add_escaped(out, extra_v, 1);
+		evbuffer_add(out, "\"", 1);
+	}
+	if (!first)
+		evbuffer_add(out, "}", 1);
+}
+
+void prom_sample(struct evbuffer *out, const char *name, const char *const *labels, double value)
+{
+	char num[64];
+	format_double(num, sizeof(num), value);
+	add_name_labels(out, name, NULL, labels, NULL, NULL);
+	evbuffer_add_printf(out, " %s\n", num);
+}
+
+void prom_sample_u64(struct evbuffer *out, const char *name, const char *const *labels,
+                     uint64_t value)
+{
+	add_name_labels(out, name, NULL, labels, NULL, NULL);
+	evbuffer_add_printf(out, " %" PRIu64 "\n", value);
+}
+
+void prom_histogram(struct evbuffer *out, const char *name, const char *const *labels,
+                    const double *le, const uint64_t *counts, size_t n, double sum,
+                    uint64_t count)
+{
+	char num[64];
+	uint64_t cum = 0;
+	for (size_t i = 0; i <= n; i++) {
+		cum += counts ? counts[i] : 0;
+		if (i < n)
+			format_double(num, sizeof(num), le[i]);
+		else
+			snprintf(num, sizeof(num), "+Inf");
+		add_name_labels(out, name, "_bucket", labels, "le", num);
+		evbuffer_add_printf(out, " %" PRIu64 "\n", cum);
+	}
+	format_double(num, sizeof(num), sum);
+	add_name_labels(out, name, "_sum", labels, NULL, NULL);
+	evbuffer_add_printf(out, " %s\n", num);
+	add_name_labels(out, name, "_count", labels, NULL, NULL);
+	evbuffer_add_printf(out, " %" PRIu64 "\n", count);
+}

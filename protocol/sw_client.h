@@ -68,6 +68,11 @@ void sw_client_cfg_init(struct sw_client_cfg *cfg);
  * Creates a client on |base|. Loads CA, certificate and key at once, so a
  * bad file fails here. Returns NULL and writes a message naming the problem
  * (file, option) into |err| (|errlen| bytes) on failure.
+ * Address resolution happens here, once: IP literals and "localhost" are
+ * parsed without a resolver; any other name goes through one blocking
+ * getaddrinfo() call before the loop runs (the first address is used for
+ * the client's lifetime). A name that does not resolve, or is not a valid
+ * host name, fails here with a message starting "resolve <host>:".
  * Frees: sw_client_free().
  */
 struct sw_client *sw_client_new(struct event_base *base, const struct sw_client_cfg *cfg,
@@ -104,6 +109,13 @@ struct sw_link *sw_link_new(struct sw_client *c);
  * May be called from inside a callback. NULL-safe. */
 void sw_link_free(struct sw_link **lp);
 
+/* Counters since sw_client_new(): conns_opened = connections that became
+ * usable (TCP + TLS + protocol), conns_failed = attempts that never did,
+ * conns_closed = usable ones closed since, conns_open = usable now;
+ * tls_resumed counts handshakes that resumed a cached session; requests =
+ * accepted by sw_client_request(), responses/errors = callbacks with err 0 /
+ * err < 0; retries = re-sends and re-attempts; goaways = GOAWAY frames
+ * received; resets = RST_STREAM received; bytes are HTTP-level (inside TLS). */
 struct sw_client_stats {
 	uint64_t conns_opened, conns_failed, conns_closed, conns_open;
 	uint64_t tls_handshakes, tls_resumed;

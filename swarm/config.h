@@ -114,7 +114,7 @@ struct swarm_opts {
 	const char *service_path;
 	const char *results_path;         /* --results FILE (default swarm-results.json) */
 	const char *metrics_listen;       /* --metrics ADDR:PORT or NULL */
-	int progress;                     /* -1 auto (tty), 0 plain lines, 1 live line */
+	int progress;                     /* -1 auto (tty), 0 plain lines, 1 live line, -2 off */
 	unsigned progress_interval_ms;    /* default 1000 live, 10000 plain */
 	int quiet, verbose;
 };
@@ -132,6 +132,13 @@ int swarm_service_load(const char *path, struct swarm_service *out, char *err, s
                        char *warn, size_t warnlen);
 void swarm_plan_free(struct swarm_plan *p);
 void swarm_service_free(struct swarm_service *s);
+
+/*
+ * Parses a Go-style duration ("250ms", "30s", "5m", "1h30m", "1.5h", "0";
+ * units ns, us, µs, ms, s, m, h) into |*ns|. Returns 0 or SW_ERR_INVALID
+ * (|*ns| untouched).
+ */
+int swarm_parse_duration(const char *s, uint64_t *ns);
 
 /* Hosts of one cluster of |shape|: control plane + workers. */
 unsigned swarm_shape_hosts(const struct swarm_shape *shape);

@@ -1,1 +1,434 @@
-/* placeholder: being written */
+#include "controller.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <event2/buffer.h>
+#include <jansson.h>
+#include "cluster.h"
+#include "installer.h"
+#include "rt.h"
+#include "sw_err.h"
+#include "xalloc.h"
+
+enum ctl_state {
+	CTL_WAIT_CLUSTER,   /* C1: until the service answers */
+	CTL_LOOP,           /* C3 host reports + C4 until finalizing */
+	CTL_FINALIZING,     /* C5..C10 chain running */
+	CTL_WATCH,          /* C11 until installed / error / cancelled */
+	CTL_DONE,
+	CTL_STATE_COUNT
+};
+
+/* The finalizing chain, in order (no OLM operators: §3.3). */
+enum ctl_fin {
+	FIN_WAIT_OPERATORS, FIN_LIST_OPERATORS, FIN_ROUTER_CA_STAGE, FIN_INGRESS_CERT,
+	FIN_OLM_STAGE, FIN_DONE_STAGE, FIN_COMPLETE, FIN_LOGS_REQUESTED, FIN_LOGS_UPLOAD,
+	FIN_LOGS_COMPLETED, FIN_END
+};
+
+struct controller {
+	struct event ev;
+	struct swarm_cluster *cl;
+	uint8_t state;
+	uint8_t fin;              /* enum ctl_fin */
+	uint8_t polling;          /* a cluster GET is in flight */
+	uint8_t fin_retry;        /* the current finalizing step waits for the next tick */
+	unsigned ops_pending;     /* C7 PUTs in flight */
+	uint64_t due_ns;
+};
+
+static void ctl_set_state(struct controller *ctl, enum ctl_state st)
+{
+	ctl->state = (uint8_t)st;
+}
+
+static void ctl_arm(struct controller *ctl, double plan_ms)
+{
+	uint64_t d = rt_delay_ns(ctl->cl->rt, plan_ms);
+
+	ctl->due_ns = sw_now_ns() + d;
+	rt_timer(ctl->cl->rt, &ctl->ev, d, 0);
+}
+
+static struct rt_call *ctl_call(struct controller *ctl, enum swarm_ep ep, const char *method,
+                                const char *path)
+{
+	struct rt_call *c = rt_call_new(ctl->cl->rt, ctl->cl, -1, ep, method, path);
+
+	c->auth = RT_AUTH_AGENT;
+	c->retry = RT_RETRY_CONTROLLER;
+	return c;
+}
+
+/* ---- C3: Joined / Done for rebooted hosts ---- */
+
+static void on_host_done(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
+{
+	struct swarm_cluster *cl = c->cl;
+	struct agent *a = &cl->hosts[c->aux];
+
+	(void)msg;
+	if (!err && resp->status >= 200 && resp->status < 300)
+		agent_set_phase(a, HP_DONE);
+}
+
+static void on_host_joined(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
+{
+	struct swarm_cluster *cl = c->cl;
+	unsigned idx = (unsigned)c->aux;
+
+	(void)err;
+	(void)msg;
+	(void)resp;
+	cl->hosts[idx].ctl_busy = 0;
+	if (!cl->ctl || cl->hosts[idx].done)
+		return;
+	cl->hosts[idx].done = 1;
+	installer_report_stage(cl, idx, 0, AS_STAGE_DONE, "", on_host_done, idx);
+}
+
+static void report_nodes(struct controller *ctl)
+{
+	struct swarm_cluster *cl = ctl->cl;
+	unsigned i;
+
+	for (i = 0; i < cl->nhosts; i++) {
+		struct agent *a = &cl->hosts[i];
+		if (!a->rebooted || a->done)
+			continue;
+		if (!a->joined) {
+			/* Joined only after Rebooting/Configuring, then Done (§5.3). */
+			a->joined = 1;
+			a->ctl_busy = 1;
+			installer_report_stage(cl, i, 0, AS_STAGE_JOINED, "", on_host_joined, i);
+		} else if (!a->ctl_busy) {
+			/* Joined by the bootstrap already. */
+			a->done = 1;
+			installer_report_stage(cl, i, 0, AS_STAGE_DONE, "", on_host_done, i);
+		}
+	}
+}
+
+/* ---- finalizing chain ---- */
+
+static void fin_step(struct controller *ctl);
+
+static void on_fin(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
+{
+	struct controller *ctl = c->cl->ctl;
+
+	(void)msg;
+	if (!ctl || ctl->state != CTL_FINALIZING)
+		return;
+	if (ctl->fin == FIN_INGRESS_CERT && !err && resp->status == 400) {
+		/* Not finalizing yet from the service's view: try again next loop. */
+		ctl->fin_retry = 1;
+		ctl_arm(ctl, ctl->cl->rt->plan->timings.controller_poll_ms);
+		return;
+	}
+	ctl->fin++;
+	fin_step(ctl);
+}
+
+static void on_operator_put(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
+{
+	struct controller *ctl = c->cl->ctl;
+
+	(void)err;
+	(void)msg;
+	(void)resp;
+	if (!ctl || ctl->state != CTL_FINALIZING)
+		return;
+	if (ctl->ops_pending && --ctl->ops_pending == 0) {
+		ctl->fin++;
+		fin_step(ctl);
+	}
+}
+
+static void on_operators(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
+{
+	struct controller *ctl = c->cl->ctl;
+	struct swarm_cluster *cl = c->cl;
+	json_t *j, *op;
+	size_t i;
+	char path[160];
+
+	(void)msg;
+	if (!ctl || ctl->state != CTL_FINALIZING)
+		return;
+	j = (!err && resp->status == 200) ? rt_resp_json(resp) : NULL;
+	if (!json_is_array(j)) {
+		json_decref(j);
+		/* The real controller retries the operator loop; so do we. */
+		ctl->fin_retry = 1;
+		ctl_arm(ctl, cl->rt->plan->timings.controller_poll_ms);
+		return;
+	}
+	snprintf(path, sizeof(path), "/v2/clusters/%s/monitored-operators", cl->cluster_id);
+	ctl->ops_pending = 0;
+	json_array_foreach(j, i, op) {
+		json_t *name = json_object_get(op, "name"), *st = json_object_get(op, "status");
+		json_t *body;
+		char *txt;
+		struct rt_call *pc;
+		if (!json_is_string(name))
+			continue;
+		if (json_is_string(st) && !strcmp(json_string_value(st), "available"))
+			continue;
+		body = json_pack("{s:s,s:s,s:s,s:s}", "name", json_string_value(name), "version", "",
+		                 "status", "available", "status_info", "All is well");
+		txt = body ? json_dumps(body, JSON_COMPACT) : NULL;
+		json_decref(body);
+		if (!txt)
+			continue;
+		pc = ctl_call(ctl, EP_PUT_OPERATOR, "PUT", path);
+		rt_call_json(pc, txt, strlen(txt));
+		free(txt);
+		ctl->ops_pending++;
+		if (rt_call_send(pc, on_operator_put) < 0)
+			ctl->ops_pending--;
+	}
+	json_decref(j);
+	if (!ctl->ops_pending) {
+		ctl->fin++;
+		fin_step(ctl);
+	}
+}
+
+static void fin_stage(struct controller *ctl, enum as_finalizing_stage st)
+{
+	char path[160], body[128];
+	struct rt_call *c;
+	int n;
+
+	snprintf(path, sizeof(path), "/v2/clusters/%s/progress", ctl->cl->cluster_id);
+	n = snprintf(body, sizeof(body), "{\"finalizing_stage\":\"%s\"}", as_finalizing_stage_name(st));
+	c = ctl_call(ctl, EP_CLUSTER_PROGRESS, "PUT", path);
+	rt_call_json(c, body, (size_t)n);
+	rt_call_send(c, on_fin);
+}
+
+static void fin_step(struct controller *ctl)
+{
+	struct swarm_cluster *cl = ctl->cl;
+	char path[200];
+	struct rt_call *c;
+
+	switch ((enum ctl_fin)ctl->fin) {
+	case FIN_WAIT_OPERATORS:
+		fin_stage(ctl, AS_FIN_WAITING_FOR_CLUSTER_OPERATORS);
+		break;
+	case FIN_LIST_OPERATORS:
+		snprintf(path, sizeof(path), "/v2/clusters/%s/monitored-operators", cl->cluster_id);
+		c = ctl_call(ctl, EP_GET_OPERATORS, "GET", path);
+		rt_call_send(c, on_operators);
+		break;
+	case FIN_ROUTER_CA_STAGE:
+		fin_stage(ctl, AS_FIN_ADDING_ROUTER_CA);
+		break;
+	case FIN_INGRESS_CERT: {
+		const char *pem = rt_ingress_ca(cl->rt);
+		json_t *s = json_string(pem ? pem : "");
+		char *txt = s ? json_dumps(s, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+		json_decref(s);
+		if (!txt)
+			x_oom(0);
+		snprintf(path, sizeof(path), "/v2/clusters/%s/uploads/ingress-cert", cl->cluster_id);
+		c = ctl_call(ctl, EP_INGRESS_CERT, "POST", path);
+		rt_call_json(c, txt, strlen(txt));
+		free(txt);
+		rt_call_send(c, on_fin);
+		break;
+	}
+	case FIN_OLM_STAGE:
+		fin_stage(ctl, AS_FIN_WAITING_FOR_OLM_CSV_INIT);
+		break;
+	case FIN_DONE_STAGE:
+		fin_stage(ctl, AS_FIN_DONE);
+		break;
+	case FIN_COMPLETE:
+		snprintf(path, sizeof(path), "/v2/clusters/%s/actions/complete-installation",
+		         cl->cluster_id);
+		c = ctl_call(ctl, EP_COMPLETE_INSTALL, "POST", path);
+		rt_call_lit(c, "{\"is_success\":true}");
+		rt_call_send(c, on_fin);
+		break;
+	case FIN_LOGS_REQUESTED:
+	case FIN_LOGS_COMPLETED:
+		snprintf(path, sizeof(path), "/v2/clusters/%s/logs-progress", cl->cluster_id);
+		c = ctl_call(ctl, EP_CLUSTER_LOGS_PROGRESS, "PUT", path);
+		if (ctl->fin == FIN_LOGS_REQUESTED)
+			rt_call_lit(c, "{\"logs_state\":\"requested\"}");
+		else
+			rt_call_lit(c, "{\"logs_state\":\"completed\"}");
+		rt_call_send(c, on_fin);
+		break;
+	case FIN_LOGS_UPLOAD: {
+		struct evbuffer *eb = evbuffer_new();
+		char ctype[128];
+		size_t tlen = 0, blen;
+		const unsigned char *tgz = rt_logs_tgz(cl->rt, &tlen);
+		unsigned char *body;
+
+		if (!eb)
+			x_oom(0);
+		if (!tgz || sw_multipart_file(eb, ctype, sizeof(ctype), "upfile",
+		                              "controller_logs.tar.gz", "application/octet-stream",
+		                              tgz, tlen) < 0) {
+			evbuffer_free(eb);
+			ctl->fin++;
+			fin_step(ctl);
+			break;
+		}
+		blen = evbuffer_get_length(eb);
+		body = xmalloc(blen ? blen : 1);
+		evbuffer_remove(eb, body, blen);
+		evbuffer_free(eb);
+		snprintf(path, sizeof(path), "/v2/clusters/%s/logs?logs_type=controller", cl->cluster_id);
+		c = ctl_call(ctl, EP_UPLOAD_LOGS, "POST", path);
+		rt_call_body(c, body, blen, ctype);
+		rt_call_send(c, on_fin);
+		break;
+	}
+	case FIN_END:
+	default:
+		ctl_set_state(ctl, CTL_WATCH);
+		ctl_arm(ctl, cl->rt->plan->timings.controller_poll_ms);
+		break;
+	}
+}
+
+/* ---- C1 / C4 / C11: cluster polls ---- */
+
+static void on_cluster(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
+{
+	struct controller *ctl = c->cl->ctl;
+	json_t *j = NULL, *v;
+	int status = -1;
+
+	(void)msg;
+	if (!ctl)
+		return;
+	ctl->polling = 0;
+	if (!err && resp->status == 200) {
+		j = rt_resp_json(resp);
+		v = json_is_object(j) ? json_object_get(j, "status") : NULL;
+		if (json_is_string(v))
+			status = as_cluster_status_parse(json_string_value(v));
+		json_decref(j);
+	}
+	switch ((enum ctl_state)ctl->state) {
+	case CTL_WAIT_CLUSTER:
+		if (status < 0) {
+			ctl_arm(ctl, 1000); /* the real controller retries every second */
+			return;
+		}
+		ctl_set_state(ctl, CTL_LOOP);
+		/* fall through */
+	case CTL_LOOP:
+		if (status == AS_CLUSTER_FINALIZING) {
+			ctl_set_state(ctl, CTL_FINALIZING);
+			ctl->fin = FIN_WAIT_OPERATORS;
+			fin_step(ctl);
+		} else if (status == AS_CLUSTER_INSTALLED || status == AS_CLUSTER_ERROR ||
+		           status == AS_CLUSTER_CANCELLED) {
+			ctl_set_state(ctl, CTL_DONE);
+		}
+		break;
+	case CTL_WATCH:
+		if (status == AS_CLUSTER_INSTALLED || status == AS_CLUSTER_ERROR ||
+		    status == AS_CLUSTER_CANCELLED || status == AS_CLUSTER_ADDING_HOSTS)
+			ctl_set_state(ctl, CTL_DONE);
+		break;
+	case CTL_FINALIZING:
+	case CTL_DONE:
+	case CTL_STATE_COUNT:
+	default:
+		break;
+	}
+}
+
+static void ctl_get_cluster(struct controller *ctl)
+{
+	char path[160];
+	struct rt_call *c;
+
+	if (ctl->polling)
+		return;
+	snprintf(path, sizeof(path), "/v2/clusters/%s?exclude-hosts=true", ctl->cl->cluster_id);
+	c = ctl_call(ctl, EP_GET_CLUSTER, "GET", path);
+	c->intended_ns = ctl->due_ns ? ctl->due_ns : sw_now_ns();
+	ctl->polling = 1;
+	if (rt_call_send(c, on_cluster) < 0)
+		ctl->polling = 0;
+}
+
+static void ctl_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct controller *ctl = arg;
+	struct swarm_rt *rt = ctl->cl->rt;
+	uint64_t now = sw_now_ns();
+
+	(void)fd;
+	(void)what;
+	if (rt->stopping)
+		return;
+	hist_record(&rt->stats->lateness, now > ctl->due_ns ? now - ctl->due_ns : 0);
+	switch ((enum ctl_state)ctl->state) {
+	case CTL_WAIT_CLUSTER:
+		ctl_get_cluster(ctl);
+		return;
+	case CTL_LOOP:
+	case CTL_WATCH:
+		report_nodes(ctl);
+		ctl_get_cluster(ctl);
+		break;
+	case CTL_FINALIZING:
+		report_nodes(ctl);
+		/* a step asked to be retried (operators list, ingress cert) */
+		if (ctl->fin_retry) {
+			ctl->fin_retry = 0;
+			fin_step(ctl);
+		}
+		break;
+	case CTL_DONE:
+	case CTL_STATE_COUNT:
+	default:
+		report_nodes(ctl);
+		return;
+	}
+	if (!event_pending(&ctl->ev, EV_TIMEOUT, NULL))
+		ctl_arm(ctl, rt->plan->timings.controller_poll_ms);
+}
+
+void controller_start(struct swarm_cluster *cl)
+{
+	struct controller *ctl;
+
+	if (cl->ctl || cl->finished)
+		return;
+	ctl = xcalloc(1, sizeof(*ctl));
+	ctl->cl = cl;
+	ctl_set_state(ctl, CTL_WAIT_CLUSTER);
+	event_assign(&ctl->ev, cl->rt->base, -1, 0, ctl_timer, ctl);
+	cl->ctl = ctl;
+	ctl->due_ns = sw_now_ns();
+	ctl_get_cluster(ctl);
+	/* The node-status loop runs from the start. */
+	report_nodes(ctl);
+	ctl_arm(ctl, cl->rt->plan->timings.controller_poll_ms);
+}
+
+void controller_stop(struct swarm_cluster *cl)
+{
+	if (!cl || !cl->ctl)
+		return;
+	event_del(&cl->ctl->ev);
+	free(cl->ctl);
+	cl->ctl = NULL;
+}
+
+int controller_finished(const struct swarm_cluster *cl)
+{
+	return cl->ctl && cl->ctl->state == CTL_DONE;
+}

@@ -1,1 +1,695 @@
-/* placeholder: being written */
+/*
+ * driver_rest: the REST ("SaaS") cluster driver (docs/protocol.md §3.4, §7,
+ * §8): component versions once per shard (D0), register cluster (D1) and
+ * infra-env (D2), set VIPs for multi-node (D3, both VIP forms when the
+ * service's generation needs them), boot the hosts, poll until ready, install
+ * (D5), watch until installed / error / cancelled, optional cleanup.
+ *
+ * just_infraenv shapes create only the infra-env and its hosts; the cluster
+ * counts as done ("installed") once every host is known (known-unbound):
+ * there is nothing to install, and the original tool never terminated there.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <jansson.h>
+#include "cluster.h"
+#include "sw_err.h"
+#include "xalloc.h"
+
+#define REST_FALLBACK_AGENT "quay.io/edge-infrastructure/assisted-installer-agent:latest"
+#define REST_MAX_INSTALL_TRIES 30
+
+enum rest_state {
+	RS_WAIT_D0,        /* component versions not known yet */
+	RS_CREATE_CLUSTER, /* D1 in flight */
+	RS_CREATE_INFRAENV,/* D2 in flight */
+	RS_SET_VIPS,       /* D3 in flight */
+	RS_WAIT_READY,     /* polling D4 */
+	RS_INSTALL,        /* D5 in flight */
+	RS_WATCH,          /* polling D4 until installed */
+	RS_WAIT_KNOWN,     /* just_infraenv: polling the infra-env's hosts */
+	RS_DONE,
+	RS_STATE_COUNT
+};
+
+struct rest_drv {
+	struct event ev;
+	uint8_t state;
+	uint8_t polling;
+	uint8_t vips_ok;
+	uint8_t vips_legacy_sent;
+	unsigned install_tries;
+	unsigned deletes_pending;     /* host DELETEs before the unbound infra-env's */
+	uint64_t due_ns;
+};
+
+static struct rest_drv *drv_of(struct swarm_cluster *cl)
+{
+	return cl->drv;
+}
+
+static void rest_set_state(struct swarm_cluster *cl, enum rest_state st)
+{
+	drv_of(cl)->state = (uint8_t)st;
+}
+
+static void rest_arm(struct swarm_cluster *cl, uint64_t delay_ns)
+{
+	struct rest_drv *d = drv_of(cl);
+
+	d->due_ns = sw_now_ns() + delay_ns;
+	rt_timer(cl->rt, &d->ev, delay_ns, 0);
+}
+
+static void rest_arm_poll(struct swarm_cluster *cl)
+{
+	rest_arm(cl, rt_delay_ns(cl->rt, cl->rt->plan->timings.cluster_poll_ms));
+}
+
+static struct rt_call *user_call(struct swarm_cluster *cl, enum swarm_ep ep, const char *method,
+                                 const char *path)
+{
+	struct rt_call *c = rt_call_new(cl->rt, cl, -1, ep, method, path);
+
+	c->auth = RT_AUTH_USER;
+	c->retry = RT_RETRY_DRIVER;
+	return c;
+}
+
+/* Sends |body| (a JSON value, consumed) with |c|. */
+static void send_json(struct rt_call *c, json_t *body, rt_done_fn done)
+{
+	char *txt = body ? json_dumps(body, JSON_COMPACT) : NULL;
+
+	json_decref(body);
+	if (!txt)
+		x_oom(0);
+	rt_call_json(c, txt, strlen(txt));
+	free(txt);
+	rt_call_send(c, done);
+}
+
+/* "HTTP 400: <reason>" from an error response, for failure records. */
+static void resp_reason(struct sw_resp *resp, int err, const char *msg, char *out, size_t len)
+{
+	json_t *j, *r;
+	const char *reason = NULL;
+
+	if (err || !resp) {
+		snprintf(out, len, "%s", msg ? msg : sw_err_name(err));
+		return;
+	}
+	j = rt_resp_json(resp);
+	r = json_is_object(j) ? json_object_get(j, "reason") : NULL;
+	if (!json_is_string(r))
+		r = json_is_object(j) ? json_object_get(j, "message") : NULL;
+	reason = json_is_string(r) ? json_string_value(r) : "";
+	snprintf(out, len, "HTTP %d%s%s", resp->status, *reason ? ": " : "", reason);
+	json_decref(j);
+}
+
+static void fail_call(struct swarm_cluster *cl, const char *what, int err, const char *msg,
+                      struct sw_resp *resp)
+{
+	char reason[100], why[128];
+
+	resp_reason(resp, err, msg, reason, sizeof(reason));
+	snprintf(why, sizeof(why), "%s: %s", what, reason);
+	cluster_finish(cl, 1, why);
+}
+
+static int resp_ok(int err, struct sw_resp *resp)
+{
+	return !err && resp && resp->status >= 200 && resp->status <= 299;
+}
+
+/* ---- D0 (shard level) ---- */
+
+static void on_versions(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
+{
+	struct swarm_rt *rt = c->rt;
+	json_t *j = resp_ok(err, resp) ? rt_resp_json(resp) : NULL, *v;
+
+	v = json_is_object(j) ? json_object_get(j, "versions") : NULL;
+	v = json_is_object(v) ? json_object_get(v, "discovery-agent") : NULL;
+	if (json_is_string(v) && json_string_length(v) < 512) {
+		free(rt->agent_image);
+		rt->agent_image = xstrdup(json_string_value(v));
+	} else {
+		rt_log(rt, 1, "component-versions gave no discovery-agent image (%s); agents use %s "
+		       "until registration tells them the service's", err ? (msg ? msg : sw_err_name(err)) :
+		       "no versions", REST_FALLBACK_AGENT);
+	}
+	json_decref(j);
+	rt->d0_state = 2;
+	if (rt->d0_done)
+		rt->d0_done(rt);
+}
+
+static void request_versions(struct swarm_rt *rt)
+{
+	struct rt_call *c = rt_call_new(rt, NULL, -1, EP_COMPONENT_VERSIONS, "GET",
+	                                "/v2/component-versions");
+
+	c->auth = RT_AUTH_USER;
+	c->retry = RT_RETRY_DRIVER;
+	rt->d0_state = 1;
+	if (rt_call_send(c, on_versions) < 0 && !rt->stopping) {
+		rt->d0_state = 2;
+		if (rt->d0_done)
+			rt->d0_done(rt);
+	}
+}
+
+/* ---- D1 / D2 / D3 ---- */
+
+static void create_cluster(struct swarm_cluster *cl);
+static void create_infraenv(struct swarm_cluster *cl);
+static void set_vips(struct swarm_cluster *cl);
+static void poll_cluster(struct swarm_cluster *cl);
+
+static const char *ocp_version(struct swarm_cluster *cl)
+{
+	if (cl->shape && cl->shape->openshift_version && *cl->shape->openshift_version)
+		return cl->shape->openshift_version;
+	return cl->rt->plan->openshift_version ? cl->rt->plan->openshift_version : "4.16";
+}
+
+static int body_mentions(struct sw_resp *resp, const char *a, const char *b)
+{
+	size_t len;
+	char *p, *s;
+	int hit;
+
+	if (!resp || !resp->body || !(len = evbuffer_get_length(resp->body)))
+		return 0;
+	p = (char *)evbuffer_pullup(resp->body, -1);
+	if (!p)
+		return 0;
+	s = xmalloc(len + 1);
+	memcpy(s, p, len);
+	s[len] = 0;
+	hit = (a && strstr(s, a)) || (b && strstr(s, b));
+	free(s);
+	return hit;
+}
+
+static void on_cluster_created(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
+{
+	struct swarm_cluster *cl = c->cl;
+	struct swarm_cluster_record *rec;
+	json_t *j, *id;
+
+	if (cl->finished)
+		return;
+	if (!err && resp->status == 400 && c->aux && !cl->rt->cpc_refused &&
+	    body_mentions(resp, "control_plane_count", "controlPlaneCount")) {
+		/* An older generation (§8): it does not know control_plane_count. */
+		cl->rt->cpc_refused = 1;
+		if (cl->ncp == 3) {
+			create_cluster(cl);
+			return;
+		}
+	}
+	if (!resp_ok(err, resp)) {
+		fail_call(cl, "register cluster", err, msg, resp);
+		return;
+	}
+	j = rt_resp_json(resp);
+	id = json_is_object(j) ? json_object_get(j, "id") : NULL;
+	if (!json_is_string(id) || json_string_length(id) >= sizeof(cl->cluster_id)) {
+		json_decref(j);
+		cluster_finish(cl, 1, "register cluster: response without a usable id");
+		return;
+	}
+	snprintf(cl->cluster_id, sizeof(cl->cluster_id), "%s", json_string_value(id));
+	json_decref(j);
+	rec = cluster_record(cl);
+	if (rec)
+		snprintf(rec->id, sizeof(rec->id), "%s", cl->cluster_id);
+	create_infraenv(cl);
+}
+
+static void create_cluster(struct swarm_cluster *cl)
+{
+	struct swarm_rt *rt = cl->rt;
+	const struct swarm_plan *p = rt->plan;
+	struct rt_call *c;
+	json_t *b = json_object();
+	int cpc = 0;
+
+	rest_set_state(cl, RS_CREATE_CLUSTER);
+	json_object_set_new(b, "name", json_string(cl->name));
+	json_object_set_new(b, "openshift_version", json_string(ocp_version(cl)));
+	json_object_set_new(b, "pull_secret", json_string(rt->svc->pull_secret ? rt->svc->pull_secret : ""));
+	json_object_set_new(b, "base_dns_domain",
+	                    json_string(p->base_domain ? p->base_domain : "swarm.example.com"));
+	json_object_set_new(b, "cpu_architecture",
+	                    json_string(p->cpu_architecture ? p->cpu_architecture : "x86_64"));
+	/* high_availability_mode is understood by every generation (§8). */
+	json_object_set_new(b, "high_availability_mode", json_string(cl->single_node ? "None" : "Full"));
+	if (cl->single_node)
+		json_object_set_new(b, "user_managed_networking", json_true());
+	else if (cl->ncp != 3 && !rt->cpc_refused) {
+		json_object_set_new(b, "control_plane_count", json_integer(cl->ncp));
+		cpc = 1;
+	}
+	if (rt->svc->ssh_pub_key && *rt->svc->ssh_pub_key)
+		json_object_set_new(b, "ssh_public_key", json_string(rt->svc->ssh_pub_key));
+	c = user_call(cl, EP_REGISTER_CLUSTER, "POST", "/v2/clusters");
+	c->aux = (uint64_t)cpc;
+	send_json(c, b, on_cluster_created);
+}
+
+/* Local auth: the agents' token is the JWT in the ISO URL's /byapikey/<JWT>/. */
+static void take_local_token(struct swarm_cluster *cl, const char *url)
+{
+	const char *p = url ? strstr(url, "/byapikey/") : NULL, *e;
+
+	if (!p)
+		return;
+	p += strlen("/byapikey/");
+	e = strchr(p, '/');
+	if (!e)
+		e = p + strlen(p);
+	if (e == p || (size_t)(e - p) > 8192)
+		return;
+	free(cl->agent_key);
+	cl->agent_key = xmalloc((size_t)(e - p) + 1);
+	memcpy(cl->agent_key, p, (size_t)(e - p));
+	cl->agent_key[e - p] = 0;
+}
+
+static void start_hosts_and_poll(struct swarm_cluster *cl)
+{
+	cluster_boot_hosts(cl);
+	if (cl->shape && cl->shape->just_infraenv)
+		rest_set_state(cl, RS_WAIT_KNOWN);
+	else
+		rest_set_state(cl, RS_WAIT_READY);
+	rest_arm_poll(cl);
+}
+
+static void on_infraenv_created(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
+{
+	struct swarm_cluster *cl = c->cl;
+	json_t *j, *id, *url;
+
+	if (cl->finished)
+		return;
+	if (!resp_ok(err, resp)) {
+		fail_call(cl, "register infra-env", err, msg, resp);
+		return;
+	}
+	j = rt_resp_json(resp);
+	id = json_is_object(j) ? json_object_get(j, "id") : NULL;
+	if (!json_is_string(id) || json_string_length(id) >= sizeof(cl->infra_env_id)) {
+		json_decref(j);
+		cluster_finish(cl, 1, "register infra-env: response without a usable id");
+		return;
+	}
+	snprintf(cl->infra_env_id, sizeof(cl->infra_env_id), "%s", json_string_value(id));
+	url = json_object_get(j, "download_url");
+	if (cl->rt->svc->auth == SWARM_AUTH_LOCAL)
+		take_local_token(cl, json_string_value(url));
+	json_decref(j);
+	if (cl->rt->svc->auth == SWARM_AUTH_LOCAL && !cl->agent_key) {
+		cluster_finish(cl, 1, "register infra-env: no /byapikey/ token in download_url (local auth)");
+		return;
+	}
+	if (!cl->single_node && !(cl->shape && cl->shape->just_infraenv))
+		set_vips(cl);
+	else
+		start_hosts_and_poll(cl);
+}
+
+static void create_infraenv(struct swarm_cluster *cl)
+{
+	struct swarm_rt *rt = cl->rt;
+	struct rt_call *c;
+	json_t *b = json_object();
+
+	rest_set_state(cl, RS_CREATE_INFRAENV);
+	json_object_set_new(b, "name", json_string(cl->name));
+	json_object_set_new(b, "pull_secret", json_string(rt->svc->pull_secret ? rt->svc->pull_secret : ""));
+	if (cl->cluster_id[0])
+		json_object_set_new(b, "cluster_id", json_string(cl->cluster_id));
+	json_object_set_new(b, "openshift_version", json_string(ocp_version(cl)));
+	json_object_set_new(b, "cpu_architecture",
+	                    json_string(rt->plan->cpu_architecture ? rt->plan->cpu_architecture : "x86_64"));
+	json_object_set_new(b, "image_type", json_string("full-iso"));
+	if (rt->svc->ssh_pub_key && *rt->svc->ssh_pub_key)
+		json_object_set_new(b, "ssh_authorized_key", json_string(rt->svc->ssh_pub_key));
+	c = user_call(cl, EP_REGISTER_INFRAENV, "POST", "/v2/infra-envs");
+	send_json(c, b, on_infraenv_created);
+}
+
+static void on_vips(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
+{
+	struct swarm_cluster *cl = c->cl;
+	struct rest_drv *d = drv_of(cl);
+	struct swarm_rt *rt = cl->rt;
+	int first = d->state == RS_SET_VIPS;
+
+	if (cl->finished)
+		return;
+	if (!err && resp->status == 400 && !c->aux && body_mentions(resp, "apiVIP", "api_vip")) {
+		/* 2023 generation: "request must include apiVIP alongside apiVIPs". */
+		rt->vip_legacy = 1;
+		set_vips(cl);
+		return;
+	}
+	if (resp_ok(err, resp)) {
+		d->vips_ok = 1;
+		if (rt->vip_legacy < 0)
+			rt->vip_legacy = (int)c->aux;
+	} else {
+		char reason[100];
+		resp_reason(resp, err, msg, reason, sizeof(reason));
+		rt_log(rt, 0, "cluster %s: set VIPs: %s (will retry while polling)", cl->name, reason);
+	}
+	if (first)
+		start_hosts_and_poll(cl);
+}
+
+static void set_vips(struct swarm_cluster *cl)
+{
+	struct rest_drv *d = drv_of(cl);
+	struct rt_call *c;
+	char path[120];
+	int legacy = cl->rt->vip_legacy == 1;
+	json_t *b;
+
+	if (d->state == RS_CREATE_INFRAENV)
+		rest_set_state(cl, RS_SET_VIPS);
+	b = json_pack("{s:[{s:s}],s:[{s:s}]}", "api_vips", "ip", cl->api_vip, "ingress_vips", "ip",
+	              cl->ingress_vip);
+	if (!b)
+		x_oom(0);
+	if (legacy) {
+		json_object_set_new(b, "api_vip", json_string(cl->api_vip));
+		json_object_set_new(b, "ingress_vip", json_string(cl->ingress_vip));
+	}
+	snprintf(path, sizeof(path), "/v2/clusters/%s", cl->cluster_id);
+	c = user_call(cl, EP_PATCH_CLUSTER, "PATCH", path);
+	c->aux = (uint64_t)legacy;
+	send_json(c, b, on_vips);
+}
+
+/* ---- D4 / D5 ---- */
+
+static void mark_ready(struct swarm_cluster *cl)
+{
+	struct swarm_cluster_record *rec = cluster_record(cl);
+	uint64_t now = sw_now_ns();
+
+	if (rec && !rec->t_ready_ns) {
+		rec->t_ready_ns = now > cl->rt->ctx->run_start_ns ? now - cl->rt->ctx->run_start_ns : 1;
+		cl->rt->stats->clusters_ready++;
+		hist_record(&cl->rt->stats->cluster_ready, now - cl->t_start_ns);
+	}
+}
+
+static void on_install(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
+{
+	struct swarm_cluster *cl = c->cl;
+	struct rest_drv *d = drv_of(cl);
+
+	if (cl->finished)
+		return;
+	if (resp_ok(err, resp)) {
+		rest_set_state(cl, RS_WATCH);
+	} else if (++d->install_tries >= REST_MAX_INSTALL_TRIES) {
+		fail_call(cl, "install", err, msg, resp);
+		return;
+	} else {
+		/* 409 "not ready": the cluster went back to insufficient; poll again. */
+		rest_set_state(cl, RS_WAIT_READY);
+	}
+	rest_arm_poll(cl);
+}
+
+static void install(struct swarm_cluster *cl)
+{
+	char path[120];
+	struct rt_call *c;
+
+	rest_set_state(cl, RS_INSTALL);
+	snprintf(path, sizeof(path), "/v2/clusters/%s/actions/install", cl->cluster_id);
+	c = user_call(cl, EP_INSTALL_CLUSTER, "POST", path);
+	rt_call_send(c, on_install);
+}
+
+static void on_cluster_status(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
+{
+	struct swarm_cluster *cl = c->cl;
+	struct rest_drv *d = drv_of(cl);
+	struct swarm_cluster_record *rec;
+	json_t *j = NULL, *v, *info;
+	int status = -1;
+	char why[128];
+
+	(void)msg;
+	d->polling = 0;
+	if (cl->finished)
+		return;
+	if (!err && resp->status == 404) {
+		cluster_finish(cl, 1, "cluster disappeared (404)");
+		return;
+	}
+	if (resp_ok(err, resp))
+		j = rt_resp_json(resp);
+	v = json_is_object(j) ? json_object_get(j, "status") : NULL;
+	if (json_is_string(v))
+		status = as_cluster_status_parse(json_string_value(v));
+	info = json_is_object(j) ? json_object_get(j, "status_info") : NULL;
+	rec = cluster_record(cl);
+	if (rec && status >= 0)
+		rec->status = status;
+	if (status == AS_CLUSTER_ERROR || status == AS_CLUSTER_CANCELLED) {
+		snprintf(why, sizeof(why), "cluster %s: %s", as_cluster_status_name(status),
+		         json_is_string(info) ? json_string_value(info) : "");
+		json_decref(j);
+		cluster_finish(cl, 1, why);
+		return;
+	}
+	json_decref(j);
+	if (status == AS_CLUSTER_READY || status == AS_CLUSTER_PREPARING ||
+	    status == AS_CLUSTER_INSTALLING || status == AS_CLUSTER_FINALIZING ||
+	    status == AS_CLUSTER_INSTALLED)
+		mark_ready(cl);
+	switch ((enum rest_state)d->state) {
+	case RS_WAIT_READY:
+		if (!d->vips_ok && !cl->single_node)
+			set_vips(cl);
+		if (status == AS_CLUSTER_READY) {
+			install(cl);
+			return;
+		}
+		if (status == AS_CLUSTER_PREPARING || status == AS_CLUSTER_INSTALLING ||
+		    status == AS_CLUSTER_FINALIZING)
+			rest_set_state(cl, RS_WATCH);
+		/* fall through */
+	case RS_WATCH:
+		if (status == AS_CLUSTER_INSTALLED) {
+			rest_set_state(cl, RS_DONE);
+			cluster_finish(cl, 0, NULL);
+			return;
+		}
+		break;
+	case RS_WAIT_D0:
+	case RS_CREATE_CLUSTER:
+	case RS_CREATE_INFRAENV:
+	case RS_SET_VIPS:
+	case RS_INSTALL:
+	case RS_WAIT_KNOWN:
+	case RS_DONE:
+	case RS_STATE_COUNT:
+	default:
+		break;
+	}
+	rest_arm_poll(cl);
+}
+
+static void on_infraenv_hosts(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
+{
+	struct swarm_cluster *cl = c->cl;
+	struct rest_drv *d = drv_of(cl);
+	json_t *j = NULL, *h;
+	size_t i;
+	unsigned known = 0;
+
+	(void)msg;
+	d->polling = 0;
+	if (cl->finished)
+		return;
+	if (resp_ok(err, resp))
+		j = rt_resp_json(resp);
+	json_array_foreach(j, i, h) {
+		json_t *st = json_object_get(h, "status");
+		const char *s = json_is_string(st) ? json_string_value(st) : "";
+		if (!strcmp(s, "known-unbound") || !strcmp(s, "known"))
+			known++;
+	}
+	json_decref(j);
+	cl->known_hosts = known;
+	if (known >= cl->nhosts) {
+		mark_ready(cl);
+		rest_set_state(cl, RS_DONE);
+		cluster_finish(cl, 0, NULL);
+		return;
+	}
+	rest_arm_poll(cl);
+}
+
+static void poll_cluster(struct swarm_cluster *cl)
+{
+	struct rest_drv *d = drv_of(cl);
+	struct rt_call *c;
+	char path[160];
+
+	if (d->polling)
+		return;
+	if (d->state == RS_WAIT_KNOWN) {
+		snprintf(path, sizeof(path), "/v2/infra-envs/%s/hosts", cl->infra_env_id);
+		c = user_call(cl, EP_LIST_HOSTS, "GET", path);
+		c->intended_ns = d->due_ns;
+		d->polling = 1;
+		if (rt_call_send(c, on_infraenv_hosts) < 0)
+			d->polling = 0;
+		return;
+	}
+	snprintf(path, sizeof(path), "/v2/clusters/%s?exclude-hosts=true", cl->cluster_id);
+	c = user_call(cl, EP_GET_CLUSTER, "GET", path);
+	c->intended_ns = d->due_ns;
+	d->polling = 1;
+	if (rt_call_send(c, on_cluster_status) < 0)
+		d->polling = 0;
+}
+
+static void rest_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct swarm_cluster *cl = arg;
+	struct rest_drv *d = drv_of(cl);
+	uint64_t now = sw_now_ns();
+
+	(void)fd;
+	(void)what;
+	if (cl->rt->stopping || cl->finished)
+		return;
+	hist_record(&cl->rt->stats->lateness, now > d->due_ns ? now - d->due_ns : 0);
+	switch ((enum rest_state)d->state) {
+	case RS_WAIT_D0:
+		if (cl->rt->d0_state == 2) {
+			if (cl->shape && cl->shape->just_infraenv)
+				create_infraenv(cl);
+			else
+				create_cluster(cl);
+		} else {
+			rest_arm(cl, 20 * 1000000ull);
+		}
+		break;
+	case RS_WAIT_READY:
+	case RS_WATCH:
+	case RS_WAIT_KNOWN:
+		poll_cluster(cl);
+		break;
+	case RS_CREATE_CLUSTER:
+	case RS_CREATE_INFRAENV:
+	case RS_SET_VIPS:
+	case RS_INSTALL:
+	case RS_DONE:
+	case RS_STATE_COUNT:
+	default:
+		break;
+	}
+}
+
+static int rest_start(struct swarm_cluster *cl)
+{
+	struct rest_drv *d = xcalloc(1, sizeof(*d));
+
+	cl->drv = d;
+	event_assign(&d->ev, cl->rt->base, -1, 0, rest_timer, cl);
+	rest_set_state(cl, RS_WAIT_D0);
+	if (cl->rt->d0_state == 0)
+		request_versions(cl->rt);
+	rest_arm(cl, 0);
+	return 0;
+}
+
+static void on_deleted(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
+{
+	struct swarm_cluster *cl = c->cl;
+	char path[120];
+	struct rt_call *next;
+
+	(void)err;
+	(void)msg;
+	(void)resp;
+	/* The cluster goes first (it owns the hosts), then its infra-env; an
+	 * unbound infra-env's hosts go first (the service refuses otherwise). */
+	if (c->ep == EP_OTHER && drv_of(cl) && drv_of(cl)->deletes_pending &&
+	    --drv_of(cl)->deletes_pending == 0)
+		goto infraenv;
+	if (c->ep != EP_DELETE_CLUSTER || !cl->infra_env_id[0])
+		return;
+infraenv:
+	snprintf(path, sizeof(path), "/v2/infra-envs/%s", cl->infra_env_id);
+	next = user_call(cl, EP_DELETE_INFRAENV, "DELETE", path);
+	rt_call_send(next, on_deleted);
+}
+
+static void rest_finish(struct swarm_cluster *cl)
+{
+	struct rest_drv *d = drv_of(cl);
+	char path[120];
+	struct rt_call *c;
+
+	if (d)
+		event_del(&d->ev);
+	if (!cl->rt->plan->cleanup || cl->rt->stopping)
+		return;
+	if (cl->cluster_id[0]) {
+		snprintf(path, sizeof(path), "/v2/clusters/%s", cl->cluster_id);
+		c = user_call(cl, EP_DELETE_CLUSTER, "DELETE", path);
+	} else if (cl->infra_env_id[0]) {
+		unsigned i;
+		for (i = 0; d && i < cl->nhosts; i++) {
+			if (cl->hosts[i].sessions == 0)
+				continue; /* never registered */
+			snprintf(path, sizeof(path), "/v2/infra-envs/%s/hosts/%s", cl->infra_env_id,
+			         cl->hosts[i].host_id);
+			c = user_call(cl, EP_OTHER, "DELETE", path);
+			d->deletes_pending++;
+			if (rt_call_send(c, on_deleted) < 0)
+				d->deletes_pending--;
+		}
+		if (d && d->deletes_pending)
+			return;
+		snprintf(path, sizeof(path), "/v2/infra-envs/%s", cl->infra_env_id);
+		c = user_call(cl, EP_DELETE_INFRAENV, "DELETE", path);
+	} else {
+		return;
+	}
+	rt_call_send(c, on_deleted);
+}
+
+static void rest_free(struct swarm_cluster *cl)
+{
+	struct rest_drv *d = drv_of(cl);
+
+	if (!d)
+		return;
+	event_del(&d->ev);
+	free(d);
+	cl->drv = NULL;
+}
+
+const struct cluster_driver_ops cluster_driver_rest = {
+	.name = "rest",
+	.start = rest_start,
+	.finish = rest_finish,
+	.free = rest_free,
+	.host_event = NULL,
+};

@@ -95,7 +95,7 @@ uint64_t hist_quantile(const struct hist *h, double q)
 	for (unsigned i = 0; i < HIST_BUCKETS; i++) {
 		seen += h->buckets[i];
 		if (seen >= rank)
-			return clamp_minmax(h, hist_upper(i));
+			return i == HIST_BUCKETS - 1 ? h->max_ns : clamp_minmax(h, hist_upper(i));
 	}
 	/* Saturated buckets can make the walk fall short: the max is the honest answer. */
 	return h->max_ns;
@@ -120,7 +120,8 @@ void hist_to_buckets(const struct hist *h, const double *le_seconds, size_t n, u
 			continue;
 		/* A bucket is represented by its largest possible value (clamped
 		 * to the exact extremes), so latencies are never under-reported. */
-		uint64_t v = clamp_minmax(h, hist_upper(i) - 1);
+		uint64_t v = i == HIST_BUCKETS - 1 ? h->max_ns
+		                                   : clamp_minmax(h, hist_upper(i) - 1);
 		double sec = (double)v / 1e9;
 		while (j < n && sec > le_seconds[j])
 			j++;

@@ -1,4 +1,781 @@
-int main(void)
+/*
+ * swarm: command line entry point. Parses options, loads the plan and the
+ * service config, builds the cluster schedule, runs one shard per thread,
+ * and keeps the main thread on its own event loop for the progress view,
+ * the optional /metrics endpoint, signals and the max_duration deadline.
+ * At the end it merges every shard's stats, prints the summary and writes
+ * the results JSON. Exit codes: see usage() and report.h.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "as_model.h"
+#include "config.h"
+#include "metrics.h"
+#include "progress.h"
+#include "report.h"
+#include "schedule.h"
+#include "shard.h"
+#include "stats.h"
+#include "sw_err.h"
+#include "sw_client.h"
+#include "sw_http.h"
+#include "sw_server.h"
+
+#ifndef SWARM_VERSION
+#define SWARM_VERSION "0.0.0"
+#endif
+
+#define MAX_THREADS 256u
+#define MAX_CONCURRENT_LIMIT 100000000u
+#define CHECK_PERIOD_MS 100
+#define PREFLIGHT_TIMEOUT_MS 15000
+
+enum stop_reason { STOP_NONE, STOP_SIGNAL, STOP_DEADLINE, STOP_SETUP };
+
+struct shard_thread {
+	struct swarm_shard *sh;
+	pthread_t tid;
+	int started;
+	int rv;
+	atomic_int done;
+};
+
+struct run {
+	struct event_base *base;
+	struct swarm_ctx ctx;
+	struct swarm_opts *opts;
+	struct shard_thread *th;
+	unsigned nth;
+	enum stop_reason stop;
+	int setup_rv;            /* first negative shard_run result */
+	unsigned setup_shard;
+	unsigned signals;
+	struct progress *prog;   /* NULL when progress is off */
+	struct sw_server *metrics;
+	struct event *ev_tick, *ev_check, *ev_deadline, *ev_int, *ev_term;
+};
+
+static void usage(FILE *out)
 {
+	fprintf(out,
+	        "Usage: swarm [OPTIONS] MAX_CONCURRENT PLAN.yaml SERVICE.yaml\n"
+	        "\n"
+	        "Load-tests an assisted-service by emulating installer agents (hosts) of many\n"
+	        "clusters from one process. PLAN.yaml and SERVICE.yaml are the original\n"
+	        "assisted-swarm test plan and service config, with optional extensions.\n"
+	        "MAX_CONCURRENT (> 0) bounds the hosts in flight (split across threads).\n"
+	        "\n"
+	        "Options:\n"
+	        "  -t, --threads N          event-loop threads (shards), default 1\n"
+	        "  -r, --results FILE       results JSON file, default swarm-results.json\n"
+	        "  -m, --metrics ADDR:PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+	        "      --progress MODE      auto (live line on a terminal, else plain), live,\n"
+	        "                           plain or off; default auto\n"
+	        "      --interval DURATION  progress interval, e.g. 500ms, 10s\n"
+	        "                           (default 1s live, 10s plain)\n"
+	        "  -q, --quiet              no progress and no warnings (summary still printed)\n"
+	        "  -v, --verbose            print the configuration and schedule at start\n"
+	        "  -h, --help               show this help and exit\n"
+	        "  -V, --version            show the version and exit\n"
+	        "\n"
+	        "Exit codes:\n"
+	        "  0  every cluster installed\n"
+	        "  1  some clusters failed\n"
+	        "  2  usage or configuration error\n"
+	        "  3  aborted (SIGINT/SIGTERM or the plan's max_duration)\n"
+	        "  4  service unreachable or setup failed at start\n");
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "swarm: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'swarm --help' for more information.\n");
+	return SWARM_EXIT_USAGE;
+}
+
+static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+	char *end = NULL;
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return -1;
+	*out = (unsigned)v;
 	return 0;
+}
+
+/* Returns -1 to continue, or the exit code (help/version/usage error). */
+static int parse_args(int argc, char **argv, struct swarm_opts *o)
+{
+	static const struct option longopts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{"threads", required_argument, NULL, 't'},
+		{"results", required_argument, NULL, 'r'},
+		{"metrics", required_argument, NULL, 'm'},
+		{"progress", required_argument, NULL, 'P'},
+		{"interval", required_argument, NULL, 'I'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
+		{NULL, 0, NULL, 0},
+	};
+	memset(o, 0, sizeof(*o));
+	o->threads = 1;
+	o->results_path = "swarm-results.json";
+	o->progress = -1;
+	opterr = 0;
+	for (;;) {
+		int c = getopt_long(argc, argv, "+hVt:r:m:qv", longopts, NULL);
+		if (c == -1)
+			break;
+		switch (c) {
+		case 'h':
+			usage(stdout);
+			return SWARM_EXIT_OK;
+		case 'V':
+			printf("swarm %s\n", SWARM_VERSION);
+			return SWARM_EXIT_OK;
+		case 't':
+			if (parse_uint(optarg, 1, MAX_THREADS, &o->threads) < 0)
+				return usage_error("--threads: expected an integer from 1 to 256, got '%s'", optarg);
+			break;
+		case 'r':
+			if (!*optarg)
+				return usage_error("--results: empty file name%s", "");
+			o->results_path = optarg;
+			break;
+		case 'm':
+			if (!strchr(optarg, ':'))
+				return usage_error("--metrics: expected ADDR:PORT (e.g. 127.0.0.1:9100), got '%s'", optarg);
+			o->metrics_listen = optarg;
+			break;
+		case 'P':
+			if (!strcmp(optarg, "auto"))
+				o->progress = -1;
+			else if (!strcmp(optarg, "plain"))
+				o->progress = 0;
+			else if (!strcmp(optarg, "live"))
+				o->progress = 1;
+			else if (!strcmp(optarg, "off"))
+				o->progress = -2;
+			else
+				return usage_error("--progress: expected auto, live, plain or off, got '%s'", optarg);
+			break;
+		case 'I': {
+			uint64_t ns = 0;
+			if (swarm_parse_duration(optarg, &ns) < 0 || ns < 100000000ull ||
+			    ns > UINT64_C(3600) * 1000000000)
+				return usage_error("--interval: expected a duration from 100ms to 1h (e.g. 10s), got '%s'",
+				                   optarg);
+			o->progress_interval_ms = (unsigned)(ns / 1000000);
+			break;
+		}
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case '?':
+		default:
+			if (optopt)
+				fprintf(stderr, "swarm: option '-%c' is unknown or needs an argument\n", optopt);
+			else
+				fprintf(stderr, "swarm: option '%s' is unknown or needs an argument\n",
+				        argv[optind - 1]);
+			fprintf(stderr, "Try 'swarm --help' for more information.\n");
+			return SWARM_EXIT_USAGE;
+		}
+	}
+	int npos = argc - optind;
+	if (npos != 3) {
+		fprintf(stderr, "swarm: expected 3 arguments (MAX_CONCURRENT PLAN.yaml SERVICE.yaml), got %d\n"
+		        "Usage: swarm [OPTIONS] MAX_CONCURRENT PLAN.yaml SERVICE.yaml\n"
+		        "Try 'swarm --help' for more information.\n", npos);
+		return SWARM_EXIT_USAGE;
+	}
+	if (parse_uint(argv[optind], 1, MAX_CONCURRENT_LIMIT, &o->max_concurrent) < 0)
+		return usage_error("MAX_CONCURRENT: expected a positive integer (hosts in flight), got '%s'",
+		                   argv[optind]);
+	o->plan_path = argv[optind + 1];
+	o->service_path = argv[optind + 2];
+	if (o->threads > o->max_concurrent)
+		return usage_error("--threads is larger than MAX_CONCURRENT (%s): every thread needs at least one host",
+		                   argv[optind]);
+	return -1;
+}
+
+static unsigned term_width(void)
+{
+	struct winsize ws;
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+		return ws.ws_col;
+	const char *c = getenv("COLUMNS");
+	unsigned v = 0;
+	if (c && parse_uint(c, 20, 1000, &v) == 0)
+		return v;
+	return 80;
+}
+
+static double wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Merges every shard's current snapshot into |out| (initialised here). */
+static int merged_snapshot(struct run *r, struct swarm_stats *out)
+{
+	struct swarm_stats *tmp = malloc(sizeof(*tmp));
+	int rv = 0;
+	stats_init(out);
+	if (!tmp)
+		return SW_ERR_NOMEM;
+	for (unsigned i = 0; i < r->nth && rv == 0; i++) {
+		stats_init(tmp);
+		rv = shard_snapshot(r->th[i].sh, tmp);
+		if (rv == 0)
+			rv = stats_merge(out, tmp);
+		stats_free(tmp);
+	}
+	free(tmp);
+	return rv;
+}
+
+static void stop_all(struct run *r, enum stop_reason why)
+{
+	if (r->stop == STOP_NONE)
+		r->stop = why;
+	for (unsigned i = 0; i < r->nth; i++)
+		shard_stop(r->th[i].sh);
+}
+
+static void *shard_main(void *arg)
+{
+	struct shard_thread *t = arg;
+	t->rv = shard_run(t->sh);
+	atomic_store(&t->done, 1);
+	return NULL;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct run *r = arg;
+	(void)what;
+	r->signals++;
+	if (r->prog)
+		progress_finish(r->prog, stderr);
+	if (r->signals > 1) {
+		fprintf(stderr, "swarm: second %s, exiting at once without a report\n",
+		        sig == SIGINT ? "SIGINT" : "SIGTERM");
+		_exit(SWARM_EXIT_ABORTED);
+	}
+	fprintf(stderr, "swarm: %s received, stopping (pending clusters count as aborted; "
+	        "press again to exit at once)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	stop_all(r, STOP_SIGNAL);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+	(void)fd;
+	(void)what;
+	if (r->prog)
+		progress_finish(r->prog, stderr);
+	fprintf(stderr, "swarm: max_duration of %us reached, stopping\n", r->ctx.plan->max_duration_s);
+	stop_all(r, STOP_DEADLINE);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+	struct swarm_stats *st = malloc(sizeof(*st));
+	(void)fd;
+	(void)what;
+	if (!st)
+		return;
+	if (merged_snapshot(r, st) == 0) {
+		uint64_t now = sw_now_ns();
+		if (r->prog->live)
+			r->prog->width = term_width(); /* follow terminal resizes */
+		progress_print(r->prog, stderr, st, now, now - r->ctx.run_start_ns);
+	}
+	stats_free(st);
+	free(st);
+}
+
+static void on_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+	unsigned done = 0;
+	(void)fd;
+	(void)what;
+	for (unsigned i = 0; i < r->nth; i++) {
+		if (!atomic_load(&r->th[i].done))
+			continue;
+		done++;
+		if (r->th[i].rv < 0 && r->setup_rv == 0) {
+			r->setup_rv = r->th[i].rv;
+			r->setup_shard = i;
+			stop_all(r, STOP_SETUP);
+		}
+	}
+	if (done == r->nth)
+		event_base_loopbreak(r->base);
+}
+
+static void on_metrics(void *arg, struct sw_exchange *x, struct sw_sreq *req)
+{
+	struct run *r = arg;
+	if (strcmp(req->path, "/metrics") != 0) {
+		static const char msg[] = "not found: try /metrics\n";
+		sw_exchange_reply_mem(x, 404, "text/plain; charset=utf-8", msg, sizeof(msg) - 1);
+		return;
+	}
+	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+		static const char msg[] = "method not allowed\n";
+		sw_exchange_reply_mem(x, 405, "text/plain; charset=utf-8", msg, sizeof(msg) - 1);
+		return;
+	}
+	struct swarm_stats *st = malloc(sizeof(*st));
+	struct evbuffer *buf = evbuffer_new();
+	if (!st || !buf || merged_snapshot(r, st) < 0) {
+		static const char msg[] = "out of memory\n";
+		sw_exchange_reply_mem(x, 500, "text/plain; charset=utf-8", msg, sizeof(msg) - 1);
+	} else {
+		metrics_render(buf, st, r->ctx.run_id, SWARM_VERSION,
+		               (double)(sw_now_ns() - r->ctx.run_start_ns) / 1e9);
+		sw_exchange_reply(x, 200, NULL, "text/plain; version=0.0.4; charset=utf-8", buf);
+	}
+	if (st)
+		stats_free(st);
+	free(st);
+	if (buf)
+		evbuffer_free(buf);
+}
+
+struct preflight {
+	struct event_base *base;
+	struct swarm_stats *st;
+	uint64_t t0;
+	int done, err, status;
+	char msg[256];
+};
+
+static void on_preflight(void *arg, int err, const char *msg, struct sw_resp *resp)
+{
+	struct preflight *pf = arg;
+	uint64_t now = sw_now_ns();
+	pf->done = 1;
+	pf->err = err;
+	if (err < 0) {
+		snprintf(pf->msg, sizeof(pf->msg), "%s", msg ? msg : sw_err_name(err));
+		stats_record_call(pf->st, EP_COMPONENT_VERSIONS, err, 0, pf->t0, pf->t0, now);
+	} else {
+		pf->status = resp->status;
+		stats_record_call(pf->st, EP_COMPONENT_VERSIONS, 0, resp->status, pf->t0,
+		                  resp->t_sent_ns ? resp->t_sent_ns : pf->t0, now);
+	}
+	event_base_loopbreak(pf->base);
+}
+
+static void on_preflight_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct preflight *pf = arg;
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(pf->base);
+}
+
+/*
+ * Like the original tool, asks the service for its component versions
+ * before starting anything, so a wrong endpoint, certificate or token is
+ * one clear message (exit 4) instead of thousands of failed agents.
+ * Returns 0 when the service answered 2xx, else a negative code with the
+ * reason in |err|. The call is recorded in |st|.
+ */
+static int preflight(struct event_base *base, const struct swarm_service *svc, struct swarm_stats *st,
+                     char *err, size_t errlen)
+{
+	struct sw_client_cfg cfg;
+	struct preflight pf;
+	struct sw_client *c = NULL;
+	struct event *tmo = NULL;
+	int rv = SW_ERR_CONNECT;
+	memset(&pf, 0, sizeof(pf));
+	pf.base = base;
+	pf.st = st;
+	sw_client_cfg_init(&cfg);
+	cfg.url = svc->endpoint;
+	cfg.proto = svc->proto;
+	cfg.ca_file = svc->ca_file;
+	cfg.cert_file = svc->client_cert_file;
+	cfg.key_file = svc->client_key_file;
+	cfg.insecure = svc->insecure;
+	cfg.connect_timeout_ms = 5000;
+	cfg.tls_timeout_ms = 5000;
+	cfg.request_timeout_ms = 10000;
+	cfg.max_retries = 1;
+	cfg.max_conns = 1;
+	c = sw_client_new(base, &cfg, err, errlen);
+	if (!c)
+		return SW_ERR_INVALID;
+	struct sw_req *req = sw_req_new("GET", AS_API_BASE "/v2/component-versions");
+	if (!req) {
+		rv = SW_ERR_NOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	int hrv = sw_req_header(req, "accept", "application/json");
+	if (svc->auth == SWARM_AUTH_TOKEN && svc->user_token) {
+		char bearer[4096];
+		snprintf(bearer, sizeof(bearer), "Bearer %s", svc->user_token);
+		hrv |= sw_req_header(req, "authorization", bearer);
+	}
+	if (hrv) {
+		sw_req_free(&req);
+		rv = SW_ERR_NOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	pf.t0 = sw_now_ns();
+	rv = sw_client_request(c, NULL, req, on_preflight, &pf);
+	if (rv < 0) {
+		snprintf(err, errlen, "cannot send the request: %s", sw_err_name(rv));
+		goto out;
+	}
+	tmo = evtimer_new(base, on_preflight_timeout, &pf);
+	if (tmo) {
+		struct timeval tv = {PREFLIGHT_TIMEOUT_MS / 1000, 0};
+		evtimer_add(tmo, &tv);
+	}
+	event_base_dispatch(base);
+	if (!pf.done) {
+		rv = SW_ERR_TIMEOUT;
+		snprintf(err, errlen, "GET %s/v2/component-versions: no answer within %us", AS_API_BASE,
+		         PREFLIGHT_TIMEOUT_MS / 1000);
+	} else if (pf.err < 0) {
+		rv = pf.err;
+		snprintf(err, errlen, "GET %s/v2/component-versions: %s", AS_API_BASE, pf.msg);
+	} else if (pf.status < 200 || pf.status > 299) {
+		rv = SW_ERR_INVALID;
+		snprintf(err, errlen, "GET %s/v2/component-versions answered HTTP %d%s", AS_API_BASE, pf.status,
+		         pf.status == 401 || pf.status == 403 ? " (check auth and user_token)" : "");
+	} else {
+		rv = 0;
+	}
+out:
+	if (tmo)
+		event_free(tmo);
+	/* Cancels the request if it is still pending (its callback runs now). */
+	sw_client_free(&c);
+	return rv;
+}
+
+static void print_plan(const struct swarm_plan *p, const struct swarm_job *jobs, size_t njobs,
+                       const struct swarm_opts *o)
+{
+	static const char *const kinds[] = {"asap", "rate", "ramp", "burst"};
+	uint64_t hosts = 0;
+	for (size_t i = 0; i < njobs; i++)
+		hosts += swarm_shape_hosts(&p->shapes[jobs[i].shape]);
+	fprintf(stderr, "swarm: plan %s: %zu shapes, %zu clusters, %llu hosts; arrival %s%s; seed %llu; "
+	        "time_scale %g\n", p->path, p->nshapes, njobs, (unsigned long long)hosts,
+	        kinds[p->arrival.kind], p->arrival.poisson ? " (poisson)" : "",
+	        (unsigned long long)p->seed, p->timings.time_scale);
+	for (size_t s = 0; s < p->nshapes; s++) {
+		const struct swarm_shape *sh = &p->shapes[s];
+		fprintf(stderr, "swarm:   shape %zu (line %u): %u x %u hosts (%u control plane + %u workers)%s%s\n",
+		        s, sh->line, sh->amount, swarm_shape_hosts(sh), sh->single_node ? 1 : sh->control_plane,
+		        sh->num_workers, sh->just_infraenv ? ", infraenv only" : "",
+		        sh->with_nmstate ? ", nmstate" : "");
+	}
+	if (njobs)
+		fprintf(stderr, "swarm: last cluster starts at +%.1fs; %u hosts in flight over %u threads\n",
+		        (double)jobs[njobs - 1].start_ns / 1e9, o->max_concurrent, o->threads);
+}
+
+static void print_warnings(const char *w)
+{
+	if (w && *w)
+		fputs(w, stderr);
+}
+
+int main(int argc, char **argv)
+{
+	struct swarm_opts opts;
+	struct swarm_plan plan;
+	struct swarm_service svc;
+	struct swarm_job *jobs = NULL;
+	size_t njobs = 0;
+	struct run r;
+	struct swarm_stats *final = NULL;
+	struct swarm_stats *mainst = NULL;
+	int unreachable = 0;
+	char err[1024], warn[2048];
+	int have_plan = 0, have_svc = 0;
+	int code = parse_args(argc, argv, &opts);
+	if (code >= 0)
+		return code;
+	memset(&r, 0, sizeof(r));
+	r.opts = &opts;
+	code = SWARM_EXIT_USAGE;
+
+	if (swarm_plan_load(opts.plan_path, &plan, err, sizeof(err), warn, sizeof(warn)) < 0) {
+		fprintf(stderr, "swarm: %s\n", err);
+		goto out;
+	}
+	have_plan = 1;
+	if (!opts.quiet)
+		print_warnings(warn);
+	if (swarm_service_load(opts.service_path, &svc, err, sizeof(err), warn, sizeof(warn)) < 0) {
+		fprintf(stderr, "swarm: %s\n", err);
+		goto out;
+	}
+	have_svc = 1;
+	if (!opts.quiet)
+		print_warnings(warn);
+	if (plan.mode == SWARM_MODE_KUBE)
+		fprintf(stderr, "swarm: %s: note: mode 'kube' is handled by the engine; see the README\n",
+		        plan.path);
+
+	int rv = schedule_build(&plan, &jobs, &njobs);
+	if (rv < 0) {
+		fprintf(stderr, "swarm: %s: %s\n", plan.path,
+		        rv == SW_ERR_NOMEM ? "out of memory building the schedule"
+		                           : "too many clusters (the sum of 'amount' is over 10000000)");
+		goto out;
+	}
+	unsigned per_thread = opts.max_concurrent / opts.threads;
+	for (size_t s = 0; s < plan.nshapes; s++) {
+		const struct swarm_shape *sh = &plan.shapes[s];
+		if (sh->amount && swarm_shape_hosts(sh) > per_thread) {
+			fprintf(stderr, "swarm: %s:%u: a cluster of clusters[%zu] has %u hosts, more than the %u "
+			        "hosts in flight each thread may have (MAX_CONCURRENT %u / %u threads): "
+			        "it could never start; raise MAX_CONCURRENT or lower --threads\n",
+			        plan.path, sh->line, s, swarm_shape_hosts(sh), per_thread, opts.max_concurrent,
+			        opts.threads);
+			goto out;
+		}
+	}
+	if (opts.verbose)
+		print_plan(&plan, jobs, njobs, &opts);
+
+	/* Shards' loops are driven from other threads (shard_stop, snapshots). */
+	evthread_use_pthreads();
+	signal(SIGPIPE, SIG_IGN);
+
+	r.base = event_base_new();
+	if (!r.base) {
+		fprintf(stderr, "swarm: cannot create the main event loop\n");
+		goto out;
+	}
+	r.ctx.plan = &plan;
+	r.ctx.svc = &svc;
+	r.ctx.opts = &opts;
+	double start_wall = wall_now();
+	snprintf(r.ctx.run_id, sizeof(r.ctx.run_id), "swarm-%lld", (long long)start_wall);
+	r.nth = opts.threads;
+	r.th = calloc(r.nth, sizeof(*r.th));
+	if (!r.th) {
+		fprintf(stderr, "swarm: out of memory\n");
+		goto out;
+	}
+	mainst = malloc(sizeof(*mainst));
+	if (!mainst) {
+		fprintf(stderr, "swarm: out of memory\n");
+		goto out;
+	}
+	stats_init(mainst);
+	r.ctx.run_start_ns = sw_now_ns();
+	rv = preflight(r.base, &svc, mainst, err, sizeof(err));
+	if (rv < 0) {
+		fprintf(stderr, "swarm: service %s unreachable: %s\n", svc.endpoint, err);
+		unreachable = 1;
+		r.nth = 0; /* no shard runs; the report still gets written */
+		goto report;
+	}
+	for (unsigned i = 0; i < r.nth; i++) {
+		unsigned max_hosts = per_thread + (i < opts.max_concurrent % opts.threads ? 1 : 0);
+		r.th[i].sh = shard_new(&r.ctx, i, max_hosts, err, sizeof(err));
+		if (!r.th[i].sh) {
+			fprintf(stderr, "swarm: shard %u: %s\n", i, err);
+			code = SWARM_EXIT_UNREACHABLE;
+			goto out;
+		}
+	}
+	for (size_t j = 0; j < njobs; j++) {
+		if (shard_add_job(r.th[j % r.nth].sh, &jobs[j]) < 0) {
+			fprintf(stderr, "swarm: out of memory adding cluster jobs\n");
+			goto out;
+		}
+	}
+
+	if (opts.metrics_listen) {
+		struct sw_server_cfg mcfg;
+		memset(&mcfg, 0, sizeof(mcfg));
+		mcfg.listen = opts.metrics_listen;
+		r.metrics = sw_server_new(r.base, &mcfg, on_metrics, &r, err, sizeof(err));
+		if (!r.metrics) {
+			fprintf(stderr, "swarm: --metrics %s: %s\n", opts.metrics_listen, err);
+			goto out;
+		}
+		if (!opts.quiet)
+			fprintf(stderr, "swarm: metrics on http://%s/metrics\n", opts.metrics_listen);
+	}
+
+	struct progress prog;
+	int live = opts.progress == 1 || (opts.progress == -1 && isatty(STDERR_FILENO));
+	if (!opts.quiet && opts.progress != -2) {
+		progress_init(&prog, live, term_width());
+		r.prog = &prog;
+		unsigned ms = opts.progress_interval_ms ? opts.progress_interval_ms : live ? 1000 : 10000;
+		struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+		r.ev_tick = event_new(r.base, -1, EV_PERSIST, on_tick, &r);
+		if (r.ev_tick)
+			event_add(r.ev_tick, &tv);
+	}
+	{
+		struct timeval tv = {0, CHECK_PERIOD_MS * 1000};
+		r.ev_check = event_new(r.base, -1, EV_PERSIST, on_check, &r);
+		r.ev_int = evsignal_new(r.base, SIGINT, on_signal, &r);
+		r.ev_term = evsignal_new(r.base, SIGTERM, on_signal, &r);
+		if (!r.ev_check || !r.ev_int || !r.ev_term) {
+			fprintf(stderr, "swarm: cannot set up the main loop events\n");
+			goto out;
+		}
+		event_add(r.ev_check, &tv);
+		event_add(r.ev_int, NULL);
+		event_add(r.ev_term, NULL);
+	}
+	if (plan.max_duration_s) {
+		struct timeval tv = {(time_t)plan.max_duration_s, 0};
+		r.ev_deadline = evtimer_new(r.base, on_deadline, &r);
+		if (r.ev_deadline)
+			evtimer_add(r.ev_deadline, &tv);
+	}
+
+	if (!opts.quiet)
+		fprintf(stderr, "swarm: run %s: %zu clusters, %u hosts in flight max, %u thread%s, against %s\n",
+		        r.ctx.run_id, njobs, opts.max_concurrent, r.nth, r.nth > 1 ? "s" : "", svc.endpoint);
+	for (unsigned i = 0; i < r.nth; i++) {
+		if (pthread_create(&r.th[i].tid, NULL, shard_main, &r.th[i]) != 0) {
+			fprintf(stderr, "swarm: cannot start thread %u\n", i);
+			stop_all(&r, STOP_SETUP);
+			break;
+		}
+		r.th[i].started = 1;
+	}
+	event_base_dispatch(r.base);
+	for (unsigned i = 0; i < r.nth; i++)
+		if (r.th[i].started)
+			pthread_join(r.th[i].tid, NULL);
+	/* A shard that failed to set up may only be noticed now. */
+	for (unsigned i = 0; i < r.nth; i++) {
+		if (r.th[i].started && r.th[i].rv < 0 && r.setup_rv == 0) {
+			r.setup_rv = r.th[i].rv;
+			r.setup_shard = i;
+			if (r.stop == STOP_NONE)
+				r.stop = STOP_SETUP;
+		}
+	}
+report:;
+	double end_wall = wall_now();
+	uint64_t dur_ns = sw_now_ns() - r.ctx.run_start_ns;
+	if (r.prog)
+		progress_finish(r.prog, stderr);
+	sw_server_free(&r.metrics);
+
+	final = malloc(sizeof(*final));
+	if (!final || merged_snapshot(&r, final) < 0 || stats_merge(final, mainst) < 0) {
+		fprintf(stderr, "swarm: out of memory merging results\n");
+		code = SWARM_EXIT_FAILED;
+		goto out;
+	}
+	int any_failed = final->clusters_failed > 0;
+	for (unsigned i = 0; i < r.nth; i++)
+		if (r.th[i].rv == 1)
+			any_failed = 1;
+	const char *reason;
+	if (unreachable) {
+		code = SWARM_EXIT_UNREACHABLE;
+		reason = "unreachable";
+	} else if (r.stop == STOP_SETUP || r.setup_rv < 0) {
+		code = SWARM_EXIT_UNREACHABLE;
+		reason = "unreachable";
+		fprintf(stderr, "swarm: shard %u could not run against %s: %s\n", r.setup_shard,
+		        svc.endpoint, sw_err_name(r.setup_rv));
+	} else if (r.stop == STOP_SIGNAL) {
+		code = SWARM_EXIT_ABORTED;
+		reason = "signal";
+	} else if (r.stop == STOP_DEADLINE) {
+		code = SWARM_EXIT_ABORTED;
+		reason = "max_duration";
+	} else if (any_failed) {
+		code = SWARM_EXIT_FAILED;
+		reason = "failed";
+	} else {
+		code = SWARM_EXIT_OK;
+		reason = "installed";
+	}
+	struct report_run run = {
+		.run_id = r.ctx.run_id, .version = SWARM_VERSION, .start_wall = start_wall,
+		.end_wall = end_wall, .duration_s = (double)dur_ns / 1e9, .plan = &plan, .svc = &svc,
+		.opts = &opts, .exit_code = code, .exit_reason = reason,
+	};
+	report_print(stdout, final, &run);
+	fflush(stdout);
+	if (report_write_json(opts.results_path, final, &run, err, sizeof(err)) < 0)
+		fprintf(stderr, "swarm: %s\n", err);
+	else if (!opts.quiet)
+		fprintf(stderr, "swarm: results written to %s\n", opts.results_path);
+
+out:
+	if (final)
+		stats_free(final);
+	free(final);
+	if (mainst)
+		stats_free(mainst);
+	free(mainst);
+	sw_server_free(&r.metrics);
+	if (r.ev_tick)
+		event_free(r.ev_tick);
+	if (r.ev_check)
+		event_free(r.ev_check);
+	if (r.ev_deadline)
+		event_free(r.ev_deadline);
+	if (r.ev_int)
+		event_free(r.ev_int);
+	if (r.ev_term)
+		event_free(r.ev_term);
+	for (unsigned i = 0; r.th && i < r.nth; i++)
+		shard_free(&r.th[i].sh);
+	free(r.th);
+	if (r.base)
+		event_base_free(r.base);
+	free(jobs);
+	if (have_svc)
+		swarm_service_free(&svc);
+	if (have_plan)
+		swarm_plan_free(&plan);
+	return code;
 }

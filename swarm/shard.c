@@ -1,1 +1,420 @@
-/* placeholder: being written */
+#include "shard.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include "cluster.h"
+#include "rt.h"
+#include "sw_client.h"
+#include "sw_err.h"
+#include "xalloc.h"
+
+#define SHARD_PUBLISH_MS 250
+
+struct swarm_shard {
+	struct swarm_ctx ctx;
+	unsigned index, max_hosts;
+	struct event_base *base;
+	struct sw_client *client;
+	struct swarm_rt rt;
+	struct swarm_stats stats;     /* loop-owned */
+	struct swarm_stats pub;       /* last published copy, under |mu| */
+	pthread_mutex_t mu;
+	struct swarm_job *jobs;
+	size_t njobs, capjobs, next;  /* jobs sorted by start; |next| = first not started */
+	struct swarm_cluster *clusters;
+	unsigned hosts_in_flight;
+	size_t finished;
+	int any_failed, ran, stopped;
+	int stop_fd;
+	struct event job_ev, pub_ev, stop_ev, reap_ev;
+	uint64_t cpu_start_ns;
+};
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int submit_client(void *arg, struct sw_link *link, struct sw_req *req, sw_resp_cb cb,
+                         void *cbarg)
+{
+	return sw_client_request(arg, link, req, cb, cbarg);
+}
+
+static struct sw_link *link_new_client(void *arg)
+{
+	return sw_link_new(arg);
+}
+
+struct swarm_shard *shard_new(const struct swarm_ctx *ctx, unsigned shard_index,
+                              unsigned max_hosts, char *err, size_t errlen)
+{
+	struct swarm_shard *sh;
+	struct sw_client_cfg cfg;
+	const struct swarm_service *svc = ctx->svc;
+
+	if (!ctx->plan || !svc || !svc->endpoint) {
+		snprintf(err, errlen, "shard: plan and service (with an endpoint) are required");
+		return NULL;
+	}
+	if (ctx->plan->mode == SWARM_MODE_KUBE) {
+		snprintf(err, errlen, "shard: mode 'kube' has no driver in this build (use mode: rest)");
+		return NULL;
+	}
+	sh = xcalloc(1, sizeof(*sh));
+	sh->ctx = *ctx;
+	sh->index = shard_index;
+	sh->max_hosts = max_hosts ? max_hosts : 1;
+	sh->stop_fd = -1;
+	stats_init(&sh->stats);
+	stats_init(&sh->pub);
+	pthread_mutex_init(&sh->mu, NULL);
+	sh->base = event_base_new();
+	if (!sh->base) {
+		snprintf(err, errlen, "shard %u: event_base_new failed", shard_index);
+		goto fail;
+	}
+	sh->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (sh->stop_fd < 0) {
+		snprintf(err, errlen, "shard %u: eventfd: %s", shard_index, strerror(errno));
+		goto fail;
+	}
+	sw_client_cfg_init(&cfg);
+	cfg.url = svc->endpoint;
+	cfg.proto = svc->proto;
+	cfg.ca_file = svc->ca_file;
+	cfg.cert_file = svc->client_cert_file;
+	cfg.key_file = svc->client_key_file;
+	cfg.insecure = svc->insecure;
+	if (svc->policy == SWARM_CONN_SHARED)
+		cfg.max_conns = svc->max_conns;
+	sh->client = sw_client_new(sh->base, &cfg, err, errlen);
+	if (!sh->client)
+		goto fail;
+	/* The sh->ctx copy outlives the caller's struct. */
+	rt_init(&sh->rt, sh->base, sh->client, &sh->stats, &sh->ctx,
+	        ctx->plan->seed ^ (0x7368617264000000ull + shard_index));
+	sh->rt.submit = submit_client;
+	sh->rt.submit_arg = sh->client;
+	if (svc->policy == SWARM_CONN_DEDICATED) {
+		sh->rt.link_new = link_new_client;
+		sh->rt.link_free = sw_link_free;
+	}
+	sh->rt.owner = sh;
+	return sh;
+fail:
+	shard_free(&sh);
+	return NULL;
+}
+
+int shard_add_job(struct swarm_shard *sh, const struct swarm_job *job)
+{
+	if (!sh || !job)
+		return SW_ERR_INVALID;
+	if (sh->njobs == sh->capjobs) {
+		sh->capjobs = sh->capjobs ? sh->capjobs * 2 : 16;
+		sh->jobs = xrealloc(sh->jobs, sh->capjobs * sizeof(*sh->jobs));
+	}
+	sh->jobs[sh->njobs++] = *job;
+	return 0;
+}
+
+static int job_cmp(const void *pa, const void *pb)
+{
+	const struct swarm_job *a = pa, *b = pb;
+
+	if (a->start_ns != b->start_ns)
+		return a->start_ns < b->start_ns ? -1 : 1;
+	return a->index < b->index ? -1 : (a->index > b->index);
+}
+
+static unsigned job_hosts(struct swarm_shard *sh, const struct swarm_job *job)
+{
+	const struct swarm_plan *p = sh->ctx.plan;
+	unsigned n;
+
+	if (job->shape >= p->nshapes)
+		return 1;
+	n = swarm_shape_hosts(&p->shapes[job->shape]);
+	return n ? (n > IDS_MAX_HOSTS ? IDS_MAX_HOSTS : n) : 1;
+}
+
+static void publish(struct swarm_shard *sh)
+{
+	sh->stats.cpu_ns = thread_cpu_ns() - sh->cpu_start_ns;
+	pthread_mutex_lock(&sh->mu);
+	if (stats_copy(&sh->pub, &sh->stats) != 0)
+		fprintf(stderr, "swarm: shard %u: stats snapshot failed (out of memory)\n", sh->index);
+	pthread_mutex_unlock(&sh->mu);
+}
+
+static void start_cluster(struct swarm_shard *sh, const struct swarm_job *job, uint64_t now,
+                          uint64_t due)
+{
+	struct swarm_cluster *cl = cluster_new(&sh->rt, job, &cluster_driver_rest);
+	struct swarm_cluster_record rec;
+
+	memset(&rec, 0, sizeof(rec));
+	snprintf(rec.name, sizeof(rec.name), "%s", cl->name);
+	rec.shape = job->shape;
+	rec.hosts = cl->nhosts;
+	rec.t_intended_ns = job->start_ns;
+	rec.t_started_ns = now > sh->ctx.run_start_ns ? now - sh->ctx.run_start_ns : 0;
+	rec.status = -1;
+	cl->rec = stats_add_cluster(&sh->stats, &rec);
+	cl->t_start_ns = now;
+	cl->next = sh->clusters;
+	sh->clusters = cl;
+	sh->stats.clusters_started++;
+	hist_record(&sh->stats.start_delay, now > due ? now - due : 0);
+	sh->hosts_in_flight += cl->nhosts;
+	if (cl->ops->start(cl) < 0)
+		cluster_finish(cl, 1, "driver failed to start");
+}
+
+/* Starts every due job that fits; arms the timer for the next one. */
+static void schedule_jobs(struct swarm_shard *sh)
+{
+	uint64_t now = sw_now_ns();
+
+	while (!sh->rt.stopping && sh->next < sh->njobs) {
+		const struct swarm_job *job = &sh->jobs[sh->next];
+		uint64_t due = sh->ctx.run_start_ns + job->start_ns;
+		unsigned n = job_hosts(sh, job);
+		struct timeval tv;
+
+		if (due > now) {
+			uint64_t d = due - now;
+			tv.tv_sec = (time_t)(d / 1000000000ull);
+			tv.tv_usec = (suseconds_t)((d % 1000000000ull) / 1000);
+			event_add(&sh->job_ev, &tv);
+			return;
+		}
+		/* A cluster larger than the cap still runs, alone. */
+		if (sh->hosts_in_flight > 0 && sh->hosts_in_flight + n > sh->max_hosts)
+			return; /* a finishing cluster re-runs this */
+		sh->next++;
+		start_cluster(sh, job, now, due);
+		now = sw_now_ns();
+	}
+}
+
+static void on_job_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	schedule_jobs(arg);
+}
+
+static void check_done(struct swarm_shard *sh)
+{
+	if (sh->finished >= sh->njobs && !sh->clusters)
+		event_base_loopexit(sh->base, NULL);
+}
+
+static void on_reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct swarm_shard *sh = arg;
+	struct swarm_cluster **pp = &sh->clusters;
+
+	(void)fd;
+	(void)what;
+	while (*pp) {
+		struct swarm_cluster *cl = *pp;
+		if (cl->finished && !cl->inflight) {
+			*pp = cl->next;
+			cluster_free(&cl);
+		} else {
+			pp = &cl->next;
+		}
+	}
+	check_done(sh);
+}
+
+static void hook_cluster_finished(struct swarm_rt *rt, struct swarm_cluster *cl)
+{
+	struct swarm_shard *sh = rt->owner;
+
+	sh->hosts_in_flight -= cl->nhosts < sh->hosts_in_flight ? cl->nhosts : sh->hosts_in_flight;
+	sh->finished++;
+	if (cl->failed)
+		sh->any_failed = 1;
+	/* Deferred: admission must not run inside the finishing call's callback. */
+	event_active(&sh->job_ev, EV_TIMEOUT, 0);
+}
+
+static void hook_cluster_idle(struct swarm_rt *rt, struct swarm_cluster *cl)
+{
+	struct swarm_shard *sh = rt->owner;
+
+	(void)cl;
+	event_active(&sh->reap_ev, EV_TIMEOUT, 0);
+}
+
+static void on_publish(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	publish(arg);
+}
+
+static void abort_all(struct swarm_shard *sh)
+{
+	struct swarm_cluster *cl;
+
+	if (sh->rt.stopping)
+		return;
+	sh->rt.stopping = 1;
+	for (cl = sh->clusters; cl; cl = cl->next)
+		if (!cl->finished)
+			cluster_finish(cl, 1, "aborted");
+	/* Jobs that never started are counted as failed too. */
+	for (; sh->next < sh->njobs; sh->next++) {
+		const struct swarm_job *job = &sh->jobs[sh->next];
+		struct swarm_cluster_record rec;
+		unsigned n = job_hosts(sh, job), i;
+		const struct swarm_shape *shape = &sh->ctx.plan->shapes[job->shape];
+
+		memset(&rec, 0, sizeof(rec));
+		ids_cluster_name(shape->name_prefix, sh->ctx.run_id, job->index, rec.name,
+		                 sizeof(rec.name));
+		rec.shape = job->shape;
+		rec.hosts = n;
+		rec.t_intended_ns = job->start_ns;
+		rec.status = -1;
+		rec.failed = 1;
+		snprintf(rec.failure, sizeof(rec.failure), "aborted before start");
+		stats_add_cluster(&sh->stats, &rec);
+		sh->stats.clusters_failed++;
+		for (i = 0; i < n; i++)
+			stats_host_phase(&sh->stats, HP_WAITING, HP_FAILED);
+		sh->finished++;
+		sh->any_failed = 1;
+	}
+	event_base_loopexit(sh->base, NULL);
+}
+
+static void on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	struct swarm_shard *sh = arg;
+	uint64_t v;
+
+	(void)what;
+	while (read(fd, &v, sizeof(v)) > 0)
+		;
+	abort_all(sh);
+}
+
+int shard_run(struct swarm_shard *sh)
+{
+	struct timeval pub_tv = { 0, SHARD_PUBLISH_MS * 1000 };
+	struct swarm_cluster *cl;
+	size_t i;
+
+	if (!sh || sh->ran)
+		return SW_ERR_STATE;
+	sh->ran = 1;
+	sh->cpu_start_ns = thread_cpu_ns();
+	qsort(sh->jobs, sh->njobs, sizeof(*sh->jobs), job_cmp);
+	sh->stats.clusters_total += sh->njobs;
+	for (i = 0; i < sh->njobs; i++) {
+		/* every host of every job waits until its cluster boots it */
+		sh->stats.hosts_by_phase[HP_WAITING] += job_hosts(sh, &sh->jobs[i]);
+	}
+	sh->rt.cluster_finished = hook_cluster_finished;
+	sh->rt.cluster_idle = hook_cluster_idle;
+	event_assign(&sh->job_ev, sh->base, -1, 0, on_job_timer, sh);
+	event_assign(&sh->reap_ev, sh->base, -1, 0, on_reap, sh);
+	event_assign(&sh->pub_ev, sh->base, -1, EV_PERSIST, on_publish, sh);
+	event_assign(&sh->stop_ev, sh->base, sh->stop_fd, EV_READ | EV_PERSIST, on_stop, sh);
+	event_add(&sh->stop_ev, NULL);
+	event_add(&sh->pub_ev, &pub_tv);
+	publish(sh);
+	if (sh->njobs) {
+		schedule_jobs(sh);
+		event_base_dispatch(sh->base);
+	}
+	/* Tear down: whatever is still in flight is cancelled, not counted. */
+	sh->rt.stopping = 1;
+	event_del(&sh->pub_ev);
+	event_del(&sh->stop_ev);
+	event_del(&sh->job_ev);
+	event_del(&sh->reap_ev);
+	sw_client_free(&sh->client);
+	sh->rt.client = NULL;
+	sh->rt.submit = NULL;
+	/* Calls waiting for a retry hold their cluster: free them first. */
+	rt_cleanup(&sh->rt);
+	while (sh->clusters) {
+		cl = sh->clusters;
+		sh->clusters = cl->next;
+		cluster_free(&cl);
+	}
+	publish(sh);
+	return sh->any_failed ? 1 : 0;
+}
+
+void shard_stop(struct swarm_shard *sh)
+{
+	uint64_t one = 1;
+	ssize_t n;
+
+	if (!sh || sh->stop_fd < 0)
+		return;
+	n = write(sh->stop_fd, &one, sizeof(one));
+	(void)n;
+}
+
+int shard_snapshot(struct swarm_shard *sh, struct swarm_stats *out)
+{
+	int rv;
+
+	if (!sh || !out)
+		return SW_ERR_INVALID;
+	pthread_mutex_lock(&sh->mu);
+	rv = stats_copy(out, &sh->pub);
+	pthread_mutex_unlock(&sh->mu);
+	return rv;
+}
+
+void shard_free(struct swarm_shard **shp)
+{
+	struct swarm_shard *sh;
+
+	if (!shp || !*shp)
+		return;
+	sh = *shp;
+	if (sh->base) {
+		/* never ran: clusters cannot exist, but calls (D0) cannot either */
+		sh->rt.stopping = 1;
+		sw_client_free(&sh->client);
+		if (sh->rt.base)
+			rt_cleanup(&sh->rt);
+		while (sh->clusters) {
+			struct swarm_cluster *cl = sh->clusters;
+			sh->clusters = cl->next;
+			cluster_free(&cl);
+		}
+		event_base_free(sh->base);
+	}
+	if (sh->stop_fd >= 0)
+		close(sh->stop_fd);
+	stats_free(&sh->stats);
+	stats_free(&sh->pub);
+	pthread_mutex_destroy(&sh->mu);
+	free(sh->jobs);
+	free(sh);
+	*shp = NULL;
+}

@@ -84,6 +84,10 @@ struct swarm_stats {
 const char *stats_ep_name(enum swarm_ep ep);
 const char *stats_phase_name(enum swarm_host_phase p);
 
+/* Returns nonzero when |status| on |ep| counts as an error (5xx, and 4xx
+ * except 404 on deletes: already gone). Status 0 or out of range is one. */
+int stats_status_is_error(enum swarm_ep ep, int status);
+
 /* Initialises |s| (zeroed histograms, no clusters). */
 void stats_init(struct swarm_stats *s);
 /* Frees the cluster records; |s| can be re-initialised. NULL-safe. */

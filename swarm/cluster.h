@@ -1,0 +1,99 @@
+/*
+ * cluster: one emulated cluster in a shard: its identity (name, /16, VIPs),
+ * its hosts (an array of agents), its controller, the record in the shard's
+ * stats, and the driver that creates and installs it on the service through
+ * a const vtable (REST today; a kube-api driver slots in beside it).
+ *
+ * Lifetime: cluster_new() -> ops->start() -> ... -> cluster_finish() (once;
+ * silences every host, stops the controller, lets the driver clean up) ->
+ * rt->cluster_idle() when no request is in flight any more -> cluster_free().
+ */
+#ifndef SWARM_CLUSTER_H
+#define SWARM_CLUSTER_H
+
+#include <stdint.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include "agent.h"
+#include "ids.h"
+#include "rt.h"
+#include "shard.h"
+
+struct swarm_cluster;
+struct controller;
+
+/* A way to create, install and watch a cluster on the service. */
+struct cluster_driver_ops {
+	const char *name;
+	/* Creates the cluster's objects and boots its hosts. Returns 0 or SW_ERR_*
+	 * (then the cluster is finished as failed by the caller). */
+	int (*start)(struct swarm_cluster *cl);
+	/* The cluster finished (installed, failed or aborted): stop timers, start
+	 * optional cleanup calls. Must not free anything the calls still use. */
+	void (*finish)(struct swarm_cluster *cl);
+	/* Frees the driver state (no call in flight any more). */
+	void (*free)(struct swarm_cluster *cl);
+	/* The host |idx| became known-unbound etc.: optional progress hook. May be NULL. */
+	void (*host_event)(struct swarm_cluster *cl, unsigned idx);
+};
+
+extern const struct cluster_driver_ops cluster_driver_rest;
+
+struct swarm_cluster {
+	struct swarm_rt *rt;
+	const struct cluster_driver_ops *ops;
+	void *drv;                       /* driver state */
+	struct swarm_job job;
+	uint64_t id_seed;                /* job seed mixed with the run id: host UUIDs */
+	const struct swarm_shape *shape;
+	struct swarm_cluster *next;      /* shard list */
+	long rec;                        /* index of its record in rt->stats->clusters (-1 none) */
+	char name[64];
+	char cluster_id[IDS_UUID_LEN];
+	char infra_env_id[IDS_UUID_LEN];
+	char *agent_key;                 /* X-Secret-Key for agents (owned), NULL = rt->agent_token */
+	char *versions[4];               /* interned agent versions (owned) */
+	struct ids_net net;
+	char api_vip[IDS_IP_LEN], ingress_vip[IDS_IP_LEN], gateway[IDS_IP_LEN],
+	     net_addr[IDS_IP_LEN], other_ip[IDS_IP_LEN];
+	unsigned nhosts;                 /* control plane + workers */
+	unsigned ncp;                    /* control plane hosts */
+	int single_node;
+	struct agent *hosts;
+	struct controller *ctl;
+	uint64_t t_start_ns;             /* actual start (monotonic) */
+	uint64_t inflight;               /* rt_calls owned by this cluster */
+	unsigned rebooted, failed_hosts, known_hosts;
+	uint8_t finished : 1, failed : 1, idle_notified : 1;
+};
+
+/* Creates cluster |job| in |rt| (identity derived, hosts initialised, no I/O),
+ * driven by |ops|. Never returns NULL. Frees: cluster_free(). */
+struct swarm_cluster *cluster_new(struct swarm_rt *rt, const struct swarm_job *job,
+                                  const struct cluster_driver_ops *ops);
+/* Frees |*clp| (no call may be in flight) and sets it NULL. NULL-safe. */
+void cluster_free(struct swarm_cluster **clp);
+
+/* Boots every host with a small per-host stagger. */
+void cluster_boot_hosts(struct swarm_cluster *cl);
+/* Returns the interned copy of agent version |v| (at most 4 kept; the oldest
+ * slot is reused past that, agents re-point at the new copy). Never NULL. */
+const char *cluster_intern_version(struct swarm_cluster *cl, const char *v);
+/* The record of this cluster in the stats (NULL if none). */
+struct swarm_cluster_record *cluster_record(struct swarm_cluster *cl);
+
+/* Hooks from hosts. */
+void cluster_host_rebooted(struct swarm_cluster *cl, unsigned idx);
+void cluster_host_failed(struct swarm_cluster *cl, unsigned idx, const char *why);
+
+/* Ends the cluster once: |failed| with |why| (copied into the record) or
+ * installed. Silences hosts, stops the controller, calls ops->finish and
+ * the shard's cluster_finished hook. */
+void cluster_finish(struct swarm_cluster *cl, int failed, const char *why);
+/* Checks whether a finished cluster has no call left; tells the shard. */
+void cluster_check_idle(struct swarm_cluster *cl);
+
+/* Milliseconds since the cluster started, in plan seconds (for the reply cache). */
+uint32_t cluster_age_s(const struct swarm_cluster *cl);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * report: the run's outputs once it is over: the end-of-run summary tables
+ * (stdout) and the results JSON file (schema: scenarios/RESULTS.md), both
+ * from the merged swarm_stats of every shard. Also small formatting helpers
+ * shared with the live progress line.
+ */
+#ifndef SWARM_REPORT_H
+#define SWARM_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+#include "config.h"
+#include "stats.h"
+
+#define REPORT_SCHEMA_VERSION 1
+
+/* Exit codes of the swarm binary (documented in --help and the README). */
+enum swarm_exit {
+	SWARM_EXIT_OK = 0,          /* every cluster installed */
+	SWARM_EXIT_FAILED = 1,      /* some clusters failed */
+	SWARM_EXIT_USAGE = 2,       /* usage or configuration error */
+	SWARM_EXIT_ABORTED = 3,     /* SIGINT/SIGTERM or max_duration */
+	SWARM_EXIT_UNREACHABLE = 4, /* service unreachable / setup failed at start */
+};
+
+/* Everything about the run that is not a measurement. Borrowed pointers. */
+struct report_run {
+	const char *run_id;
+	const char *version;
+	double start_wall;               /* UNIX seconds (wall clock, for humans only) */
+	double end_wall;
+	double duration_s;               /* monotonic run duration */
+	const struct swarm_plan *plan;   /* may be NULL (tests) */
+	const struct swarm_service *svc; /* may be NULL (tests) */
+	const struct swarm_opts *opts;   /* may be NULL (tests) */
+	int exit_code;                   /* enum swarm_exit */
+	const char *exit_reason;         /* "installed", "failed", "aborted", "signal", "max_duration", "unreachable" */
+};
+
+/* Returns the stable name of |code| ("ok", "failed", "usage", "aborted", "unreachable"). */
+const char *report_exit_name(int code);
+
+/*
+ * Formats |ns| for humans into |buf| ("850us", "12.3ms", "1.25s", "2m03s",
+ * "1h02m") and returns |buf|.
+ */
+const char *report_fmt_duration(uint64_t ns, char *buf, size_t len);
+
+/*
+ * Builds the results document (schema_version REPORT_SCHEMA_VERSION) from
+ * |st| and |run|. Never includes secrets (tokens, pull secret, SSH key).
+ * Returns a new reference (caller json_decref()s it) or NULL on allocation
+ * failure.
+ */
+json_t *report_json(const struct swarm_stats *st, const struct report_run *run);
+
+/*
+ * Writes report_json() to |path| (via a temporary file renamed into place,
+ * so a reader never sees half a file). Returns 0, SW_ERR_NOMEM or SW_ERR_IO
+ * with a message naming the path in |err|.
+ */
+int report_write_json(const char *path, const struct swarm_stats *st,
+                      const struct report_run *run, char *err, size_t errlen);
+
+/* Prints the end-of-run summary tables of |st| to |out|. */
+void report_print(FILE *out, const struct swarm_stats *st, const struct report_run *run);
+
+#endif

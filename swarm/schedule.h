@@ -1,0 +1,36 @@
+/*
+ * schedule: turns a plan into the run's list of cluster jobs: shapes
+ * expanded by `amount` in order, optionally shuffled, each with its intended
+ * start time from the plan's `arrival` settings and its own seed. Pure
+ * computation, deterministic for a given plan (same seed -> same jobs).
+ */
+#ifndef SWARM_SCHEDULE_H
+#define SWARM_SCHEDULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "config.h"
+#include "shard.h"
+
+/* Most clusters one run may contain (bounded memory for jobs and records). */
+#define SCHEDULE_MAX_JOBS 10000000u
+
+/*
+ * Builds the jobs of |plan| into a new array |*jobs| of |*njobs| entries,
+ * ordered by index (job i has index i). Start times: asap -> 0; rate ->
+ * i*60/clusters_per_minute s; ramp -> the time the linearly rising rate has
+ * produced i arrivals; burst -> floor(i/burst)*burst_interval; with poisson
+ * the fixed gaps become exponential gaps (a non-homogeneous Poisson process
+ * for ramp) drawn from the plan's seed. Returns 0, SW_ERR_INVALID when the
+ * plan holds more than SCHEDULE_MAX_JOBS clusters, or SW_ERR_NOMEM.
+ * Frees: the caller free()s |*jobs| (NULL when there are no jobs).
+ */
+int schedule_build(const struct swarm_plan *plan, struct swarm_job **jobs, size_t *njobs);
+
+/* Returns the per-cluster seed derived from |plan_seed| and |index|. */
+uint64_t schedule_job_seed(uint64_t plan_seed, unsigned index);
+
+/* Returns the next value of a splitmix64 generator whose state is |*state|. */
+uint64_t schedule_rand(uint64_t *state);
+
+#endif

@@ -1,0 +1,38 @@
+#!/bin/sh
+# Meson test wrapper: runs the end-to-end driver with --record, then
+# validates every recorded exchange against the swagger.
+# usage: run.sh E2E_DRIVER EMULATOR
+# Exit 77 (skip) only when node or the npm modules are absent.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+driver=$1
+emulator=$2
+if ! command -v node >/dev/null 2>&1; then
+	echo "conformance: node not found, skipping"
+	exit 77
+fi
+for m in @apidevtools/swagger-parser ajv ajv-formats; do
+	if [ ! -d "$here/node_modules/$m" ]; then
+		echo "conformance: node module $m missing (run $here/install.sh), skipping"
+		exit 77
+	fi
+done
+spec=${SWARM_SHARED_DIR:-}/reference/assisted-service-swagger.yaml
+if [ ! -f "$spec" ]; then
+	echo "conformance: spec not found at $spec" >&2
+	exit 1
+fi
+# The validator must be able to fail: known-bad exchanges are refused.
+if node "$here/validate.js" --spec "$spec" "$here/selftest.jsonl" >/dev/null 2>&1; then
+	echo "conformance: the validator accepted selftest.jsonl (known-bad exchanges)" >&2
+	exit 1
+fi
+tmp=$(mktemp -d /tmp/emu-conformance-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+rc=0
+for variant in "--proto h2" "--proto h1 --auth local"; do
+	# shellcheck disable=SC2086
+	"$driver" "$emulator" $variant --no-faults --record "$tmp/record.jsonl" || rc=1
+done
+[ $rc -eq 0 ] || { echo "conformance: the driver failed" >&2; exit 1; }
+node "$here/validate.js" --spec "$spec" "$tmp/record.jsonl"

@@ -1,0 +1,86 @@
+#!/bin/sh
+# CLI contract of the swarm binary: usage errors exit 2 with a clear message,
+# --help/--version exit 0, configuration errors name FILE:LINE:COL, and an
+# unreachable service exits 4. Runs the built binary; loopback only.
+set -u
+SWARM="${SWARM_BIN:-$SWARM_BUILD_ROOT/swarm/swarm}"
+SRC="${SWARM_SOURCE_ROOT:?}"
+SHARED="${SWARM_SHARED_DIR:?}"
+TMP=$(mktemp -d /tmp/swarm-test-cli-XXXXXX)
+trap 'rm -rf "$TMP"' EXIT INT TERM
+fails=0
+n=0
+
+# expect CODE PATTERN ARGS...: runs swarm ARGS, checks exit code and that
+# stdout+stderr contain PATTERN (fixed string).
+expect() {
+	want=$1; pat=$2; shift 2
+	n=$((n + 1))
+	( cd "$TMP" && timeout 60 "$SWARM" "$@" ) >"$TMP/out" 2>&1
+	got=$?
+	if [ "$got" -ne "$want" ]; then
+		echo "FAIL $n: swarm $*: exit $got, want $want"; sed 's/^/    /' "$TMP/out" | head -20
+		fails=$((fails + 1)); return
+	fi
+	if ! grep -qF -- "$pat" "$TMP/out"; then
+		echo "FAIL $n: swarm $*: output lacks '$pat'"; sed 's/^/    /' "$TMP/out" | head -20
+		fails=$((fails + 1)); return
+	fi
+	echo "ok $n: swarm $* -> $got"
+}
+
+PLAN="$SRC/scenarios/default/plan.yaml"
+SVC="$SRC/scenarios/default/service.yaml"
+
+expect 0 "Usage: swarm [OPTIONS] MAX_CONCURRENT PLAN.yaml SERVICE.yaml" --help
+expect 0 "Exit codes:" -h
+expect 0 "swarm 0." --version
+expect 2 "expected 3 arguments (MAX_CONCURRENT PLAN.yaml SERVICE.yaml), got 0"
+expect 2 "expected 3 arguments" 10 "$PLAN"
+expect 2 "MAX_CONCURRENT: expected a positive integer (hosts in flight), got 'abc'" abc "$PLAN" "$SVC"
+expect 2 "MAX_CONCURRENT: expected a positive integer (hosts in flight), got '0'" 0 "$PLAN" "$SVC"
+expect 2 "MAX_CONCURRENT: expected a positive integer (hosts in flight), got '-5'" -- -5 "$PLAN" "$SVC"
+expect 2 "--threads: expected an integer from 1 to 256, got '0'" --threads 0 10 "$PLAN" "$SVC"
+expect 2 "--threads: expected an integer from 1 to 256, got 'x'" --threads=x 10 "$PLAN" "$SVC"
+expect 2 "--threads is larger than MAX_CONCURRENT (2)" --threads 4 2 "$PLAN" "$SVC"
+expect 2 "--progress: expected auto, live, plain or off, got 'fancy'" --progress=fancy 10 "$PLAN" "$SVC"
+expect 2 "--interval: expected a duration from 100ms to 1h (e.g. 10s), got '10'" --interval 10 10 "$PLAN" "$SVC"
+expect 2 "--metrics: expected ADDR:PORT" --metrics 9100 10 "$PLAN" "$SVC"
+expect 2 "is unknown or needs an argument" --frobnicate 10 "$PLAN" "$SVC"
+expect 2 "$TMP/nope.yaml: cannot open: No such file or directory" 10 "$TMP/nope.yaml" "$SVC"
+expect 2 "$TMP/nope.yaml: cannot open: No such file or directory" 10 "$PLAN" "$TMP/nope.yaml"
+
+printf 'clusters:\n  - single_node: true\n    num_workers: 0\n    amount: x\n' >"$TMP/bad.yaml"
+expect 2 "$TMP/bad.yaml:4:13: key 'clusters[0].amount': expected an integer, got 'x'" 10 "$TMP/bad.yaml" "$SVC"
+
+# The original files: the plan loads (with the infranev warning), the service
+# config names the author's missing pull secret file.
+expect 2 "key 'pull_secret_file': cannot read '/home/omer/omer-ps'" 10 \
+	"$SHARED/reference/assisted-swarm-examples/testplan.example.yaml" \
+	"$SHARED/reference/assisted-swarm-examples/service_config.example.yaml"
+expect 2 "warning: key 'clusters[2].infranev_labels'" 10 \
+	"$SHARED/reference/assisted-swarm-examples/testplan.example.yaml" \
+	"$SHARED/reference/assisted-swarm-examples/service_config.example.yaml"
+
+# A cluster that cannot fit in MAX_CONCURRENT / threads is refused up front.
+expect 2 "more than the 4 hosts in flight each thread may have" 4 "$PLAN" "$SVC"
+
+# Unreachable service: a port nobody listens on (bound then released).
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 1)
+cp "$SRC/scenarios/emulator-pull-secret.json" "$TMP/ps.json"
+cat >"$TMP/svc.yaml" <<YAML
+service_endpoint: "http://127.0.0.1:$PORT"
+ssh_pub_key: "ssh-ed25519 AAAA test"
+pull_secret_file: ps.json
+release_image: "quay.io/openshift-release-dev/ocp-release:4.16.0-x86_64"
+YAML
+printf 'clusters:\n  - {single_node: true, num_workers: 0, amount: 1}\nmax_duration: 30s\n' >"$TMP/one.yaml"
+expect 4 "" --progress=off --results "$TMP/r.json" 10 "$TMP/one.yaml" "$TMP/svc.yaml"
+if [ -f "$TMP/r.json" ] && grep -q '"exit_code": 4' "$TMP/r.json"; then
+	echo "ok: results written with exit_code 4"
+else
+	echo "FAIL: results file missing or without exit_code 4"; fails=$((fails + 1))
+fi
+
+echo "$n CLI cases, $fails failed"
+[ "$fails" -eq 0 ]

@@ -1,0 +1,302 @@
+#include "emu_cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu_util.h"
+#include "sw_err.h"
+
+#ifndef EMU_VERSION
+#define EMU_VERSION "unknown"
+#endif
+
+enum {
+	OPT_LISTEN = 256, OPT_TLS_CERT, OPT_TLS_KEY, OPT_AUTH, OPT_PULL_SECRET_TOKEN, OPT_USER_TOKEN,
+	OPT_LOCAL_ALLOW_USER_TOKEN, OPT_LOCAL_STRICT_SCOPE, OPT_TIME_SCALE, OPT_API_GENERATION,
+	OPT_AGENT_IMAGE, OPT_RELEASE_TAG, OPT_IMAGE_SERVICE_BASE, OPT_SEED, OPT_CHECK_CLUSTER_VERSION,
+	OPT_SNO_DNSMASQ, OPT_RECORD, OPT_QUIET, OPT_FAULT_ERROR, OPT_FAULT_LATENCY, OPT_FAULT_RESET,
+	OPT_GOAWAY_AFTER, OPT_RESTART_EVERY, OPT_H2_MAX_STREAMS, OPT_IDLE_TIMEOUT, OPT_HELP,
+	OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{"listen", required_argument, NULL, OPT_LISTEN},
+	{"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+	{"tls-key", required_argument, NULL, OPT_TLS_KEY},
+	{"auth", required_argument, NULL, OPT_AUTH},
+	{"pull-secret-token", required_argument, NULL, OPT_PULL_SECRET_TOKEN},
+	{"user-token", required_argument, NULL, OPT_USER_TOKEN},
+	{"local-allow-user-token", required_argument, NULL, OPT_LOCAL_ALLOW_USER_TOKEN},
+	{"local-strict-scope", no_argument, NULL, OPT_LOCAL_STRICT_SCOPE},
+	{"time-scale", required_argument, NULL, OPT_TIME_SCALE},
+	{"api-generation", required_argument, NULL, OPT_API_GENERATION},
+	{"agent-image", required_argument, NULL, OPT_AGENT_IMAGE},
+	{"release-tag", required_argument, NULL, OPT_RELEASE_TAG},
+	{"image-service-base", required_argument, NULL, OPT_IMAGE_SERVICE_BASE},
+	{"seed", required_argument, NULL, OPT_SEED},
+	{"check-cluster-version", no_argument, NULL, OPT_CHECK_CLUSTER_VERSION},
+	{"enable-single-node-dnsmasq", no_argument, NULL, OPT_SNO_DNSMASQ},
+	{"record", required_argument, NULL, OPT_RECORD},
+	{"quiet", no_argument, NULL, OPT_QUIET},
+	{"fault-error", required_argument, NULL, OPT_FAULT_ERROR},
+	{"fault-latency", required_argument, NULL, OPT_FAULT_LATENCY},
+	{"fault-reset", required_argument, NULL, OPT_FAULT_RESET},
+	{"goaway-after", required_argument, NULL, OPT_GOAWAY_AFTER},
+	{"restart-every", required_argument, NULL, OPT_RESTART_EVERY},
+	{"h2-max-streams", required_argument, NULL, OPT_H2_MAX_STREAMS},
+	{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+	{"help", no_argument, NULL, OPT_HELP},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
+void emu_cli_usage(FILE *out)
+{
+	fputs(
+"Usage: assisted-emulator [OPTIONS]\n"
+"Emulates the OpenShift assisted-service REST API (/api/assisted-install/v2) on\n"
+"loopback for the swarm: clusters, infra-envs, hosts, steps, installation.\n"
+"\n"
+"Server:\n"
+"  --listen ADDR:PORT          listen address (default 127.0.0.1:8090; ':0' picks a port,\n"
+"                              printed on stdout as 'listening on ...')\n"
+"  --tls-cert FILE --tls-key FILE\n"
+"                              serve TLS with ALPN h2/http1.1; without them the port\n"
+"                              speaks h2c (prior knowledge) and HTTP/1.1\n"
+"  --h2-max-streams N          SETTINGS_MAX_CONCURRENT_STREAMS (default 256)\n"
+"  --idle-timeout DURATION     close idle connections after this (default 120s)\n"
+"\n"
+"Authentication (as AUTH_TYPE of the real service):\n"
+"  --auth none|token|local     none (default): everything allowed.\n"
+"                              token: agents send --pull-secret-token in X-Secret-Key,\n"
+"                              users send 'Authorization: Bearer <--user-token>'.\n"
+"                              local: agents send the ES256 JWT of their infra-env in\n"
+"                              X-Secret-Key (the token is in the infra-env's ISO URL\n"
+"                              '/byapikey/<JWT>/'); user calls are refused (401).\n"
+"  --pull-secret-token TOKEN   token mode: the agent credential (required)\n"
+"  --user-token TOKEN          token mode: the user Bearer token (default: any)\n"
+"  --local-allow-user-token TOKEN\n"
+"                              EMULATOR ONLY, not in the real service: in local mode\n"
+"                              accept 'Authorization: Bearer TOKEN' for user calls so\n"
+"                              tests can create clusters over REST\n"
+"  --local-strict-scope        local mode: 403 when an agent token belongs to another\n"
+"                              infra-env than the path (the real service allows it)\n"
+"\n"
+"Service behaviour:\n"
+"  --time-scale X              divide monitor periods, poll intervals and timeouts by X\n"
+"                              (X >= 1; default 1 = the real timings)\n"
+"  --api-generation current|2023\n"
+"                              which API generation to answer like (default current)\n"
+"  --agent-image IMG           discovery agent image (versions[\"discovery-agent\"])\n"
+"  --release-tag TAG           release_tag of component-versions\n"
+"  --image-service-base URL    base of ISO download URLs\n"
+"  --check-cluster-version     CHECK_CLUSTER_VERSION=true: 'cvo' is a monitored operator\n"
+"  --enable-single-node-dnsmasq\n"
+"                              ENABLE_SINGLE_NODE_DNSMASQ=true\n"
+"  --seed N                    seed of ids, step ids and fault decisions (default 1)\n"
+"\n"
+"Faults (repeatable; OP is a swagger operationId, e.g. v2GetNextSteps, or '*'):\n"
+"  --fault-error OP:RATE:STATUS     answer STATUS (400..599) with probability RATE\n"
+"  --fault-latency OP:fixed:D | OP:uniform:DMIN:DMAX | OP:lognormal:MEDIAN:SIGMA\n"
+"                                   delay the answer (durations: 500us, 50ms, 2s, 1m)\n"
+"  --fault-reset OP:RATE            reset the stream (HTTP/1.1: close) with probability RATE\n"
+"  --goaway-after N                 send GOAWAY after N requests per connection\n"
+"  --restart-every DURATION         drop every connection periodically, keeping the state\n"
+"                                   (also: POST /debug/restart)\n"
+"\n"
+"Output:\n"
+"  --record FILE               append one JSON line per API exchange to FILE\n"
+"  --quiet                     no log lines\n"
+"  --help, --version\n"
+"\n"
+"Endpoints besides the API: GET /health, /ready, /metrics (Prometheus), /debug/state\n"
+"(JSON dump of the model), POST /debug/restart.\n"
+"Exit status: 0 after SIGINT/SIGTERM, 1 on a runtime error, 2 on a usage error.\n",
+	      out);
+}
+
+static int usage_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
+{
+	snprintf(err, errlen, fmt, a ? a : "", b ? b : "");
+	return EMU_CLI_USAGE;
+}
+
+static int parse_uint(const char *s, unsigned long long max, unsigned long long *v)
+{
+	if (!s || !*s || *s == '-' || *s == '+')
+		return SW_ERR_INVALID;
+	char *end = NULL;
+	errno = 0;
+	unsigned long long x = strtoull(s, &end, 10);
+	if (errno || *end || x > max)
+		return SW_ERR_INVALID;
+	*v = x;
+	return 0;
+}
+
+int emu_cli_parse(int argc, char **argv, struct emu_opts *o, FILE *out, char *err, size_t errlen)
+{
+	const char *fault_error[EMU_CLI_MAX_FAULTS], *fault_latency[EMU_CLI_MAX_FAULTS],
+	           *fault_reset[EMU_CLI_MAX_FAULTS];
+	size_t n_error = 0, n_latency = 0, n_reset = 0;
+	unsigned long long u = 0;
+	uint64_t ns = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->listen = "127.0.0.1:8090";
+	o->auth = EMU_AUTH_NONE;
+	o->time_scale = 1.0;
+	o->api = EMU_API_CURRENT;
+	o->seed = 1;
+	err[0] = '\0';
+
+	optind = 0; /* GNU: full re-initialisation, so tests can parse several times */
+	opterr = 0;
+	for (;;) {
+		int c = getopt_long(argc, argv, ":", long_opts, NULL);
+		if (c == -1)
+			break;
+		const char *arg = optarg;
+		switch (c) {
+		case OPT_LISTEN:
+			if (!*arg)
+				return usage_err(err, errlen, "--listen needs ADDR:PORT%s%s", NULL, NULL);
+			o->listen = arg;
+			break;
+		case OPT_TLS_CERT: o->tls_cert = arg; break;
+		case OPT_TLS_KEY: o->tls_key = arg; break;
+		case OPT_AUTH:
+			if (strcmp(arg, "none") == 0)
+				o->auth = EMU_AUTH_NONE;
+			else if (strcmp(arg, "token") == 0)
+				o->auth = EMU_AUTH_TOKEN;
+			else if (strcmp(arg, "local") == 0)
+				o->auth = EMU_AUTH_LOCAL;
+			else
+				return usage_err(err, errlen, "--auth '%s': expected none, token or local%s",
+				                 arg, NULL);
+			break;
+		case OPT_PULL_SECRET_TOKEN: o->pull_secret_token = arg; break;
+		case OPT_USER_TOKEN: o->user_token = arg; break;
+		case OPT_LOCAL_ALLOW_USER_TOKEN: o->local_user_token = arg; break;
+		case OPT_LOCAL_STRICT_SCOPE: o->local_strict_scope = 1; break;
+		case OPT_TIME_SCALE: {
+			char *end = NULL;
+			errno = 0;
+			double v = strtod(arg, &end);
+			if (errno || end == arg || *end || !isfinite(v) || v < 1.0 || v > 1e6)
+				return usage_err(err, errlen, "--time-scale '%s': expected a number from 1 to "
+				                 "1000000%s", arg, NULL);
+			o->time_scale = v;
+			break;
+		}
+		case OPT_API_GENERATION:
+			if (strcmp(arg, "current") == 0)
+				o->api = EMU_API_CURRENT;
+			else if (strcmp(arg, "2023") == 0)
+				o->api = EMU_API_2023;
+			else
+				return usage_err(err, errlen, "--api-generation '%s': expected current or 2023%s",
+				                 arg, NULL);
+			break;
+		case OPT_AGENT_IMAGE: o->agent_image = arg; break;
+		case OPT_RELEASE_TAG: o->release_tag = arg; break;
+		case OPT_IMAGE_SERVICE_BASE: o->image_service_base = arg; break;
+		case OPT_SEED:
+			if (parse_uint(arg, UINT64_MAX, &u) != 0)
+				return usage_err(err, errlen, "--seed '%s': expected an unsigned integer%s",
+				                 arg, NULL);
+			o->seed = u;
+			break;
+		case OPT_CHECK_CLUSTER_VERSION: o->check_cluster_version = 1; break;
+		case OPT_SNO_DNSMASQ: o->single_node_dnsmasq = 1; break;
+		case OPT_RECORD: o->record = arg; break;
+		case OPT_QUIET: o->quiet = 1; break;
+		case OPT_FAULT_ERROR:
+		case OPT_FAULT_LATENCY:
+		case OPT_FAULT_RESET: {
+			const char **list = c == OPT_FAULT_ERROR ? fault_error
+			                  : c == OPT_FAULT_LATENCY ? fault_latency : fault_reset;
+			size_t *n = c == OPT_FAULT_ERROR ? &n_error
+			          : c == OPT_FAULT_LATENCY ? &n_latency : &n_reset;
+			if (*n == EMU_CLI_MAX_FAULTS)
+				return usage_err(err, errlen, "too many --fault-* options (at most 64 of each "
+				                 "kind)%s%s", NULL, NULL);
+			list[(*n)++] = arg;
+			break;
+		}
+		case OPT_GOAWAY_AFTER:
+			if (parse_uint(arg, UINT32_MAX, &u) != 0)
+				return usage_err(err, errlen, "--goaway-after '%s': expected a request count%s",
+				                 arg, NULL);
+			o->goaway_after = (unsigned)u;
+			break;
+		case OPT_RESTART_EVERY:
+			if (emu_util_parse_duration(arg, &ns) != 0 || ns < 1000000ull)
+				return usage_err(err, errlen, "--restart-every '%s': expected a duration of at "
+				                 "least 1ms (e.g. 30s)%s", arg, NULL);
+			o->restart_every_ns = ns;
+			break;
+		case OPT_H2_MAX_STREAMS:
+			if (parse_uint(arg, 1u << 20, &u) != 0 || u == 0)
+				return usage_err(err, errlen, "--h2-max-streams '%s': expected 1..1048576%s",
+				                 arg, NULL);
+			o->h2_max_streams = (unsigned)u;
+			break;
+		case OPT_IDLE_TIMEOUT:
+			if (emu_util_parse_duration(arg, &ns) != 0 || ns < 1000000ull ||
+			    ns / 1000000ull > UINT32_MAX)
+				return usage_err(err, errlen, "--idle-timeout '%s': expected a duration (e.g. "
+				                 "120s)%s", arg, NULL);
+			o->idle_timeout_ms = (unsigned)(ns / 1000000ull);
+			break;
+		case OPT_HELP:
+			emu_cli_usage(out);
+			return EMU_CLI_DONE;
+		case OPT_VERSION:
+			fprintf(out, "assisted-emulator %s\n", EMU_VERSION);
+			return EMU_CLI_DONE;
+		case ':':
+			return usage_err(err, errlen, "option '%s' needs an argument%s", argv[optind - 1], NULL);
+		default:
+			if (optopt > 0 && optopt < 256) {
+				snprintf(err, errlen, "unknown option '-%c'", optopt);
+				return EMU_CLI_USAGE;
+			}
+			return usage_err(err, errlen, "unknown option '%s' (see --help)%s",
+			                 argv[optind - 1], NULL);
+		}
+	}
+	if (optind < argc)
+		return usage_err(err, errlen, "unexpected argument '%s'%s", argv[optind], NULL);
+	if (!o->tls_cert != !o->tls_key)
+		return usage_err(err, errlen, "--tls-cert and --tls-key go together%s%s", NULL, NULL);
+	if (o->auth == EMU_AUTH_TOKEN && (!o->pull_secret_token || !*o->pull_secret_token))
+		return usage_err(err, errlen, "--auth token needs --pull-secret-token TOKEN%s%s", NULL, NULL);
+	if (o->local_user_token && o->auth != EMU_AUTH_LOCAL)
+		return usage_err(err, errlen, "--local-allow-user-token only applies to --auth local%s%s",
+		                 NULL, NULL);
+	if (o->user_token && o->auth != EMU_AUTH_TOKEN)
+		return usage_err(err, errlen, "--user-token only applies to --auth token%s%s", NULL, NULL);
+
+	o->faults = emu_faults_new(o->seed ^ 0x66617532756c7473ull); /* own stream, seed-derived */
+	for (size_t i = 0; i < n_error; i++)
+		if (emu_faults_add_error(o->faults, fault_error[i], err, errlen) != 0)
+			return EMU_CLI_USAGE;
+	for (size_t i = 0; i < n_latency; i++)
+		if (emu_faults_add_latency(o->faults, fault_latency[i], err, errlen) != 0)
+			return EMU_CLI_USAGE;
+	for (size_t i = 0; i < n_reset; i++)
+		if (emu_faults_add_reset(o->faults, fault_reset[i], err, errlen) != 0)
+			return EMU_CLI_USAGE;
+	return EMU_CLI_RUN;
+}
+
+void emu_cli_free(struct emu_opts *o)
+{
+	if (o)
+		emu_faults_free(&o->faults);
+}

@@ -1,0 +1,61 @@
+/*
+ * emu_cli: the command line of assisted-emulator (getopt_long): option
+ * table, defaults, validation, --help and --version texts. Builds the fault
+ * rule set (emu_faults) from the --fault-* options once --seed is known.
+ * Never exits: the caller maps the return code to an exit status.
+ */
+#ifndef EMU_CLI_H
+#define EMU_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "emu_faults.h"
+#include "emu_model.h"
+
+enum emu_cli_rc {
+	EMU_CLI_RUN = 0,    /* options valid: run the emulator */
+	EMU_CLI_DONE = 1,   /* --help or --version printed: exit 0 */
+	EMU_CLI_USAGE = 2,  /* usage error, message in err: exit 2 */
+};
+
+#define EMU_CLI_MAX_FAULTS 64
+
+struct emu_opts {
+	const char *listen;            /* default 127.0.0.1:8090 */
+	const char *tls_cert, *tls_key;
+	enum emu_auth_mode auth;
+	const char *pull_secret_token; /* token mode */
+	const char *user_token;        /* token mode */
+	const char *local_user_token;  /* local mode escape (emulator only) */
+	int local_strict_scope;
+	double time_scale;             /* default 1 */
+	enum emu_api_generation api;
+	const char *agent_image, *release_tag, *image_service_base; /* NULL = model default */
+	uint64_t seed;                 /* default 1 */
+	int check_cluster_version;
+	int single_node_dnsmasq;
+	const char *record;
+	int quiet;
+	unsigned goaway_after;
+	uint64_t restart_every_ns;
+	unsigned h2_max_streams;       /* 0 = server default */
+	unsigned idle_timeout_ms;      /* 0 = server default */
+	struct emu_faults *faults;     /* owned; always set after EMU_CLI_RUN */
+};
+
+/*
+ * Parses |argc|/|argv| into |o| (string fields point into |argv|). Prints
+ * --help / --version to |out|. Returns an enum emu_cli_rc; on
+ * EMU_CLI_USAGE a one-line message is in |err|. Call emu_cli_free() in
+ * every case. Uses getopt_long (resets optind; not reentrant).
+ */
+int emu_cli_parse(int argc, char **argv, struct emu_opts *o, FILE *out, char *err, size_t errlen);
+
+/* Frees what emu_cli_parse() allocated (the fault rules). NULL-safe. */
+void emu_cli_free(struct emu_opts *o);
+
+/* Writes the --help text to |out|. */
+void emu_cli_usage(FILE *out);
+
+#endif

@@ -1,0 +1,176 @@
+/*
+ * assisted-emulator: stands in for the OpenShift assisted-service on
+ * loopback. Thin wiring: options (emu_cli) -> model, auth, faults, metrics,
+ * record -> front (request path) -> HTTP server; runs the event loop until
+ * SIGINT/SIGTERM, then frees everything.
+ */
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "emu_auth.h"
+#include "emu_cli.h"
+#include "emu_front.h"
+#include "emu_metrics.h"
+#include "emu_model.h"
+#include "emu_record.h"
+#include "sw_server.h"
+
+/* Lets the authenticator look up infra-envs before the model exists. */
+struct app {
+	struct emu_model *model;
+};
+
+static int infraenv_exists(void *arg, const char *id)
+{
+	struct app *a = arg;
+	return a->model && emu_model_infraenv_exists(a->model, id);
+}
+
+static int cluster_exists(void *arg, const char *id)
+{
+	struct app *a = arg;
+	return a->model && emu_model_cluster_exists(a->model, id);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	event_base_loopbreak(arg);
+}
+
+static const char *auth_name(enum emu_auth_mode m)
+{
+	return m == EMU_AUTH_TOKEN ? "token" : m == EMU_AUTH_LOCAL ? "local" : "none";
+}
+
+int main(int argc, char **argv)
+{
+	struct emu_opts o;
+	char err[512];
+	int rc = 1;
+	struct app app = {0};
+	struct event_base *base = NULL;
+	struct emu_auth *auth = NULL;
+	struct emu_metrics *metrics = NULL;
+	struct emu_record *record = NULL;
+	struct emu_front *front = NULL;
+	struct sw_server *server = NULL;
+	struct event *sigint_ev = NULL, *sigterm_ev = NULL;
+
+	int cli = emu_cli_parse(argc, argv, &o, stdout, err, sizeof(err));
+	if (cli != EMU_CLI_RUN) {
+		if (cli == EMU_CLI_USAGE)
+			fprintf(stderr, "assisted-emulator: %s\n(try --help)\n", err);
+		emu_cli_free(&o);
+		return cli == EMU_CLI_DONE ? 0 : 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	base = event_base_new();
+	if (!base) {
+		fprintf(stderr, "assisted-emulator: cannot create the event loop\n");
+		goto out;
+	}
+	struct emu_auth_cfg acfg = {
+		.mode = o.auth,
+		.pull_secret_token = o.pull_secret_token,
+		.user_token = o.user_token,
+		.local_user_token = o.local_user_token,
+		.local_strict_scope = o.local_strict_scope,
+		.infraenv_exists = infraenv_exists,
+		.cluster_exists = cluster_exists,
+		.exists_arg = &app,
+	};
+	auth = emu_auth_new(&acfg, err, sizeof(err));
+	if (!auth) {
+		fprintf(stderr, "assisted-emulator: %s\n", err);
+		goto out;
+	}
+	struct emu_model_cfg mcfg;
+	emu_model_cfg_init(&mcfg);
+	mcfg.api = o.api;
+	mcfg.auth = o.auth;
+	mcfg.time_scale = o.time_scale;
+	if (o.agent_image)
+		mcfg.agent_image = o.agent_image;
+	if (o.release_tag)
+		mcfg.release_tag = o.release_tag;
+	if (o.image_service_base)
+		mcfg.image_service_base = o.image_service_base;
+	mcfg.seed = o.seed;
+	mcfg.check_cluster_version = o.check_cluster_version;
+	mcfg.enable_single_node_dnsmasq = o.single_node_dnsmasq;
+	mcfg.make_infraenv_token = emu_auth_make_infraenv_token;
+	mcfg.token_arg = auth;
+	app.model = emu_model_new(&mcfg);
+	if (!app.model) {
+		fprintf(stderr, "assisted-emulator: cannot create the service model\n");
+		goto out;
+	}
+	metrics = emu_metrics_new();
+	if (o.record) {
+		record = emu_record_open(o.record, err, sizeof(err));
+		if (!record) {
+			fprintf(stderr, "assisted-emulator: %s\n", err);
+			goto out;
+		}
+	}
+	struct emu_front_cfg fcfg = {
+		.base = base, .model = app.model, .auth = auth, .faults = o.faults,
+		.metrics = metrics, .record = record, .restart_every_ns = o.restart_every_ns,
+		.goaway_after = o.goaway_after, .quiet = o.quiet,
+	};
+	front = emu_front_new(&fcfg);
+	struct sw_server_cfg scfg = {
+		.listen = o.listen,
+		.cert_file = o.tls_cert,
+		.key_file = o.tls_key,
+		.idle_timeout_ms = o.idle_timeout_ms,
+		.h2_max_streams = o.h2_max_streams,
+		.goaway_after = o.goaway_after,
+	};
+	server = sw_server_new(base, &scfg, emu_front_handler, front, err, sizeof(err));
+	if (!server) {
+		fprintf(stderr, "assisted-emulator: %s\n", err);
+		goto out;
+	}
+	emu_front_set_server(front, server);
+	sigint_ev = evsignal_new(base, SIGINT, on_signal, base);
+	sigterm_ev = evsignal_new(base, SIGTERM, on_signal, base);
+	if (!sigint_ev || !sigterm_ev || evsignal_add(sigint_ev, NULL) || evsignal_add(sigterm_ev, NULL)) {
+		fprintf(stderr, "assisted-emulator: cannot install signal handlers\n");
+		goto out;
+	}
+	/* Tests and scripts parse this line to learn the port of ":0". */
+	const char *host = o.listen;
+	const char *colon = strrchr(o.listen, ':');
+	int hostlen = colon ? (int)(colon - host) : (int)strlen(host);
+	printf("assisted-emulator: listening on %s://%.*s:%d (auth %s, time scale %g, pid %ld)\n",
+	       o.tls_cert ? "https" : "http", hostlen ? hostlen : 9, hostlen ? host : "127.0.0.1",
+	       sw_server_port(server), auth_name(o.auth), o.time_scale, (long)getpid());
+	fflush(stdout);
+
+	event_base_dispatch(base);
+	rc = 0;
+	if (!o.quiet)
+		fprintf(stderr, "assisted-emulator: shutting down\n");
+out:
+	if (sigint_ev)
+		event_free(sigint_ev);
+	if (sigterm_ev)
+		event_free(sigterm_ev);
+	/* Pending delayed exchanges are reset while their server still exists. */
+	emu_front_free(&front);
+	sw_server_free(&server);
+	emu_record_close(&record);
+	emu_metrics_free(&metrics);
+	emu_model_free(&app.model);
+	emu_auth_free(&auth);
+	emu_cli_free(&o);
+	if (base)
+		event_base_free(base);
+	return rc;
+}
