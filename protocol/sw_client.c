@@ -157,6 +157,7 @@ void swc_creq_retry(struct swc_creq *cr, const char *why)
 {
 	struct swc_pool *p = cr->pool;
 	struct sw_client *c = cr->c;
+	cr->avoid_conn = cr->conn ? cr->conn->id : 0;
 	creq_detach(cr);
 	if (!p || p->closing) {
 		swc_creq_complete(cr, SW_ERR_CANCELLED, "connection pool closed");
@@ -279,12 +280,16 @@ static unsigned expected_cap(const struct sw_client *c)
 	return c->cfg.max_streams ? c->cfg.max_streams : SW_DEFAULT_H2_STREAMS;
 }
 
-static struct swc_conn *pool_pick(struct swc_pool *p)
+/* A retried request goes to another connection than the one that refused
+ * it, unless the pool may not open one (a dedicated link). */
+static struct swc_conn *pool_pick(struct swc_pool *p, uint64_t avoid)
 {
 	struct swc_conn *cn;
+	int may_open = p->nconns < p->max_conns;
 	TAILQ_FOREACH(cn, &p->conns, pq)
 		if (cn->state == SWC_CS_READY && !cn->goaway && !cn->no_reuse && cn->nactive < cn->cap &&
-		    (cn->h2 ? !p->h2_budget || cn->nstarted < p->h2_budget : cn->cur == NULL))
+		    (cn->h2 ? !p->h2_budget || cn->nstarted < p->h2_budget : cn->cur == NULL) &&
+		    !(avoid && cn->id == avoid && may_open))
 			return cn;
 	return NULL;
 }
@@ -293,10 +298,10 @@ void swc_pool_dispatch(struct swc_pool *p)
 {
 	struct sw_client *c = p->c;
 	while (p->nqueue) {
-		struct swc_conn *cn = pool_pick(p);
+		struct swc_creq *cr = TAILQ_FIRST(&p->queue);
+		struct swc_conn *cn = pool_pick(p, cr->avoid_conn);
 		if (!cn)
 			break;
-		struct swc_creq *cr = TAILQ_FIRST(&p->queue);
 		creq_detach(cr);
 		int rv = swc_conn_start(cn, cr);
 		if (rv) {
@@ -615,6 +620,7 @@ int sw_client_request(struct sw_client *c, struct sw_link *link, struct sw_req *
 	cr->stream_id = 0;
 	cr->h2_sent = cr->got_bytes = 0;
 	cr->body_off = cr->hdr_bytes = 0;
+	cr->avoid_conn = 0;
 	cr->resp.status = 0;
 	cr->resp.proto = SW_PROTO_H2;
 	cr->resp.retries = 0;

@@ -518,6 +518,7 @@ struct swc_conn *swc_conn_open(struct swc_pool *p)
 	if (!cn)
 		return NULL;
 	cn->c = c;
+	cn->id = ++c->next_conn_id;
 	cn->pool = p;
 	cn->state = SWC_CS_CONNECTING;
 	TAILQ_INIT(&cn->active);

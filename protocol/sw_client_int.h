@@ -52,6 +52,7 @@ struct swc_creq {
 	int got_bytes;   /* HTTP/1.1: a response byte arrived */
 	size_t body_off; /* request body bytes handed to nghttp2 */
 	size_t hdr_bytes;
+	uint64_t avoid_conn; /* id of the connection that refused it last */
 	int err;
 	char msg[SW_MSG_LEN];
 	struct sw_resp resp;
@@ -80,6 +81,7 @@ struct swc_conn {
 	int in_io, want_flush, read_wants_write, no_reuse;
 	unsigned served;
 	unsigned nstarted; /* requests ever started on this connection */
+	uint64_t id;       /* serial number within the client, never 0 */
 	struct sw_h1p h1p;
 	struct swc_creq *cur; /* HTTP/1.1 request in flight */
 };
@@ -133,6 +135,7 @@ struct sw_client {
 	struct swc_conn_list reap;
 	struct event reap_ev;
 	struct sw_client_stats st;
+	uint64_t next_conn_id;
 	unsigned char rbuf[SW_RBUF_SIZE];
 	unsigned char wbuf[SW_TLS_WCHUNK];
 };

@@ -458,11 +458,53 @@ static int cfg_enum(struct cfg_ctx *c, const yaml_node_t *map, const char *prefi
 	return SW_ERR_INVALID;
 }
 
+/*
+ * Reads all of |f| into a new NUL-terminated buffer, growing it as needed
+ * up to |cap| bytes. Returns 0, SW_ERR_TOO_BIG (over |cap|), SW_ERR_IO or
+ * SW_ERR_NOMEM. Frees: the caller free()s |*out| (NULL on error).
+ */
+static int read_capped(FILE *f, size_t cap, char **out, size_t *len)
+{
+	size_t size = 0, alloc = 64 * 1024;
+	char *buf = malloc(alloc + 1);
+	*out = NULL;
+	*len = 0;
+	if (!buf)
+		return SW_ERR_NOMEM;
+	for (;;) {
+		size_t got = fread(buf + size, 1, alloc - size, f);
+		size += got;
+		if (size < alloc) {
+			if (ferror(f)) {
+				free(buf);
+				return SW_ERR_IO;
+			}
+			break;
+		}
+		if (alloc > cap) {
+			free(buf);
+			return SW_ERR_TOO_BIG;
+		}
+		size_t nalloc = alloc * 2 > cap + 1 ? cap + 1 : alloc * 2;
+		char *nb = realloc(buf, nalloc + 1);
+		if (!nb) {
+			free(buf);
+			return SW_ERR_NOMEM;
+		}
+		buf = nb;
+		alloc = nalloc;
+	}
+	buf[size] = '\0';
+	*out = buf;
+	*len = size;
+	return 0;
+}
+
 /* Loads |path| into c->doc; returns the root mapping or NULL with c->err set. */
 static yaml_node_t *cfg_load(struct cfg_ctx *c, int *rv)
 {
 	yaml_parser_t parser;
-	unsigned char *data = NULL;
+	char *data = NULL;
 	size_t len = 0;
 	yaml_node_t *root = NULL;
 	FILE *f = fopen(c->path, "rb");
@@ -471,28 +513,25 @@ static yaml_node_t *cfg_load(struct cfg_ctx *c, int *rv)
 		snprintf(c->err, c->errlen, "%s: cannot open: %s", c->path, strerror(errno));
 		return NULL;
 	}
-	data = malloc(CFG_MAX_FILE + 1);
-	if (!data) {
-		fclose(f);
+	int rrv = read_capped(f, CFG_MAX_FILE, &data, &len);
+	fclose(f);
+	if (rrv == SW_ERR_NOMEM) {
 		*rv = SW_ERR_NOMEM;
 		return NULL;
 	}
-	len = fread(data, 1, CFG_MAX_FILE + 1, f);
-	int rerr = ferror(f);
-	fclose(f);
-	if (rerr) {
-		snprintf(c->err, c->errlen, "%s: read error", c->path);
+	if (rrv == SW_ERR_TOO_BIG) {
+		snprintf(c->err, c->errlen, "%s: file larger than %u bytes", c->path, CFG_MAX_FILE);
 		goto out;
 	}
-	if (len > CFG_MAX_FILE) {
-		snprintf(c->err, c->errlen, "%s: file larger than %u bytes", c->path, CFG_MAX_FILE);
+	if (rrv < 0) {
+		snprintf(c->err, c->errlen, "%s: read error", c->path);
 		goto out;
 	}
 	if (!yaml_parser_initialize(&parser)) {
 		*rv = SW_ERR_NOMEM;
 		goto out;
 	}
-	yaml_parser_set_input_string(&parser, data, len);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
 	if (!yaml_parser_load(&parser, &c->doc)) {
 		snprintf(c->err, c->errlen, "%s:%u:%u: YAML syntax error: %s%s%s", c->path,
 		         (unsigned)parser.problem_mark.line + 1, (unsigned)parser.problem_mark.column + 1,
@@ -956,14 +995,16 @@ static int load_pull_secret(struct cfg_ctx *c, const yaml_node_t *root, struct s
 		         strerror(errno));
 		return SW_ERR_INVALID;
 	}
-	data = malloc(CFG_MAX_SECRET + 1);
-	if (!data) {
-		fclose(f);
-		return SW_ERR_NOMEM;
-	}
-	size_t len = fread(data, 1, CFG_MAX_SECRET + 1, f);
+	size_t len = 0;
+	int rrv = read_capped(f, CFG_MAX_SECRET, &data, &len);
 	fclose(f);
-	if (len > CFG_MAX_SECRET) {
+	if (rrv == SW_ERR_NOMEM)
+		return SW_ERR_NOMEM;
+	if (rrv == SW_ERR_IO) {
+		cfg_errf(c, v, "pull_secret_file", "cannot read '%s': read error", s->pull_secret_file);
+		goto out;
+	}
+	if (rrv == SW_ERR_TOO_BIG) {
 		cfg_errf(c, v, "pull_secret_file", "'%s' is larger than %u bytes", s->pull_secret_file,
 		         CFG_MAX_SECRET);
 		goto out;

@@ -411,10 +411,11 @@ static void on_preflight_timeout(evutil_socket_t fd, short what, void *arg)
  * before starting anything, so a wrong endpoint, certificate or token is
  * one clear message (exit 4) instead of thousands of failed agents.
  * Returns 0 when the service answered 2xx, else a negative code with the
- * reason in |err|. The call is recorded in |st|.
+ * reason in |err|; sets |*cfg_bad| when the client itself could not be set
+ * up (unreadable CA or certificate). The call is recorded in |st|.
  */
 static int preflight(struct event_base *base, const struct swarm_service *svc, struct swarm_stats *st,
-                     char *err, size_t errlen)
+                     int *cfg_bad, char *err, size_t errlen)
 {
 	struct sw_client_cfg cfg;
 	struct preflight pf;
@@ -437,8 +438,10 @@ static int preflight(struct event_base *base, const struct swarm_service *svc, s
 	cfg.max_retries = 1;
 	cfg.max_conns = 1;
 	c = sw_client_new(base, &cfg, err, errlen);
-	if (!c)
+	if (!c) {
+		*cfg_bad = 1;
 		return SW_ERR_INVALID;
+	}
 	struct sw_req *req = sw_req_new("GET", AS_API_BASE "/v2/component-versions");
 	if (!req) {
 		rv = SW_ERR_NOMEM;
@@ -554,9 +557,6 @@ int main(int argc, char **argv)
 	have_svc = 1;
 	if (!opts.quiet)
 		print_warnings(warn);
-	if (plan.mode == SWARM_MODE_KUBE)
-		fprintf(stderr, "swarm: %s: note: mode 'kube' is handled by the engine; see the README\n",
-		        plan.path);
 
 	int rv = schedule_build(&plan, &jobs, &njobs);
 	if (rv < 0) {
@@ -593,7 +593,9 @@ int main(int argc, char **argv)
 	r.ctx.svc = &svc;
 	r.ctx.opts = &opts;
 	double start_wall = wall_now();
-	snprintf(r.ctx.run_id, sizeof(r.ctx.run_id), "swarm-%lld", (long long)start_wall);
+	/* The pid keeps two runs started in the same second apart (object names). */
+	snprintf(r.ctx.run_id, sizeof(r.ctx.run_id), "swarm-%lld-%d", (long long)start_wall,
+	         (int)(getpid() % 100000));
 	r.nth = opts.threads;
 	r.th = calloc(r.nth, sizeof(*r.th));
 	if (!r.th) {
@@ -606,20 +608,31 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	stats_init(mainst);
-	r.ctx.run_start_ns = sw_now_ns();
-	rv = preflight(r.base, &svc, mainst, err, sizeof(err));
+	/* Before the shards exist and before the run's clock starts, so a slow
+	 * answer does not count as schedule delay. A client that cannot even be
+	 * set up (CA file, certificate) is a configuration error (exit 2). */
+	int cfg_bad = 0;
+	uint64_t pf_start = sw_now_ns();
+	rv = preflight(r.base, &svc, mainst, &cfg_bad, err, sizeof(err));
+	if (rv < 0 && cfg_bad) {
+		fprintf(stderr, "swarm: %s: %s\n", svc.path, err);
+		goto out;
+	}
 	if (rv < 0) {
 		fprintf(stderr, "swarm: service %s unreachable: %s\n", svc.endpoint, err);
-		unreachable = 1;
-		r.nth = 0; /* no shard runs; the report still gets written */
+		unreachable = 1; /* no shard runs; the report still gets written */
+		r.ctx.run_start_ns = pf_start;
+		r.nth = 0;
 		goto report;
 	}
+	r.ctx.run_start_ns = sw_now_ns();
 	for (unsigned i = 0; i < r.nth; i++) {
 		unsigned max_hosts = per_thread + (i < opts.max_concurrent % opts.threads ? 1 : 0);
 		r.th[i].sh = shard_new(&r.ctx, i, max_hosts, err, sizeof(err));
 		if (!r.th[i].sh) {
-			fprintf(stderr, "swarm: shard %u: %s\n", i, err);
-			code = SWARM_EXIT_UNREACHABLE;
+			/* Setup refused the configuration (CA file, mode, ...): a config error. */
+			fprintf(stderr, "swarm: %s\n", err);
+			code = SWARM_EXIT_USAGE;
 			goto out;
 		}
 	}

@@ -498,7 +498,7 @@ void report_print(FILE *out, const struct swarm_stats *st, const struct report_r
 {
 	char b[8][16];
 	uint64_t dur_ns = (uint64_t)(run->duration_s * 1e9);
-	fprintf(out, "\nswarm %s  run %s  %s in %s  exit %d (%s)\n", run->version ? run->version : "",
+	fprintf(out, "\nswarm %s  run %s  ended: %s after %s  exit %d (%s)\n", run->version ? run->version : "",
 	        run->run_id ? run->run_id : "-", run->exit_reason ? run->exit_reason : "",
 	        report_fmt_duration(dur_ns, b[0], sizeof(b[0])), run->exit_code,
 	        report_exit_name(run->exit_code));

@@ -12,12 +12,14 @@
  *                            [--record FILE] [--no-faults] [--verbose]
  * Exit 0 when everything behaved, 1 otherwise (first failure printed).
  */
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "as_model.h"
@@ -63,6 +65,7 @@ struct drv {
 	char agent_image[256];
 	char *cert_pem;
 	int proto_h1, tls;
+	int parked_answered;   /* the request left waiting at shutdown has completed */
 };
 
 struct cluster;
@@ -937,6 +940,11 @@ static void check_endpoints(struct drv *d)
 	e2e_res_free(&r);
 }
 
+static void on_parked(void *arg, int err, const char *msg, struct sw_resp *resp)
+{
+	*(int *)arg = 1;
+}
+
 /* Runs against an emulator started with fault options. */
 static void run_faults(struct drv *d)
 {
@@ -982,8 +990,40 @@ static void run_faults(struct drv *d)
 	                   &v) == 0 && v == 1, "restart faults");
 	CHECK(metric_value(r.body, "emulator_requests_total{operation=\"v2ListComponentVersions\","
 	                   "code=\"503\"}", &v) == 0 && v == 20, "503s counted: %g", v);
+	/* --goaway-after 7: the client went through several connections */
+	CHECK(metric_value(r.body, "emulator_faults_injected_total{kind=\"goaway\",operation=\"*\"}",
+	                   &v) == 0 && v >= 2, "goaway faults: %g", v);
 	e2e_res_free(&r);
+	/* Leave one exchange waiting for its 30 s delay: the emulator must still
+	 * shut down cleanly (the caller checks its exit status, ASan included). */
+	struct sw_req *req = sw_req_new("GET", API "/v2/release-sources");
+	d->parked_answered = 0;
+	CHECK(req && sw_client_request(d->http.client, NULL, req, on_parked, &d->parked_answered) == 0,
+	      "park");
+	e2e_sleep(&d->http, 300);
+	e2e_call(&d->http, "GET", "/metrics", NULL, NULL, NULL, 0, &r);
+	CHECK(metric_value(r.body, "emulator_pending_delayed_exchanges", &v) == 0 && v == 1,
+	      "pending delayed exchanges: %g", v);
+	e2e_res_free(&r);
+	CHECK(!d->parked_answered, "the delayed exchange was answered early");
 	logf_("faults: ok");
+}
+
+/* Runs |exe| |a1| |a2| with output discarded and returns its exit status. */
+static int run_status(const char *exe, const char *a1, const char *a2)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(exe, exe, a1, a2, (char *)NULL);
+		_exit(127);
+	}
+	int st = 0;
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /* ---- main ------------------------------------------------------------------------------ */
@@ -1090,6 +1130,11 @@ int main(int argc, char **argv)
 	}
 	eargv[n] = NULL;
 
+	/* usage errors exit with 2 and say why on stderr */
+	CHECK(run_status(emulator, "--auth", "bogus") == 2, "bad --auth did not exit 2");
+	CHECK(run_status(emulator, "--fault-error", "nosuchop:0.1:503") == 2, "bad fault spec");
+	CHECK(run_status(emulator, "--version", NULL) == 0, "--version did not exit 0");
+
 	d.http.base = event_base_new();
 	struct e2e_child child = {0};
 	running_child = &child;
@@ -1118,7 +1163,9 @@ int main(int argc, char **argv)
 		char *fargv[] = {emulator, "--listen", "127.0.0.1:0", "--quiet", "--seed", "7",
 		                 "--fault-error", "v2ListComponentVersions:1:503",
 		                 "--fault-latency", "v2ListSupportedOpenshiftVersions:fixed:200ms",
-		                 "--fault-reset", "v2ListClusters:1", "--goaway-after", "1000",
+		                 "--fault-latency", "v2ListReleaseSources:fixed:30s",
+		                 "--fault-reset", "v2ListClusters:1", "--goaway-after", "7",
+		                 "--restart-every", "1h",
 		                 d.tls ? "--tls-cert" : NULL, "e2e-cert.pem", "--tls-key", "e2e-key.pem",
 		                 NULL};
 		enum auth_mode saved = d.auth;
@@ -1126,8 +1173,8 @@ int main(int argc, char **argv)
 		CHECK(e2e_child_start(fargv, &child) == 0, "start faulty emulator");
 		CHECK(open_client(&d, child.port) == 0, "client");
 		run_faults(&d);
-		sw_client_free(&d.http.client);
 		rc = e2e_child_stop(&child);
+		sw_client_free(&d.http.client);
 		CHECK(rc == 0, "faulty emulator exit status %d", rc);
 		d.auth = saved;
 	}

@@ -130,6 +130,8 @@ char *mh_inventory(const struct mh_host *hh)
 {
 	char *s = NULL;
 	int i = hh->index + 1;
+	int ni = hh->name_as ? hh->name_as : i;
+	int ii = hh->ip_as ? hh->ip_as : i;
 	int rc = asprintf(&s,
 	         "{\"hostname\":\"swarm-h%d\","
 	         "\"cpu\":{\"count\":%d,\"frequency\":2400,\"architecture\":\"x86_64\",\"model_name\":\"Intel Xeon\",\"flags\":[\"vmx\"]},"
@@ -145,9 +147,9 @@ char *mh_inventory(const struct mh_host *hh)
 	         "{\"interface\":\"ens3\",\"destination\":\"10.123.0.0\",\"gateway\":\"\",\"family\":2,\"metric\":100}],"
 	         "\"system_vendor\":{\"manufacturer\":\"Red Hat\",\"product_name\":\"KVM\",\"serial_number\":\"0001\",\"virtual\":true},"
 	         "\"boot\":{\"current_boot_mode\":\"uefi\",\"secure_boot_state\":\"NotSupported\"},\"gpus\":[],\"tpm_version\":\"none\"}",
-	         i, hh->cores ? hh->cores : 16, (unsigned long long)(hh->ram ? hh->ram : 34359738368ULL),
+	         ni, hh->cores ? hh->cores : 16, (unsigned long long)(hh->ram ? hh->ram : 34359738368ULL),
 	         (unsigned long long)(hh->ram ? hh->ram : 34359738368ULL) - 1073741824ULL, i, i,
-	         (unsigned long long)(hh->disk ? hh->disk : 214748364800ULL), i, i);
+	         (unsigned long long)(hh->disk ? hh->disk : 214748364800ULL), i, ii);
 	assert_true(rc > 0);
 	return s;
 }

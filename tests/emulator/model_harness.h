@@ -20,6 +20,8 @@ struct mh_host {
 	int cores;             /* inventory overrides */
 	uint64_t ram;
 	uint64_t disk;
+	int name_as;           /* >0: report the hostname of host number name_as-1 */
+	int ip_as;             /* >0: report the IP of host number ip_as-1 (own MAC) */
 	int send_timestamp;    /* ?timestamp= on polls */
 	const char *agent_version;
 	int silent;            /* stops polling */

@@ -127,6 +127,40 @@ static void test_bad_inventory(void **state)
 	mh_free(&h);
 }
 
+static void test_hostname_and_ip_collisions(void **state)
+{
+	struct mh h;
+	(void)state;
+	mh_init(&h, NULL);
+	mh_create_cluster(&h, 3, 0);
+	mh_add_hosts(&h, 4);
+	h.hosts[2].name_as = 2; /* host 2 reports host 1's hostname */
+	h.hosts[3].ip_as = 1;   /* host 3 reports host 0's IP with its own MAC */
+	steps(&h, 60, 5.0);
+	assert_validation(&h, 0, "hostname-unique", "success");
+	assert_validation(&h, 1, "hostname-unique", "failure");
+	assert_validation(&h, 2, "hostname-unique", "failure");
+	json_t *v = validation(&h, 2, "hostname-unique");
+	assert_string_equal(json_string_value(json_object_get(v, "message")),
+	                    "Hostname swarm-h2 is not unique in cluster");
+	json_decref(v);
+	assert_validation(&h, 0, "no-ip-collisions-in-network", "failure");
+	assert_validation(&h, 3, "no-ip-collisions-in-network", "failure");
+	assert_validation(&h, 1, "no-ip-collisions-in-network", "success");
+	assert_string_equal(mh_host_status(&h, 2), "insufficient");
+	/* Renaming host 2 resolves its duplicate at the next monitor pass. */
+	char path[256];
+	snprintf(path, sizeof(path), BASE "/infra-envs/%s/hosts/%s", h.infra_env_id, h.hosts[2].id);
+	assert_int_equal(mh_req(&h, "PATCH", path, NULL, "{\"host_name\":\"renamed-2\"}"), 201);
+	steps(&h, 3, 5.0);
+	assert_validation(&h, 1, "hostname-unique", "success");
+	assert_validation(&h, 2, "hostname-unique", "success");
+	assert_int_equal(mh_req(&h, "PATCH", path, NULL, "{\"host_name\":\"Bad_Name\"}"), 201);
+	steps(&h, 3, 5.0);
+	assert_validation(&h, 2, "hostname-valid", "failure");
+	mh_free(&h);
+}
+
 static void test_stage_order(void **state)
 {
 	struct mh h;
@@ -472,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_missing_timestamp),
 		cmocka_unit_test(test_wrong_agent_version),
 		cmocka_unit_test(test_bad_inventory),
+		cmocka_unit_test(test_hostname_and_ip_collisions),
 		cmocka_unit_test(test_stage_order),
 		cmocka_unit_test(test_silent_host),
 		cmocka_unit_test(test_strict_bodies),

@@ -263,6 +263,42 @@ static void test_install_timeout_and_failed_stage(void **state)
 	mh_free(&h);
 }
 
+static void test_cancel_reset(void **state)
+{
+	struct mh h;
+	char path[256];
+	(void)state;
+	mh_init(&h, NULL);
+	mh_create_cluster(&h, 1, 1);
+	mh_add_hosts(&h, 1);
+	snprintf(path, sizeof(path), BASE "/clusters/%s/actions/cancel", h.cluster_id);
+	assert_int_equal(mh_req(&h, "POST", path, NULL, NULL), 409);
+	assert_true(reach(&h, "ready", 200));
+	snprintf(path, sizeof(path), BASE "/clusters/%s/actions/install", h.cluster_id);
+	assert_int_equal(mh_req(&h, "POST", path, NULL, NULL), 202);
+	h.hosts[0].install_started = 1;
+	h.hosts[0].done = 1;
+	assert_true(reach(&h, "installing", 200));
+	snprintf(path, sizeof(path), BASE "/clusters/%s/actions/cancel", h.cluster_id);
+	assert_int_equal(mh_req(&h, "POST", path, NULL, NULL), 202);
+	assert_string_equal(mh_cluster_status(&h), "cancelled");
+	assert_string_equal(mh_host_status(&h, 0), "cancelled");
+	snprintf(path, sizeof(path), BASE "/clusters/%s/actions/reset", h.cluster_id);
+	assert_int_equal(mh_req(&h, "POST", path, NULL, NULL), 202);
+	assert_string_equal(mh_host_status(&h, 0), "resetting-pending-user-action");
+	/* The agent boots the discovery image again: the same cluster installs again. */
+	assert_int_equal(reregister(&h, 0), 201);
+	h.hosts[0].install_started = 0;
+	h.hosts[0].done = 0;
+	h.hosts[0].stage_pos = 0;
+	h.hosts[0].silent = 0;
+	assert_true(reach(&h, "ready", 200));
+	snprintf(path, sizeof(path), BASE "/clusters/%s/actions/install", h.cluster_id);
+	assert_int_equal(mh_req(&h, "POST", path, NULL, NULL), 202);
+	assert_true(reach(&h, "installed", 400));
+	mh_free(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_garbage_step_outputs),
 		cmocka_unit_test(test_reregistration),
 		cmocka_unit_test(test_install_timeout_and_failed_stage),
+		cmocka_unit_test(test_cancel_reset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -327,6 +327,58 @@ static void test_h2_garbage(void **state)
 	rfx_stop(&f, NULL);
 }
 
+/* Hand-made HTTP/2 server replies (the client's first stream is 1). */
+#define H2_SETTINGS "\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+#define H2_HEADERS_200 "\x00\x00\x01\x01\x04\x00\x00\x00\x01\x88" /* :status 200, END_HEADERS */
+#define H2_DATA_ABC "\x00\x00\x03\x00\x00\x00\x00\x00\x01" "abc"
+
+static int one_h2(const char *reply, size_t len, char *msg, size_t msglen, unsigned *retries)
+{
+	struct rfx f;
+	struct sw_client_stats st;
+	rfx_start(&f, RAW_REPLY_CLOSE, reply, len, "http", SW_PROTO_H2);
+	rfx_client(&f);
+	assert_int_equal(tc_run_batch(&f.r, 1, 1, 10), 0);
+	int err = f.r.last_err;
+	snprintf(msg, msglen, "%s", f.r.last_msg);
+	rfx_stop(&f, &st);
+	*retries = (unsigned)st.retries;
+	return err;
+}
+
+static void test_h2_peer_misbehaves(void **state)
+{
+	char m[512];
+	unsigned retries;
+	static const char mid[] = H2_SETTINGS H2_HEADERS_200 H2_DATA_ABC;
+	assert_int_equal(one_h2(mid, sizeof(mid) - 1, m, sizeof(m), &retries), SW_ERR_CLOSED);
+	assert_non_null(strstr(m, "closed"));
+	/* RST_STREAM(INTERNAL_ERROR) */
+	static const char rst[] = H2_SETTINGS "\x00\x00\x04\x03\x00\x00\x00\x00\x01\x00\x00\x00\x02";
+	assert_int_equal(one_h2(rst, sizeof(rst) - 1, m, sizeof(m), &retries), SW_ERR_RESET);
+	assert_non_null(strstr(m, "reset"));
+	/* RST_STREAM(REFUSED_STREAM): retried, every time, until max_retries (1) */
+	static const char refused[] = H2_SETTINGS "\x00\x00\x04\x03\x00\x00\x00\x00\x01\x00\x00\x00\x07";
+	int e = one_h2(refused, sizeof(refused) - 1, m, sizeof(m), &retries);
+	if (e != SW_ERR_RETRIES)
+		fail_msg("refused: %s: %s (retries %u)", sw_err_name(e), m, retries);
+	assert_int_equal(retries, 1);
+	/* GOAWAY(last_stream_id 0): stream 1 was not processed, retried */
+	static const char ga0[] = H2_SETTINGS "\x00\x00\x08\x07\x00\x00\x00\x00\x00"
+	                                      "\x00\x00\x00\x00\x00\x00\x00\x00";
+	assert_int_equal(one_h2(ga0, sizeof(ga0) - 1, m, sizeof(m), &retries), SW_ERR_RETRIES);
+	assert_true(retries >= 1);
+	/* GOAWAY(last_stream_id 1) then close mid-response: processing began */
+	static const char ga1[] = H2_SETTINGS H2_HEADERS_200 "\x00\x00\x08\x07\x00\x00\x00\x00\x00"
+	                                                     "\x00\x00\x00\x01\x00\x00\x00\x00";
+	assert_int_equal(one_h2(ga1, sizeof(ga1) - 1, m, sizeof(m), &retries), SW_ERR_GOAWAY);
+	assert_non_null(strstr(m, "GOAWAY"));
+	assert_int_equal(retries, 0);
+	/* a complete response: HEADERS + DATA with END_STREAM */
+	static const char ok[] = H2_SETTINGS H2_HEADERS_200 "\x00\x00\x03\x00\x01\x00\x00\x00\x01" "abc";
+	assert_int_equal(one_h2(ok, sizeof(ok) - 1, m, sizeof(m), &retries), 0);
+}
+
 static void test_timeouts(void **state)
 {
 	struct rfx f;
@@ -553,6 +605,7 @@ int main(void)
 		cmocka_unit_test(test_h1_closed_mid_response),
 		cmocka_unit_test(test_h1_keepalive_drop_retried),
 		cmocka_unit_test(test_h2_garbage),
+		cmocka_unit_test(test_h2_peer_misbehaves),
 		cmocka_unit_test(test_timeouts),
 		cmocka_unit_test(test_connect_timeout),
 		cmocka_unit_test(test_link_backoff_recovers),

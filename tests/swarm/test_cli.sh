@@ -75,6 +75,18 @@ pull_secret_file: ps.json
 release_image: "quay.io/openshift-release-dev/ocp-release:4.16.0-x86_64"
 YAML
 printf 'clusters:\n  - {single_node: true, num_workers: 0, amount: 1}\nmax_duration: 30s\n' >"$TMP/one.yaml"
+
+# A CA file that does not exist is a configuration error (2), found before
+# the service is contacted.
+cat >"$TMP/svc-ca.yaml" <<YAML
+service_endpoint: "https://127.0.0.1:$PORT"
+ssh_pub_key: "ssh-ed25519 AAAA test"
+pull_secret_file: ps.json
+release_image: "quay.io/openshift-release-dev/ocp-release:4.16.0-x86_64"
+ca_file: /nonexistent/ca.pem
+YAML
+expect 2 "/nonexistent/ca.pem" --progress=off --results "$TMP/r-ca.json" 10 "$TMP/one.yaml" "$TMP/svc-ca.yaml"
+
 expect 4 "" --progress=off --results "$TMP/r.json" 10 "$TMP/one.yaml" "$TMP/svc.yaml"
 if [ -f "$TMP/r.json" ] && grep -q '"exit_code": 4' "$TMP/r.json"; then
 	echo "ok: results written with exit_code 4"

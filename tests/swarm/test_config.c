@@ -341,6 +341,31 @@ static void test_missing_file(void **state)
 	assert_int_equal(swarm_plan_load("/nonexistent/plan.yaml", &p, NULL, 0, NULL, 0), SW_ERR_INVALID);
 }
 
+static void test_too_big(void **state)
+{
+	(void)state;
+	char path[512], ps[512], err[512], expect[700];
+	size_t n = (5u << 20);
+	char *big = malloc(n + 1);
+	assert_non_null(big);
+	memset(big, '#', n);
+	big[n] = '\0';
+	write_file("big.yaml", big, path, sizeof(path));
+	struct swarm_plan p;
+	assert_int_equal(swarm_plan_load(path, &p, err, sizeof(err), NULL, 0), SW_ERR_INVALID);
+	snprintf(expect, sizeof(expect), "%s: file larger than 4194304 bytes", path);
+	assert_string_equal(err, expect);
+	/* A pull secret over 1 MiB. */
+	big[(2u << 20)] = '\0';
+	write_file("bigps.json", big, ps, sizeof(ps));
+	free(big);
+	write_file("svc-bigps.yaml", SVC_HEAD "pull_secret_file: bigps.json\n", path, sizeof(path));
+	struct swarm_service s;
+	assert_int_equal(swarm_service_load(path, &s, err, sizeof(err), NULL, 0), SW_ERR_INVALID);
+	assert_non_null(strstr(err, "is larger than 1048576 bytes"));
+	assert_non_null(strstr(err, ":4:19: key 'pull_secret_file': "));
+}
+
 static void test_scenarios(void **state)
 {
 	(void)state;
@@ -378,6 +403,7 @@ int main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_scenarios),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

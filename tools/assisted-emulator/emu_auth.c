@@ -81,6 +81,11 @@ void emu_auth_free(struct emu_auth **ap)
 	*ap = NULL;
 }
 
+enum emu_auth_mode emu_auth_mode_of(const struct emu_auth *a)
+{
+	return a ? a->cfg.mode : EMU_AUTH_NONE;
+}
+
 void emu_auth_cache_stats(const struct emu_auth *a, uint64_t *hits, uint64_t *misses)
 {
 	*hits = a ? a->hits : 0;
@@ -314,7 +319,8 @@ int emu_auth_check(struct emu_auth *a, const struct emu_auth_input *in, struct e
 	                                 EMU_SEC_IMAGE, EMU_SEC_IMAGE_URL, EMU_SEC_WATCHER};
 	if (!out)
 		return SW_ERR_INVALID;
-	memset(out, 0, sizeof(out->status) + sizeof(out->is_agent));
+	out->status = 0;
+	out->is_agent = 0;
 	out->body[0] = '\0';
 	out->scheme = "none";
 	if (!a || !in || !in->match || !in->match->op || !in->path)

@@ -82,6 +82,9 @@ int emu_auth_check(struct emu_auth *a, const struct emu_auth_input *in, struct e
  */
 int emu_auth_make_infraenv_token(void *arg, const char *infra_env_id, char *out, size_t outlen);
 
+/* Returns the configured mode (EMU_AUTH_NONE for NULL). */
+enum emu_auth_mode emu_auth_mode_of(const struct emu_auth *a);
+
 /* Counters of the token cache (for /metrics). */
 void emu_auth_cache_stats(const struct emu_auth *a, uint64_t *hits, uint64_t *misses);
 

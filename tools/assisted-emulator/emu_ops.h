@@ -26,6 +26,7 @@ struct emu_op {
 	const char *path;        /* template under the base path, e.g. /v2/clusters/{cluster_id} */
 	const char *operation;   /* operationId */
 	unsigned security;       /* OR of enum emu_sec; operations without a block have EMU_SEC_USER */
+	unsigned nseg;           /* number of '/'-separated segments of |path| */
 };
 
 /* A matched request: the operation and the path parameters found (offsets

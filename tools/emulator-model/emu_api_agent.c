@@ -185,7 +185,7 @@ void emu_api_get_steps(struct emu_ctx *x)
 	}
 	note_agent_version(m, h, r->agent_version_header);
 	emu_buf_init(&b);
-	emu_steps_build(m, h, &b);
+	emu_steps_build(m, h, r->now_ns, &b);
 	emu_resp_buf(x->resp, 200, &b);
 }
 

@@ -1006,3 +1006,79 @@ void emu_api_credentials(struct emu_ctx *x)
 	x->resp->body = strdup(buf);
 	x->resp->body_len = x->resp->body ? strlen(x->resp->body) : 0;
 }
+
+static int host_installing(const struct emu_host *h)
+{
+	switch ((enum as_host_status)h->status) {
+	case AS_HOST_PREPARING: case AS_HOST_PREPARING_SUCCESSFUL: case AS_HOST_PREPARING_FAILED:
+	case AS_HOST_INSTALLING: case AS_HOST_INSTALLING_IN_PROGRESS:
+	case AS_HOST_INSTALLING_PENDING_USER_ACTION: case AS_HOST_INSTALLED: case AS_HOST_ERROR:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+void emu_api_cancel_cluster(struct emu_ctx *x)
+{
+	struct emu_model *m = x->m;
+	const struct emu_request *r = x->req;
+	struct emu_cluster *c = emu_ctx_cluster(x, x->p[0]);
+	if (!c)
+		return;
+	switch ((enum as_cluster_status)c->status) {
+	case AS_CLUSTER_PREPARING: case AS_CLUSTER_INSTALLING: case AS_CLUSTER_FINALIZING:
+	case AS_CLUSTER_INSTALLING_PENDING_USER_ACTION: case AS_CLUSTER_ERROR:
+		break;
+	default:
+		emu_resp_error(x->resp, 409,
+		               "Cluster %s is in %s state, cancel installation is allowed only in installation states",
+		               x->p[0], as_cluster_status_name((enum as_cluster_status)c->status));
+		return;
+	}
+	for (size_t i = 0; i < c->nhosts; i++) {
+		struct emu_host *h = &m->hosts[c->hosts[i]];
+		if (host_installing(h))
+			emu_host_set_status(m, h, AS_HOST_CANCELLED, HI_CANCELLED, r->now_ns, r->wall_s);
+	}
+	emu_cluster_set_status(m, c, AS_CLUSTER_CANCELLED, CI_CANCELLED, r->now_ns, r->wall_s);
+	emu_resp_json(x->resp, 202, emu_render_cluster(m, c, 1));
+}
+
+void emu_api_reset_cluster(struct emu_ctx *x)
+{
+	struct emu_model *m = x->m;
+	const struct emu_request *r = x->req;
+	struct emu_cluster *c = emu_ctx_cluster(x, x->p[0]);
+	if (!c)
+		return;
+	if (c->status != AS_CLUSTER_CANCELLED && c->status != AS_CLUSTER_ERROR &&
+	    c->status != AS_CLUSTER_PREPARING && c->status != AS_CLUSTER_INSTALLING &&
+	    c->status != AS_CLUSTER_INSTALLING_PENDING_USER_ACTION) {
+		emu_resp_error(x->resp, 409,
+		               "Cluster %s is in %s state, reset is allowed only in cancelled, error or installation states",
+		               x->p[0], as_cluster_status_name((enum as_cluster_status)c->status));
+		return;
+	}
+	for (size_t i = 0; i < c->nhosts; i++) {
+		struct emu_host *h = &m->hosts[c->hosts[i]];
+		h->stage = AS_STAGE_COUNT;
+		h->progress_info[0] = '\0';
+		h->stage_started_at = h->stage_updated_at = 0;
+		h->disk_speed = h->images = 0;
+		h->logs_info = EMU_LOGS_NONE;
+		h->logs_collected_at = h->logs_started_at = 0;
+		if (!emu_cluster_is_sno(c))
+			h->bootstrap = 0;
+		/* The host has to boot the discovery image again (re-register). */
+		if (!emu_host_is_preinstall(h))
+			emu_host_set_status(m, h, AS_HOST_RESETTING_PENDING_USER_ACTION, HI_RESET,
+			                    r->now_ns, r->wall_s);
+	}
+	c->install_started_at = c->install_completed_at = 0;
+	c->finalizing_stage = AS_FIN_STAGE_COUNT;
+	c->ingress_ca = 0;
+	emu_cluster_init_operators(m, c);
+	emu_cluster_set_status(m, c, AS_CLUSTER_INSUFFICIENT, CI_RESET, r->now_ns, r->wall_s);
+	emu_resp_json(x->resp, 202, emu_render_cluster(m, c, 1));
+}

@@ -1,6 +1,7 @@
 #include "emu_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const cv_ids[CV_COUNT] = {
@@ -270,6 +271,8 @@ const char *emu_cluster_status_info(const struct emu_cluster *c, char *buf, size
 	case CI_COMPLETE_FAILED:
 		snprintf(buf, len, "%s", c->status_detail);
 		return buf;
+	case CI_CANCELLED: return "Canceled cluster installation";
+	case CI_RESET: return "cluster was reset by user";
 	}
 	return "";
 }
@@ -505,4 +508,92 @@ const char *emu_cluster_validation_message(const struct emu_model *m,
 	case CV_COUNT: break;
 	}
 	return "";
+}
+
+struct name_key {
+	uint64_t hash;
+	const char *name;
+	uint32_t idx;
+};
+
+struct ip_key {
+	uint32_t ip;
+	uint8_t mac[6];
+	uint32_t idx;
+};
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	const struct name_key *x = a, *y = b;
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static int cmp_ip(const void *a, const void *b)
+{
+	const struct ip_key *x = a, *y = b;
+	if (x->ip != y->ip)
+		return x->ip < y->ip ? -1 : 1;
+	return memcmp(x->mac, y->mac, 6);
+}
+
+int emu_host_is_conn_peer(const struct emu_host *h)
+{
+	return h->has_inventory && h->status != AS_HOST_DISCOVERING &&
+	       h->status != AS_HOST_DISCONNECTED && h->inv.n_ipv4 > 0;
+}
+
+void emu_cluster_scan_hosts(struct emu_model *m, struct emu_cluster *c)
+{
+	size_t n = c->nhosts, nn = 0, ni = 0;
+	struct name_key *names = n ? malloc(n * sizeof(*names)) : NULL;
+	struct ip_key *ips = n ? malloc(n * EMU_MAX_IPS * sizeof(*ips)) : NULL;
+	c->conn_peers = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct emu_host *h = &m->hosts[c->hosts[i]];
+		h->dup_name = h->ip_collision = 0;
+		if (emu_host_is_conn_peer(h))
+			c->conn_peers++;
+		if (!h->has_inventory)
+			continue;
+		if (names) {
+			names[nn].name = emu_host_hostname(h);
+			names[nn].hash = fnv1a(names[nn].name);
+			names[nn++].idx = c->hosts[i];
+		}
+		for (int k = 0; ips && k < h->inv.n_ipv4; k++) {
+			ips[ni].ip = h->inv.ipv4[k];
+			memcpy(ips[ni].mac, h->inv.mac[k], 6);
+			ips[ni++].idx = c->hosts[i];
+		}
+	}
+	/* Without memory the checks pass rather than stall the monitor. */
+	if (names && nn > 1) {
+		qsort(names, nn, sizeof(*names), cmp_name);
+		for (size_t i = 1; i < nn; i++)
+			if (cmp_name(&names[i - 1], &names[i]) == 0)
+				m->hosts[names[i - 1].idx].dup_name = m->hosts[names[i].idx].dup_name = 1;
+	}
+	if (ips && ni > 1) {
+		qsort(ips, ni, sizeof(*ips), cmp_ip);
+		for (size_t s = 0, e; s < ni; s = e) {
+			for (e = s + 1; e < ni && ips[e].ip == ips[s].ip; e++)
+				;
+			/* Sorted by MAC within the address: different MACs iff first != last. */
+			if (e - s > 1 && memcmp(ips[s].mac, ips[e - 1].mac, 6) != 0)
+				for (size_t k = s; k < e; k++)
+					m->hosts[ips[k].idx].ip_collision = 1;
+		}
+	}
+	free(names);
+	free(ips);
 }

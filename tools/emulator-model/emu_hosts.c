@@ -175,18 +175,10 @@ static enum emu_vstatus dns_status(const struct emu_model *m, const struct emu_c
 	return bit ? EMU_V_SUCCESS : EMU_V_FAILURE;
 }
 
-static size_t cluster_others(const struct emu_model *m, const struct emu_cluster *c,
-                             const struct emu_host *h)
+static size_t cluster_others(const struct emu_cluster *c, const struct emu_host *h)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < c->nhosts; i++) {
-		const struct emu_host *o = &m->hosts[c->hosts[i]];
-		if (o == h || !o->has_inventory || o->status == AS_HOST_DISCONNECTED ||
-		    o->status == AS_HOST_DISCOVERING)
-			continue;
-		n++;
-	}
-	return n;
+	size_t peers = c->conn_peers;
+	return emu_host_is_conn_peer(h) && peers ? peers - 1 : peers;
 }
 
 void emu_host_validate(struct emu_model *m, struct emu_host *h, uint64_t now_ns)
@@ -255,23 +247,9 @@ void emu_host_validate(struct emu_model *m, struct emu_host *h, uint64_t now_ns)
 		v[HV_BELONGS_TO_MACHINE_CIDR] = in ? EMU_V_SUCCESS : EMU_V_FAILURE;
 	}
 
-	/* Uniqueness and IP collisions: scan the cluster's other hosts. */
-	int dup = 0, collide = 0;
-	const char *hn = emu_host_hostname(h);
-	for (size_t i = 0; i < c->nhosts; i++) {
-		const struct emu_host *o = &m->hosts[c->hosts[i]];
-		if (o == h || !o->has_inventory)
-			continue;
-		if (strcmp(emu_host_hostname(o), hn) == 0)
-			dup = 1;
-		for (int a = 0; a < h->inv.n_ipv4; a++)
-			for (int b = 0; b < o->inv.n_ipv4; b++)
-				if (h->inv.ipv4[a] == o->inv.ipv4[b] &&
-				    memcmp(h->inv.mac[a], o->inv.mac[b], 6) != 0)
-					collide = 1;
-	}
-	v[HV_HOSTNAME_UNIQUE] = dup ? EMU_V_FAILURE : EMU_V_SUCCESS;
-	v[HV_NO_IP_COLLISIONS] = collide ? EMU_V_FAILURE : EMU_V_SUCCESS;
+	/* Uniqueness and collisions come from the pass's emu_cluster_scan_hosts(). */
+	v[HV_HOSTNAME_UNIQUE] = h->dup_name ? EMU_V_FAILURE : EMU_V_SUCCESS;
+	v[HV_NO_IP_COLLISIONS] = h->ip_collision ? EMU_V_FAILURE : EMU_V_SUCCESS;
 
 	if (emu_cluster_is_sno(c)) {
 		v[HV_MAJORITY_GROUP] = EMU_V_SUCCESS;
@@ -279,7 +257,7 @@ void emu_host_validate(struct emu_model *m, struct emu_host *h, uint64_t now_ns)
 		/* The cluster monitor has not computed majority groups yet. */
 		v[HV_MAJORITY_GROUP] = EMU_V_PENDING;
 	} else {
-		v[HV_MAJORITY_GROUP] = h->conn_ok >= cluster_others(m, c, h) ? EMU_V_SUCCESS
+		v[HV_MAJORITY_GROUP] = h->conn_ok >= cluster_others(c, h) ? EMU_V_SUCCESS
 		                                                             : EMU_V_FAILURE;
 		if (v[HV_MAJORITY_GROUP] == EMU_V_FAILURE && c->nhosts < 3)
 			v[HV_MAJORITY_GROUP] = EMU_V_PENDING;
@@ -547,6 +525,8 @@ const char *emu_host_status_info(const struct emu_model *m, const struct emu_hos
 	case HI_REBOOT_WRONG_DISK:
 		return "Expected the host to boot from disk, but it booted the installation image - please reboot and fix boot order to boot from disk";
 	case HI_CANCELLED: return "Installation cancelled by user";
+	case HI_RESET:
+		return "Host requires booting into the discovery image to complete resetting the installation";
 	case HI_INSUFFICIENT: {
 		size_t o = (size_t)snprintf(buf, len,
 		                            "Host cannot be installed due to following failing validation(s): ");

@@ -100,6 +100,7 @@ struct emu_host {
 	uint8_t dns_answered, dns_api, dns_api_int, dns_apps, dns_wildcard_ok;
 	uint8_t ntp_synced;             /* 0 unknown, 1 synced, 2 not */
 	uint8_t install_failed;         /* install step exit != 0 */
+	uint8_t dup_name, ip_collision; /* from emu_cluster_scan_hosts() */
 	uint8_t info;                   /* enum emu_host_info: why the status */
 	uint16_t conn_ok;               /* other hosts reported reachable */
 	uint16_t agent_version;         /* interned string index, 0 = none */
@@ -156,6 +157,9 @@ struct emu_cluster {
 	uint8_t v[CV_COUNT];
 	uint32_t ignored_host_v, ignored_cluster_v; /* bit masks */
 	uint32_t next_seq;
+	uint32_t conn_peers;            /* hosts a connectivity check lists (last scan) */
+	uint32_t conn_admitted;         /* connectivity checks handed out in this window */
+	uint64_t conn_window_ns;        /* start of the admission window */
 	struct emu_vip api_vips[EMU_MAX_VIPS], ingress_vips[EMU_MAX_VIPS];
 	struct emu_net machine_nets[EMU_MAX_NETS];
 	struct emu_net cluster_net, service_net;
@@ -238,14 +242,14 @@ enum emu_host_info {
 	HI_IN_PROGRESS, HI_INSTALLED, HI_FAILED_STAGE, HI_INSTALL_CMD_FAILED, HI_INSTALL_TIMEOUT,
 	HI_DISCONNECTED_INSTALL, HI_STAGE_TIMEOUT, HI_CLUSTER_ERROR, HI_REBOOT_TIMEOUT,
 	HI_PENDING_USER_TIMEOUT, HI_REREGISTERED, HI_UNBOUND_KNOWN, HI_REBOOT_WRONG_DISK,
-	HI_CANCELLED,
+	HI_CANCELLED, HI_RESET,
 };
 
 /* Why a cluster is in its status (emu_cluster_status_info()). */
 enum emu_cluster_info {
 	CI_NONE, CI_INSUFFICIENT, CI_READY, CI_PENDING_INPUT, CI_PREPARING, CI_INSTALLING,
 	CI_FINALIZING, CI_INSTALLED, CI_PREPARE_TIMEOUT, CI_PREPARE_FAILED, CI_HOSTS_ERROR,
-	CI_FINALIZING_TIMEOUT, CI_PENDING_USER, CI_COMPLETE_FAILED,
+	CI_FINALIZING_TIMEOUT, CI_PENDING_USER, CI_COMPLETE_FAILED, CI_CANCELLED, CI_RESET,
 };
 
 /* Growable output buffer with a hard cap. */
@@ -390,6 +394,14 @@ int emu_cv_parse(const char *s);
 const char *emu_cluster_status_info(const struct emu_cluster *c, char *buf, size_t len);
 /* Assigns roles and bootstrap at install time. */
 void emu_cluster_assign_roles(struct emu_model *m, struct emu_cluster *c);
+/*
+ * Once per host-monitor pass: marks duplicate hostnames and IP collisions
+ * among |c|'s hosts and counts connectivity peers, in O(n log n), so the
+ * per-host validations stay O(1) in large clusters.
+ */
+void emu_cluster_scan_hosts(struct emu_model *m, struct emu_cluster *c);
+/* Returns 1 when |h| would be listed in other hosts' connectivity checks. */
+int emu_host_is_conn_peer(const struct emu_host *h);
 /* Recomputes suggested roles of the cluster's hosts. */
 void emu_cluster_suggest_roles(struct emu_model *m, struct emu_cluster *c);
 /* Copies the first machine network into |out|; returns 0 when none. */
@@ -400,7 +412,8 @@ int emu_cluster_preinstall(const struct emu_cluster *c);
 void emu_cluster_init_operators(const struct emu_model *m, struct emu_cluster *c);
 
 /* ---- emu_steps.c ---- */
-void emu_steps_build(struct emu_model *m, struct emu_host *h, struct emu_buf *b);
+void emu_steps_build(struct emu_model *m, struct emu_host *h, uint64_t now_ns,
+                     struct emu_buf *b);
 /* Applies a step reply; fills |resp| (204 or an error). */
 void emu_steps_reply(struct emu_model *m, struct emu_host *h, const char *type, int exit_code,
                      const char *output, const struct emu_request *req,
@@ -463,6 +476,8 @@ void emu_api_delete_infraenv(struct emu_ctx *x);
 void emu_api_get_ignored(struct emu_ctx *x);
 void emu_api_set_ignored(struct emu_ctx *x);
 void emu_api_credentials(struct emu_ctx *x);
+void emu_api_cancel_cluster(struct emu_ctx *x);
+void emu_api_reset_cluster(struct emu_ctx *x);
 
 /* Lookup helpers for handlers: fill a 404 and return NULL when missing. */
 struct emu_cluster *emu_ctx_cluster(struct emu_ctx *x, const char *id);

@@ -117,9 +117,41 @@ char *emu_render_host_validations(const struct emu_model *m, const struct emu_ho
 		                      emu_host_validation_message(m, h, i, buf, sizeof(buf)));
 		json_array_append_new(hv_group_network(i) ? net : hw, e);
 	}
+	/* Validations the emulated hosts always pass, listed like the service does. */
+	static const char *const net_ok[][2] = {
+		{"non-overlapping-subnets", "Host subnets are not overlapping"},
+		{"sufficient-network-latency-requirement-for-role", "Network latency requirement has been satisfied."},
+		{"sufficient-packet-loss-requirement-for-role", "Packet loss requirement has been satisfied."},
+		{"mtu-valid", "MTU is ok"},
+		{"no-iscsi-nic-belongs-to-machine-cidr", "Network interface connected to iSCSI disk does not belong to machine network CIDR"},
+	};
+	static const char *const hw_ok[][2] = {
+		{"no-skip-installation-disk", "No request to skip formatting of the installation disk"},
+		{"no-skip-missing-disk", "All disks that have skipped formatting are present in the host inventory"},
+		{"container-images-available", "All required container images were either pulled successfully or no attempt was made to pull them"},
+	};
+	static const char *const ops[] = {"lso", "odf", "cnv", "lvm", "mce"};
+	for (size_t i = 0; i < sizeof(net_ok) / sizeof(net_ok[0]); i++)
+		json_array_append_new(net, json_pack("{s:s,s:s,s:s}", "id", net_ok[i][0], "status",
+		                                     "success", "message", net_ok[i][1]));
+	for (size_t i = 0; i < sizeof(hw_ok) / sizeof(hw_ok[0]); i++)
+		json_array_append_new(hw, json_pack("{s:s,s:s,s:s}", "id", hw_ok[i][0], "status",
+		                                    "success", "message", hw_ok[i][1]));
+	json_array_append_new(hw, json_pack("{s:s,s:s,s:s}", "id", "inventory-not-fully-truncated",
+	                                    "status", h->has_inventory ? "success" : "pending",
+	                                    "message", h->has_inventory ? "Inventory has not been truncated"
+	                                                                : "Missing inventory"));
+	json_t *opl = json_array();
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		char id[48], msg[48];
+		snprintf(id, sizeof(id), "%s-requirements-satisfied", ops[i]);
+		snprintf(msg, sizeof(msg), "%s is disabled", ops[i]);
+		json_array_append_new(opl, json_pack("{s:s,s:s,s:s}", "id", id, "status", "success",
+		                                     "message", msg));
+	}
 	json_object_set_new(o, "hardware", hw);
 	json_object_set_new(o, "network", net);
-	json_object_set_new(o, "operators", json_array());
+	json_object_set_new(o, "operators", opl);
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;
@@ -146,6 +178,19 @@ char *emu_render_cluster_validations(const struct emu_cluster *c)
 		                                "status", vstatus_names[c->v[i] & 3], "message",
 		                                emu_cluster_validation_message(NULL, c, i, buf,
 		                                                               sizeof(buf))));
+	static const char *const ops[] = {"lso", "odf", "cnv", "lvm", "mce"};
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		char id[48], msg[48];
+		snprintf(id, sizeof(id), "%s-requirements-satisfied", ops[i]);
+		snprintf(msg, sizeof(msg), "%s is disabled", ops[i]);
+		json_array_append_new(json_object_get(o, "operators"),
+		                      json_pack("{s:s,s:s,s:s}", "id", id, "status", "success",
+		                                "message", msg));
+	}
+	json_array_append_new(json_object_get(o, "configuration"),
+	                      json_pack("{s:s,s:s,s:s}", "id", "platform-requirements-satisfied",
+	                                "status", "success", "message",
+	                                "Platform requirements satisfied"));
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;

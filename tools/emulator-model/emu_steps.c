@@ -35,26 +35,34 @@ static const struct emu_cluster *host_cluster(const struct emu_model *m, const s
 	return h->cluster != EMU_NONE ? m->clusters[h->cluster] : NULL;
 }
 
-static int connectivity_peer(const struct emu_host *o)
-{
-	return o->has_inventory && o->status != AS_HOST_DISCOVERING &&
-	       o->status != AS_HOST_DISCONNECTED && o->inv.n_ipv4 > 0;
-}
+/* Clusters above this size get connectivity checks rate-limited (per minute). */
+#define CONN_LIMIT_HOSTS 150
 
-static void step_connectivity(struct emu_model *m, const struct emu_host *h, struct emu_buf *b,
-                              int *n)
+static void step_connectivity(struct emu_model *m, const struct emu_host *h, uint64_t now_ns,
+                              struct emu_buf *b, int *n)
 {
-	const struct emu_cluster *c = host_cluster(m, h);
+	struct emu_cluster *c = h->cluster != EMU_NONE ? m->clusters[h->cluster] : NULL;
 	struct emu_buf a;
 	int peers = 0;
 	if (!c)
 		return;
+	if (c->nhosts > CONN_LIMIT_HOSTS) {
+		/* As the service: at most 150 admissions per cluster per minute, so
+		 * large clusters do not get an O(n) argument on every poll. */
+		if (now_ns - c->conn_window_ns > emu_scaled_ns(m, 60.0)) {
+			c->conn_window_ns = now_ns;
+			c->conn_admitted = 0;
+		}
+		if (c->conn_admitted >= CONN_LIMIT_HOSTS)
+			return;
+		c->conn_admitted++;
+	}
 	emu_buf_init(&a);
 	emu_buf_str(&a, "[");
 	for (size_t i = 0; i < c->nhosts; i++) {
 		const struct emu_host *o = &m->hosts[c->hosts[i]];
 		char id[37], ip[16];
-		if (o == h || !connectivity_peer(o))
+		if (o == h || !emu_host_is_conn_peer(o))
 			continue;
 		emu_uuid_fmt(&o->id, id);
 		const uint8_t *mac = o->inv.mac[0];
@@ -214,7 +222,8 @@ static void step_logs(struct emu_model *m, const struct emu_host *h, struct emu_
 	add_step1(m, b, n, AS_STEP_LOGS_GATHER, args);
 }
 
-void emu_steps_build(struct emu_model *m, struct emu_host *h, struct emu_buf *b)
+void emu_steps_build(struct emu_model *m, struct emu_host *h, uint64_t now_ns,
+                     struct emu_buf *b)
 {
 	char hid[37], upg[600];
 	int n = 0, interval = 60;
@@ -235,14 +244,14 @@ void emu_steps_build(struct emu_model *m, struct emu_host *h, struct emu_buf *b)
 		case AS_HOST_INSUFFICIENT:
 		case AS_HOST_PENDING_FOR_INPUT:
 			add_step1(m, b, &n, AS_STEP_INVENTORY, hid);
-			step_connectivity(m, h, b, &n);
+			step_connectivity(m, h, now_ns, b, &n);
 			step_free_addresses(m, h, b, &n);
 			step_ntp(m, b, &n);
 			step_dns(m, h, b, &n);
 			step_verify_vips(m, h, b, &n);
 			break;
 		case AS_HOST_KNOWN:
-			step_connectivity(m, h, b, &n);
+			step_connectivity(m, h, now_ns, b, &n);
 			step_free_addresses(m, h, b, &n);
 			add_step1(m, b, &n, AS_STEP_INVENTORY, hid);
 			step_ntp(m, b, &n);

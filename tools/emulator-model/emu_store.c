@@ -519,9 +519,13 @@ void emu_model_monitor(struct emu_model *m, uint64_t now_ns, int64_t wall_s)
 	}
 	if (now_ns >= m->next_host_monitor_ns) {
 		/* Role suggestions feed the per-role hardware validations. */
-		for (size_t i = 0; i < m->nclusters; i++)
-			if (!m->clusters[i]->deleted && emu_cluster_preinstall(m->clusters[i]))
-				emu_cluster_suggest_roles(m, m->clusters[i]);
+		for (size_t i = 0; i < m->nclusters; i++) {
+			struct emu_cluster *c = m->clusters[i];
+			if (c->deleted || !emu_cluster_preinstall(c))
+				continue;
+			emu_cluster_suggest_roles(m, c);
+			emu_cluster_scan_hosts(m, c);
+		}
 		for (size_t i = 0; i < m->nhosts; i++)
 			if (!m->hosts[i].deleted)
 				emu_host_refresh(m, &m->hosts[i], now_ns, wall_s);
