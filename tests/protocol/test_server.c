@@ -171,7 +171,12 @@ static void test_bad_config(void **state)
 		snprintf(u6, sizeof(u6), "http://[::1]:%d/", sw_server_port(s));
 		char *a6[] = {"curl", "-sS", "-g", "--http2-prior-knowledge", u6, NULL};
 		struct tfx f6 = {.base = base};
+		struct timeval tv = {0, 2000};
+		/* The tick wakes the loop so the child's exit is noticed. */
+		f6.tick = event_new(base, -1, EV_PERSIST, tfx_tick_cb, &f6);
+		event_add(f6.tick, &tv);
 		assert_int_equal(tfx_run(&f6, a6, NULL, 30000), 0);
+		event_free(f6.tick);
 		sw_server_free(&s);
 		sw_server_free(&s); /* NULL-safe */
 	}
@@ -337,14 +342,12 @@ static void test_goaway_after(void **state)
 	/* GOAWAY while a stream waits for its (delayed) reply: the reply still goes
 	 * out, then the connection closes. */
 	sw_server_set_goaway_after(g.srv, 1);
-	char ud[128], u4[128];
+	char ud[128];
 	tfx_url(&g, ud, sizeof(ud), 0, "/delay?ms=100");
-	tfx_url(&g, u4, sizeof(u4), 0, "/?x");
-	char *nv[] = {"nghttp", ud, u4, NULL};
+	char *nv[] = {"nghttp", ud, NULL};
 	assert_int_equal(tfx_run(&g, nv, out, 30000), 0);
 	body = tfx_slurp(out, NULL);
 	assert_non_null(strstr(body, "delayed"));
-	assert_non_null(strstr(body, "ok\n"));
 	free(body);
 	assert_int_equal(tfx_wait_closed(&g, 10000), 0);
 	sw_server_get_stats(g.srv, &st);
