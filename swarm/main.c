@@ -449,7 +449,7 @@ static int preflight(struct event_base *base, const struct swarm_service *svc, s
 		goto out;
 	}
 	int hrv = sw_req_header(req, "accept", "application/json");
-	if (svc->auth == SWARM_AUTH_TOKEN && svc->user_token) {
+	if (svc->auth != SWARM_AUTH_NONE && svc->user_token) {
 		char bearer[4096];
 		snprintf(bearer, sizeof(bearer), "Bearer %s", svc->user_token);
 		hrv |= sw_req_header(req, "authorization", bearer);

@@ -145,10 +145,10 @@ run_case h1-dedicated http1.1 dedicated
 start_emu --auth token --pull-secret-token c3dhcm06dG9rZW4= --user-token user-secret
 run_case token h2 shared "auth: token" "user_token: user-secret"
 
-# local: main.c's reachability probe sends no Bearer in local mode (not the
-# engine's file), so this case runs the engine through the driver.
+# local: the swarm binary takes the agents' JWT from the infra-env's ISO URL;
+# one case also runs the engine through the in-process test driver.
 start_emu --auth local --local-allow-user-token user-secret
-RUNNER=driver run_case local h2 shared "auth: local" "user_token: user-secret"
+run_case local h2 shared "auth: local" "user_token: user-secret"
 RUNNER=driver run_case local-h1-dedicated http1.1 dedicated "auth: local" "user_token: user-secret"
 
 start_emu --api-generation 2023
