@@ -81,7 +81,14 @@ struct swarm_shard *shard_new(const struct swarm_ctx *ctx, unsigned shard_index,
 	stats_init(&sh->stats);
 	stats_init(&sh->pub);
 	pthread_mutex_init(&sh->mu, NULL);
-	sh->base = event_base_new();
+	/* libevent defaults to CLOCK_MONOTONIC_COARSE on Linux, whose jiffy
+	 * resolution (4 ms at HZ=250) would show up as schedule lateness. */
+	struct event_config *ecfg = event_config_new();
+	if (ecfg)
+		event_config_set_flag(ecfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+	sh->base = ecfg ? event_base_new_with_config(ecfg) : NULL;
+	if (ecfg)
+		event_config_free(ecfg);
 	if (!sh->base) {
 		snprintf(err, errlen, "shard %u: event_base_new failed", shard_index);
 		goto fail;

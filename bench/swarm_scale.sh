@@ -1,0 +1,85 @@
+#!/bin/sh
+# Scale benchmark of the swarm: N emulated hosts in ONE swarm process against
+# the emulator at the REAL poll cadence (--time-scale 1, next_instruction_seconds
+# 60). The emulator runs on CPU 0, the swarm on CPU 1. Clusters of 3 masters +
+# W workers arrive at a fixed rate over RAMP seconds; the run is cut after
+# DURATION (exit 3 = aborted is expected). Prints RSS per host, CPU, schedule
+# lateness and the call statistics, plus one JSON line.
+#
+# Usage: bench/swarm_scale.sh [BUILD_DIR] [CLUSTERS] [WORKERS] [RAMP_S] [DURATION] [THREADS]
+#   defaults: build 20000 2 180 5m 1  (20,000 x 5 = 100,000 hosts)
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$top/build}
+clusters=${2:-20000}
+workers=${3:-2}
+ramp=${4:-180}
+duration=${5:-5m}
+threads=${6:-1}
+hosts=$((clusters * (3 + workers)))
+ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sw-scale.XXXXXX")
+emu=""
+cleanup() { [ -n "$emu" ] && kill "$emu" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+taskset -c 0 "$build/tools/assisted-emulator/assisted-emulator" --listen 127.0.0.1:0 \
+	--time-scale 1 --quiet >"$tmp/emu.out" 2>&1 &
+emu=$!
+i=0
+until grep -q "listening on" "$tmp/emu.out"; do i=$((i+1)); [ $i -lt 100 ] || exit 1; sleep 0.05; done
+port=$(sed -n 's/.*listening on [a-z]*:\/\/[^ ]*:\([0-9]*\) .*/\1/p' "$tmp/emu.out")
+cpm=$(awk -v c="$clusters" -v r="$ramp" 'BEGIN { printf "%.3f", c * 60 / r }')
+cat >"$tmp/plan.yaml" <<EOC
+clusters:
+  - single_node: false
+    num_workers: $workers
+    amount: $clusters
+    name: scale
+seed: 7
+max_duration: $duration
+arrival:
+  kind: rate
+  clusters_per_minute: $cpm
+EOC
+cat >"$tmp/service.yaml" <<EOC
+service_endpoint: "http://127.0.0.1:$port"
+ssh_pub_key: "ssh-ed25519 AAAA swarm@bench"
+pull_secret_file: "$top/scenarios/emulator-pull-secret.json"
+release_image: "quay.io/openshift-release-dev/ocp-release:4.16.0-x86_64"
+http: h2
+connections: shared
+EOC
+start=$(date +%s)
+taskset -c 1 "$build/swarm/swarm" --progress=plain --interval 30s --threads "$threads" \
+	--results "$tmp/results.json" "$hosts" "$tmp/plan.yaml" "$tmp/service.yaml" \
+	>"$tmp/swarm.out" 2>"$tmp/swarm.err" &
+sw=$!
+peak=0
+last=0
+while kill -0 "$sw" 2>/dev/null; do
+	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$sw/status" 2>/dev/null || echo 0)
+	[ -n "$rss" ] || rss=0
+	[ "$rss" -gt "$peak" ] && peak=$rss
+	[ "$rss" -gt 0 ] && last=$rss
+	cpu=$(awk '{ print $14 + $15 }' "/proc/$sw/stat" 2>/dev/null || echo 0)
+	[ -n "$cpu" ] && lastcpu=$cpu
+	sleep 1
+done
+wait "$sw" || true
+end=$(date +%s)
+cat "$tmp/swarm.err" | tail -n 12
+cat "$tmp/swarm.out"
+tck=$(getconf CLK_TCK)
+cpus=$(awk -v t="${lastcpu:-0}" -v k="$tck" 'BEGIN { printf "%.1f", t / k }')
+wall=$((end - start))
+json=$(tr -d '\n' <"$tmp/results.json")
+lat=$(printf "%s" "$json" | tr -d " " | sed -n "s/.*\"lateness_seconds\":{\([^}]*\)}.*/\1/p")
+lat_p99=$(printf "%s" "$lat" | sed -n "s/.*\"p99\":\([0-9.e+-]*\).*/\1/p")
+echo "hosts=$hosts clusters=$clusters workers=$workers ramp_s=$ramp duration=$duration wall_s=$wall"
+echo "swarm RSS: peak ${peak} KiB, at end ${last} KiB; per host: $((peak * 1024 / hosts)) B peak, $((last * 1024 / hosts)) B end"
+echo "swarm CPU: ${cpus} s over ${wall} s ($(awk -v c="$cpus" -v w="$wall" 'BEGIN { printf "%.1f", 100 * c / w }')% of one core)"
+echo "schedule lateness (s): $lat"
+printf '{"bench":"swarm_scale","hosts":%s,"peak_rss_kib":%s,"end_rss_kib":%s,"cpu_s":%s,"wall_s":%s,"lateness_p99_s":"%s"}\n' \
+	"$hosts" "$peak" "$last" "$cpus" "$wall" "${lat_p99:-}"
+cp "$tmp/results.json" "${SWARM_SCALE_RESULTS:-/tmp/swarm-scale-results.json}" 2>/dev/null || true
