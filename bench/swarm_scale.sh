@@ -18,6 +18,8 @@ duration=${5:-5m}
 threads=${6:-1}
 hosts=$((clusters * (3 + workers)))
 ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+# This shell and its samplers (awk, sleep) stay off the swarm's core.
+taskset -cp 0 $$ >/dev/null 2>&1 || true
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sw-scale.XXXXXX")
 emu=""
 cleanup() { [ -n "$emu" ] && kill "$emu" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "sw_err.h"
+#include "sw_http.h"
 
 /* A chunk-size line longer than this is an attack, not a message. */
 #define SW_H1P_MAX_CHUNK_LINE 4096
@@ -277,17 +278,6 @@ static int body(struct sw_h1p *p, const char *d, size_t n)
 	return p->cbs->on_body ? p->cbs->on_body(p->arg, d, n) : 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int done(struct sw_h1p *p)
 {
 	p->state = SW_H1P_DONE;
@@ -357,7 +347,7 @@ int sw_h1p_feed(struct sw_h1p *p, const char *data, size_t len, size_t *consumed
 			} else if (c == ';' || c == ' ' || c == '\t') {
 				p->chunk_ext = 1;
 			} else {
-				int v = hexval(c);
+				int v = sw_hexval(c);
 				if (v < 0 || ++p->chunk_digits > 15)
 					rv = SW_ERR_PROTO;
 				else

@@ -78,6 +78,9 @@ struct sw_resp {
 	unsigned retries;        /* how often it was re-sent on a new connection */
 };
 
+/* Returns the value of hex digit |c| (0..15), or -1 when it is not one. */
+int sw_hexval(char c);
+
 /* Returns monotonic time in nanoseconds (CLOCK_MONOTONIC). */
 uint64_t sw_now_ns(void);
 

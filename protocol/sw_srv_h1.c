@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "sw_err.h"
+#include "sw_http.h"
 
 /* Size lines and trailer sections are tiny in practice; anything bigger is abuse. */
 #define H1_CHUNK_LINE_MAX 8192
@@ -238,17 +239,6 @@ void sw_h1_chunked_init(struct sw_h1_chunked *st)
 	memset(st, 0, sizeof(*st));
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The size line ended: either data follows or the trailer section. */
 static void size_line_done(struct sw_h1_chunked *st)
 {
@@ -266,7 +256,7 @@ int sw_h1_chunked_feed(struct sw_h1_chunked *st, const char *in, size_t len, siz
 		char c = in[i];
 		switch (st->state) {
 		case CH_SIZE: {
-			int v = hexval(c);
+			int v = sw_hexval(c);
 			if (v >= 0) {
 				if (st->digits >= 15) {
 					rv = SW_ERR_PROTO;

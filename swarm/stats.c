@@ -211,6 +211,14 @@ int stats_merge(struct swarm_stats *dst, const struct swarm_stats *src)
 	return 0;
 }
 
+void stats_copy_summary(struct swarm_stats *dst, const struct swarm_stats *src)
+{
+	free(dst->clusters);
+	memcpy(dst, src, sizeof(*dst));
+	dst->clusters = NULL;
+	dst->nclusters = dst->capclusters = 0;
+}
+
 int stats_copy(struct swarm_stats *dst, const struct swarm_stats *src)
 {
 	struct swarm_cluster_record *recs = NULL;

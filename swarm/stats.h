@@ -109,5 +109,8 @@ long stats_add_cluster(struct swarm_stats *s, const struct swarm_cluster_record 
 int stats_merge(struct swarm_stats *dst, const struct swarm_stats *src);
 /* Deep copy; |dst| must be initialised; its previous records are freed. Returns 0 or SW_ERR_NOMEM. */
 int stats_copy(struct swarm_stats *dst, const struct swarm_stats *src);
+/* Like stats_copy() without the cluster records (|dst| gets none): the cheap
+ * copy for periodic snapshots, which only need counters and histograms. */
+void stats_copy_summary(struct swarm_stats *dst, const struct swarm_stats *src);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sw_err.h"
+#include "sw_http.h"
 
 static void oom(size_t size)
 {
@@ -78,17 +79,6 @@ int emu_util_parse_rate(const char *s, double *p)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int emu_util_query_get(const char *query, const char *name, char *out, size_t outlen)
 {
 	if (!query || !name || !out || !outlen)
@@ -105,9 +95,9 @@ int emu_util_query_get(const char *query, const char *name, char *out, size_t ou
 			while (v < end) {
 				char c = *v;
 				if (c == '%') {
-					if (end - v < 3 || hexval(v[1]) < 0 || hexval(v[2]) < 0)
+					if (end - v < 3 || sw_hexval(v[1]) < 0 || sw_hexval(v[2]) < 0)
 						return SW_ERR_PARSE;
-					c = (char)(hexval(v[1]) * 16 + hexval(v[2]));
+					c = (char)(sw_hexval(v[1]) * 16 + sw_hexval(v[2]));
 					v += 3;
 				} else {
 					if (c == '+')

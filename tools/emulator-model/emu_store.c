@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sw_err.h"
+#include "sw_http.h"
 
 #define MAP_TOMB (UINT32_MAX - 1)
 
@@ -40,17 +41,6 @@ void emu_uuid_fmt(const struct emu_uuid *u, char out[37])
 	out[o] = '\0';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int emu_uuid_parse(const char *s, struct emu_uuid *u)
 {
 	size_t n = 0;
@@ -62,7 +52,7 @@ int emu_uuid_parse(const char *s, struct emu_uuid *u)
 				return -1;
 			continue;
 		}
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+		int hi = sw_hexval(s[i]), lo = sw_hexval(s[i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		u->b[n++] = (uint8_t)(hi << 4 | lo);
