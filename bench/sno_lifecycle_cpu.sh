@@ -14,12 +14,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/sw-sno.XXXXXX")
 emu=""
 cleanup() { [ -n "$emu" ] && kill "$emu" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
-taskset -c 0 "$build/tools/assisted-emulator/assisted-emulator" --listen 127.0.0.1:0 \
-	--time-scale 60 --quiet >"$tmp/emu.out" 2>&1 &
-emu=$!
-i=0
-until grep -q "listening on" "$tmp/emu.out"; do i=$((i+1)); [ $i -lt 100 ] || exit 1; sleep 0.05; done
-port=$(sed -n 's/.*listening on [a-z]*:\/\/[^ ]*:\([0-9]*\) .*/\1/p' "$tmp/emu.out")
+. "$top/bench/emulator_env.sh"
+emu_start "$build" "$tmp" 60
 cat >"$tmp/plan.yaml" <<EOC
 clusters:
   - single_node: true
@@ -31,13 +27,7 @@ max_duration: 10m
 arrival: {kind: rate, clusters_per_minute: 6000}
 timings: {time_scale: 60}
 EOC
-cat >"$tmp/service.yaml" <<EOC
-service_endpoint: "http://127.0.0.1:$port"
-ssh_pub_key: "ssh-ed25519 AAAA swarm@bench"
-pull_secret_file: "$top/scenarios/emulator-pull-secret.json"
-release_image: "quay.io/openshift-release-dev/ocp-release:4.16.0-x86_64"
-http: h2
-EOC
+emu_service "$tmp"
 taskset -c 1 /usr/bin/time -f "cpu_user=%U cpu_sys=%S peak_rss_kib=%M wall=%e" \
 	"$build/swarm/swarm" --progress=off --results "$tmp/results.json" 100000 \
 	"$tmp/plan.yaml" "$tmp/service.yaml" >"$tmp/out" 2>"$tmp/err" || true

@@ -25,12 +25,8 @@ emu=""
 cleanup() { [ -n "$emu" ] && kill "$emu" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-taskset -c 0 "$build/tools/assisted-emulator/assisted-emulator" --listen 127.0.0.1:0 \
-	--time-scale 1 --quiet >"$tmp/emu.out" 2>&1 &
-emu=$!
-i=0
-until grep -q "listening on" "$tmp/emu.out"; do i=$((i+1)); [ $i -lt 100 ] || exit 1; sleep 0.05; done
-port=$(sed -n 's/.*listening on [a-z]*:\/\/[^ ]*:\([0-9]*\) .*/\1/p' "$tmp/emu.out")
+. "$top/bench/emulator_env.sh"
+emu_start "$build" "$tmp" 1
 cpm=$(awk -v c="$clusters" -v r="$ramp" 'BEGIN { printf "%.3f", c * 60 / r }')
 cat >"$tmp/plan.yaml" <<EOC
 clusters:
@@ -44,14 +40,7 @@ arrival:
   kind: rate
   clusters_per_minute: $cpm
 EOC
-cat >"$tmp/service.yaml" <<EOC
-service_endpoint: "http://127.0.0.1:$port"
-ssh_pub_key: "ssh-ed25519 AAAA swarm@bench"
-pull_secret_file: "$top/scenarios/emulator-pull-secret.json"
-release_image: "quay.io/openshift-release-dev/ocp-release:4.16.0-x86_64"
-http: h2
-connections: shared
-EOC
+emu_service "$tmp"
 start=$(date +%s)
 taskset -c 1 "$build/swarm/swarm" --progress=plain --interval 30s --threads "$threads" \
 	--results "$tmp/results.json" "$hosts" "$tmp/plan.yaml" "$tmp/service.yaml" \
