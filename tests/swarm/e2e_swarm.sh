@@ -1,10 +1,12 @@
 #!/bin/sh
 # e2e_swarm: runs the real `swarm` binary against tools/assisted-emulator on a
 # random loopback port until every cluster of a mixed plan (2 SNO, 1 compact,
-# 1 3+2) is installed, over h2c and HTTP/1.1, shared and dedicated
-# connections, with auth none / token / local and the 2023 API generation.
-# Each case checks swarm's exit code, its results JSON (every cluster
-# installed, no failed host) and that the emulator saw the clusters installed.
+# 1 3+2) is installed, over h2c, HTTP/1.1 and HTTP/2 over TLS, shared and
+# dedicated connections, 1 and 2 threads, with auth none / token / local, the
+# 2023 API generation, and injected faults (5xx, resets, latency: the swarm's
+# error count must equal what the emulator injected). Each case checks swarm's
+# exit code, its results JSON (every cluster installed, no failed host) and
+# that the emulator's own state agrees (clusters and their hosts installed).
 # Bounded: each run has a timeout, the emulator runs with --time-scale.
 set -eu
 
@@ -71,13 +73,37 @@ timings:
   time_scale: $SCALE
 PLAN
 
+# agree_with_emulator NAME RESULTS: every cluster the swarm reports installed
+# is installed in the emulator's own state (/debug/state), with every one of
+# its hosts installed; and the emulator knows no installed cluster of this run
+# that the swarm does not report.
+agree_with_emulator() {
+	curl -fsS "${SCHEME:-http}://127.0.0.1:$PORT/debug/state" ${CURL_TLS:-} >"$TMP/state.json" ||
+		fail "$1: /debug/state"
+	run=$(jq -r '.run_id' "$2")
+	if [ -n "${CLEANUP:-}" ]; then # the run deleted what it created
+		left=$(jq -r --arg run "$run" '[.clusters[] | select(.name | contains($run))] | length' "$TMP/state.json")
+		[ "$left" = 0 ] || fail "$1: cleanup left $left clusters of run $run in the emulator"
+		return 0
+	fi
+	for id in $(jq -r '.clusters[] | select(.status == "installed") | .id' "$2"); do
+		st=$(jq -r --arg id "$id" '[.clusters[] | select(.id == $id) | .status][0]' "$TMP/state.json")
+		[ "$st" = installed ] || fail "$1: swarm says $id installed, emulator says $st"
+		bad=$(jq -r --arg id "$id" '[.hosts[] | select(.cluster_id == $id and .status != "installed")] | length' "$TMP/state.json")
+		[ "$bad" = 0 ] || fail "$1: $bad hosts of $id not installed in the emulator"
+	done
+	emu_n=$(jq -r --arg run "$run" '[.clusters[] | select(.name | contains($run)) | select(.status == "installed")] | length' "$TMP/state.json")
+	sw_n=$(jq '[.clusters[] | select(.status == "installed")] | length' "$2")
+	[ "$emu_n" = "$sw_n" ] || fail "$1: emulator has $emu_n installed clusters of run $run, swarm reports $sw_n"
+}
+
 # run_case NAME HTTP CONNECTIONS [extra service yaml lines...]
 # (RUNNER=driver runs tests/swarm/e2e_driver, one shard without main.c)
 run_case() {
 	name=$1 http=$2 conns=$3
 	shift 3
 	{
-		echo "service_endpoint: \"http://127.0.0.1:$PORT\""
+		echo "service_endpoint: \"${SCHEME:-http}://127.0.0.1:$PORT\""
 		echo "ssh_pub_key: \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTheSwarmEndToEndTestOnly swarm@e2e\""
 		echo "pull_secret_file: \"$TMP/ps.json\""
 		echo "release_image: \"quay.io/openshift-release-dev/ocp-release:4.16.0-x86_64\""
@@ -93,7 +119,8 @@ run_case() {
 		echo "ok $name (driver): $(head -n1 "$TMP/$name.log")"
 		return 0
 	fi
-	timeout 300 "$SW" --progress off -r "$TMP/res-$name.json" 50 "$TMP/${PLAN:-plan}.yaml" "$TMP/svc-$name.yaml" \
+	# shellcheck disable=SC2086
+	timeout 300 "$SW" --progress off ${SWARM_ARGS:-} -r "$TMP/res-$name.json" 50 "$TMP/${PLAN:-plan}.yaml" "$TMP/svc-$name.yaml" \
 		>"$TMP/$name.log" 2>"$TMP/$name.err" || rc=$?
 	[ "$rc" -eq 0 ] || fail "$name: swarm exit $rc"
 	res=$TMP/res-$name.json
@@ -107,6 +134,7 @@ run_case() {
 		if [ -n "${NOERRORS:-}" ]; then
 			[ "$(jq '.totals.errors' "$res")" = 0 ] || fail "$name: errors counted"
 		fi
+		agree_with_emulator "$name" "$res"
 		echo "ok $name: $(jq -r '"\(.totals.requests) requests, \(.totals.errors) errors, cpu \(.totals.cpu_seconds)s, \(.duration_seconds)s"' "$res")"
 	else
 		grep -q '5 installed, 0 failed' "$TMP/$name.log" || fail "$name: summary does not say 5 installed"
@@ -137,10 +165,13 @@ PLAN
 start_emu
 NOERRORS=1 run_case h2c-shared h2 shared
 # just_infraenv: done once its 3 hosts are known; cleanup deletes everything
-PLAN=plan-ie NCL=2 NHOSTS=4 NINST=1 NOERRORS=1 run_case infraenv-cleanup h2 shared
+CLEANUP=1 PLAN=plan-ie NCL=2 NHOSTS=4 NINST=1 NOERRORS=1 run_case infraenv-cleanup h2 shared
 run_case h1-shared http1.1 shared
 run_case h2c-dedicated h2 dedicated
 run_case h1-dedicated http1.1 dedicated
+# several threads (shards) in one process
+SWARM_ARGS="--threads 2" run_case h2c-2threads h2 shared
+
 
 start_emu --auth token --pull-secret-token c3dhcm06dG9rZW4= --user-token user-secret
 run_case token h2 shared "auth: token" "user_token: user-secret"
@@ -150,6 +181,26 @@ run_case token h2 shared "auth: token" "user_token: user-secret"
 start_emu --auth local --local-allow-user-token user-secret
 run_case local h2 shared "auth: local" "user_token: user-secret"
 RUNNER=driver run_case local-h1-dedicated http1.1 dedicated "auth: local" "user_token: user-secret"
+
+# HTTP/2 over TLS (ALPN), verified against a CA the test generates
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+	-subj "/CN=swarm e2e" -addext "subjectAltName=IP:127.0.0.1" \
+	-keyout "$TMP/tls.key" -out "$TMP/tls.crt" >/dev/null 2>&1 || fail "openssl"
+start_emu --tls-cert "$TMP/tls.crt" --tls-key "$TMP/tls.key"
+SCHEME=https CURL_TLS="--cacert $TMP/tls.crt" NOERRORS=1 run_case tls-h2 auto shared "ca_file: \"$TMP/tls.crt\""
+SCHEME=https CURL_TLS="--cacert $TMP/tls.crt" SWARM_ARGS="--threads 2" run_case tls-h2-dedicated h2 dedicated "ca_file: \"$TMP/tls.crt\""
+
+# injected faults: 5xx, stream resets and latency; every cluster still
+# installs and the swarm's error count equals what the emulator injected
+start_emu --fault-error 'v2GetNextSteps:0.1:503' --fault-error 'v2UpdateHostInstallProgress:0.05:500' \
+	--fault-reset 'v2PostStepReply:0.05' --fault-latency '*:uniform:1ms:30ms'
+run_case faults h2 shared
+injected=$(curl -fsS "http://127.0.0.1:$PORT/metrics" |
+	awk '/^emulator_faults_injected_total\{kind="(error|reset)"/ { n += $2 } END { print n + 0 }')
+errors=$(jq '.totals.errors' "$TMP/res-faults.json")
+[ "$injected" -gt 0 ] || fail "faults: nothing injected"
+[ "$errors" = "$injected" ] || fail "faults: swarm counted $errors errors, emulator injected $injected"
+echo "ok faults: $errors errors counted = $injected injected"
 
 start_emu --api-generation 2023
 run_case gen2023 h2 shared "api_generation: auto"
