@@ -84,20 +84,12 @@ static void fx_setup(struct fx *f, const char *scheme, int port, enum sw_proto p
 
 static void fx_client(struct fx *f)
 {
-	char err[256];
-	f->r.c = sw_client_new(f->base, &f->cfg, err, sizeof(err));
-	if (!f->r.c)
-		fail_msg("sw_client_new: %s", err);
+	tc_client(&f->r, &f->cfg);
 }
 
 static void fx_teardown(struct fx *f, struct sw_client_stats *st)
 {
-	if (st)
-		sw_client_get_stats(f->r.c, st);
-	sw_link_free(&f->r.link);
-	sw_client_free(&f->r.c);
-	assert_null(f->r.c);
-	tc_done(&f->r);
+	tc_close(&f->r, st);
 	event_base_free(f->base);
 }
 

@@ -197,20 +197,13 @@ static void rfx_start(struct rfx *f, enum raw_mode mode, const char *reply, size
 
 static void rfx_client(struct rfx *f)
 {
-	char err[256];
-	f->r.c = sw_client_new(f->base, &f->cfg, err, sizeof(err));
-	if (!f->r.c)
-		fail_msg("sw_client_new: %s", err);
+	tc_client(&f->r, &f->cfg);
 }
 
 static void rfx_stop(struct rfx *f, struct sw_client_stats *st)
 {
-	if (st)
-		sw_client_get_stats(f->r.c, st);
-	sw_link_free(&f->r.link);
-	sw_client_free(&f->r.c);
+	tc_close(&f->r, st);
 	raw_stop(&f->srv);
-	tc_done(&f->r);
 	event_base_free(f->base);
 }
 

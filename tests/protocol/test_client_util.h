@@ -106,4 +106,26 @@ static void tc_done(struct tc_run *r)
 	r->body = NULL;
 }
 
+/* Creates r->c on r->base from |cfg|; fails the test with the client's
+ * message when that is refused. (Includers include cmocka.h first.) */
+static void tc_client(struct tc_run *r, const struct sw_client_cfg *cfg)
+{
+	char err[256];
+	r->c = sw_client_new(r->base, cfg, err, sizeof(err));
+	if (!r->c)
+		fail_msg("sw_client_new: %s", err);
+}
+
+/* Copies the client's counters into |st| (may be NULL), frees the link and
+ * the client (which must leave r->c NULL), then the recorded body. */
+static void tc_close(struct tc_run *r, struct sw_client_stats *st)
+{
+	if (st)
+		sw_client_get_stats(r->c, st);
+	sw_link_free(&r->link);
+	sw_client_free(&r->c);
+	assert_null(r->c);
+	tc_done(r);
+}
+
 #endif
