@@ -101,8 +101,7 @@ polls=$(query 'max_over_time(emulator_requests_total{operation="v2GetNextSteps",
 swreq=$(query 'sum(max_over_time(swarm_http_requests_total[10m]))')
 [ -n "$swreq" ] && [ "${swreq%%.*}" -gt 0 ] || fail "no swarm requests in Prometheus ($swreq)"
 
-expected=$(sed -n 's/.*"clusters_installed": *\([0-9]*\).*/\1/p' "$tmp/results.json" | head -n1)
-[ -n "$expected" ] || expected=$(tr -d ' \n' <"$tmp/results.json" | sed -n 's/.*"installed":\([0-9]*\).*/\1/p' | head -n1)
+expected=$(jq '.totals.clusters_installed' "$tmp/results.json")
 emu_installed=$(query 'max_over_time(emulator_clusters{status="installed"}[10m])')
 [ -n "$expected" ] && [ "$expected" -gt 0 ] || fail "results file has no installed clusters"
 [ "$emu_installed" = "$expected" ] ||
