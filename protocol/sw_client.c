@@ -21,6 +21,7 @@
 
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <stdarg.h>
@@ -127,14 +128,23 @@ void swc_creq_complete(struct swc_creq *cr, int err, const char *msg)
 	cr->resp.t_done_ns = sw_now_ns();
 	cr->where = SWC_W_DONE;
 	TAILQ_INSERT_TAIL(&c->done, cr, q);
+	c->ndone++;
 	event_active(&c->deliver_ev, EV_READ, 1);
 }
 
-void swc_client_deliver(struct sw_client *c)
+/* Delivers up to |max| completions; stops early once |slice_ns| (0 = no
+ * limit) has passed, checked after each callback. */
+static void deliver_n(struct sw_client *c, unsigned max, uint64_t slice_ns)
 {
 	struct swc_creq *cr;
-	while ((cr = TAILQ_FIRST(&c->done)) != NULL) {
+	uint64_t end = slice_ns ? sw_now_ns() + slice_ns : 0;
+	unsigned n = 0;
+	while (n < max && (cr = TAILQ_FIRST(&c->done)) != NULL) {
+		if (n > 0 && end && sw_now_ns() >= end)
+			break;
+		n++;
 		TAILQ_REMOVE(&c->done, cr, q);
+		c->ndone--;
 		cr->where = SWC_W_NONE;
 		if (cr->err) {
 			c->st.errors++;
@@ -145,6 +155,41 @@ void swc_client_deliver(struct sw_client *c)
 		}
 		creq_put(c, cr);
 	}
+	if (!TAILQ_EMPTY(&c->done))
+		event_active(&c->deliver_ev, EV_READ, 1);
+}
+
+void swc_client_deliver(struct sw_client *c)
+{
+	deliver_n(c, c->cfg.deliver_batch ? c->cfg.deliver_batch : UINT_MAX,
+	          (uint64_t)c->cfg.deliver_slice_us * 1000u);
+}
+
+void swc_client_deliver_all(struct sw_client *c)
+{
+	deliver_n(c, UINT_MAX, 0);
+}
+
+void swc_event_prio(struct sw_client *c, struct event *ev, int deliver)
+{
+	int prio = deliver ? c->deliver_prio : c->io_prio;
+	if (prio >= 0)
+		event_priority_set(ev, prio);
+}
+
+int sw_client_set_priorities(struct sw_client *c, int io_prio, int deliver_prio)
+{
+	int n;
+	if (!c)
+		return SW_ERR_INVALID;
+	n = event_base_get_npriorities(c->base);
+	if (io_prio < 0 || deliver_prio < 0 || io_prio >= n || deliver_prio >= n)
+		return SW_ERR_INVALID;
+	c->io_prio = io_prio;
+	c->deliver_prio = deliver_prio;
+	if (event_priority_set(&c->deliver_ev, deliver_prio) != 0)
+		return SW_ERR_INVALID;
+	return 0;
 }
 
 static void deliver_cb(evutil_socket_t fd, short what, void *arg)
@@ -513,6 +558,7 @@ struct sw_client *sw_client_new(struct event_base *base, const struct sw_client_
 	c->cfg.ca_file = c->cfg.cert_file = c->cfg.key_file = NULL;
 	c->cfg.sni = NULL;
 	TAILQ_INIT(&c->done);
+	c->io_prio = c->deliver_prio = -1;
 	TAILQ_INIT(&c->freelist);
 	TAILQ_INIT(&c->reap);
 	LIST_INIT(&c->links);
@@ -564,7 +610,7 @@ void sw_client_free(struct sw_client **cp)
 	LIST_FOREACH(l, &c->links, le)
 		pool_close(&l->pool);
 	pool_close(&c->shared);
-	swc_client_deliver(c);
+	swc_client_deliver_all(c);
 	event_del(&c->deliver_ev);
 	event_del(&c->reap_ev);
 	struct swc_conn *cn;
@@ -663,7 +709,7 @@ void sw_link_free(struct sw_link **lp)
 	if (c) {
 		pool_close(&l->pool);
 		LIST_REMOVE(l, le);
-		swc_client_deliver(c);
+		swc_client_deliver_all(c);
 	}
 	free(l);
 }

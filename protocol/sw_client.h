@@ -59,6 +59,9 @@ struct sw_client_cfg {
 	size_t max_header_bytes;      /* per response; default 64 KiB */
 	size_t max_body_bytes;        /* per response; default 64 MiB */
 	unsigned h2_window_bytes;     /* our stream window; default 1 MiB */
+	/* Fairness on a loop shared with timers (see sw_client_set_priorities) */
+	unsigned deliver_batch;       /* callbacks run per pass, then yield; default 0 = all */
+	unsigned deliver_slice_us;    /* ...or once a pass has run this long; default 0 = no limit */
 };
 
 /* Fills |cfg| with zeros/defaults (all fields 0 mean "default"). */
@@ -84,6 +87,19 @@ struct sw_client *sw_client_new(struct event_base *base, const struct sw_client_
  * client and sets |*cp| to NULL. Links must be freed before. NULL-safe.
  */
 void sw_client_free(struct sw_client **cp);
+
+/*
+ * Gives the client's events libevent priorities on a base set up with
+ * event_base_priority_init(): socket reads get |io_prio|, completion delivery
+ * and output flushes |deliver_prio|. With deliver_prio < io_prio, completed
+ * responses are handed out (a pass bounded by deliver_batch and
+ * deliver_slice_us at a time) before more are read,
+ * so a burst of replies never piles up unbounded work, and events of a still
+ * higher priority (timers) run between batches once the base is configured
+ * with event_config_set_max_dispatch_interval(). Call before the first
+ * request. Returns 0, or SW_ERR_INVALID for priorities the base lacks.
+ */
+int sw_client_set_priorities(struct sw_client *c, int io_prio, int deliver_prio);
 
 /* Callback of one request: called exactly once. |err| is 0 and |resp| non-NULL
  * on success (any HTTP status); otherwise |err| is a negative SW_ERR_* code,

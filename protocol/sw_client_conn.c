@@ -439,6 +439,13 @@ static void conn_read(struct swc_conn *cn)
 		if (cn->state == SWC_CS_READY &&
 		    (cn->ssl ? !SSL_has_pending(cn->ssl) : (size_t)n < sizeof(c->rbuf)))
 			return;
+		/* A batch of replies waits for its callbacks: hand them out before
+		 * reading more (the socket stays readable, epoll comes back). */
+		if (c->cfg.deliver_batch && c->ndone >= c->cfg.deliver_batch) {
+			if (cn->state == SWC_CS_READY && cn->ssl)
+				event_active(&cn->rev, EV_READ, 1); /* bytes inside SSL */
+			return;
+		}
 	}
 	/* More may be buffered inside SSL; come back after others had a turn. */
 	if (cn->state == SWC_CS_READY)
@@ -478,8 +485,10 @@ static void conn_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (cn->state == SWC_CS_DEAD && !TAILQ_EMPTY(&c->reap))
 		event_active(&c->reap_ev, EV_READ, 1);
-	/* Flushing or failing may have completed requests (errors). */
-	if (!TAILQ_EMPTY(&c->done))
+	/* Flushing or failing may have completed requests (errors). Without a
+	 * batch limit they go now; else deliver_ev, already armed, takes them
+	 * in their own pass. */
+	if (!c->cfg.deliver_batch && !TAILQ_EMPTY(&c->done))
 		swc_client_deliver(c);
 }
 
@@ -536,6 +545,8 @@ struct swc_conn *swc_conn_open(struct swc_pool *p)
 	setsockopt(cn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	event_assign(&cn->rev, c->base, cn->fd, EV_READ | EV_PERSIST, conn_cb, cn);
 	event_assign(&cn->wev, c->base, cn->fd, EV_WRITE, conn_cb, cn);
+	swc_event_prio(c, &cn->rev, 0);
+	swc_event_prio(c, &cn->wev, 1);
 	event_assign(&cn->tmo, c->base, -1, 0, conn_tmo_cb, cn);
 	TAILQ_INSERT_TAIL(&p->conns, cn, pq);
 	p->nconns++;

@@ -129,7 +129,9 @@ struct sw_client {
 	struct swc_pool shared;
 	LIST_HEAD(, sw_link) links;
 	struct swc_creq_list done;
+	unsigned ndone;
 	struct event deliver_ev;
+	int io_prio, deliver_prio; /* -1: the base's default */
 	struct swc_creq_list freelist;
 	unsigned nfree;
 	struct swc_conn_list reap;
@@ -148,8 +150,13 @@ void swc_hdrs_reset(struct sw_hdrs *h);
 /* Detaches |cr|, stops its timer and queues its callback with |err| (0 =
  * success) and |msg|; callbacks run from swc_client_deliver(), never here. */
 void swc_creq_complete(struct swc_creq *cr, int err, const char *msg);
-/* Runs the callbacks of every completed request, then recycles them. */
+/* Runs the callbacks of completed requests (at most cfg.deliver_batch when
+ * set; deliver_ev is re-armed for the rest), then recycles them. */
 void swc_client_deliver(struct sw_client *c);
+/* Runs the callbacks of every completed request, whatever the batch. */
+void swc_client_deliver_all(struct sw_client *c);
+/* Applies the client's priority for |ev| (deliver or I/O) when one is set. */
+void swc_event_prio(struct sw_client *c, struct event *ev, int deliver);
 /* Puts |cr| back at the head of its pool queue for another connection, or
  * completes it with SW_ERR_RETRIES (|why| in the message) past max_retries. */
 void swc_creq_retry(struct swc_creq *cr, const char *why);

@@ -58,7 +58,7 @@ void agent_init(struct agent *a, struct swarm_cluster *cl, uint32_t index)
 	a->stage = -1;
 	a->phase = HP_WAITING;
 	ids_host_uuid(cl->id_seed, index, a->host_id);
-	event_assign(&a->ev, cl->rt->base, -1, 0, agent_on_timer, a);
+	rt_timer_assign(cl->rt, &a->ev, agent_on_timer, a);
 }
 
 /* Arms the agent's timer |delay_ns| from now; |common| for the fixed poll cadence. */

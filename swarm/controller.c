@@ -410,7 +410,7 @@ void controller_start(struct swarm_cluster *cl)
 	ctl = xcalloc(1, sizeof(*ctl));
 	ctl->cl = cl;
 	ctl_set_state(ctl, CTL_WAIT_CLUSTER);
-	event_assign(&ctl->ev, cl->rt->base, -1, 0, ctl_timer, ctl);
+	rt_timer_assign(cl->rt, &ctl->ev, ctl_timer, ctl);
 	cl->ctl = ctl;
 	ctl->due_ns = sw_now_ns();
 	ctl_get_cluster(ctl);

@@ -128,19 +128,16 @@ static int resp_ok(int err, struct sw_resp *resp)
 static void on_versions(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
 	struct swarm_rt *rt = c->rt;
-	json_t *j = resp_ok(err, resp) ? rt_resp_json(resp) : NULL, *v;
+	char *img = resp_ok(err, resp) ? rt_versions_agent_image(resp) : NULL;
 
-	v = json_is_object(j) ? json_object_get(j, "versions") : NULL;
-	v = json_is_object(v) ? json_object_get(v, "discovery-agent") : NULL;
-	if (json_is_string(v) && json_string_length(v) < 512) {
+	if (img) {
 		free(rt->agent_image);
-		rt->agent_image = xstrdup(json_string_value(v));
+		rt->agent_image = img;
 	} else {
 		rt_log(rt, 1, "component-versions gave no discovery-agent image (%s); agents use %s "
 		       "until registration tells them the service's", err ? (msg ? msg : sw_err_name(err)) :
 		       "no versions", REST_FALLBACK_AGENT);
 	}
-	json_decref(j);
 	rt->d0_state = 2;
 	if (rt->d0_done)
 		rt->d0_done(rt);
@@ -610,7 +607,7 @@ static int rest_start(struct swarm_cluster *cl)
 	struct rest_drv *d = xcalloc(1, sizeof(*d));
 
 	cl->drv = d;
-	event_assign(&d->ev, cl->rt->base, -1, 0, rest_timer, cl);
+	rt_timer_assign(cl->rt, &d->ev, rest_timer, cl);
 	rest_set_state(cl, RS_WAIT_D0);
 	if (cl->rt->d0_state == 0)
 		request_versions(cl->rt);

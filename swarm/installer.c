@@ -393,7 +393,7 @@ void installer_start(struct agent *a, enum as_stage_role role)
 		in->nseq = sizeof(seq_master) / sizeof(seq_master[0]);
 		break;
 	}
-	event_assign(&in->ev, a->cl->rt->base, -1, 0, inst_timer, in);
+	rt_timer_assign(a->cl->rt, &in->ev, inst_timer, in);
 	a->inst = in;
 	agent_set_phase(a, HP_INSTALLING);
 	/* The installer container starts right after the install step reply. */

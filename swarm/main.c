@@ -28,6 +28,7 @@
 #include "metrics.h"
 #include "progress.h"
 #include "report.h"
+#include "rt.h"
 #include "schedule.h"
 #include "shard.h"
 #include "stats.h"
@@ -379,6 +380,7 @@ struct preflight {
 	uint64_t t0;
 	int done, err, status;
 	char msg[256];
+	char *agent_image;      /* versions["discovery-agent"] of a 2xx answer */
 };
 
 static void on_preflight(void *arg, int err, const char *msg, struct sw_resp *resp)
@@ -392,6 +394,8 @@ static void on_preflight(void *arg, int err, const char *msg, struct sw_resp *re
 		stats_record_call(pf->st, EP_COMPONENT_VERSIONS, err, 0, pf->t0, pf->t0, now);
 	} else {
 		pf->status = resp->status;
+		if (resp->status >= 200 && resp->status <= 299)
+			pf->agent_image = rt_versions_agent_image(resp);
 		stats_record_call(pf->st, EP_COMPONENT_VERSIONS, 0, resp->status, pf->t0,
 		                  resp->t_sent_ns ? resp->t_sent_ns : pf->t0, now);
 	}
@@ -412,10 +416,12 @@ static void on_preflight_timeout(evutil_socket_t fd, short what, void *arg)
  * one clear message (exit 4) instead of thousands of failed agents.
  * Returns 0 when the service answered 2xx, else a negative code with the
  * reason in |err|; sets |*cfg_bad| when the client itself could not be set
- * up (unreadable CA or certificate). The call is recorded in |st|.
+ * up (unreadable CA or certificate). The call is recorded in |st|. The
+ * discovery agent image it names goes to |*agent_image| (malloc'd, NULL when
+ * absent): the shards use it instead of asking again.
  */
 static int preflight(struct event_base *base, const struct swarm_service *svc, struct swarm_stats *st,
-                     int *cfg_bad, char *err, size_t errlen)
+                     char **agent_image, int *cfg_bad, char *err, size_t errlen)
 {
 	struct sw_client_cfg cfg;
 	struct preflight pf;
@@ -485,12 +491,15 @@ static int preflight(struct event_base *base, const struct swarm_service *svc, s
 		         pf.status == 401 || pf.status == 403 ? " (check auth and user_token)" : "");
 	} else {
 		rv = 0;
+		*agent_image = pf.agent_image;
+		pf.agent_image = NULL;
 	}
 out:
 	if (tmo)
 		event_free(tmo);
 	/* Cancels the request if it is still pending (its callback runs now). */
 	sw_client_free(&c);
+	free(pf.agent_image);
 	return rv;
 }
 
@@ -533,6 +542,7 @@ int main(int argc, char **argv)
 	struct run r;
 	struct swarm_stats *final = NULL;
 	struct swarm_stats *mainst = NULL;
+	char *agent_image = NULL;
 	int unreachable = 0;
 	char err[1024], warn[2048];
 	int have_plan = 0, have_svc = 0;
@@ -613,7 +623,7 @@ int main(int argc, char **argv)
 	 * set up (CA file, certificate) is a configuration error (exit 2). */
 	int cfg_bad = 0;
 	uint64_t pf_start = sw_now_ns();
-	rv = preflight(r.base, &svc, mainst, &cfg_bad, err, sizeof(err));
+	rv = preflight(r.base, &svc, mainst, &agent_image, &cfg_bad, err, sizeof(err));
 	if (rv < 0 && cfg_bad) {
 		fprintf(stderr, "swarm: %s: %s\n", svc.path, err);
 		goto out;
@@ -625,6 +635,11 @@ int main(int argc, char **argv)
 		r.nth = 0;
 		goto report;
 	}
+	r.ctx.versions_known = 1;
+	r.ctx.agent_image = agent_image;
+	if (!agent_image && !opts.quiet)
+		fprintf(stderr, "swarm: component-versions names no discovery-agent image; agents use "
+		        "the one registration gives them\n");
 	r.ctx.run_start_ns = sw_now_ns();
 	for (unsigned i = 0; i < r.nth; i++) {
 		unsigned max_hosts = per_thread + (i < opts.max_concurrent % opts.threads ? 1 : 0);
@@ -786,6 +801,7 @@ out:
 	if (r.base)
 		event_base_free(r.base);
 	free(jobs);
+	free(agent_image);
 	if (have_svc)
 		swarm_service_free(&svc);
 	if (have_plan)

@@ -35,6 +35,12 @@ void rt_init(struct swarm_rt *rt, struct event_base *base, struct sw_client *cli
 	rt->verbose = ctx->opts ? ctx->opts->verbose : 0;
 	rt->dedicated = ctx->svc && ctx->svc->policy == SWARM_CONN_DEDICATED;
 	rt->vip_legacy = -1;
+	rt->timer_prio = -1;
+	if (ctx->versions_known) {
+		/* main asked the service before the shards started */
+		rt->d0_state = 2;
+		rt->agent_image = ctx->agent_image ? xstrdup(ctx->agent_image) : NULL;
+	}
 	if (ctx->svc && ctx->svc->api_generation) {
 		if (!strcmp(ctx->svc->api_generation, "2023")) {
 			rt->vip_legacy = 1;
@@ -134,6 +140,13 @@ void rt_timer(struct swarm_rt *rt, struct event *ev, uint64_t delay_ns, int comm
 		}
 	}
 	event_add(ev, &tv);
+}
+
+void rt_timer_assign(struct swarm_rt *rt, struct event *ev, event_callback_fn cb, void *arg)
+{
+	event_assign(ev, rt->base, -1, 0, cb, arg);
+	if (rt->timer_prio >= 0)
+		event_priority_set(ev, rt->timer_prio);
 }
 
 void rt_log(struct swarm_rt *rt, int always, const char *fmt, ...)
@@ -358,7 +371,7 @@ static void on_resp(void *arg, int err, const char *msg, struct sw_resp *resp)
 		if (rt->verbose)
 			rt_log(rt, 0, "%s %s: %s, retrying", c->method, c->path,
 			       err ? (msg ? msg : sw_err_name(err)) : "unavailable");
-		event_assign(&c->retry_ev, rt->base, -1, 0, on_retry, c);
+		rt_timer_assign(rt, &c->retry_ev, on_retry, c);
 		c->retry_armed = 1;
 		rt_timer(rt, &c->retry_ev, delay, 0);
 		return;
@@ -445,6 +458,19 @@ json_t *rt_resp_json(struct sw_resp *resp)
 	if (!p)
 		return NULL;
 	return json_loadb((const char *)p, len, JSON_DECODE_ANY, NULL);
+}
+
+char *rt_versions_agent_image(struct sw_resp *resp)
+{
+	json_t *j = rt_resp_json(resp), *v;
+	char *img = NULL;
+
+	v = json_is_object(j) ? json_object_get(j, "versions") : NULL;
+	v = json_is_object(v) ? json_object_get(v, "discovery-agent") : NULL;
+	if (json_is_string(v) && json_string_length(v) > 0 && json_string_length(v) < 512)
+		img = xstrdup(json_string_value(v));
+	json_decref(j);
+	return img;
 }
 
 /* ---- shared assets ---- */

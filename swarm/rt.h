@@ -63,6 +63,7 @@ struct swarm_rt {
 	int verbose;
 	int stopping;                    /* shard_stop() seen: send nothing new */
 	int dedicated;                   /* one sw_link per host */
+	int timer_prio;                  /* libevent priority of schedule timers; -1 = default */
 
 	/* shared assets, built on first use */
 	unsigned char *logs_tgz;
@@ -116,6 +117,9 @@ uint64_t rt_uniform_ns(struct swarm_rt *rt, double lo_ms, double hi_ms);
  * set, the duration gets a libevent common timeout (up to 8 distinct
  * durations per shard; O(1) insertion for the agents' identical cadence). */
 void rt_timer(struct swarm_rt *rt, struct event *ev, uint64_t delay_ns, int common);
+/* event_assign() for a schedule timer (agent, installer, controller, driver,
+ * retry): it gets |rt|->timer_prio so it runs ahead of reply processing. */
+void rt_timer_assign(struct swarm_rt *rt, struct event *ev, event_callback_fn cb, void *arg);
 
 /* Prints a diagnostic line to stderr when verbose (and a few at most otherwise). */
 void rt_log(struct swarm_rt *rt, int always, const char *fmt, ...)
@@ -170,6 +174,9 @@ int rt_call_send(struct rt_call *c, rt_done_fn done);
 
 /* Parses |resp|'s body as JSON (NULL when absent/invalid). New reference. */
 json_t *rt_resp_json(struct sw_resp *resp);
+/* The discovery agent image of a component-versions reply
+ * (versions["discovery-agent"]), malloc'd, or NULL when it has none. */
+char *rt_versions_agent_image(struct sw_resp *resp);
 
 /* The tiny host/controller logs archive (a valid .tar.gz with one file),
  * built on first use. Returns it and stores its length in |*len|. */

@@ -18,6 +18,19 @@
 
 #define SHARD_PUBLISH_MS 250
 
+/*
+ * Fairness of a shard's loop. Schedule timers run first; completed replies
+ * are handed to the agents in passes of at most SHARD_DELIVER_BATCH replies
+ * or SHARD_SLICE_US; sockets are read only when no reply waits. After
+ * SHARD_SLICE_US of such work the loop polls again, so a timer that fell
+ * due meanwhile is late by about one slice plus one reply's handling (a
+ * cluster with its hosts is the largest JSON parsed), however large the
+ * burst of replies the service sends.
+ */
+enum { SHARD_PRIO_TIMER, SHARD_PRIO_DELIVER, SHARD_PRIO_IO, SHARD_NPRIO };
+#define SHARD_SLICE_US 200
+#define SHARD_DELIVER_BATCH 64
+
 struct swarm_shard {
 	struct swarm_ctx ctx;
 	unsigned index, max_hosts;
@@ -84,12 +97,15 @@ struct swarm_shard *shard_new(const struct swarm_ctx *ctx, unsigned shard_index,
 	/* libevent defaults to CLOCK_MONOTONIC_COARSE on Linux, whose jiffy
 	 * resolution (4 ms at HZ=250) would show up as schedule lateness. */
 	struct event_config *ecfg = event_config_new();
-	if (ecfg)
+	const struct timeval slice = {0, SHARD_SLICE_US};
+	if (ecfg) {
 		event_config_set_flag(ecfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+		event_config_set_max_dispatch_interval(ecfg, &slice, -1, SHARD_PRIO_DELIVER);
+	}
 	sh->base = ecfg ? event_base_new_with_config(ecfg) : NULL;
 	if (ecfg)
 		event_config_free(ecfg);
-	if (!sh->base) {
+	if (!sh->base || event_base_priority_init(sh->base, SHARD_NPRIO) != 0) {
 		snprintf(err, errlen, "shard %u: event_base_new failed", shard_index);
 		goto fail;
 	}
@@ -107,12 +123,19 @@ struct swarm_shard *shard_new(const struct swarm_ctx *ctx, unsigned shard_index,
 	cfg.insecure = svc->insecure;
 	if (svc->policy == SWARM_CONN_SHARED)
 		cfg.max_conns = svc->max_conns;
+	cfg.deliver_batch = SHARD_DELIVER_BATCH;
+	cfg.deliver_slice_us = SHARD_SLICE_US;
 	sh->client = sw_client_new(sh->base, &cfg, err, errlen);
 	if (!sh->client)
 		goto fail;
+	if (sw_client_set_priorities(sh->client, SHARD_PRIO_IO, SHARD_PRIO_DELIVER) != 0) {
+		snprintf(err, errlen, "shard %u: event priorities refused", shard_index);
+		goto fail;
+	}
 	/* The sh->ctx copy outlives the caller's struct. */
 	rt_init(&sh->rt, sh->base, sh->client, &sh->stats, &sh->ctx,
 	        ctx->plan->seed ^ (0x7368617264000000ull + shard_index));
+	sh->rt.timer_prio = SHARD_PRIO_TIMER;
 	sh->rt.submit = submit_client;
 	sh->rt.submit_arg = sh->client;
 	if (svc->policy == SWARM_CONN_DEDICATED) {
@@ -348,7 +371,7 @@ int shard_run(struct swarm_shard *sh)
 	}
 	sh->rt.cluster_finished = hook_cluster_finished;
 	sh->rt.cluster_idle = hook_cluster_idle;
-	event_assign(&sh->job_ev, sh->base, -1, 0, on_job_timer, sh);
+	rt_timer_assign(&sh->rt, &sh->job_ev, on_job_timer, sh);
 	event_assign(&sh->reap_ev, sh->base, -1, 0, on_reap, sh);
 	event_assign(&sh->pub_ev, sh->base, -1, EV_PERSIST, on_publish, sh);
 	event_assign(&sh->stop_ev, sh->base, sh->stop_fd, EV_READ | EV_PERSIST, on_stop, sh);

@@ -31,6 +31,8 @@ struct swarm_ctx {
 	const struct swarm_opts *opts;
 	uint64_t run_start_ns;   /* monotonic time the run started (same for all shards) */
 	char run_id[32];         /* e.g. "swarm-1700000000": prefix of object names */
+	int versions_known;      /* component versions asked already: shards skip D0 */
+	const char *agent_image; /* its versions["discovery-agent"], or NULL */
 };
 
 /* Creates a shard. |max_hosts| bounds hosts in flight in this shard.

@@ -189,6 +189,12 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 start_emu --tls-cert "$TMP/tls.crt" --tls-key "$TMP/tls.key"
 SCHEME=https CURL_TLS="--cacert $TMP/tls.crt" NOERRORS=1 run_case tls-h2 auto shared "ca_file: \"$TMP/tls.crt\""
 SCHEME=https CURL_TLS="--cacert $TMP/tls.crt" SWARM_ARGS="--threads 2" run_case tls-h2-dedicated h2 dedicated "ca_file: \"$TMP/tls.crt\""
+# The start-up check's answer serves every shard: one component-versions
+# request per run (two runs here, the second with two threads).
+cv=$(curl -fsS --cacert "$TMP/tls.crt" "https://127.0.0.1:$PORT/metrics" |
+	awk '/^emulator_requests_total\{operation="v2ListComponentVersions"/ { n += $2 } END { print n + 0 }')
+[ "$cv" = 2 ] || fail "component-versions asked $cv times in two runs (want one per run)"
+echo "ok component-versions: one request per run"
 
 # injected faults: 5xx, stream resets and latency; every cluster still
 # installs and the swarm's error count equals what the emulator injected

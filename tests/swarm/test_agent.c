@@ -35,6 +35,7 @@ struct fx {
 	struct pending q[MAXQ];
 	int nq;
 	int finished, failed;
+	int nq_seen_by_other;        /* test_timer_priority */
 };
 
 static int fake_submit(void *arg, struct sw_link *link, struct sw_req *req, sw_resp_cb cb,
@@ -74,6 +75,8 @@ static struct fx *fx_new(unsigned shape)
 	struct swarm_job job = { .index = 4, .shape = shape, .start_ns = 0, .seed = 99 };
 
 	f->base = event_base_new();
+	/* as in a shard: timers 0, replies 1 (the default), sockets 2 */
+	assert_int_equal(event_base_priority_init(f->base, 3), 0);
 	stats_init(&f->stats);
 	f->shapes[0].single_node = 1;
 	f->shapes[0].amount = 1;
@@ -100,6 +103,7 @@ static struct fx *fx_new(unsigned shape)
 	snprintf(f->ctx.run_id, sizeof(f->ctx.run_id), "swarm-1");
 	f->ctx.run_start_ns = sw_now_ns();
 	rt_init(&f->rt, f->base, NULL, &f->stats, &f->ctx, 1);
+	f->rt.timer_prio = 0;
 	f->rt.submit = fake_submit;
 	f->rt.submit_arg = f;
 	f->rt.owner = f;
@@ -204,6 +208,34 @@ static struct agent *registered(struct fx *f)
 	assert_int_equal(a->state, AG_POLLING);
 	assert_int_equal(f->nq, 1);
 	return a;
+}
+
+static void note_queue(evutil_socket_t fd, short what, void *arg)
+{
+	struct fx *f = arg;
+	(void)fd;
+	(void)what;
+	f->nq_seen_by_other = f->nq;
+}
+
+/* A due agent timer runs ahead of reply work of the default priority that
+ * was queued before it (rt_timer_assign gives it rt->timer_prio). */
+static void test_timer_priority(void **state)
+{
+	struct fx *f = fx_new(1);
+	struct agent *a = &f->cl->hosts[0];
+	struct event other;
+	(void)state;
+	event_assign(&other, f->base, -1, 0, note_queue, f);
+	f->nq_seen_by_other = -1;
+	agent_boot(a, 0);
+	event_active(&other, EV_READ, 1);
+	spin(f);
+	spin(f);
+	assert_int_equal(f->nq, 1);               /* the registration */
+	assert_int_equal(f->nq_seen_by_other, 1); /* ...sent before |other| ran */
+	assert_int_equal(event_get_priority(&a->ev), 0);
+	fx_free(f);
 }
 
 static void test_register_and_poll(void **state)
@@ -549,6 +581,7 @@ static void test_logs_gather(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_timer_priority),
 		cmocka_unit_test(test_register_and_poll),
 		cmocka_unit_test(test_register_refused_stops),
 		cmocka_unit_test(test_register_errors_retry),
