@@ -16,12 +16,15 @@
  *    a reap list and freed by reap_ev, never inside its own call chain.
  *  - Output is batched: submitting a request only marks the connection;
  *    frames are serialised and written once per handler run.
+ *  - Optional fairness (sw_client_set_priorities): delivery runs in bounded
+ *    passes at a priority above socket reads, so a loop that also serves
+ *    timers never spends a whole burst of replies in one stretch.
  */
 #include "sw_client_int.h"
 
 #include <arpa/inet.h>
-#include <netdb.h>
 #include <limits.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <stdarg.h>

@@ -92,12 +92,12 @@ void sw_client_free(struct sw_client **cp);
  * Gives the client's events libevent priorities on a base set up with
  * event_base_priority_init(): socket reads get |io_prio|, completion delivery
  * and output flushes |deliver_prio|. With deliver_prio < io_prio, completed
- * responses are handed out (a pass bounded by deliver_batch and
- * deliver_slice_us at a time) before more are read,
- * so a burst of replies never piles up unbounded work, and events of a still
- * higher priority (timers) run between batches once the base is configured
- * with event_config_set_max_dispatch_interval(). Call before the first
- * request. Returns 0, or SW_ERR_INVALID for priorities the base lacks.
+ * responses are handed out, one pass (bounded by deliver_batch and
+ * deliver_slice_us) per event, before more are read: a burst of replies
+ * never becomes one unbounded stretch of work, and events of a still higher
+ * priority (timers) run between passes once the base is configured with
+ * event_config_set_max_dispatch_interval(). Call before the first request.
+ * Returns 0, or SW_ERR_INVALID for priorities the base lacks.
  */
 int sw_client_set_priorities(struct sw_client *c, int io_prio, int deliver_prio);
 

@@ -150,8 +150,9 @@ void swc_hdrs_reset(struct sw_hdrs *h);
 /* Detaches |cr|, stops its timer and queues its callback with |err| (0 =
  * success) and |msg|; callbacks run from swc_client_deliver(), never here. */
 void swc_creq_complete(struct swc_creq *cr, int err, const char *msg);
-/* Runs the callbacks of completed requests (at most cfg.deliver_batch when
- * set; deliver_ev is re-armed for the rest), then recycles them. */
+/* Runs the callbacks of completed requests, one pass bounded by
+ * cfg.deliver_batch and cfg.deliver_slice_us when set (deliver_ev is re-armed
+ * for the rest), then recycles them. */
 void swc_client_deliver(struct sw_client *c);
 /* Runs the callbacks of every completed request, whatever the batch. */
 void swc_client_deliver_all(struct sw_client *c);
