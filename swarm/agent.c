@@ -64,8 +64,7 @@ void agent_init(struct agent *a, struct swarm_cluster *cl, uint32_t index)
 /* Arms the agent's timer |delay_ns| from now; |common| for the fixed poll cadence. */
 static void agent_arm(struct agent *a, uint64_t delay_ns, int common)
 {
-	a->due_ns = sw_now_ns() + delay_ns;
-	rt_timer(a->cl->rt, &a->ev, delay_ns, common);
+	a->due_ns = rt_timer(a->cl->rt, &a->ev, delay_ns, common);
 }
 
 void agent_boot(struct agent *a, uint64_t delay_ns)
@@ -519,13 +518,12 @@ static void agent_on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct agent *a = arg;
 	struct swarm_rt *rt = a->cl->rt;
-	uint64_t now = sw_now_ns();
 
 	(void)fd;
 	(void)what;
 	if (rt->stopping)
 		return;
-	hist_record(&rt->stats->lateness, now > a->due_ns ? now - a->due_ns : 0);
+	rt_timer_fired(rt, a->due_ns);
 	if (a->state < AG_STATE_COUNT)
 		agent_timer_handlers[a->state](a);
 }

@@ -44,10 +44,7 @@ static void ctl_set_state(struct controller *ctl, enum ctl_state st)
 
 static void ctl_arm(struct controller *ctl, double plan_ms)
 {
-	uint64_t d = rt_delay_ns(ctl->cl->rt, plan_ms);
-
-	ctl->due_ns = sw_now_ns() + d;
-	rt_timer(ctl->cl->rt, &ctl->ev, d, 0);
+	ctl->due_ns = rt_timer(ctl->cl->rt, &ctl->ev, rt_delay_ns(ctl->cl->rt, plan_ms), 0);
 }
 
 static struct rt_call *ctl_call(struct controller *ctl, enum swarm_ep ep, const char *method,
@@ -367,13 +364,12 @@ static void ctl_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct controller *ctl = arg;
 	struct swarm_rt *rt = ctl->cl->rt;
-	uint64_t now = sw_now_ns();
 
 	(void)fd;
 	(void)what;
 	if (rt->stopping)
 		return;
-	hist_record(&rt->stats->lateness, now > ctl->due_ns ? now - ctl->due_ns : 0);
+	rt_timer_fired(rt, ctl->due_ns);
 	switch ((enum ctl_state)ctl->state) {
 	case CTL_WAIT_CLUSTER:
 		ctl_get_cluster(ctl);

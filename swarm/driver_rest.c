@@ -57,8 +57,7 @@ static void rest_arm(struct swarm_cluster *cl, uint64_t delay_ns)
 {
 	struct rest_drv *d = drv_of(cl);
 
-	d->due_ns = sw_now_ns() + delay_ns;
-	rt_timer(cl->rt, &d->ev, delay_ns, 0);
+	d->due_ns = rt_timer(cl->rt, &d->ev, delay_ns, 0);
 }
 
 static void rest_arm_poll(struct swarm_cluster *cl)
@@ -568,13 +567,12 @@ static void rest_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct swarm_cluster *cl = arg;
 	struct rest_drv *d = drv_of(cl);
-	uint64_t now = sw_now_ns();
 
 	(void)fd;
 	(void)what;
 	if (cl->rt->stopping || cl->finished)
 		return;
-	hist_record(&cl->rt->stats->lateness, now > d->due_ns ? now - d->due_ns : 0);
+	rt_timer_fired(cl->rt, d->due_ns);
 	switch ((enum rest_state)d->state) {
 	case RS_WAIT_D0:
 		if (cl->rt->d0_state == 2) {

@@ -100,20 +100,18 @@ static void inst_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct installer *in = arg;
 	struct swarm_rt *rt = in->a->cl->rt;
-	uint64_t now = sw_now_ns();
 
 	(void)fd;
 	(void)what;
 	if (rt->stopping)
 		return;
-	hist_record(&rt->stats->lateness, now > in->due_ns ? now - in->due_ns : 0);
+	rt_timer_fired(rt, in->due_ns);
 	inst_run(in);
 }
 
 static void inst_arm(struct installer *in, uint64_t delay_ns)
 {
-	in->due_ns = sw_now_ns() + delay_ns;
-	rt_timer(in->a->cl->rt, &in->ev, delay_ns, 0);
+	in->due_ns = rt_timer(in->a->cl->rt, &in->ev, delay_ns, 0);
 }
 
 /* Goes to the next step; stage reports wait the installer's stage pause first. */

@@ -114,32 +114,47 @@ uint64_t rt_uniform_ns(struct swarm_rt *rt, double lo_ms, double hi_ms)
 	return rt_scaled_ns(rt, lo_ms + (hi_ms - lo_ms) * ids_rng_double(&rt->rng));
 }
 
-void rt_timer(struct swarm_rt *rt, struct event *ev, uint64_t delay_ns, int common)
+/* The common timeout for |tv| (|delay_ns|), created on first use; NULL when
+ * the shard has used all its slots. */
+static const struct timeval *common_timeout(struct swarm_rt *rt, uint64_t delay_ns,
+                                            const struct timeval *tv)
 {
-	struct timeval tv;
+	const struct timeval *ctv;
 	unsigned i;
+
+	for (i = 0; i < rt->ncommon; i++)
+		if (rt->common[i].ns == delay_ns)
+			return rt->common[i].tv;
+	if (rt->ncommon == sizeof(rt->common) / sizeof(rt->common[0]))
+		return NULL;
+	ctv = event_base_init_common_timeout(rt->base, tv);
+	if (ctv) {
+		rt->common[rt->ncommon].ns = delay_ns;
+		rt->common[rt->ncommon].tv = ctv;
+		rt->ncommon++;
+	}
+	return ctv;
+}
+
+uint64_t rt_timer(struct swarm_rt *rt, struct event *ev, uint64_t delay_ns, int common)
+{
+	uint64_t due = sw_now_ns() + delay_ns;
+	const struct timeval *ctv = NULL;
+	struct timeval tv;
 
 	tv.tv_sec = (time_t)(delay_ns / 1000000000ull);
 	tv.tv_usec = (suseconds_t)((delay_ns % 1000000000ull) / 1000);
-	if (common) {
-		for (i = 0; i < rt->ncommon; i++) {
-			if (rt->common[i].ns == delay_ns) {
-				event_add(ev, rt->common[i].tv);
-				return;
-			}
-		}
-		if (rt->ncommon < sizeof(rt->common) / sizeof(rt->common[0])) {
-			const struct timeval *ctv = event_base_init_common_timeout(rt->base, &tv);
-			if (ctv) {
-				rt->common[rt->ncommon].ns = delay_ns;
-				rt->common[rt->ncommon].tv = ctv;
-				rt->ncommon++;
-				event_add(ev, ctv);
-				return;
-			}
-		}
-	}
-	event_add(ev, &tv);
+	if (common)
+		ctv = common_timeout(rt, delay_ns, &tv);
+	event_add(ev, ctv ? ctv : &tv);
+	return due;
+}
+
+void rt_timer_fired(struct swarm_rt *rt, uint64_t due_ns)
+{
+	uint64_t now = sw_now_ns();
+
+	hist_record(&rt->stats->lateness, now > due_ns ? now - due_ns : 0);
 }
 
 void rt_timer_assign(struct swarm_rt *rt, struct event *ev, event_callback_fn cb, void *arg)

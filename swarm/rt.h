@@ -115,8 +115,12 @@ uint64_t rt_scaled_ns(const struct swarm_rt *rt, double ms);
 uint64_t rt_uniform_ns(struct swarm_rt *rt, double lo_ms, double hi_ms);
 /* Arms |ev| (assigned on rt->base) to fire after |delay_ns|. With |common|
  * set, the duration gets a libevent common timeout (up to 8 distinct
- * durations per shard; O(1) insertion for the agents' identical cadence). */
-void rt_timer(struct swarm_rt *rt, struct event *ev, uint64_t delay_ns, int common);
+ * durations per shard; O(1) insertion for the agents' identical cadence).
+ * Returns the due time (sw_now_ns() + |delay_ns|) for rt_timer_fired(). */
+uint64_t rt_timer(struct swarm_rt *rt, struct event *ev, uint64_t delay_ns, int common);
+/* Called first by a schedule timer's callback: records how late it fired
+ * against |due_ns| in the lateness histogram. */
+void rt_timer_fired(struct swarm_rt *rt, uint64_t due_ns);
 /* event_assign() for a schedule timer (agent, installer, controller, driver,
  * retry): it gets |rt|->timer_prio so it runs ahead of reply processing. */
 void rt_timer_assign(struct swarm_rt *rt, struct event *ev, event_callback_fn cb, void *arg);
