@@ -1121,6 +1121,17 @@ out:
 	return rv;
 }
 
+void swarm_service_client_cfg(const struct swarm_service *s, struct sw_client_cfg *cfg)
+{
+	sw_client_cfg_init(cfg);
+	cfg->url = s->endpoint;
+	cfg->proto = s->proto;
+	cfg->ca_file = s->ca_file;
+	cfg->cert_file = s->client_cert_file;
+	cfg->key_file = s->client_key_file;
+	cfg->insecure = s->insecure;
+}
+
 void swarm_service_free(struct swarm_service *s)
 {
 	if (!s)

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "sw_client.h"
 #include "sw_http.h"
 
 enum swarm_mode { SWARM_MODE_REST, SWARM_MODE_KUBE };
@@ -132,6 +133,9 @@ int swarm_service_load(const char *path, struct swarm_service *out, char *err, s
                        char *warn, size_t warnlen);
 void swarm_plan_free(struct swarm_plan *p);
 void swarm_service_free(struct swarm_service *s);
+/* Resets |cfg| (sw_client_cfg_init) and fills in |s|'s endpoint, protocol and
+ * TLS settings; the strings stay owned by |s|. */
+void swarm_service_client_cfg(const struct swarm_service *s, struct sw_client_cfg *cfg);
 
 /*
  * Parses a Go-style duration ("250ms", "30s", "5m", "1h30m", "1.5h", "0";

@@ -431,13 +431,7 @@ static int preflight(struct event_base *base, const struct swarm_service *svc, s
 	memset(&pf, 0, sizeof(pf));
 	pf.base = base;
 	pf.st = st;
-	sw_client_cfg_init(&cfg);
-	cfg.url = svc->endpoint;
-	cfg.proto = svc->proto;
-	cfg.ca_file = svc->ca_file;
-	cfg.cert_file = svc->client_cert_file;
-	cfg.key_file = svc->client_key_file;
-	cfg.insecure = svc->insecure;
+	swarm_service_client_cfg(svc, &cfg);
 	cfg.connect_timeout_ms = 5000;
 	cfg.tls_timeout_ms = 5000;
 	cfg.request_timeout_ms = 10000;

@@ -114,13 +114,7 @@ struct swarm_shard *shard_new(const struct swarm_ctx *ctx, unsigned shard_index,
 		snprintf(err, errlen, "shard %u: eventfd: %s", shard_index, strerror(errno));
 		goto fail;
 	}
-	sw_client_cfg_init(&cfg);
-	cfg.url = svc->endpoint;
-	cfg.proto = svc->proto;
-	cfg.ca_file = svc->ca_file;
-	cfg.cert_file = svc->client_cert_file;
-	cfg.key_file = svc->client_key_file;
-	cfg.insecure = svc->insecure;
+	swarm_service_client_cfg(svc, &cfg);
 	if (svc->policy == SWARM_CONN_SHARED)
 		cfg.max_conns = svc->max_conns;
 	cfg.deliver_batch = SHARD_DELIVER_BATCH;
