@@ -84,6 +84,10 @@ int sw_hexval(char c);
 /* Returns monotonic time in nanoseconds (CLOCK_MONOTONIC). */
 uint64_t sw_now_ns(void);
 
+/* Returns the reason phrase of HTTP |status| ("OK", "Service Unavailable"),
+ * or its class ("Client Error") when it has no common name; never NULL. */
+const char *sw_http_reason(int status);
+
 /*
  * Multipart/form-data body with one file part (log uploads). Appends the
  * encoded part for |field| / |filename| holding |len| bytes of |data| to

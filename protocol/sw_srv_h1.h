@@ -78,7 +78,5 @@ void sw_h1_chunked_init(struct sw_h1_chunked *st);
 int sw_h1_chunked_feed(struct sw_h1_chunked *st, const char *in, size_t len, size_t *consumed,
                        int *done, sw_h1_data_fn on_data, void *arg);
 
-/* Returns the reason phrase for |status| ("OK", "Not Found"...), never NULL. */
-const char *sw_h1_reason(int status);
 
 #endif

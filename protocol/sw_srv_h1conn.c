@@ -24,7 +24,7 @@ void srv_h1_error(struct srv_conn *c, int status)
 		srv_x_free(c->h1x);
 	int n = snprintf(head, sizeof(head),
 	                 "HTTP/1.1 %d %s\r\nserver: swarm\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-	                 status, sw_h1_reason(status));
+	                 status, sw_http_reason(status));
 	evbuffer_add(out, head, (size_t)n);
 	srv_conn_close_after_flush(c);
 }
@@ -56,7 +56,7 @@ int srv_h1_reply(struct sw_exchange *x, int status, const struct sw_hdrs *hdrs, 
 	size_t blen = body ? evbuffer_get_length(body) : 0;
 	int bodyless = status < 200 || status == 204 || status == 304;
 	int n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nserver: swarm\r\n", status,
-	                 sw_h1_reason(status));
+	                 sw_http_reason(status));
 	if (!bodyless)
 		n += snprintf(head + n, sizeof(head) - (size_t)n, "content-length: %zu\r\n", blen);
 	if (close)

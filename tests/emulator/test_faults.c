@@ -15,6 +15,7 @@
 #include "emu_ops.h"
 #include "emu_util.h"
 #include "sw_err.h"
+#include "sw_http.h"
 
 #define MS 1000000ull
 
@@ -51,8 +52,8 @@ static void test_durations(void **state)
 	assert_int_equal(emu_util_parse_rate("-0.1", &p), SW_ERR_INVALID);
 	assert_int_equal(emu_util_parse_rate("0.1x", &p), SW_ERR_INVALID);
 	assert_int_equal(emu_util_parse_rate("", &p), SW_ERR_INVALID);
-	assert_string_equal(emu_util_status_text(503), "Service Unavailable");
-	assert_string_equal(emu_util_status_text(599), "Server Error");
+	assert_string_equal(sw_http_reason(503), "Service Unavailable");
+	assert_string_equal(sw_http_reason(599), "Server Error");
 }
 
 static void test_specs(void **state)

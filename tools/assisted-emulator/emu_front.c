@@ -11,6 +11,7 @@
 #include "emu_ops.h"
 #include "emu_util.h"
 #include "sw_err.h"
+#include "sw_http.h"
 
 /* Exchanges waiting for an injected delay; past this many, delays are
  * skipped (counted as requests, not as latency faults) so memory stays bounded. */
@@ -191,8 +192,8 @@ static void reply_error_body(struct emu_front *f, struct sw_exchange *x, struct 
 {
 	char body[256];
 	int n = (status == 401 || status == 403)
-	      ? as_infra_error_body(body, sizeof(body), status, emu_util_status_text(status))
-	      : as_error_body(body, sizeof(body), status, emu_util_status_text(status));
+	      ? as_infra_error_body(body, sizeof(body), status, sw_http_reason(status))
+	      : as_error_body(body, sizeof(body), status, sw_http_reason(status));
 	struct outcome o = {operation, status, fault, scheme, "application/json", body,
 	                    n > 0 ? (size_t)n : 0};
 	reply(f, x, req, &o);

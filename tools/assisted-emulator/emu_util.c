@@ -118,29 +118,3 @@ int emu_util_query_get(const char *query, const char *name, char *out, size_t ou
 	return SW_ERR_NOT_FOUND;
 }
 
-const char *emu_util_status_text(int status)
-{
-	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
-	case 423: return "Locked";
-	case 425: return "Too Early";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	default: return status >= 500 ? "Server Error" : status >= 400 ? "Client Error" : "Status";
-	}
-}

@@ -41,7 +41,4 @@ int emu_util_parse_rate(const char *s, double *p);
  */
 int emu_util_query_get(const char *query, const char *name, char *out, size_t outlen);
 
-/* Returns the standard reason phrase of HTTP |status| ("Service Unavailable"), never NULL. */
-const char *emu_util_status_text(int status);
-
 #endif
