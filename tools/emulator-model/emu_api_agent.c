@@ -192,9 +192,7 @@ void emu_api_get_steps(struct emu_ctx *x)
 void emu_api_post_step(struct emu_ctx *x)
 {
 	json_t *body = NULL;
-	if (!emu_ctx_infraenv(x, x->p[0]))
-		return;
-	struct emu_host *h = emu_ctx_host(x, x->p[0], x->p[1]);
+	struct emu_host *h = emu_ctx_path_host(x);
 	if (!h)
 		return;
 	if (emu_decode_body(x->m, x->req, "step-reply", "reply", NULL, NULL, &body, x->resp) < 0)
@@ -243,9 +241,7 @@ static int parse_logs_state(struct emu_ctx *x, const char *param, uint8_t *out)
 void emu_api_host_logs_progress(struct emu_ctx *x)
 {
 	uint8_t st;
-	if (!emu_ctx_infraenv(x, x->p[0]))
-		return;
-	struct emu_host *h = emu_ctx_host(x, x->p[0], x->p[1]);
+	struct emu_host *h = emu_ctx_path_host(x);
 	if (!h || parse_logs_state(x, "logs-progress-params", &st) < 0)
 		return;
 	h->logs_info = st;
@@ -331,9 +327,7 @@ void emu_api_host_progress(struct emu_ctx *x)
 	struct emu_model *m = x->m;
 	const struct emu_request *r = x->req;
 	json_t *body = NULL;
-	if (!emu_ctx_infraenv(x, x->p[0]))
-		return;
-	struct emu_host *h = emu_ctx_host(x, x->p[0], x->p[1]);
+	struct emu_host *h = emu_ctx_path_host(x);
 	if (!h)
 		return;
 	if (emu_decode_body(m, r, "host-progress", "host-progress", NULL, NULL, &body, x->resp) < 0)
@@ -459,9 +453,7 @@ void emu_api_cluster_files(struct emu_ctx *x)
 void emu_api_host_ignition(struct emu_ctx *x)
 {
 	char buf[512];
-	if (!emu_ctx_infraenv(x, x->p[0]))
-		return;
-	struct emu_host *h = emu_ctx_host(x, x->p[0], x->p[1]);
+	struct emu_host *h = emu_ctx_path_host(x);
 	if (!h)
 		return;
 	const struct emu_cluster *c = h->cluster != EMU_NONE ? x->m->clusters[h->cluster] : NULL;
@@ -479,9 +471,7 @@ void emu_api_host_ignition(struct emu_ctx *x)
 
 void emu_api_get_host(struct emu_ctx *x)
 {
-	if (!emu_ctx_infraenv(x, x->p[0]))
-		return;
-	struct emu_host *h = emu_ctx_host(x, x->p[0], x->p[1]);
+	struct emu_host *h = emu_ctx_path_host(x);
 	if (h)
 		emu_resp_json(x->resp, 200, emu_render_host(x->m, h, 1));
 }
@@ -489,9 +479,7 @@ void emu_api_get_host(struct emu_ctx *x)
 void emu_api_update_host(struct emu_ctx *x)
 {
 	json_t *body = NULL;
-	if (!emu_ctx_infraenv(x, x->p[0]))
-		return;
-	struct emu_host *h = emu_ctx_host(x, x->p[0], x->p[1]);
+	struct emu_host *h = emu_ctx_path_host(x);
 	if (!h)
 		return;
 	if (emu_decode_body(x->m, x->req, "host-update-params", "host-update-params", NULL, NULL,
@@ -537,9 +525,7 @@ out:
 
 void emu_api_delete_host(struct emu_ctx *x)
 {
-	if (!emu_ctx_infraenv(x, x->p[0]))
-		return;
-	struct emu_host *h = emu_ctx_host(x, x->p[0], x->p[1]);
+	struct emu_host *h = emu_ctx_path_host(x);
 	if (!h)
 		return;
 	emu_host_delete(x->m, (uint32_t)(h - x->m->hosts));

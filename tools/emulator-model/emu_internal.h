@@ -483,5 +483,8 @@ void emu_api_reset_cluster(struct emu_ctx *x);
 struct emu_cluster *emu_ctx_cluster(struct emu_ctx *x, const char *id);
 struct emu_infraenv *emu_ctx_infraenv(struct emu_ctx *x, const char *id);
 struct emu_host *emu_ctx_host(struct emu_ctx *x, const char *ie, const char *id);
+/* The host of a /infra-envs/{p[0]}/hosts/{p[1]} path: an unknown infra-env
+ * is answered 404 first, then an unknown host; NULL once answered. */
+struct emu_host *emu_ctx_path_host(struct emu_ctx *x);
 
 #endif

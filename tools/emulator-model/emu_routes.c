@@ -322,3 +322,10 @@ struct emu_host *emu_ctx_host(struct emu_ctx *x, const char *ie, const char *id)
 		               id ? id : "", ie ? ie : "");
 	return h;
 }
+
+struct emu_host *emu_ctx_path_host(struct emu_ctx *x)
+{
+	if (!emu_ctx_infraenv(x, x->p[0]))
+		return NULL;
+	return emu_ctx_host(x, x->p[0], x->p[1]);
+}
