@@ -148,12 +148,14 @@ static void fair_submit(struct fair *f, int n)
 	}
 }
 
+/* Runs the loop until |want| callbacks ran (stop_after when set), for at
+ * most |secs| seconds. */
 static void fair_run(struct fair *f, int want, int secs)
 {
 	uint64_t end = sw_now_ns() + (uint64_t)secs * 1000000000ull;
-	while (f->done < want && sw_now_ns() < end && !f->stop_after)
-		event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-	while (f->stop_after && f->done < f->stop_after && sw_now_ns() < end)
+	if (f->stop_after)
+		want = f->stop_after;
+	while (f->done < want && sw_now_ns() < end)
 		event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 }
 
@@ -169,16 +171,32 @@ static void fair_stop(struct fair *f)
 	tfx_rmdir(&f->fx);
 }
 
+struct burst {
+	int tls, h1, n;
+	unsigned batch, slice_us, spin_us;
+	int stop_after;
+};
+
+/* Starts a server that answers |b|->n requests at once, sends them from a
+ * client with |b|'s fairness settings and runs the loop until they are back
+ * (or stop_after callbacks ran). */
+static void fair_burst(struct fair *f, const struct burst *b)
+{
+	fair_start(f, b->tls);
+	f->burst = b->n;
+	f->spin_us = b->spin_us;
+	f->stop_after = b->stop_after;
+	fair_client(f, b->tls, b->h1, b->batch, b->slice_us, f->fx.port);
+	fair_submit(f, b->n);
+	fair_run(f, b->n, 20);
+}
+
 /* A burst of |n| replies is handed out |batch| at a time with the
  * high-priority probe running between passes. */
 static void burst_in_batches(int tls, int h1, int n, unsigned batch)
 {
 	struct fair f;
-	fair_start(&f, tls);
-	f.burst = n;
-	fair_client(&f, tls, h1, batch, 0, f.fx.port);
-	fair_submit(&f, n);
-	fair_run(&f, n, 20);
+	fair_burst(&f, &(struct burst){.tls = tls, .h1 = h1, .n = n, .batch = batch});
 	assert_int_equal(f.done, n);
 	assert_int_equal(f.ok, n);
 	assert_true(f.max_since >= 1);
@@ -211,11 +229,7 @@ static void test_unbatched_burst_runs_together(void **state)
 {
 	struct fair f;
 	(void)state;
-	fair_start(&f, 0);
-	f.burst = 48;
-	fair_client(&f, 0, 0, 0, 0, f.fx.port);
-	fair_submit(&f, 48);
-	fair_run(&f, 48, 20);
+	fair_burst(&f, &(struct burst){.n = 48});
 	assert_int_equal(f.ok, 48);
 	assert_true(f.max_since > 4);
 	fair_stop(&f);
@@ -227,12 +241,7 @@ static void test_slice_bounds_pass(void **state)
 {
 	struct fair f;
 	(void)state;
-	fair_start(&f, 0);
-	f.burst = 16;
-	f.spin_us = 1000;
-	fair_client(&f, 0, 0, 64, 1500, f.fx.port);
-	fair_submit(&f, 16);
-	fair_run(&f, 16, 20);
+	fair_burst(&f, &(struct burst){.n = 16, .batch = 64, .slice_us = 1500, .spin_us = 1000});
 	assert_int_equal(f.ok, 16);
 	assert_true(f.max_since <= 2);
 	assert_true(f.probe_runs >= 8);
@@ -263,12 +272,7 @@ static void test_free_delivers_rest(void **state)
 {
 	struct fair f;
 	(void)state;
-	fair_start(&f, 0);
-	f.burst = 32;
-	f.stop_after = 1;
-	fair_client(&f, 0, 0, 2, 0, f.fx.port);
-	fair_submit(&f, 32);
-	fair_run(&f, 32, 20);
+	fair_burst(&f, &(struct burst){.n = 32, .batch = 2, .stop_after = 1});
 	assert_true(f.done >= 1 && f.done <= 2); /* the pass that broke the loop */
 	sw_client_free(&f.c);
 	assert_int_equal(f.done, 32);
