@@ -7,9 +7,6 @@
 #include "sw_err.h"
 #include "sw_http.h"
 
-/* A chunk-size line longer than this is an attack, not a message. */
-#define SW_H1P_MAX_CHUNK_LINE 4096
-
 void sw_h1p_init(struct sw_h1p *p, const struct sw_h1p_cbs *cbs, void *arg,
                  size_t max_header_bytes, size_t max_body_bytes)
 {
@@ -31,8 +28,6 @@ void sw_h1p_reset(struct sw_h1p *p, int head_request)
 	p->head_bytes = 0;
 	p->total_in = 0;
 	p->buflen = 0;
-	p->line_len = 0;
-	p->chunk_digits = p->chunk_ext = p->saw_cr = 0;
 }
 
 void sw_h1p_release(struct sw_h1p *p)
@@ -178,10 +173,10 @@ static int parse_head(struct sw_h1p *p, const char *b, size_t n)
 	if (p->head_request || p->status == 204 || p->status == 304) {
 		p->state = SW_H1P_DONE;
 	} else if (p->chunked) {
-		p->state = SW_H1P_CHUNK_SIZE;
-		p->line_len = 0;
-		p->remaining = 0;
-		p->chunk_digits = p->chunk_ext = 0;
+		/* Trailers count against what the header block left of the limit. */
+		p->state = SW_H1P_CHUNKED;
+		sw_chunked_init(&p->chunk, p->max_body_bytes,
+		                p->max_header_bytes > p->head_bytes ? p->max_header_bytes - p->head_bytes : 1);
 	} else if (p->have_cl) {
 		if (p->content_length > p->max_body_bytes)
 			return SW_ERR_TOO_BIG;
@@ -278,6 +273,15 @@ static int body(struct sw_h1p *p, const char *d, size_t n)
 	return p->cbs->on_body ? p->cbs->on_body(p->arg, d, n) : 0;
 }
 
+/* Payload of a chunked body: the decoder enforces the body limit already. */
+static int chunk_data(void *arg, const char *d, size_t n)
+{
+	struct sw_h1p *p = arg;
+
+	p->body_bytes += n;
+	return p->cbs->on_body ? p->cbs->on_body(p->arg, d, n) : 0;
+}
+
 static int done(struct sw_h1p *p)
 {
 	p->state = SW_H1P_DONE;
@@ -321,76 +325,15 @@ int sw_h1p_feed(struct sw_h1p *p, const char *data, size_t len, size_t *consumed
 			rv = body(p, d, n);
 			i += n;
 			break;
-		case SW_H1P_CHUNK_SIZE: {
-			char c = *d;
-			i++;
-			if (++p->line_len > SW_H1P_MAX_CHUNK_LINE) {
-				rv = SW_ERR_PROTO;
-				break;
-			}
-			if (c == '\n') {
-				if (p->chunk_digits == 0) {
-					rv = SW_ERR_PROTO;
-				} else if (p->remaining == 0) {
-					p->state = SW_H1P_TRAILERS;
-					p->line_len = 0;
-				} else if (p->body_bytes + p->remaining > p->max_body_bytes) {
-					rv = SW_ERR_TOO_BIG;
-				} else {
-					p->state = SW_H1P_CHUNK_DATA;
-				}
-			} else if (c == '\r') {
-				/* tolerated before the LF */
-			} else if (p->chunk_ext) {
-				if ((unsigned char)c < 0x20 && c != '\t')
-					rv = SW_ERR_PROTO;
-			} else if (c == ';' || c == ' ' || c == '\t') {
-				p->chunk_ext = 1;
-			} else {
-				int v = sw_hexval(c);
-				if (v < 0 || ++p->chunk_digits > 15)
-					rv = SW_ERR_PROTO;
-				else
-					p->remaining = p->remaining * 16 + (uint64_t)v;
-			}
+		case SW_H1P_CHUNKED: {
+			size_t used = 0;
+			int fin = 0;
+			rv = sw_chunked_feed(&p->chunk, d, n, &used, &fin, chunk_data, p);
+			i += used;
+			if (!rv && fin)
+				rv = done(p);
 			break;
 		}
-		case SW_H1P_CHUNK_DATA: {
-			size_t take = n < p->remaining ? n : (size_t)p->remaining;
-			rv = body(p, d, take);
-			i += take;
-			p->remaining -= take;
-			if (p->remaining == 0) {
-				p->state = SW_H1P_CHUNK_CRLF;
-				p->saw_cr = 0;
-			}
-			break;
-		}
-		case SW_H1P_CHUNK_CRLF:
-			i++;
-			if (*d == '\r' && !p->saw_cr) {
-				p->saw_cr = 1;
-			} else if (*d == '\n') {
-				p->state = SW_H1P_CHUNK_SIZE;
-				p->line_len = 0;
-				p->remaining = 0;
-				p->chunk_digits = p->chunk_ext = 0;
-			} else {
-				rv = SW_ERR_PROTO;
-			}
-			break;
-		case SW_H1P_TRAILERS:
-			i++;
-			if (++p->head_bytes > p->max_header_bytes) {
-				rv = SW_ERR_TOO_BIG;
-			} else if (*d == '\n') {
-				if (p->line_len == 0)
-					rv = done(p);
-				p->line_len = 0;
-			} else if (*d != '\r') {
-				p->line_len++;
-			}
-			break;
 		case SW_H1P_DONE:
 			goto out;
 		case SW_H1P_ERROR:

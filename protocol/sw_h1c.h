@@ -3,7 +3,9 @@
  *
  * Owns: the incremental parse of one response at a time (status line,
  * header block, Content-Length / chunked / read-until-close body, trailers),
- * bounded by a header-byte and a body-byte limit. It never touches a socket
+ * bounded by a header-byte and a body-byte limit (chunked bodies go through
+ * the shared decoder of util/sw_chunked.h; header block and trailers share
+ * the header-byte limit). It never touches a socket
  * or the event loop: bytes go in through sw_h1p_feed(), results come out
  * through the callbacks of struct sw_h1p_cbs. Unit-tested from byte buffers.
  */
@@ -12,6 +14,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "sw_chunked.h"
 
 /* Callbacks; each returns 0 to go on or a negative SW_ERR_* to stop the parse
  * (sw_h1p_feed() then returns that code). */
@@ -31,10 +35,7 @@ enum sw_h1p_state {
 	SW_H1P_IDLE = 0,   /* waiting for the status line */
 	SW_H1P_HEAD,       /* inside the header block */
 	SW_H1P_BODY_LEN,   /* Content-Length body */
-	SW_H1P_CHUNK_SIZE, /* chunk-size line */
-	SW_H1P_CHUNK_DATA,
-	SW_H1P_CHUNK_CRLF, /* CRLF after chunk data */
-	SW_H1P_TRAILERS,   /* trailer section after the last chunk */
+	SW_H1P_CHUNKED,    /* chunked body and trailers (sw_chunked decoder) */
 	SW_H1P_BODY_EOF,   /* body delimited by connection close */
 	SW_H1P_DONE,
 	SW_H1P_ERROR,
@@ -52,10 +53,9 @@ struct sw_h1p {
 	int chunked, have_cl;
 	size_t head_bytes;    /* header block bytes seen for this response */
 	uint64_t total_in;    /* bytes fed since sw_h1p_reset() */
-	char *buf;            /* partial header block / chunk line, bounded */
+	char *buf;            /* partial header block, bounded */
 	size_t buflen, bufcap;
-	size_t line_len;      /* chunk-size / trailer line length so far */
-	int chunk_digits, chunk_ext, saw_cr;
+	struct sw_chunked chunk; /* chunked body decoder */
 };
 
 /* Initialises |p| for one response. |max_header_bytes| and |max_body_bytes|

@@ -4,9 +4,9 @@
  *
  * Owns: parsing one request head (request line + header fields) from a
  * contiguous buffer into spans that point into that buffer, the derived
- * framing facts (Content-Length, chunked, keep-alive, Expect), and an
- * incremental decoder for chunked request bodies. Used by the server's
- * HTTP/1.1 transport and fed directly by the fuzz target.
+ * framing facts (Content-Length, chunked, keep-alive, Expect). Chunked
+ * bodies go through the shared decoder of util/sw_chunked.h. Used by the
+ * server's HTTP/1.1 transport and fed directly by the fuzz target.
  */
 #ifndef SW_SRV_H1_H
 #define SW_SRV_H1_H
@@ -51,32 +51,5 @@ struct sw_h1_head {
  * (answer 431). The caller enforces the byte limit on |len|.
  */
 int sw_h1_parse_head(const char *buf, size_t len, struct sw_h1_head *h, size_t *consumed);
-
-/* Called for each run of decoded body bytes; nonzero (an SW_ERR_* code) stops decoding. */
-typedef int (*sw_h1_data_fn)(void *arg, const char *p, size_t n);
-
-/* Chunked body decoder state; zero-initialise (or sw_h1_chunked_init) per body. */
-struct sw_h1_chunked {
-	int state;
-	uint64_t left;    /* bytes left in the current chunk */
-	size_t linelen;   /* bytes in the current size/trailer line */
-	size_t trailer;   /* trailer bytes so far */
-	int digits;       /* hex digits seen in the size line */
-};
-
-/* Resets |st| for a new body. */
-void sw_h1_chunked_init(struct sw_h1_chunked *st);
-
-/*
- * Feeds |in|[0..|len|) to the decoder; payload bytes go to |on_data|(|arg|,...).
- * Sets *|consumed| to the bytes used (fewer than |len| only when the body
- * ended: the rest belongs to the next request) and *|done| = 1 once the last
- * chunk and the trailer section are complete. Returns 0, SW_ERR_PROTO on a
- * malformed encoding, SW_ERR_TOO_BIG when a size line or the trailers exceed
- * 8 KiB, or the nonzero code |on_data| returned.
- */
-int sw_h1_chunked_feed(struct sw_h1_chunked *st, const char *in, size_t len, size_t *consumed,
-                       int *done, sw_h1_data_fn on_data, void *arg);
-
 
 #endif

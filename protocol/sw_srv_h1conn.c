@@ -142,8 +142,8 @@ static int h1_chunked(struct srv_conn *c, struct evbuffer *in, int *done)
 		size_t total = 0;
 		for (int i = 0; i < nv && !*done; i++) {
 			size_t used = 0;
-			rv = sw_h1_chunked_feed(&c->chunk, v[i].iov_base, v[i].iov_len, &used, done,
-			                        h1_body_data, c);
+			rv = sw_chunked_feed(&c->chunk, v[i].iov_base, v[i].iov_len, &used, done,
+			                     h1_body_data, c);
 			total += used;
 			if (rv != 0)
 				break;
@@ -227,7 +227,7 @@ void srv_h1_process(struct srv_conn *c)
 			if (has_body && head.expect_continue)
 				evbuffer_add(out, continue_100, sizeof(continue_100) - 1);
 			if (head.chunked) {
-				sw_h1_chunked_init(&c->chunk);
+				sw_chunked_init(&c->chunk, 0, 0);
 				srv_h1_set_state(c, SRV_H1_BODY_CHUNKED);
 			} else if (head.content_length > 0) {
 				c->h1_left = (uint64_t)head.content_length;

@@ -24,6 +24,7 @@
 
 #include "sw_server.h"
 #include "sw_srv_h1.h"
+#include "sw_chunked.h"
 
 /* Output beyond this is not produced until the socket drained some (h2 send callback). */
 #define SRV_OUT_HIGH (1024 * 1024)
@@ -98,7 +99,7 @@ struct srv_conn {
 	size_t h1_scan;                 /* head bytes already searched for the blank line */
 	unsigned h1_parses;             /* parses of the current, still incomplete head */
 	int h1_close;
-	struct sw_h1_chunked chunk;
+	struct sw_chunked chunk;
 	/* HTTP/2 */
 	nghttp2_session *h2;
 };

@@ -10,7 +10,7 @@
 #include "rt.h"
 #include "steps.h"
 #include "sw_err.h"
-#include "xalloc.h"
+#include "sw_xalloc.h"
 
 /* Real agent constants (docs/protocol.md §1.4, §5.4), in plan milliseconds. */
 #define AGENT_INTERVAL_MS 60000.0          /* --interval: registration retry */

@@ -5,7 +5,7 @@
 #include "controller.h"
 #include "installer.h"
 #include "sw_err.h"
-#include "xalloc.h"
+#include "sw_xalloc.h"
 
 struct swarm_cluster *cluster_new(struct swarm_rt *rt, const struct swarm_job *job,
                                   const struct cluster_driver_ops *ops)

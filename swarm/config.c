@@ -21,6 +21,7 @@
 #include <yaml.h>
 #include <jansson.h>
 
+#include "sw_duration.h"
 #include "sw_err.h"
 
 #define CFG_MAX_FILE (4u << 20)        /* plans are small; refuse absurd inputs */
@@ -347,58 +348,6 @@ static int cfg_double(struct cfg_ctx *c, const yaml_node_t *map, const char *pre
 	return 0;
 }
 
-int swarm_parse_duration(const char *s, uint64_t *ns)
-{
-	static const struct {
-		const char *unit;
-		double ns;
-	} units[] = {
-		{"ns", 1}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"ms", 1e6}, {"s", 1e9},
-		{"m", 60e9}, {"h", 3600e9},
-	};
-	if (!s || !*s)
-		return SW_ERR_INVALID;
-	if (!strcmp(s, "0")) {
-		*ns = 0;
-		return 0;
-	}
-	double total = 0;
-	const char *p = s;
-	while (*p) {
-		if (!((*p >= '0' && *p <= '9') || *p == '.'))
-			return SW_ERR_INVALID;
-		/* Only digits and one dot: strtod alone would take "1e3" or "inf". */
-		char num[32];
-		size_t nl = strspn(p, "0123456789.");
-		if (!nl || nl >= sizeof(num))
-			return SW_ERR_INVALID;
-		memcpy(num, p, nl);
-		num[nl] = '\0';
-		char *end = NULL;
-		double x = strtod(num, &end);
-		if (*end || strchr(num, '.') != strrchr(num, '.'))
-			return SW_ERR_INVALID;
-		p += nl;
-		size_t best = 0, bestlen = 0;
-		for (size_t i = 0; i < sizeof(units) / sizeof(*units); i++) {
-			size_t l = strlen(units[i].unit);
-			if (!strncmp(p, units[i].unit, l) && l > bestlen) {
-				best = i;
-				bestlen = l;
-			}
-		}
-		if (!bestlen)
-			return SW_ERR_INVALID;
-		/* "m" must not swallow the "m" of "ms": the longest match wins above. */
-		total += x * units[best].ns;
-		p += bestlen;
-	}
-	if (!(total < 1e19))
-		return SW_ERR_INVALID;
-	*ns = (uint64_t)(total + 0.5);
-	return 0;
-}
-
 /* Duration in ns, capped at |max_ns|. */
 static int cfg_duration(struct cfg_ctx *c, const yaml_node_t *map, const char *prefix,
                         const char *key, uint64_t max_ns, uint64_t *out)
@@ -410,7 +359,7 @@ static int cfg_duration(struct cfg_ctx *c, const yaml_node_t *map, const char *p
 		return 1;
 	const char *s = cfg_scalar(v);
 	uint64_t ns = 0;
-	if (!s || swarm_parse_duration(s, &ns) < 0) {
+	if (!s || sw_duration_parse(s, &ns) < 0) {
 		cfg_errf(c, v, kp, "expected a duration like '250ms', '30s', '5m' or '1h30m', got %s",
 		         cfg_quote(v, buf, sizeof(buf)));
 		return SW_ERR_INVALID;

@@ -137,13 +137,6 @@ void swarm_service_free(struct swarm_service *s);
  * TLS settings; the strings stay owned by |s|. */
 void swarm_service_client_cfg(const struct swarm_service *s, struct sw_client_cfg *cfg);
 
-/*
- * Parses a Go-style duration ("250ms", "30s", "5m", "1h30m", "1.5h", "0";
- * units ns, us, µs, ms, s, m, h) into |*ns|. Returns 0 or SW_ERR_INVALID
- * (|*ns| untouched).
- */
-int swarm_parse_duration(const char *s, uint64_t *ns);
-
 /* Hosts of one cluster of |shape|: control plane + workers. */
 unsigned swarm_shape_hosts(const struct swarm_shape *shape);
 

@@ -8,7 +8,7 @@
 #include "installer.h"
 #include "rt.h"
 #include "sw_err.h"
-#include "xalloc.h"
+#include "sw_xalloc.h"
 
 enum ctl_state {
 	CTL_WAIT_CLUSTER,   /* C1: until the service answers */

@@ -14,7 +14,7 @@
 #include <jansson.h>
 #include "cluster.h"
 #include "sw_err.h"
-#include "xalloc.h"
+#include "sw_xalloc.h"
 
 #define REST_FALLBACK_AGENT "quay.io/edge-infrastructure/assisted-installer-agent:latest"
 #define REST_MAX_INSTALL_TRIES 30

@@ -7,7 +7,7 @@
 #include "cluster.h"
 #include "rt.h"
 #include "sw_err.h"
-#include "xalloc.h"
+#include "sw_xalloc.h"
 
 enum inst_op {
 	OP_STAGE,              /* I1 with stage + info (after a stage pause) */

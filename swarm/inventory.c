@@ -1,7 +1,7 @@
 #include "inventory.h"
 
 #include <stdio.h>
-#include "xalloc.h"
+#include "sw_xalloc.h"
 
 /* 32 GiB and a realistic "usable" figure (kernel reservations). */
 #define INV_MEM_PHYS 34359738368ull

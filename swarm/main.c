@@ -32,6 +32,7 @@
 #include "schedule.h"
 #include "shard.h"
 #include "stats.h"
+#include "sw_duration.h"
 #include "sw_err.h"
 #include "sw_client.h"
 #include "sw_http.h"
@@ -182,7 +183,7 @@ static int parse_args(int argc, char **argv, struct swarm_opts *o)
 			break;
 		case 'I': {
 			uint64_t ns = 0;
-			if (swarm_parse_duration(optarg, &ns) < 0 || ns < 100000000ull ||
+			if (sw_duration_parse(optarg, &ns) < 0 || ns < 100000000ull ||
 			    ns > UINT64_C(3600) * 1000000000)
 				return usage_error("--interval: expected a duration from 100ms to 1h (e.g. 10s), got '%s'",
 				                   optarg);

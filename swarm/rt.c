@@ -14,7 +14,7 @@
 #include "as_model.h"
 #include "cluster.h"
 #include "sw_err.h"
-#include "xalloc.h"
+#include "sw_xalloc.h"
 
 void rt_init(struct swarm_rt *rt, struct event_base *base, struct sw_client *client,
              struct swarm_stats *stats, const struct swarm_ctx *ctx, uint64_t seed)

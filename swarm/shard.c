@@ -14,7 +14,7 @@
 #include "rt.h"
 #include "sw_client.h"
 #include "sw_err.h"
-#include "xalloc.h"
+#include "sw_xalloc.h"
 
 #define SHARD_PUBLISH_MS 250
 

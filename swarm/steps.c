@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "sw_err.h"
-#include "xalloc.h"
+#include "sw_xalloc.h"
 
 void steps_reply_clear(struct steps_reply *r)
 {

@@ -19,30 +19,10 @@
 
 #define MS 1000000ull
 
-static void test_durations(void **state)
+/* Durations are sw_duration_parse's (tests/util); the rates and reasons here. */
+static void test_parsers(void **state)
 {
 	(void)state;
-	uint64_t ns = 0;
-	assert_int_equal(emu_util_parse_duration("50ms", &ns), 0);
-	assert_int_equal(ns, 50 * MS);
-	assert_int_equal(emu_util_parse_duration("1.5s", &ns), 0);
-	assert_int_equal(ns, 1500 * MS);
-	assert_int_equal(emu_util_parse_duration("2", &ns), 0);
-	assert_int_equal(ns, 2000 * MS);
-	assert_int_equal(emu_util_parse_duration("250us", &ns), 0);
-	assert_int_equal(ns, 250000);
-	assert_int_equal(emu_util_parse_duration("7ns", &ns), 0);
-	assert_int_equal(ns, 7);
-	assert_int_equal(emu_util_parse_duration("2m", &ns), 0);
-	assert_int_equal(ns, 120000 * MS);
-	assert_int_equal(emu_util_parse_duration("1h", &ns), 0);
-	assert_int_equal(ns, 3600000 * MS);
-	assert_int_equal(emu_util_parse_duration("0", &ns), 0);
-	assert_int_equal(ns, 0);
-	static const char *const bad[] = {"", "-1s", "+1s", "ms", "1x", "1 s", "1e30h", "nan", NULL};
-	for (size_t i = 0; bad[i]; i++)
-		assert_int_equal(emu_util_parse_duration(bad[i], &ns), SW_ERR_INVALID);
-	assert_int_equal(emu_util_parse_duration(NULL, &ns), SW_ERR_INVALID);
 	double p = 0;
 	assert_int_equal(emu_util_parse_rate("0.05", &p), 0);
 	assert_true(p == 0.05);
@@ -336,6 +316,8 @@ static void test_cli_errors(void **state)
 		{{"--seed", "-1"}, "--seed"},
 		{{"--goaway-after", "x"}, "--goaway-after"},
 		{{"--restart-every", "0"}, "--restart-every"},
+		{{"--restart-every", "30"}, "--restart-every"},  /* a bare number: unit required */
+		{{"--fault-latency", "*:fixed:200"}, "--fault-latency"},
 		{{"--h2-max-streams", "0"}, "--h2-max-streams"},
 		{{"--idle-timeout", "1us"}, "--idle-timeout"},
 		{{"--fault-error", "bogus"}, "--fault-error"},
@@ -377,7 +359,7 @@ static void test_cli_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_parsers),
 		cmocka_unit_test(test_specs),
 		cmocka_unit_test(test_no_rules),
 		cmocka_unit_test(test_precedence),

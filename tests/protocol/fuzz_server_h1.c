@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "sw_chunked.h"
 #include "sw_err.h"
 #include "sw_srv_h1.h"
 
@@ -54,17 +55,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		off += used;
 		if (h->chunked) {
-			struct sw_h1_chunked st;
+			struct sw_chunked st;
 			struct body_sink s = {0};
 			int done = 0, rv = 0;
-			sw_h1_chunked_init(&st);
+			sw_chunked_init(&st, 0, 0);
 			/* Piece sizes vary with the data so state carries across splits. */
 			while (off < size && !done && rv == 0) {
 				size_t piece = 1 + (unsigned char)buf[off] % 7;
 				if (piece > size - off)
 					piece = size - off;
 				size_t c = 0;
-				rv = sw_h1_chunked_feed(&st, buf + off, piece, &c, &done, sink, &s);
+				rv = sw_chunked_feed(&st, buf + off, piece, &c, &done, sink, &s);
 				if (c > piece)
 					abort();
 				off += c;

@@ -1,4 +1,5 @@
-/* sw_srv_h1: the sans-I/O HTTP/1.1 request codec, fed from memory. */
+/* sw_srv_h1: the sans-I/O HTTP/1.1 request codec, fed from memory (chunked
+ * bodies: tests/util/test_chunked.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -100,78 +101,6 @@ static void test_head_bad(void **state)
 	free(big);
 }
 
-struct collect {
-	char buf[256];
-	size_t n;
-	int fail_after;
-};
-
-static int collect_cb(void *arg, const char *p, size_t n)
-{
-	struct collect *c = arg;
-	if (c->fail_after && c->n + n > (size_t)c->fail_after)
-		return SW_ERR_TOO_BIG;
-	memcpy(c->buf + c->n, p, n);
-	c->n += n;
-	return 0;
-}
-
-static void test_chunked(void **state)
-{
-	static const char body[] = "5;name=val\r\nhello\r\nB\r\n 0123456789\n0\r\nX-T: 1\r\n\r\nNEXT";
-	size_t len = sizeof(body) - 1 - 4;
-	/* Every split of the input into pieces of one size gives the same result. */
-	for (size_t piece = 1; piece <= len; piece++) {
-		struct sw_h1_chunked st;
-		struct collect c = {0};
-		size_t off = 0;
-		int done = 0;
-		sw_h1_chunked_init(&st);
-		while (!done && off < sizeof(body) - 1) {
-			size_t n = piece < sizeof(body) - 1 - off ? piece : sizeof(body) - 1 - off, used = 0;
-			assert_int_equal(sw_h1_chunked_feed(&st, body + off, n, &used, &done, collect_cb, &c), 0);
-			off += used;
-		}
-		assert_true(done);
-		assert_int_equal(off, len);
-		assert_int_equal(c.n, 16);
-		assert_memory_equal(c.buf, "hello 0123456789", 16);
-	}
-}
-
-static void test_chunked_bad(void **state)
-{
-	static const char *const bad[] = {"x\r\n", "\r\n", "5\r\nhelloX", "5\rX", "0\r\nA\x01\r\n\r\n",
-	                                  "1234567890abcdef0\r\n", "3\r\nabc\rX"};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct sw_h1_chunked st;
-		struct collect c = {0};
-		size_t used = 0;
-		int done = 0;
-		sw_h1_chunked_init(&st);
-		assert_int_equal(sw_h1_chunked_feed(&st, bad[i], strlen(bad[i]), &used, &done, collect_cb, &c),
-		                 SW_ERR_PROTO);
-	}
-	/* The sink's error stops decoding. */
-	struct sw_h1_chunked st;
-	struct collect c = {.fail_after = 3};
-	size_t used = 0;
-	int done = 0;
-	sw_h1_chunked_init(&st);
-	assert_int_equal(sw_h1_chunked_feed(&st, "5\r\nhello\r\n0\r\n\r\n", 15, &used, &done, collect_cb, &c),
-	                 SW_ERR_TOO_BIG);
-	/* Endless trailers are cut off. */
-	char *tr = malloc(20000);
-	if (!tr)
-		abort();
-	memcpy(tr, "0\r\n", 3);
-	for (size_t i = 3; i < 20000; i += 10)
-		memcpy(tr + i, "X-A: 1234\n", 10 < 20000 - i ? 10 : 20000 - i);
-	sw_h1_chunked_init(&st);
-	assert_int_equal(sw_h1_chunked_feed(&st, tr, 20000, &used, &done, collect_cb, &c), SW_ERR_TOO_BIG);
-	free(tr);
-}
-
 static void test_reason(void **state)
 {
 	assert_string_equal(sw_http_reason(200), "OK");
@@ -187,8 +116,6 @@ int main(void)
 		cmocka_unit_test(test_head_ok),
 		cmocka_unit_test(test_head_incomplete),
 		cmocka_unit_test(test_head_bad),
-		cmocka_unit_test(test_chunked),
-		cmocka_unit_test(test_chunked_bad),
 		cmocka_unit_test(test_reason),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

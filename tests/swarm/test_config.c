@@ -197,32 +197,6 @@ static void test_plan_extensions(void **state)
 	swarm_plan_free(&p);
 }
 
-static void test_durations(void **state)
-{
-	(void)state;
-	static const struct {
-		const char *s;
-		uint64_t ns;
-	} ok[] = {
-		{"0", 0}, {"250ms", 250000000ull}, {"30s", 30000000000ull}, {"5m", 300000000000ull},
-		{"1h30m", 5400000000000ull}, {"1.5s", 1500000000ull}, {"10us", 10000ull},
-		{"7ns", 7}, {"1m30s500ms", 90500000000ull},
-	};
-	static const char *const bad[] = {"", "5", "s", "5x", "-1s", "1s-", "abc", "1.s.", "1e3s"};
-	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
-		uint64_t ns = 12345;
-		assert_int_equal(swarm_parse_duration(ok[i].s, &ns), 0);
-		assert_int_equal(ns, ok[i].ns);
-	}
-	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
-		uint64_t ns = 12345;
-		if (swarm_parse_duration(bad[i], &ns) == 0)
-			fail_msg("duration '%s' accepted", bad[i]);
-		assert_int_equal(ns, 12345);
-	}
-	assert_int_equal(swarm_parse_duration(NULL, NULL), SW_ERR_INVALID);
-}
-
 struct bad_case {
 	const char *name;
 	int service;          /* 1: service config */
@@ -400,7 +374,6 @@ int main(void)
 		cmocka_unit_test(test_original_service),
 		cmocka_unit_test(test_service_ok),
 		cmocka_unit_test(test_plan_extensions),
-		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_too_big),

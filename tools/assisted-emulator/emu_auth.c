@@ -7,8 +7,8 @@
 
 #include "as_model.h"
 #include "emu_jwt.h"
-#include "emu_util.h"
 #include "sw_err.h"
+#include "sw_xalloc.h"
 
 /* Verifying an ES256 signature costs tens of microseconds; agents send the
  * same token on every poll, so signature results are cached (the service
@@ -44,11 +44,11 @@ struct emu_auth *emu_auth_new(const struct emu_auth_cfg *cfg, char *err, size_t 
 		snprintf(err, errlen, "--auth token needs --pull-secret-token TOKEN");
 		return NULL;
 	}
-	struct emu_auth *a = emu_util_xcalloc(1, sizeof(*a));
+	struct emu_auth *a = xcalloc(1, sizeof(*a));
 	a->cfg = *cfg;
-	a->pull_secret_token = emu_util_xstrdup(cfg->pull_secret_token);
-	a->user_token = emu_util_xstrdup(cfg->user_token);
-	a->local_user_token = emu_util_xstrdup(cfg->local_user_token);
+	a->pull_secret_token = xstrdup(cfg->pull_secret_token);
+	a->user_token = xstrdup(cfg->user_token);
+	a->local_user_token = xstrdup(cfg->local_user_token);
 	a->cfg.pull_secret_token = a->pull_secret_token;
 	a->cfg.user_token = a->user_token;
 	a->cfg.local_user_token = a->local_user_token;
@@ -59,7 +59,7 @@ struct emu_auth *emu_auth_new(const struct emu_auth_cfg *cfg, char *err, size_t 
 			emu_auth_free(&a);
 			return NULL;
 		}
-		a->cache = emu_util_xcalloc(TOKEN_CACHE_SLOTS, sizeof(*a->cache));
+		a->cache = xcalloc(TOKEN_CACHE_SLOTS, sizeof(*a->cache));
 	}
 	return a;
 }
@@ -200,7 +200,7 @@ static int verify_cached(struct emu_auth *a, const char *tok, int64_t now_s,
 	/* Tokens with time claims are not cached: they may expire. */
 	if (rv == 0 && slot && !strstr(tok, "\"exp\"")) {
 		free(slot->token);
-		slot->token = emu_util_xmalloc(len + 1);
+		slot->token = xmalloc(len + 1);
 		memcpy(slot->token, tok, len + 1);
 		slot->len = len;
 		slot->claims = *claims;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "emu_util.h"
+#include "sw_duration.h"
 #include "sw_err.h"
 
 #ifndef EMU_VERSION
@@ -235,7 +235,7 @@ int emu_cli_parse(int argc, char **argv, struct emu_opts *o, FILE *out, char *er
 			o->goaway_after = (unsigned)u;
 			break;
 		case OPT_RESTART_EVERY:
-			if (emu_util_parse_duration(arg, &ns) != 0 || ns < 1000000ull)
+			if (sw_duration_parse(arg, &ns) != 0 || ns < 1000000ull)
 				return usage_err(err, errlen, "--restart-every '%s': expected a duration of at "
 				                 "least 1ms (e.g. 30s)%s", arg, NULL);
 			o->restart_every_ns = ns;
@@ -247,7 +247,7 @@ int emu_cli_parse(int argc, char **argv, struct emu_opts *o, FILE *out, char *er
 			o->h2_max_streams = (unsigned)u;
 			break;
 		case OPT_IDLE_TIMEOUT:
-			if (emu_util_parse_duration(arg, &ns) != 0 || ns < 1000000ull ||
+			if (sw_duration_parse(arg, &ns) != 0 || ns < 1000000ull ||
 			    ns / 1000000ull > UINT32_MAX)
 				return usage_err(err, errlen, "--idle-timeout '%s': expected a duration (e.g. "
 				                 "120s)%s", arg, NULL);

@@ -7,7 +7,9 @@
 
 #include "emu_ops.h"
 #include "emu_util.h"
+#include "sw_duration.h"
 #include "sw_err.h"
+#include "sw_xalloc.h"
 
 enum dist { DIST_FIXED, DIST_UNIFORM, DIST_LOGNORMAL };
 
@@ -74,15 +76,15 @@ double emu_faults_uniform(struct emu_faults *f)
 
 struct emu_faults *emu_faults_new(uint64_t seed)
 {
-	struct emu_faults *f = emu_util_xcalloc(1, sizeof(*f));
+	struct emu_faults *f = xcalloc(1, sizeof(*f));
 	uint64_t x = seed;
 	for (int i = 0; i < 4; i++)
 		f->s[i] = splitmix64(&x);
 	const struct emu_op *ops;
 	f->nslots = emu_ops_table(&ops) + 1;
-	f->error = emu_util_xcalloc(f->nslots, sizeof(struct rule));
-	f->latency = emu_util_xcalloc(f->nslots, sizeof(struct rule));
-	f->reset = emu_util_xcalloc(f->nslots, sizeof(struct rule));
+	f->error = xcalloc(f->nslots, sizeof(struct rule));
+	f->latency = xcalloc(f->nslots, sizeof(struct rule));
+	f->reset = xcalloc(f->nslots, sizeof(struct rule));
 	return f;
 }
 
@@ -185,16 +187,16 @@ int emu_faults_add_latency(struct emu_faults *f, const char *spec, char *err, si
 	int n = split(spec, buf, sizeof(buf), fl, 5);
 	struct rule r = {0};
 	uint64_t a = 0, b = 0;
-	if (n == 3 && strcmp(fl[1], "fixed") == 0 && emu_util_parse_duration(fl[2], &a) == 0 &&
+	if (n == 3 && strcmp(fl[1], "fixed") == 0 && sw_duration_parse(fl[2], &a) == 0 &&
 	    a <= EMU_FAULT_MAX_DELAY_NS) {
 		r.dist = DIST_FIXED;
 		r.a = (double)a;
-	} else if (n == 4 && strcmp(fl[1], "uniform") == 0 && emu_util_parse_duration(fl[2], &a) == 0 &&
-	           emu_util_parse_duration(fl[3], &b) == 0 && a <= b && b <= EMU_FAULT_MAX_DELAY_NS) {
+	} else if (n == 4 && strcmp(fl[1], "uniform") == 0 && sw_duration_parse(fl[2], &a) == 0 &&
+	           sw_duration_parse(fl[3], &b) == 0 && a <= b && b <= EMU_FAULT_MAX_DELAY_NS) {
 		r.dist = DIST_UNIFORM;
 		r.a = (double)a;
 		r.b = (double)b;
-	} else if (n == 4 && strcmp(fl[1], "lognormal") == 0 && emu_util_parse_duration(fl[2], &a) == 0 &&
+	} else if (n == 4 && strcmp(fl[1], "lognormal") == 0 && sw_duration_parse(fl[2], &a) == 0 &&
 	           a > 0 && a <= EMU_FAULT_MAX_DELAY_NS) {
 		char *end = NULL;
 		double sigma = strtod(fl[3], &end);

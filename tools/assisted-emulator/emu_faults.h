@@ -38,7 +38,7 @@ void emu_faults_free(struct emu_faults **fp);
  * a message naming the bad part in |err|:
  *  error:   "OP:RATE:STATUS"  e.g. "v2GetNextSteps:0.05:503" (STATUS 400..599)
  *  latency: "OP:fixed:D" | "OP:uniform:DMIN:DMAX" | "OP:lognormal:MEDIAN:SIGMA"
- *           (durations as emu_util_parse_duration, SIGMA >= 0, a float)
+ *           (durations as sw_duration_parse, SIGMA >= 0, a float)
  *  reset:   "OP:RATE"
  * OP is an operationId of the swagger (emu_ops.h) or "*".
  */

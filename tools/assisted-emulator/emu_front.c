@@ -11,6 +11,7 @@
 #include "emu_ops.h"
 #include "emu_util.h"
 #include "sw_err.h"
+#include "sw_xalloc.h"
 #include "sw_http.h"
 
 /* Exchanges waiting for an injected delay; past this many, delays are
@@ -79,7 +80,7 @@ static struct timeval ns_to_tv(uint64_t ns)
 
 struct emu_front *emu_front_new(const struct emu_front_cfg *cfg)
 {
-	struct emu_front *f = emu_util_xcalloc(1, sizeof(*f));
+	struct emu_front *f = xcalloc(1, sizeof(*f));
 	f->cfg = *cfg;
 	f->t_start_ns = sw_now_ns();
 	f->monitor_ev = event_new(cfg->base, -1, EV_PERSIST, on_monitor, f);
@@ -300,7 +301,7 @@ static void handle_api(struct emu_front *f, struct sw_exchange *x, struct sw_sre
 	struct emu_fault_decision d;
 	emu_faults_decide(f->cfg.faults, m.index, &d);
 	if (d.delay_ns && f->npending < MAX_PENDING) {
-		struct pending *p = emu_util_xcalloc(1, sizeof(*p));
+		struct pending *p = xcalloc(1, sizeof(*p));
 		p->f = f;
 		p->x = x;
 		p->op_index = m.index;

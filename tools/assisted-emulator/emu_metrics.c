@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "emu_util.h"
 #include "hist.h"
 #include "prom.h"
+#include "sw_xalloc.h"
 
 #define SLOTS 256             /* open addressing; > 1.5 x EMU_METRICS_MAX_OPS */
 #define CODES_PER_OP 16
@@ -36,7 +36,7 @@ struct emu_metrics {
 
 struct emu_metrics *emu_metrics_new(void)
 {
-	return emu_util_xcalloc(1, sizeof(struct emu_metrics));
+	return xcalloc(1, sizeof(struct emu_metrics));
 }
 
 void emu_metrics_free(struct emu_metrics **mp)
@@ -100,7 +100,7 @@ void emu_metrics_request(struct emu_metrics *m, const char *operation, int statu
 	if (!e)
 		return;
 	if (!e->hist) {
-		e->hist = emu_util_xmalloc(sizeof(*e->hist));
+		e->hist = xmalloc(sizeof(*e->hist));
 		hist_init(e->hist);
 	}
 	hist_record(e->hist, duration_ns);

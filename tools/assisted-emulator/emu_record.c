@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "emu_util.h"
 #include "sw_err.h"
+#include "sw_xalloc.h"
 
 struct emu_record {
 	FILE *fp;
@@ -24,9 +24,9 @@ struct emu_record *emu_record_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "--record %s: %s", path, strerror(errno));
 		return NULL;
 	}
-	struct emu_record *r = emu_util_xcalloc(1, sizeof(*r));
+	struct emu_record *r = xcalloc(1, sizeof(*r));
 	r->fp = fp;
-	r->buf = emu_util_xmalloc(RECORD_BUF);
+	r->buf = xmalloc(RECORD_BUF);
 	setvbuf(fp, r->buf, _IOFBF, RECORD_BUF);
 	return r;
 }

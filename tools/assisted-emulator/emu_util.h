@@ -1,30 +1,13 @@
 /*
- * emu_util: small helpers shared by the emulator front end: the allocation
- * policy of tools/ (allocate or abort with a message, style.md §3.6) and the
- * parsing of human durations ("50ms", "1.5s", "2m") used by the CLI and the
- * fault specs. No I/O besides the abort message.
+ * emu_util: small parsers shared by the emulator front end: fault rates and
+ * query-string parameters. (Allocation and durations come from protocol/util:
+ * sw_xalloc.h and sw_duration.h.) No I/O.
  */
 #ifndef EMU_UTIL_H
 #define EMU_UTIL_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-/* calloc(|n|, |size|) that aborts with a message on failure; never returns NULL.
- * Frees: free(). */
-void *emu_util_xcalloc(size_t n, size_t size);
-/* malloc(|size|) that aborts on failure; never returns NULL. Frees: free(). */
-void *emu_util_xmalloc(size_t size);
-/* strdup(|s|) that aborts on failure; returns NULL only when |s| is NULL. Frees: free(). */
-char *emu_util_xstrdup(const char *s);
-
-/*
- * Parses a duration: a non-negative decimal number followed by a unit
- * "ns", "us", "ms", "s", "m" or "h" (a bare number means seconds).
- * Stores nanoseconds in |*ns|. Returns 0, or SW_ERR_INVALID for anything
- * else (empty, negative, unknown unit, overflow past ~292 years).
- */
-int emu_util_parse_duration(const char *s, uint64_t *ns);
 
 /*
  * Parses a probability "0.05" (0 <= p <= 1) into |*p|.

@@ -1,3 +1,4 @@
+/* sw_err: names and classification of the SW_ERR_* codes (see sw_err.h). */
 #include "sw_err.h"
 
 const char *sw_err_name(int code)
@@ -31,20 +32,32 @@ const char *sw_err_name(int code)
 
 int sw_err_is_fatal(int code)
 {
-	switch (code) {
+	switch ((enum sw_err)code) {
+	case SW_OK:
 	case SW_ERR_RESOLVE:
 	case SW_ERR_CONNECT:
 	case SW_ERR_CONNECT_TIMEOUT:
+	case SW_ERR_TLS_TIMEOUT:
+	case SW_ERR_TIMEOUT:
+	case SW_ERR_CLOSED:
+	case SW_ERR_RESET:
+	case SW_ERR_GOAWAY:
+	case SW_ERR_IO:
+	case SW_ERR_RETRIES:
+		return 0;
+	case SW_ERR_NOMEM:
+	case SW_ERR_INVALID:
 	case SW_ERR_TLS:
 	case SW_ERR_TLS_VERIFY:
-	case SW_ERR_TLS_TIMEOUT:
 	case SW_ERR_ALPN:
-	case SW_ERR_CLOSED:
 	case SW_ERR_PROTO:
-	case SW_ERR_IO:
-	case SW_ERR_NOMEM:
+	case SW_ERR_TOO_BIG:
+	case SW_ERR_CANCELLED:
+	case SW_ERR_PARSE:
+	case SW_ERR_STATE:
+	case SW_ERR_NOT_FOUND:
 		return 1;
-	default:
-		return 0;
 	}
+	/* A code nobody knows is not worth retrying. */
+	return 1;
 }

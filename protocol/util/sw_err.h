@@ -4,8 +4,8 @@
  * Functions return int: 0 on success or a negative SW_ERR_* code. Callbacks
  * that report the outcome of asynchronous work carry the same codes plus a
  * human-readable message naming what went wrong (address, peer, header...).
- * sw_err_is_fatal() separates "tear the connection down" from "count it and
- * go on".
+ * sw_err_is_fatal() separates "stop and tear down" from "count it and go on"
+ * (see there); it is the only place that classifies codes that way.
  */
 #ifndef SW_ERR_H
 #define SW_ERR_H
@@ -39,9 +39,28 @@ enum sw_err {
 const char *sw_err_name(int code);
 
 /*
- * Returns nonzero when |code| means the connection that produced it can not
- * carry further requests (I/O, TLS, protocol errors), zero for errors that
- * concern one request only (timeout, reset, too big, cancelled).
+ * The fatality predicate. Returns nonzero when |code| is fatal: a permanent
+ * failure, which the same request would meet again however often it were
+ * retried (a certificate or protocol the peer refuses, a malformed or
+ * oversized message, an allocation failure, a cancellation by the owner, a
+ * local misuse; also any code this header does not know). Returns zero for
+ * SW_OK and for transient failures: the network or the peer failed this
+ * attempt (refused or timed-out connection, closed or reset connection or
+ * stream, GOAWAY, request timeout, I/O error, retries used up on
+ * unprocessed requests) and another attempt may succeed.
+ *
+ * What the code base does with it, everywhere:
+ *  - fatal: stop and tear down. The client fails every request waiting on a
+ *    connection attempt that failed fatally at once (no reconnect back-off
+ *    loop) and closes a connection on which starting a request failed
+ *    fatally (its output may hold half a request); the swarm never retries
+ *    a call that failed fatally, it reports it to the caller's handler.
+ *  - not fatal: count it and go on. The client reconnects with back-off and
+ *    re-sends what the peer provably did not process; the swarm retries the
+ *    call as the real Go clients would (its retry policy), then reports it.
+ * A failure of the connection itself (closed, I/O) ends that connection
+ * whatever the predicate says; a stream error on HTTP/2 (reset, timeout,
+ * too big) ends only its stream.
  */
 int sw_err_is_fatal(int code);
 

@@ -1,4 +1,4 @@
-/* Tests for swarm/hist.c: error bound, merge, empty cases, Prometheus buckets. */
+/* Tests for protocol/util/hist.c: error bound, merge, empty cases, Prometheus buckets. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
