@@ -301,8 +301,9 @@ void swc_pool_connect_failed(struct swc_pool *p, int err, const char *msg)
 		return;
 	if (!pool_has_ready(p)) {
 		struct swc_creq *cr, *nx;
-		/* Certificate and ALPN failures will not heal by retrying. */
-		int final = err == SW_ERR_TLS_VERIFY || err == SW_ERR_ALPN;
+		/* A fatal failure (certificate, ALPN, TLS or protocol error) will
+		 * not heal by reconnecting: fail what waits for it now. */
+		int final = sw_err_is_fatal(err);
 		for (cr = TAILQ_FIRST(&p->queue); cr; cr = nx) {
 			nx = TAILQ_NEXT(cr, q);
 			if (final || cr->resp.retries >= c->cfg.max_retries) {
@@ -356,6 +357,10 @@ void swc_pool_dispatch(struct swc_pool *p)
 			char m[SW_MSG_LEN];
 			swc_msgf(m, sizeof(m), "could not start request: %s", sw_err_name(rv));
 			swc_creq_complete(cr, rv, m);
+			/* The connection's output may hold half of this request (or
+			 * its session state is unknown): it carries nothing more. */
+			if (sw_err_is_fatal(rv))
+				swc_conn_fail(cn, rv, m);
 		}
 	}
 	if (!p->nqueue || p->in_backoff || p->closing)

@@ -357,10 +357,17 @@ static void conn_handshake(struct swc_conn *cn)
 	 * with this alert instead of selecting nothing. */
 	if (ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL)
 		code = SW_ERR_ALPN;
-	if (e == SSL_ERROR_SYSCALL)
+	/* OpenSSL 3 reports a peer that closed mid-handshake as an SSL error. */
+	if (ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+		code = SW_ERR_CLOSED;
+	if (e == SSL_ERROR_SYSCALL) {
+		/* The transport failed under the handshake (a reset, a restarting
+		 * peer): transient, unlike a TLS protocol failure, which is fatal. */
+		code = errno ? SW_ERR_IO : SW_ERR_CLOSED;
 		swc_msgf(es, sizeof(es), "%s", errno ? strerror(errno) : "peer closed the connection");
-	else
+	} else {
 		sw_tls_errstr(es, sizeof(es), "handshake failed");
+	}
 	swc_msgf(m, sizeof(m), "TLS handshake with %s failed: %s", c->authority, es);
 	swc_conn_fail(cn, code, m);
 }

@@ -104,9 +104,28 @@ struct sw_req *sw_req_new(const char *method, const char *path)
 	return req;
 }
 
+size_t sw_http_value_bad(const char *v, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (((unsigned char)v[i] < 0x20 && v[i] != '\t') || v[i] == 0x7f)
+			return i + 1;
+	return 0;
+}
+
 int sw_req_header(struct sw_req *req, const char *name, const char *value)
 {
-	return sw_hdrs_add(&req->hdrs, name, strlen(name), value, strlen(value));
+	size_t nl = strlen(name), vl = strlen(value);
+
+	/* A CR or LF from a server-provided value would split the header block
+	 * on HTTP/1.1 (and nghttp2 does not check what we send). */
+	if (!nl)
+		return SW_ERR_INVALID;
+	for (size_t i = 0; i < nl; i++)
+		if ((unsigned char)name[i] <= 0x20 || name[i] == ':' || (unsigned char)name[i] >= 0x7f)
+			return SW_ERR_INVALID;
+	if (sw_http_value_bad(value, vl))
+		return SW_ERR_INVALID;
+	return sw_hdrs_add(&req->hdrs, name, nl, value, vl);
 }
 
 int sw_req_json(struct sw_req *req, const char *json, size_t len)

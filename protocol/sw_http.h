@@ -56,7 +56,13 @@ struct sw_req {
 
 /* Returns a new request or NULL on allocation failure. Frees: sw_req_free(). */
 struct sw_req *sw_req_new(const char *method, const char *path);
-/* Adds a header. Returns 0 or SW_ERR_NOMEM. */
+/* Checks that |len| bytes of |v| can travel as one header field value: no
+ * control byte but HTAB (no CR, LF or NUL). Returns 0 when they can, else
+ * the 1-based position of the first offending byte. */
+size_t sw_http_value_bad(const char *v, size_t len);
+/* Adds a header. Returns 0, SW_ERR_NOMEM, or SW_ERR_INVALID (nothing added)
+ * for an empty |name|, a |name| with a space, colon or control byte, or a
+ * |value| that sw_http_value_bad() refuses. */
 int sw_req_header(struct sw_req *req, const char *name, const char *value);
 /* Sets a JSON body (copied) and Content-Type: application/json. Returns 0 or SW_ERR_NOMEM. */
 int sw_req_json(struct sw_req *req, const char *json, size_t len);

@@ -78,13 +78,13 @@ void agent_maybe_drop_link(struct agent *a)
 {
 	struct swarm_rt *rt = a->cl->rt;
 
-	if (!a->link || a->inflight || a->inst)
+	if (!a->rth.link || a->rth.live || a->inst)
 		return;
 	if (a->state != AG_REBOOTED && a->state != AG_STOPPED)
 		return;
 	if (rt->link_free)
-		rt->link_free(&a->link);
-	a->link = NULL;
+		rt->link_free(&a->rth.link);
+	a->rth.link = NULL;
 }
 
 void agent_silence(struct agent *a, enum agent_state st, enum swarm_host_phase phase)
@@ -102,9 +102,9 @@ void agent_release(struct agent *a)
 	event_del(&a->ev);
 	if (a->inst)
 		installer_stop(a);
-	if (a->link && a->cl->rt->link_free)
-		a->cl->rt->link_free(&a->link);
-	a->link = NULL;
+	if (a->rth.link && a->cl->rt->link_free)
+		a->cl->rt->link_free(&a->rth.link);
+	a->rth.link = NULL;
 }
 
 void agent_rebooted(struct agent *a)
@@ -152,7 +152,7 @@ static void agent_poll(struct agent *a);
 
 static void on_register(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
-	struct swarm_cluster *cl = c->cl;
+	struct swarm_cluster *cl = cluster_of(c);
 	struct agent *a = &cl->hosts[c->host];
 	json_t *j = NULL, *cmd, *args, *inner = NULL;
 	const char *s;
@@ -200,8 +200,11 @@ static void on_register(struct rt_call *c, int err, const char *msg, struct sw_r
 	if (s)
 		inner = json_loads(s, 0, NULL);
 	s = json_is_object(inner) ? json_string_value(json_object_get(inner, "agent_version")) : NULL;
-	if (s && *s && strlen(s) < 512)
+	if (s && *s && strlen(s) < 512 && !sw_http_value_bad(s, strlen(s)))
 		a->version = cluster_intern_version(cl, s);
+	else if (s && *s)
+		rt_log(cl->rt, 0, "%s host %u: register: agent_version unusable in a header (%zu bytes "
+		       "or control bytes); keeping %s", cl->name, a->index, strlen(s), a->version);
 	json_decref(inner);
 	json_decref(j);
 	if (a->phase == HP_REGISTERING || a->phase == HP_WAITING)
@@ -232,7 +235,7 @@ static void agent_register(struct agent *a)
 		a->version = cluster_intern_version(cl, cl->rt->agent_image ? cl->rt->agent_image :
 		                    "quay.io/edge-infrastructure/assisted-installer-agent:latest");
 	snprintf(path, sizeof(path), "/v2/infra-envs/%s/hosts", cl->infra_env_id);
-	c = rt_call_new(cl->rt, cl, (int)a->index, EP_REGISTER_HOST, "POST", path);
+	c = cluster_call_new(cl, (int)a->index, EP_REGISTER_HOST, "POST", path);
 	c->auth = RT_AUTH_HOST;
 	c->retry = RT_RETRY_AGENT;
 	c->intended_ns = a->due_ns ? a->due_ns : sw_now_ns();
@@ -243,8 +246,7 @@ static void agent_register(struct agent *a)
 		x_oom(0);
 	rt_call_json(c, txt, strlen(txt));
 	free(txt);
-	if (rt_call_send(c, on_register) < 0 && a->state == AG_REGISTERING && !cl->rt->stopping)
-		register_retry(a);
+	rt_call_send(c, on_register);
 }
 
 /* ---- next steps (A2) and replies (A3) ---- */
@@ -277,7 +279,7 @@ static void poll_failed(struct agent *a, const char *why)
 
 static void on_reply(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
-	struct agent *a = &c->cl->hosts[c->host];
+	struct agent *a = &cluster_of(c)->hosts[c->host];
 	int type = (int)c->aux;
 
 	(void)msg;
@@ -387,7 +389,7 @@ static void agent_answer(struct agent *a, json_t *ins, uint64_t intended)
 			x_oom(0);
 		snprintf(path, sizeof(path), "/v2/infra-envs/%s/hosts/%s/instructions", cl->infra_env_id,
 		         a->host_id);
-		c = rt_call_new(rt, cl, (int)a->index, EP_POST_STEP, "POST", path);
+		c = cluster_call_new(cl, (int)a->index, EP_POST_STEP, "POST", path);
 		c->auth = RT_AUTH_HOST;
 		c->retry = RT_RETRY_AGENT;
 		c->intended_ns = intended;
@@ -402,7 +404,7 @@ static void agent_answer(struct agent *a, json_t *ins, uint64_t intended)
 
 static void on_poll(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
-	struct swarm_cluster *cl = c->cl;
+	struct swarm_cluster *cl = cluster_of(c);
 	struct agent *a = &cl->hosts[c->host];
 	json_t *j, *ins, *v;
 	const char *post;
@@ -478,12 +480,11 @@ static void agent_poll(struct agent *a)
 	agent_set_state(a, AG_POLLING);
 	snprintf(path, sizeof(path), "/v2/infra-envs/%s/hosts/%s/instructions?timestamp=%lld",
 	         cl->infra_env_id, a->host_id, (long long)time(NULL));
-	c = rt_call_new(cl->rt, cl, (int)a->index, EP_GET_STEPS, "GET", path);
+	c = cluster_call_new(cl, (int)a->index, EP_GET_STEPS, "GET", path);
 	c->auth = RT_AUTH_HOST;
 	c->retry = RT_RETRY_AGENT;
 	c->intended_ns = a->due_ns ? a->due_ns : sw_now_ns();
-	if (rt_call_send(c, on_poll) < 0 && a->state == AG_POLLING && !cl->rt->stopping)
-		poll_failed(a, "submit failed");
+	rt_call_send(c, on_poll);
 }
 
 /* ---- timer: one handler per waiting state ---- */

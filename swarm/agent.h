@@ -18,11 +18,11 @@
 #include <event2/event_struct.h>
 #include "as_model.h"
 #include "ids.h"
+#include "rt.h"
 #include "stats.h"
 
 struct swarm_cluster;
 struct installer;
-struct sw_link;
 
 enum agent_state {
 	AG_IDLE,          /* not booted yet (boot timer may be armed) */
@@ -45,7 +45,7 @@ struct agent_cache_entry {
 struct agent {
 	struct event ev;                 /* the agent's only timer */
 	struct swarm_cluster *cl;
-	struct sw_link *link;            /* dedicated policy only */
+	struct rt_host rth;              /* rt's part: dedicated link, live calls */
 	struct installer *inst;          /* while the emulated installer runs */
 	const char *version;             /* discovery_agent_version (interned in the cluster) */
 	uint64_t due_ns;                 /* when the armed timer should fire */
@@ -53,7 +53,6 @@ struct agent {
 	uint32_t backoff_ms;             /* current back-off, plan ms */
 	uint32_t index;                  /* host index in the cluster */
 	uint32_t sessions;               /* registrations done */
-	uint16_t inflight;               /* requests in flight for this host */
 	uint8_t state;                   /* enum agent_state */
 	uint8_t phase;                   /* enum swarm_host_phase */
 	int8_t role;                     /* enum as_stage_role, -1 before install */
@@ -83,7 +82,8 @@ const char *agent_state_name(enum agent_state st);
 /* Releases what the agent holds (installer, link). Timer must be inactive or
  * the base still alive. */
 void agent_release(struct agent *a);
-/* Drops the dedicated link once nothing is in flight on it. */
+/* Drops the dedicated link once nothing is in flight on it and the host is
+ * silent for good (rebooted or stopped); the host's release hook. */
 void agent_maybe_drop_link(struct agent *a);
 
 #endif

@@ -7,6 +7,46 @@
 #include "sw_err.h"
 #include "sw_xalloc.h"
 
+/* Release hook: the last call of a cluster is gone. During shutdown the
+ * shard frees everything itself. */
+static void owner_release(struct rt_owner *o)
+{
+	struct swarm_cluster *cl = cluster_of_owner(o);
+
+	if (!cl->rt->stopping)
+		cluster_check_idle(cl);
+}
+
+/* Release hook of one host. */
+static void owner_host_release(struct rt_owner *o, unsigned idx)
+{
+	struct swarm_cluster *cl = cluster_of_owner(o);
+
+	if (idx < cl->nhosts)
+		agent_maybe_drop_link(&cl->hosts[idx]);
+}
+
+static struct rt_host *owner_host(struct rt_owner *o, unsigned idx)
+{
+	struct swarm_cluster *cl = cluster_of_owner(o);
+
+	return idx < cl->nhosts ? &cl->hosts[idx].rth : NULL;
+}
+
+static const char *owner_host_version(struct rt_owner *o, unsigned idx)
+{
+	struct swarm_cluster *cl = cluster_of_owner(o);
+
+	return idx < cl->nhosts ? cl->hosts[idx].version : NULL;
+}
+
+static const struct rt_owner_ops cluster_owner_ops = {
+	.release = owner_release,
+	.host_release = owner_host_release,
+	.host = owner_host,
+	.host_version = owner_host_version,
+};
+
 struct swarm_cluster *cluster_new(struct swarm_rt *rt, const struct swarm_job *job,
                                   const struct cluster_driver_ops *ops)
 {
@@ -16,6 +56,7 @@ struct swarm_cluster *cluster_new(struct swarm_rt *rt, const struct swarm_job *j
 
 	cl->rt = rt;
 	cl->ops = ops;
+	cl->owner.ops = &cluster_owner_ops;
 	cl->job = *job;
 	cl->rec = -1;
 	/* Host ids also depend on the run id: a second run with the same seed
@@ -62,7 +103,7 @@ void cluster_free(struct swarm_cluster **clp)
 		cl->ops->free(cl);
 	for (i = 0; i < sizeof(cl->versions) / sizeof(cl->versions[0]); i++)
 		free(cl->versions[i]);
-	free(cl->agent_key);
+	free(cl->owner.agent_key);
 	free(cl->hosts);
 	free(cl);
 	*clp = NULL;
@@ -190,7 +231,7 @@ void cluster_finish(struct swarm_cluster *cl, int failed, const char *why)
 
 void cluster_check_idle(struct swarm_cluster *cl)
 {
-	if (!cl->finished || cl->inflight || cl->idle_notified)
+	if (!cl->finished || cl->owner.live || cl->idle_notified)
 		return;
 	cl->idle_notified = 1;
 	if (cl->rt->cluster_idle)

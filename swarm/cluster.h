@@ -7,10 +7,16 @@
  * Lifetime: cluster_new() -> ops->start() -> ... -> cluster_finish() (once;
  * silences every host, stops the controller, lets the driver clean up) ->
  * rt->cluster_idle() when no request is in flight any more -> cluster_free().
+ *
+ * To rt a cluster is the struct rt_owner of its calls (and of its hosts'):
+ * cluster.c registers the owner hooks, among them the release hooks (the
+ * cluster's last call gone: cluster_check_idle(); a host's last call gone:
+ * agent_maybe_drop_link()).
  */
 #ifndef SWARM_CLUSTER_H
 #define SWARM_CLUSTER_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <event2/event.h>
 #include <event2/event_struct.h>
@@ -51,7 +57,8 @@ struct swarm_cluster {
 	char name[64];
 	char cluster_id[IDS_UUID_LEN];
 	char infra_env_id[IDS_UUID_LEN];
-	char *agent_key;                 /* X-Secret-Key for agents (owned), NULL = rt->agent_token */
+	struct rt_owner owner;           /* rt's view: live calls, hooks, X-Secret-Key (owner.agent_key,
+	                                  * owned; NULL = rt->agent_token) */
 	char *versions[4];               /* interned agent versions (owned) */
 	struct ids_net net;
 	char api_vip[IDS_IP_LEN], ingress_vip[IDS_IP_LEN], gateway[IDS_IP_LEN],
@@ -62,7 +69,6 @@ struct swarm_cluster {
 	struct agent *hosts;
 	struct controller *ctl;
 	uint64_t t_start_ns;             /* actual start (monotonic) */
-	uint64_t inflight;               /* rt_calls owned by this cluster */
 	unsigned rebooted, failed_hosts, known_hosts;
 	uint8_t finished : 1, failed : 1, idle_notified : 1;
 };
@@ -73,6 +79,26 @@ struct swarm_cluster *cluster_new(struct swarm_rt *rt, const struct swarm_job *j
                                   const struct cluster_driver_ops *ops);
 /* Frees |*clp| (no call may be in flight) and sets it NULL. NULL-safe. */
 void cluster_free(struct swarm_cluster **clp);
+
+/* A new call of |cl| for its host |host| (-1: a cluster call), as
+ * rt_call_new(). Never returns NULL. */
+static inline struct rt_call *cluster_call_new(struct swarm_cluster *cl, int host, enum swarm_ep ep,
+                                               const char *method, const char *path)
+{
+	return rt_call_new(cl->rt, &cl->owner, host, ep, method, path);
+}
+
+/* The cluster whose rt view is |o| (never NULL). */
+static inline struct swarm_cluster *cluster_of_owner(struct rt_owner *o)
+{
+	return (struct swarm_cluster *)(void *)((char *)o - offsetof(struct swarm_cluster, owner));
+}
+
+/* The cluster that owns call |c|; NULL for shard-level calls. */
+static inline struct swarm_cluster *cluster_of(const struct rt_call *c)
+{
+	return c->owner ? cluster_of_owner(c->owner) : NULL;
+}
 
 /* Boots every host with a small per-host stagger. */
 void cluster_boot_hosts(struct swarm_cluster *cl);

@@ -23,6 +23,8 @@
 
 #include "sw_duration.h"
 #include "sw_err.h"
+#include "sw_http.h"
+#include "sw_xalloc.h"
 
 #define CFG_MAX_FILE (4u << 20)        /* plans are small; refuse absurd inputs */
 #define CFG_MAX_SECRET (1u << 20)
@@ -931,6 +933,54 @@ static int resolve_path(const char *cfgpath, char **p)
 	return 0;
 }
 
+/* Refuses a token (|what|, the value at |at| of |key|) that could not travel
+ * unchanged as one HTTP header value: empty, over SWARM_TOKEN_MAX bytes, or
+ * with a control byte. Never truncated: too long is an error. */
+static int cfg_token_check(struct cfg_ctx *c, const yaml_node_t *at, const char *key,
+                           const char *what, const char *tok)
+{
+	size_t n = strlen(tok), bad = sw_http_value_bad(tok, n);
+
+	if (!n) {
+		cfg_errf(c, at, key, "empty %s", what);
+		return SW_ERR_INVALID;
+	}
+	if (n > SWARM_TOKEN_MAX) {
+		cfg_errf(c, at, key, "%s of %zu bytes, longer than the maximum of %u (it is sent in one "
+		         "HTTP header, never cut)", what, n, SWARM_TOKEN_MAX);
+		return SW_ERR_INVALID;
+	}
+	if (bad) {
+		cfg_errf(c, at, key, "%s has a control character at byte %zu (it is sent in one HTTP "
+		         "header)", what, bad);
+		return SW_ERR_INVALID;
+	}
+	return 0;
+}
+
+/* Token mode: the agents' X-Secret-Key is agent_token, else the pull
+ * secret's auths["cloud.openshift.com"].auth (as the real service's rhsso
+ * mode expects); with neither, agent calls carry none (and the service
+ * refuses them, which the run reports). */
+static int derive_agent_token(struct cfg_ctx *c, const yaml_node_t *root, json_t *ps,
+                              struct swarm_service *s)
+{
+	yaml_node_t *v = cfg_get(c, root, "pull_secret_file", NULL);
+	json_t *auth;
+
+	if (s->auth != SWARM_AUTH_TOKEN || s->agent_token)
+		return 0;
+	auth = json_object_get(json_object_get(json_object_get(ps, "auths"), "cloud.openshift.com"),
+	                       "auth");
+	if (!json_is_string(auth))
+		return 0;
+	if (cfg_token_check(c, v, "pull_secret_file", "auths[\"cloud.openshift.com\"].auth",
+	                    json_string_value(auth)) < 0)
+		return SW_ERR_INVALID;
+	s->agent_token = strdup(json_string_value(auth));
+	return s->agent_token ? 0 : SW_ERR_NOMEM;
+}
+
 static int load_pull_secret(struct cfg_ctx *c, const yaml_node_t *root, struct swarm_service *s)
 {
 	yaml_node_t *v = cfg_get(c, root, "pull_secret_file", NULL);
@@ -971,7 +1021,7 @@ static int load_pull_secret(struct cfg_ctx *c, const yaml_node_t *root, struct s
 	}
 	/* Compact, as the original did: it travels in headers and bodies. */
 	s->pull_secret = json_dumps(j, JSON_COMPACT);
-	rv = s->pull_secret ? 0 : SW_ERR_NOMEM;
+	rv = s->pull_secret ? derive_agent_token(c, root, j, s) : SW_ERR_NOMEM;
 out:
 	json_decref(j);
 	free(data);
@@ -1040,7 +1090,13 @@ int swarm_service_load(const char *path, struct swarm_service *out, char *err, s
 		out->max_conns = (unsigned)ll;
 	CFG_TRY(cfg_bool(&c, root, "", "insecure_skip_verify", 0, &out->insecure));
 	CFG_TRY(cfg_string(&c, root, "", "user_token", 0, &out->user_token));
+	if (out->user_token)
+		CFG_TRY(cfg_token_check(&c, cfg_get(&c, root, "user_token", NULL), "user_token",
+		                        "token", out->user_token));
 	CFG_TRY(cfg_string(&c, root, "", "agent_token", 0, &out->agent_token));
+	if (out->agent_token)
+		CFG_TRY(cfg_token_check(&c, cfg_get(&c, root, "agent_token", NULL), "agent_token",
+		                        "token", out->agent_token));
 	CFG_TRY(cfg_string(&c, root, "", "ca_file", 0, &out->ca_file));
 	CFG_TRY(cfg_string(&c, root, "", "client_cert_file", 0, &out->client_cert_file));
 	CFG_TRY(cfg_string(&c, root, "", "client_key_file", 0, &out->client_key_file));
@@ -1068,6 +1124,21 @@ out:
 	if (rv < 0)
 		swarm_service_free(out);
 	return rv;
+}
+
+char *swarm_service_bearer(const struct swarm_service *s)
+{
+	size_t n;
+	char *b;
+
+	if (s->auth == SWARM_AUTH_NONE || !s->user_token || !*s->user_token)
+		return NULL;
+	/* As long as the token needs: the loader refused one over SWARM_TOKEN_MAX. */
+	n = strlen(s->user_token);
+	b = xmalloc(n + 8);
+	memcpy(b, "Bearer ", 7);
+	memcpy(b + 7, s->user_token, n + 1);
+	return b;
 }
 
 void swarm_service_client_cfg(const struct swarm_service *s, struct sw_client_cfg *cfg)

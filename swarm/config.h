@@ -21,6 +21,10 @@ enum swarm_mode { SWARM_MODE_REST, SWARM_MODE_KUBE };
 enum swarm_auth { SWARM_AUTH_NONE, SWARM_AUTH_TOKEN, SWARM_AUTH_LOCAL };
 enum swarm_conn_policy { SWARM_CONN_SHARED, SWARM_CONN_DEDICATED };
 
+/* Longest user_token / agent_token (bytes) the loader accepts: each travels
+ * in one HTTP header, and longer ones are refused, never truncated. */
+#define SWARM_TOKEN_MAX 8192u
+
 struct swarm_label {
 	char *key;
 	char *value;
@@ -97,7 +101,9 @@ struct swarm_service {
 	/* extensions */
 	enum swarm_auth auth;             /* `auth`: none | token | local */
 	char *user_token;                 /* `user_token`: Bearer for driver calls (token mode) */
-	char *agent_token;                /* `agent_token`: X-Secret-Key override; default from pull secret */
+	char *agent_token;                /* X-Secret-Key of agent calls in token mode: `agent_token`,
+	                                   * else (filled in at load) the pull secret's
+	                                   * auths["cloud.openshift.com"].auth */
 	char *ca_file;                    /* `ca_file` */
 	int insecure;                     /* `insecure_skip_verify` */
 	char *client_cert_file, *client_key_file;
@@ -133,6 +139,10 @@ int swarm_service_load(const char *path, struct swarm_service *out, char *err, s
                        char *warn, size_t warnlen);
 void swarm_plan_free(struct swarm_plan *p);
 void swarm_service_free(struct swarm_service *s);
+/* Returns the Authorization value of user (driver) calls, "Bearer
+ * <user_token>", or NULL when they carry none (auth none, no user_token).
+ * Never truncated. Frees: free(). */
+char *swarm_service_bearer(const struct swarm_service *s);
 /* Resets |cfg| (sw_client_cfg_init) and fills in |s|'s endpoint, protocol and
  * TLS settings; the strings stay owned by |s|. */
 void swarm_service_client_cfg(const struct swarm_service *s, struct sw_client_cfg *cfg);

@@ -50,7 +50,7 @@ static void ctl_arm(struct controller *ctl, double plan_ms)
 static struct rt_call *ctl_call(struct controller *ctl, enum swarm_ep ep, const char *method,
                                 const char *path)
 {
-	struct rt_call *c = rt_call_new(ctl->cl->rt, ctl->cl, -1, ep, method, path);
+	struct rt_call *c = cluster_call_new(ctl->cl, -1, ep, method, path);
 
 	c->auth = RT_AUTH_AGENT;
 	c->retry = RT_RETRY_CONTROLLER;
@@ -61,7 +61,7 @@ static struct rt_call *ctl_call(struct controller *ctl, enum swarm_ep ep, const 
 
 static void on_host_done(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
-	struct swarm_cluster *cl = c->cl;
+	struct swarm_cluster *cl = cluster_of(c);
 	struct agent *a = &cl->hosts[c->aux];
 
 	(void)msg;
@@ -71,7 +71,7 @@ static void on_host_done(struct rt_call *c, int err, const char *msg, struct sw_
 
 static void on_host_joined(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
-	struct swarm_cluster *cl = c->cl;
+	struct swarm_cluster *cl = cluster_of(c);
 	unsigned idx = (unsigned)c->aux;
 
 	(void)err;
@@ -112,7 +112,7 @@ static void fin_step(struct controller *ctl);
 
 static void on_fin(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
-	struct controller *ctl = c->cl->ctl;
+	struct controller *ctl = cluster_of(c)->ctl;
 
 	(void)msg;
 	if (!ctl || ctl->state != CTL_FINALIZING)
@@ -129,7 +129,7 @@ static void on_fin(struct rt_call *c, int err, const char *msg, struct sw_resp *
 
 static void on_operator_put(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
-	struct controller *ctl = c->cl->ctl;
+	struct controller *ctl = cluster_of(c)->ctl;
 
 	(void)err;
 	(void)msg;
@@ -144,8 +144,8 @@ static void on_operator_put(struct rt_call *c, int err, const char *msg, struct 
 
 static void on_operators(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
-	struct controller *ctl = c->cl->ctl;
-	struct swarm_cluster *cl = c->cl;
+	struct controller *ctl = cluster_of(c)->ctl;
+	struct swarm_cluster *cl = cluster_of(c);
 	json_t *j, *op;
 	size_t i;
 	char path[160];
@@ -177,13 +177,12 @@ static void on_operators(struct rt_call *c, int err, const char *msg, struct sw_
 		txt = body ? json_dumps(body, JSON_COMPACT) : NULL;
 		json_decref(body);
 		if (!txt)
-			continue;
+			x_oom(0);
 		pc = ctl_call(ctl, EP_PUT_OPERATOR, "PUT", path);
 		rt_call_json(pc, txt, strlen(txt));
 		free(txt);
 		ctl->ops_pending++;
-		if (rt_call_send(pc, on_operator_put) < 0)
-			ctl->ops_pending--;
+		rt_call_send(pc, on_operator_put);
 	}
 	json_decref(j);
 	if (!ctl->ops_pending) {
@@ -224,8 +223,13 @@ static void fin_step(struct controller *ctl)
 		fin_stage(ctl, AS_FIN_ADDING_ROUTER_CA);
 		break;
 	case FIN_INGRESS_CERT: {
-		const char *pem = rt_ingress_ca(cl->rt);
-		json_t *s = json_string(pem ? pem : "");
+		const char *pem = assets_ingress_ca(&cl->rt->assets, &cl->rt->rng);
+		json_t *s;
+
+		if (!pem)
+			rt_log(cl->rt, 1, "cluster %s: cannot make the ingress CA certificate (OpenSSL); "
+			       "uploading an empty one", cl->name);
+		s = json_string(pem ? pem : "");
 		char *txt = s ? json_dumps(s, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 		json_decref(s);
 		if (!txt)
@@ -264,7 +268,7 @@ static void fin_step(struct controller *ctl)
 		struct evbuffer *eb = evbuffer_new();
 		char ctype[128];
 		size_t tlen = 0, blen;
-		const unsigned char *tgz = rt_logs_tgz(cl->rt, &tlen);
+		const unsigned char *tgz = assets_logs_tgz(&cl->rt->assets, &tlen);
 		unsigned char *body;
 
 		if (!eb)
@@ -299,7 +303,7 @@ static void fin_step(struct controller *ctl)
 
 static void on_cluster(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
-	struct controller *ctl = c->cl->ctl;
+	struct controller *ctl = cluster_of(c)->ctl;
 	json_t *j = NULL, *v;
 	int status = -1;
 
@@ -356,8 +360,7 @@ static void ctl_get_cluster(struct controller *ctl)
 	c = ctl_call(ctl, EP_GET_CLUSTER, "GET", path);
 	c->intended_ns = ctl->due_ns ? ctl->due_ns : sw_now_ns();
 	ctl->polling = 1;
-	if (rt_call_send(c, on_cluster) < 0)
-		ctl->polling = 0;
+	rt_call_send(c, on_cluster);
 }
 
 static void ctl_timer(evutil_socket_t fd, short what, void *arg)

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include "cluster.h"
 #include "sw_err.h"
+#include "sw_http.h"
 #include "sw_xalloc.h"
 
 #define REST_FALLBACK_AGENT "quay.io/edge-infrastructure/assisted-installer-agent:latest"
@@ -68,7 +69,7 @@ static void rest_arm_poll(struct swarm_cluster *cl)
 static struct rt_call *user_call(struct swarm_cluster *cl, enum swarm_ep ep, const char *method,
                                  const char *path)
 {
-	struct rt_call *c = rt_call_new(cl->rt, cl, -1, ep, method, path);
+	struct rt_call *c = cluster_call_new(cl, -1, ep, method, path);
 
 	c->auth = RT_AUTH_USER;
 	c->retry = RT_RETRY_DRIVER;
@@ -150,11 +151,7 @@ static void request_versions(struct swarm_rt *rt)
 	c->auth = RT_AUTH_USER;
 	c->retry = RT_RETRY_DRIVER;
 	rt->d0_state = 1;
-	if (rt_call_send(c, on_versions) < 0 && !rt->stopping) {
-		rt->d0_state = 2;
-		if (rt->d0_done)
-			rt->d0_done(rt);
-	}
+	rt_call_send(c, on_versions);
 }
 
 /* ---- D1 / D2 / D3 ---- */
@@ -192,7 +189,7 @@ static int body_mentions(struct sw_resp *resp, const char *a, const char *b)
 
 static void on_cluster_created(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
-	struct swarm_cluster *cl = c->cl;
+	struct swarm_cluster *cl = cluster_of(c);
 	struct swarm_cluster_record *rec;
 	json_t *j, *id;
 
@@ -257,23 +254,32 @@ static void create_cluster(struct swarm_cluster *cl)
 	send_json(c, b, on_cluster_created);
 }
 
-/* Local auth: the agents' token is the JWT in the ISO URL's /byapikey/<JWT>/. */
-static void take_local_token(struct swarm_cluster *cl, const char *url)
+_Static_assert(SWARM_TOKEN_MAX == 8192, "the message below names the maximum");
+
+/* Local auth: the agents' token is the JWT in the ISO URL's /byapikey/<JWT>/.
+ * Returns NULL once it is taken, else why not (the cluster fails with it). */
+static const char *take_local_token(struct swarm_cluster *cl, const char *url)
 {
 	const char *p = url ? strstr(url, "/byapikey/") : NULL, *e;
 
 	if (!p)
-		return;
+		return "no /byapikey/ token in download_url (local auth)";
 	p += strlen("/byapikey/");
 	e = strchr(p, '/');
 	if (!e)
 		e = p + strlen(p);
-	if (e == p || (size_t)(e - p) > 8192)
-		return;
-	free(cl->agent_key);
-	cl->agent_key = xmalloc((size_t)(e - p) + 1);
-	memcpy(cl->agent_key, p, (size_t)(e - p));
-	cl->agent_key[e - p] = 0;
+	if (e == p)
+		return "empty /byapikey/ token in download_url (local auth)";
+	/* It becomes the agents' X-Secret-Key: refused, never cut. */
+	if ((size_t)(e - p) > SWARM_TOKEN_MAX)
+		return "/byapikey/ token in download_url longer than 8192 bytes (local auth)";
+	if (sw_http_value_bad(p, (size_t)(e - p)))
+		return "/byapikey/ token in download_url has control bytes (local auth)";
+	free(cl->owner.agent_key);
+	cl->owner.agent_key = xmalloc((size_t)(e - p) + 1);
+	memcpy(cl->owner.agent_key, p, (size_t)(e - p));
+	cl->owner.agent_key[e - p] = 0;
+	return NULL;
 }
 
 static void start_hosts_and_poll(struct swarm_cluster *cl)
@@ -288,7 +294,7 @@ static void start_hosts_and_poll(struct swarm_cluster *cl)
 
 static void on_infraenv_created(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
-	struct swarm_cluster *cl = c->cl;
+	struct swarm_cluster *cl = cluster_of(c);
 	json_t *j, *id, *url;
 
 	if (cl->finished)
@@ -306,13 +312,17 @@ static void on_infraenv_created(struct rt_call *c, int err, const char *msg, str
 	}
 	snprintf(cl->infra_env_id, sizeof(cl->infra_env_id), "%s", json_string_value(id));
 	url = json_object_get(j, "download_url");
-	if (cl->rt->svc->auth == SWARM_AUTH_LOCAL)
-		take_local_token(cl, json_string_value(url));
-	json_decref(j);
-	if (cl->rt->svc->auth == SWARM_AUTH_LOCAL && !cl->agent_key) {
-		cluster_finish(cl, 1, "register infra-env: no /byapikey/ token in download_url (local auth)");
-		return;
+	if (cl->rt->svc->auth == SWARM_AUTH_LOCAL) {
+		const char *why = take_local_token(cl, json_string_value(url));
+		char failure[128];
+		if (why) {
+			json_decref(j);
+			snprintf(failure, sizeof(failure), "register infra-env: %s", why);
+			cluster_finish(cl, 1, failure);
+			return;
+		}
 	}
+	json_decref(j);
 	if (!cl->single_node && !(cl->shape && cl->shape->just_infraenv))
 		set_vips(cl);
 	else
@@ -342,7 +352,7 @@ static void create_infraenv(struct swarm_cluster *cl)
 
 static void on_vips(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
-	struct swarm_cluster *cl = c->cl;
+	struct swarm_cluster *cl = cluster_of(c);
 	struct rest_drv *d = drv_of(cl);
 	struct swarm_rt *rt = cl->rt;
 	int first = d->state == RS_SET_VIPS;
@@ -408,7 +418,7 @@ static void mark_ready(struct swarm_cluster *cl)
 
 static void on_install(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
-	struct swarm_cluster *cl = c->cl;
+	struct swarm_cluster *cl = cluster_of(c);
 	struct rest_drv *d = drv_of(cl);
 
 	if (cl->finished)
@@ -438,7 +448,7 @@ static void install(struct swarm_cluster *cl)
 
 static void on_cluster_status(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
-	struct swarm_cluster *cl = c->cl;
+	struct swarm_cluster *cl = cluster_of(c);
 	struct rest_drv *d = drv_of(cl);
 	struct swarm_cluster_record *rec;
 	json_t *j = NULL, *v, *info;
@@ -509,7 +519,7 @@ static void on_cluster_status(struct rt_call *c, int err, const char *msg, struc
 
 static void on_infraenv_hosts(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
-	struct swarm_cluster *cl = c->cl;
+	struct swarm_cluster *cl = cluster_of(c);
 	struct rest_drv *d = drv_of(cl);
 	json_t *j = NULL, *h;
 	size_t i;
@@ -551,16 +561,14 @@ static void poll_cluster(struct swarm_cluster *cl)
 		c = user_call(cl, EP_LIST_HOSTS, "GET", path);
 		c->intended_ns = d->due_ns;
 		d->polling = 1;
-		if (rt_call_send(c, on_infraenv_hosts) < 0)
-			d->polling = 0;
+		rt_call_send(c, on_infraenv_hosts);
 		return;
 	}
 	snprintf(path, sizeof(path), "/v2/clusters/%s?exclude-hosts=true", cl->cluster_id);
 	c = user_call(cl, EP_GET_CLUSTER, "GET", path);
 	c->intended_ns = d->due_ns;
 	d->polling = 1;
-	if (rt_call_send(c, on_cluster_status) < 0)
-		d->polling = 0;
+	rt_call_send(c, on_cluster_status);
 }
 
 static void rest_timer(evutil_socket_t fd, short what, void *arg)
@@ -615,7 +623,7 @@ static int rest_start(struct swarm_cluster *cl)
 
 static void on_deleted(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
-	struct swarm_cluster *cl = c->cl;
+	struct swarm_cluster *cl = cluster_of(c);
 	char path[120];
 	struct rt_call *next;
 
@@ -657,8 +665,7 @@ static void rest_finish(struct swarm_cluster *cl)
 			         cl->hosts[i].host_id);
 			c = user_call(cl, EP_OTHER, "DELETE", path);
 			d->deletes_pending++;
-			if (rt_call_send(c, on_deleted) < 0)
-				d->deletes_pending--;
+			rt_call_send(c, on_deleted);
 		}
 		if (d && d->deletes_pending)
 			return;

@@ -131,9 +131,9 @@ static void inst_advance(struct installer *in)
 /* Installer of the host a call was made for, or NULL when it is gone. */
 static struct installer *call_installer(struct rt_call *c)
 {
-	if (c->host < 0 || (unsigned)c->host >= c->cl->nhosts)
+	if (c->host < 0 || (unsigned)c->host >= cluster_of(c)->nhosts)
 		return NULL;
-	return c->cl->hosts[c->host].inst;
+	return cluster_of(c)->hosts[c->host].inst;
 }
 
 static void on_step_done(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
@@ -162,7 +162,7 @@ int installer_report_stage(struct swarm_cluster *cl, unsigned idx, int on_host_l
 		return SW_ERR_INVALID;
 	snprintf(path, sizeof(path), "/v2/infra-envs/%s/hosts/%s/progress", cl->infra_env_id,
 	         cl->hosts[idx].host_id);
-	c = rt_call_new(cl->rt, cl, on_host_link ? (int)idx : -1, EP_HOST_PROGRESS, "PUT", path);
+	c = cluster_call_new(cl, on_host_link ? (int)idx : -1, EP_HOST_PROGRESS, "PUT", path);
 	c->auth = RT_AUTH_AGENT;
 	c->retry = on_host_link ? RT_RETRY_INSTALLER : RT_RETRY_CONTROLLER;
 	c->aux = aux;
@@ -177,14 +177,15 @@ int installer_report_stage(struct swarm_cluster *cl, unsigned idx, int on_host_l
 	rt_call_json(c, txt, strlen(txt));
 	free(txt);
 	cl->hosts[idx].stage = (int8_t)st;
-	return rt_call_send(c, done);
+	rt_call_send(c, done);
+	return 0;
 }
 
 static void inst_get(struct installer *in, enum swarm_ep ep, const char *path,
                      void (*done)(struct rt_call *, int, const char *, struct sw_resp *))
 {
 	struct swarm_cluster *cl = in->a->cl;
-	struct rt_call *c = rt_call_new(cl->rt, cl, (int)in->a->index, ep, "GET", path);
+	struct rt_call *c = cluster_call_new(cl, (int)in->a->index, ep, "GET", path);
 
 	c->auth = RT_AUTH_AGENT;
 	c->retry = RT_RETRY_INSTALLER;
@@ -347,7 +348,7 @@ static void inst_run(struct installer *in)
 		break;
 	case OP_CLUSTER_LOGS_REQ:
 		snprintf(path, sizeof(path), "/v2/clusters/%s/logs-progress", cl->cluster_id);
-		c = rt_call_new(cl->rt, cl, (int)in->a->index, EP_CLUSTER_LOGS_PROGRESS, "PUT", path);
+		c = cluster_call_new(cl, (int)in->a->index, EP_CLUSTER_LOGS_PROGRESS, "PUT", path);
 		c->auth = RT_AUTH_AGENT;
 		c->retry = RT_RETRY_INSTALLER;
 		rt_call_lit(c, "{\"logs_state\":\"requested\"}");
@@ -417,7 +418,7 @@ static void logs_step(struct agent *a, unsigned phase);
 
 static void on_logs(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
-	struct agent *a = &c->cl->hosts[c->host];
+	struct agent *a = &cluster_of(c)->hosts[c->host];
 	unsigned phase = (unsigned)c->aux;
 
 	(void)err;
@@ -449,8 +450,8 @@ static void logs_step(struct agent *a, unsigned phase)
 		snprintf(path, sizeof(path),
 		         "/v2/clusters/%s/logs?logs_type=host&infra_env_id=%s&host_id=%s",
 		         cl->cluster_id, cl->infra_env_id, a->host_id);
-		c = rt_call_new(cl->rt, cl, (int)a->index, EP_UPLOAD_LOGS, "POST", path);
-		tgz = rt_logs_tgz(cl->rt, &tlen);
+		c = cluster_call_new(cl, (int)a->index, EP_UPLOAD_LOGS, "POST", path);
+		tgz = assets_logs_tgz(&cl->rt->assets, &tlen);
 		eb = evbuffer_new();
 		if (!eb)
 			x_oom(0);
@@ -473,7 +474,7 @@ static void logs_step(struct agent *a, unsigned phase)
 	} else {
 		snprintf(path, sizeof(path), "/v2/infra-envs/%s/hosts/%s/logs-progress",
 		         cl->infra_env_id, a->host_id);
-		c = rt_call_new(cl->rt, cl, (int)a->index, EP_HOST_LOGS_PROGRESS, "PUT", path);
+		c = cluster_call_new(cl, (int)a->index, EP_HOST_LOGS_PROGRESS, "PUT", path);
 		if (phase == LOGS_REQUESTED)
 			rt_call_lit(c, "{\"logs_state\":\"requested\"}");
 		else

@@ -34,7 +34,9 @@ void installer_stop(struct agent *a);
 void installer_host_logs(struct agent *a);
 /* Reports stage |st| with |info| ("" = omitted) for host |idx| of |cl| on
  * behalf of another component (bootstrap's Joined, controller's Joined/Done).
- * |done| (may be NULL) runs on completion with the call. Returns 0 or SW_ERR_*. */
+ * |done| (may be NULL) runs once with the outcome, from the loop, as for
+ * rt_call_send(). Returns 0, or SW_ERR_INVALID when |idx| is not a host of
+ * |cl| (then nothing is sent and |done| is not called). */
 int installer_report_stage(struct swarm_cluster *cl, unsigned idx, int on_host_link,
                            enum as_stage st, const char *info,
                            void (*done)(struct rt_call *c, int err, const char *msg,

@@ -450,15 +450,15 @@ static int preflight(struct event_base *base, const struct swarm_service *svc, s
 		goto out;
 	}
 	int hrv = sw_req_header(req, "accept", "application/json");
-	if (svc->auth != SWARM_AUTH_NONE && svc->user_token) {
-		char bearer[4096];
-		snprintf(bearer, sizeof(bearer), "Bearer %s", svc->user_token);
-		hrv |= sw_req_header(req, "authorization", bearer);
-	}
+	char *bearer = swarm_service_bearer(svc);
+	if (!hrv && bearer)
+		hrv = sw_req_header(req, "authorization", bearer);
+	free(bearer);
 	if (hrv) {
 		sw_req_free(&req);
-		rv = SW_ERR_NOMEM;
-		snprintf(err, errlen, "out of memory");
+		rv = hrv;
+		snprintf(err, errlen, "%s", hrv == SW_ERR_NOMEM ? "out of memory"
+		         : "user_token cannot be sent in an HTTP header");
 		goto out;
 	}
 	pf.t0 = sw_now_ns();
@@ -475,7 +475,7 @@ static int preflight(struct event_base *base, const struct swarm_service *svc, s
 	event_base_dispatch(base);
 	if (!pf.done) {
 		rv = SW_ERR_TIMEOUT;
-		snprintf(err, errlen, "GET %s/v2/component-versions: no answer within %us", AS_API_BASE,
+		snprintf(err, errlen, "GET %s/v2/component-versions: no answer within %ds", AS_API_BASE,
 		         PREFLIGHT_TIMEOUT_MS / 1000);
 	} else if (pf.err < 0) {
 		rv = pf.err;

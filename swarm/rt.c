@@ -1,18 +1,19 @@
+/*
+ * rt: the shard runtime (see rt.h). A call's life: rt_call_new() links it
+ * and counts it live for its owner and host; rt_call_send() submits it, or
+ * -- when the client refuses at once -- arms its own event so the failure
+ * reaches on_resp() from the loop like any other; on_resp() records it,
+ * re-arms the same event for a retry or runs the handler; freeing the call
+ * uncounts it and runs the owner's release hooks at zero.
+ */
 #include "rt.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <zlib.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 #include <event2/buffer.h>
-#include "agent.h"
 #include "as_model.h"
-#include "cluster.h"
 #include "sw_err.h"
 #include "sw_xalloc.h"
 
@@ -51,26 +52,9 @@ void rt_init(struct swarm_rt *rt, struct event_base *base, struct sw_client *cli
 	}
 	ids_rng_seed(&rt->rng, seed);
 	if (ctx->svc && ctx->svc->auth == SWARM_AUTH_TOKEN)
-		rt->agent_token = rt_token_from_service(ctx->svc);
-}
-
-char *rt_token_from_service(const struct swarm_service *svc)
-{
-	json_t *ps, *auth;
-	char *tok = NULL;
-
-	if (svc->agent_token && *svc->agent_token)
-		return xstrdup(svc->agent_token);
-	if (!svc->pull_secret)
-		return NULL;
-	/* rhsso: the raw base64 of auths["cloud.openshift.com"].auth (§2). */
-	ps = json_loads(svc->pull_secret, 0, NULL);
-	auth = json_object_get(json_object_get(json_object_get(ps, "auths"), "cloud.openshift.com"),
-	                       "auth");
-	if (json_is_string(auth))
-		tok = xstrdup(json_string_value(auth));
-	json_decref(ps);
-	return tok;
+		rt->agent_token = xstrdup(ctx->svc->agent_token); /* the loader derived it */
+	if (ctx->svc)
+		rt->bearer = swarm_service_bearer(ctx->svc);
 }
 
 static void call_unlink_free(struct rt_call *c);
@@ -85,14 +69,13 @@ void rt_cleanup(struct swarm_rt *rt)
 			event_del(&c->retry_ev);
 		call_unlink_free(c);
 	}
-	free(rt->logs_tgz);
-	rt->logs_tgz = NULL;
-	free(rt->ingress_ca);
-	rt->ingress_ca = NULL;
+	assets_free(&rt->assets);
 	free(rt->agent_image);
 	rt->agent_image = NULL;
 	free(rt->agent_token);
 	rt->agent_token = NULL;
+	free(rt->bearer);
+	rt->bearer = NULL;
 }
 
 uint64_t rt_scaled_ns(const struct swarm_rt *rt, double ms)
@@ -182,28 +165,17 @@ void rt_log(struct swarm_rt *rt, int always, const char *fmt, ...)
 		fputs("swarm: (further diagnostics suppressed; use --verbose)\n", stderr);
 }
 
-int rt_path(char *out, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	int n = snprintf(out, len, "%s", AS_API_BASE);
-
-	if (n < 0 || (size_t)n >= len)
-		return -1;
-	va_start(ap, fmt);
-	n += vsnprintf(out + n, len - (size_t)n, fmt, ap);
-	va_end(ap);
-	return n;
-}
-
-struct rt_call *rt_call_new(struct swarm_rt *rt, struct swarm_cluster *cl, int host,
+struct rt_call *rt_call_new(struct swarm_rt *rt, struct rt_owner *owner, int host,
                             enum swarm_ep ep, const char *method, const char *path)
 {
 	struct rt_call *c = xcalloc(1, sizeof(*c));
 	size_t blen = strlen(AS_API_BASE), plen = strlen(path);
 
 	c->rt = rt;
-	c->cl = cl;
+	c->owner = owner;
 	c->host = host;
+	if (owner && host >= 0 && owner->ops && owner->ops->host)
+		c->rth = owner->ops->host(owner, (unsigned)host);
 	c->ep = ep;
 	c->method = xstrdup(method);
 	if (!strncmp(path, "/v2/", 4)) {
@@ -222,11 +194,10 @@ struct rt_call *rt_call_new(struct swarm_rt *rt, struct swarm_cluster *cl, int h
 		rt->calls->prev = c;
 	rt->calls = c;
 	rt->calls_live++;
-	if (cl) {
-		cl->inflight++;
-		if (host >= 0 && (unsigned)host < cl->nhosts)
-			cl->hosts[host].inflight++;
-	}
+	if (owner)
+		owner->live++;
+	if (c->rth)
+		c->rth->live++;
 	return c;
 }
 
@@ -250,10 +221,13 @@ void rt_call_body(struct rt_call *c, unsigned char *body, size_t len, const char
 	c->ctype = xstrdup(ctype);
 }
 
+/* Unlinks and frees |c|, then uncounts it; an owner (or host) whose last
+ * live call this was gets its release hook. */
 static void call_unlink_free(struct rt_call *c)
 {
 	struct swarm_rt *rt = c->rt;
-	struct swarm_cluster *cl = c->cl;
+	struct rt_owner *o = c->owner;
+	struct rt_host *h = c->rth;
 	int host = c->host;
 
 	if (c->prev)
@@ -268,43 +242,10 @@ static void call_unlink_free(struct rt_call *c)
 	free(c->body);
 	free(c->ctype);
 	free(c);
-	if (cl) {
-		cl->inflight--;
-		if (host >= 0 && (unsigned)host < cl->nhosts) {
-			cl->hosts[host].inflight--;
-			agent_maybe_drop_link(&cl->hosts[host]);
-		}
-	}
-}
-
-/* Frees |c| and lets a finished cluster tell the shard it is idle. */
-static void call_done_free(struct rt_call *c)
-{
-	struct swarm_cluster *cl = c->cl;
-	struct swarm_rt *rt = c->rt;
-
-	call_unlink_free(c);
-	if (cl && !rt->stopping)
-		cluster_check_idle(cl);
-}
-
-static int transient_err(int err)
-{
-	switch (err) {
-	case SW_ERR_RESOLVE:
-	case SW_ERR_CONNECT:
-	case SW_ERR_CONNECT_TIMEOUT:
-	case SW_ERR_TLS_TIMEOUT:
-	case SW_ERR_TIMEOUT:
-	case SW_ERR_CLOSED:
-	case SW_ERR_RESET:
-	case SW_ERR_GOAWAY:
-	case SW_ERR_IO:
-	case SW_ERR_RETRIES:
-		return 1;
-	default:
-		return 0;
-	}
+	if (h && --h->live == 0 && o->ops->host_release)
+		o->ops->host_release(o, (unsigned)host);
+	if (o && --o->live == 0 && o->ops && o->ops->release)
+		o->ops->release(o);
 }
 
 /* Returns the delay before the next attempt in ns, or 0 for "no retry". */
@@ -314,19 +255,21 @@ static uint64_t retry_delay(struct rt_call *c, int err, int status)
 	int retryable;
 
 	switch (c->retry) {
+	/* Transport errors: the one fatality predicate decides (a fatal error
+	 * is permanent, another attempt would fail the same way). */
 	case RT_RETRY_AGENT:
 		max = 3;
-		retryable = err ? transient_err(err) : (status == 503 || status == 504);
+		retryable = err ? !sw_err_is_fatal(err) : (status == 503 || status == 504);
 		break;
 	case RT_RETRY_INSTALLER:
 	case RT_RETRY_CONTROLLER:
 		max = c->retry == RT_RETRY_INSTALLER ? 3 : 15;
-		retryable = err ? transient_err(err) :
+		retryable = err ? !sw_err_is_fatal(err) :
 		            (status == 408 || status == 429 || (status >= 500 && status <= 599));
 		break;
 	case RT_RETRY_DRIVER:
 		max = 3;
-		retryable = err ? transient_err(err) : (status >= 500 && status <= 599);
+		retryable = err ? !sw_err_is_fatal(err) : (status >= 500 && status <= 599);
 		if (retryable && c->attempts <= max)
 			return rt_uniform_ns(c->rt, 1000, 2000);
 		return 0;
@@ -341,27 +284,42 @@ static uint64_t retry_delay(struct rt_call *c, int err, int status)
 }
 
 static int call_submit(struct rt_call *c);
+static void on_resp(void *arg, int err, const char *msg, struct sw_resp *resp);
+static void on_retry(evutil_socket_t fd, short what, void *arg);
+
+/* Reports a submission that failed at once as the call's outcome, from the
+ * loop: the handler must not run inside its caller's stack (the caller may
+ * still be setting up the state the handler changes). */
+static void call_fail_later(struct rt_call *c, int err)
+{
+	c->submit_err = err;
+	rt_timer_assign(c->rt, &c->retry_ev, on_retry, c);
+	c->retry_armed = 1;
+	event_active(&c->retry_ev, EV_TIMEOUT, 1);
+}
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
 	struct rt_call *c = arg;
+	char msg[96];
 	int rv;
 
 	(void)fd;
 	(void)what;
 	c->retry_armed = 0;
 	if (c->rt->stopping) {
-		call_done_free(c);
+		call_unlink_free(c);
 		return;
 	}
-	rv = call_submit(c);
-	if (rv < 0) {
-		rt_done_fn done = c->done;
-		stats_record_call(c->rt->stats, c->ep, rv, 0, c->intended_ns, sw_now_ns(), sw_now_ns());
-		if (done)
-			done(c, rv, "submit failed", NULL);
-		call_done_free(c);
+	rv = c->submit_err;
+	c->submit_err = 0;
+	if (!rv) {
+		rv = call_submit(c);
+		if (rv >= 0)
+			return;
 	}
+	snprintf(msg, sizeof(msg), "request not sent: %s", sw_err_name(rv));
+	on_resp(c, rv, msg, NULL);
 }
 
 static void on_resp(void *arg, int err, const char *msg, struct sw_resp *resp)
@@ -375,7 +333,7 @@ static void on_resp(void *arg, int err, const char *msg, struct sw_resp *resp)
 		err = SW_ERR_PROTO;
 	if (rt->stopping) {
 		/* Shutdown cancels whatever is in flight: not a service error. */
-		call_done_free(c);
+		call_unlink_free(c);
 		return;
 	}
 	sent = (resp && resp->t_sent_ns) ? resp->t_sent_ns : c->submit_ns;
@@ -393,70 +351,80 @@ static void on_resp(void *arg, int err, const char *msg, struct sw_resp *resp)
 	}
 	if (c->done)
 		c->done(c, err, msg, err ? NULL : resp);
-	call_done_free(c);
+	call_unlink_free(c);
 }
 
+/* Adds the call's headers to |req|. Returns 0, SW_ERR_NOMEM, or
+ * SW_ERR_INVALID for a value that cannot travel in a header. */
+static int call_headers(struct rt_call *c, struct sw_req *req)
+{
+	struct swarm_rt *rt = c->rt;
+	const char *key, *version;
+	int rv;
+
+	rv = sw_req_header(req, "accept", "application/json");
+	if (!rv && (c->auth == RT_AUTH_AGENT || c->auth == RT_AUTH_HOST)) {
+		key = c->owner && c->owner->agent_key ? c->owner->agent_key : rt->agent_token;
+		if (key)
+			rv = sw_req_header(req, "x-secret-key", key);
+		version = c->auth == RT_AUTH_HOST && c->rth && c->owner->ops->host_version ?
+		          c->owner->ops->host_version(c->owner, (unsigned)c->host) : NULL;
+		if (!rv && version)
+			rv = sw_req_header(req, "discovery_agent_version", version);
+	} else if (!rv && c->auth == RT_AUTH_USER && rt->bearer) {
+		rv = sw_req_header(req, "authorization", rt->bearer);
+	}
+	if (!rv && c->body) {
+		if (evbuffer_add(req->body, c->body, c->body_len) != 0)
+			x_oom(c->body_len);
+		rv = sw_req_header(req, "content-type", c->ctype ? c->ctype : "application/json");
+	}
+	return rv;
+}
+
+/* Hands |c| to the client. Returns 0 (the outcome comes to on_resp) or the
+ * client's immediate refusal. */
 static int call_submit(struct rt_call *c)
 {
 	struct swarm_rt *rt = c->rt;
 	struct sw_req *req;
 	struct sw_link *link = NULL;
-	struct agent *a = NULL;
-	const char *key;
-	int rv = 0;
+	int rv;
 
+	c->attempts++;
+	c->submit_ns = sw_now_ns();
 	if (!rt->submit)
 		return SW_ERR_STATE;
 	req = sw_req_new(c->method, c->path);
 	if (!req)
 		x_oom(0);
-	if (c->cl && c->host >= 0 && (unsigned)c->host < c->cl->nhosts)
-		a = &c->cl->hosts[c->host];
-	rv |= sw_req_header(req, "accept", "application/json");
-	if (c->auth == RT_AUTH_AGENT || c->auth == RT_AUTH_HOST) {
-		key = c->cl && c->cl->agent_key ? c->cl->agent_key : rt->agent_token;
-		if (key)
-			rv |= sw_req_header(req, "x-secret-key", key);
-		if (c->auth == RT_AUTH_HOST && a && a->version)
-			rv |= sw_req_header(req, "discovery_agent_version", a->version);
-	} else if (c->auth == RT_AUTH_USER && rt->svc && rt->svc->auth != SWARM_AUTH_NONE &&
-	           rt->svc->user_token && *rt->svc->user_token) {
-		char bearer[4096];
-		snprintf(bearer, sizeof(bearer), "Bearer %s", rt->svc->user_token);
-		rv |= sw_req_header(req, "authorization", bearer);
-	}
-	if (c->body) {
-		if (evbuffer_add(req->body, c->body, c->body_len) != 0)
-			x_oom(c->body_len);
-		rv |= sw_req_header(req, "content-type", c->ctype ? c->ctype : "application/json");
-	}
-	if (rv)
+	rv = call_headers(c, req);
+	if (rv == SW_ERR_NOMEM)
 		x_oom(0);
-	if (a && rt->dedicated && rt->link_new && c->auth != RT_AUTH_NONE) {
-		if (!a->link)
-			a->link = rt->link_new(rt->submit_arg);
-		link = a->link;
+	if (rv < 0) {
+		sw_req_free(&req);
+		return rv;
 	}
-	c->attempts++;
-	c->submit_ns = sw_now_ns();
+	if (c->rth && rt->dedicated && rt->link_new && c->auth != RT_AUTH_NONE) {
+		if (!c->rth->link)
+			c->rth->link = rt->link_new(rt->submit_arg);
+		link = c->rth->link;
+	}
 	return rt->submit(rt->submit_arg, link, req, on_resp, c);
 }
 
-int rt_call_send(struct rt_call *c, rt_done_fn done)
+void rt_call_send(struct rt_call *c, rt_done_fn done)
 {
 	int rv;
 
 	c->done = done;
 	if (c->rt->stopping) {
-		call_done_free(c);
-		return SW_ERR_CANCELLED;
+		call_unlink_free(c);
+		return;
 	}
 	rv = call_submit(c);
-	if (rv < 0) {
-		stats_record_call(c->rt->stats, c->ep, rv, 0, c->intended_ns, sw_now_ns(), sw_now_ns());
-		call_done_free(c);
-	}
-	return rv;
+	if (rv < 0)
+		call_fail_later(c, rv);
 }
 
 json_t *rt_resp_json(struct sw_resp *resp)
@@ -482,125 +450,10 @@ char *rt_versions_agent_image(struct sw_resp *resp)
 
 	v = json_is_object(j) ? json_object_get(j, "versions") : NULL;
 	v = json_is_object(v) ? json_object_get(v, "discovery-agent") : NULL;
-	if (json_is_string(v) && json_string_length(v) > 0 && json_string_length(v) < 512)
+	/* It is sent back in every agent call's discovery_agent_version header. */
+	if (json_is_string(v) && json_string_length(v) > 0 && json_string_length(v) < 512 &&
+	    !sw_http_value_bad(json_string_value(v), json_string_length(v)))
 		img = xstrdup(json_string_value(v));
 	json_decref(j);
 	return img;
-}
-
-/* ---- shared assets ---- */
-
-static void tar_octal(char *field, size_t width, unsigned long long v)
-{
-	snprintf(field, width, "%0*llo", (int)width - 1, v);
-}
-
-const unsigned char *rt_logs_tgz(struct swarm_rt *rt, size_t *len)
-{
-	static const char content[] =
-		"swarm emulated host: dry-run installer logs\n"
-		"Read disk 3.7 GiB/3.7 GiB (100%)\n";
-	unsigned char tar[512 * 4];
-	unsigned char *hdr = tar;
-	unsigned sum = 0;
-	size_t i, clen = sizeof(content) - 1, cap;
-	z_stream zs;
-
-	if (rt->logs_tgz) {
-		*len = rt->logs_tgz_len;
-		return rt->logs_tgz;
-	}
-	memset(tar, 0, sizeof(tar));
-	snprintf((char *)hdr, 100, "%s", "logs/installer.log");
-	tar_octal((char *)hdr + 100, 8, 0644);
-	tar_octal((char *)hdr + 108, 8, 0);
-	tar_octal((char *)hdr + 116, 8, 0);
-	tar_octal((char *)hdr + 124, 12, clen);
-	tar_octal((char *)hdr + 136, 12, 1700000000ull);
-	memset(hdr + 148, ' ', 8);
-	hdr[156] = '0';
-	memcpy(hdr + 257, "ustar", 6);
-	memcpy(hdr + 263, "00", 2);
-	snprintf((char *)hdr + 265, 32, "root");
-	snprintf((char *)hdr + 297, 32, "root");
-	for (i = 0; i < 512; i++)
-		sum += hdr[i];
-	snprintf((char *)hdr + 148, 8, "%06o", sum);
-	hdr[155] = ' ';
-	memcpy(tar + 512, content, clen);
-	/* tar = header + one data block + two zero blocks (end of archive) */
-
-	cap = compressBound(sizeof(tar)) + 64;
-	rt->logs_tgz = xmalloc(cap);
-	memset(&zs, 0, sizeof(zs));
-	if (deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		x_oom(cap);
-	zs.next_in = tar;
-	zs.avail_in = sizeof(tar);
-	zs.next_out = rt->logs_tgz;
-	zs.avail_out = (uInt)cap;
-	if (deflate(&zs, Z_FINISH) != Z_STREAM_END) {
-		deflateEnd(&zs);
-		free(rt->logs_tgz);
-		rt->logs_tgz = NULL;
-		*len = 0;
-		return NULL;
-	}
-	rt->logs_tgz_len = zs.total_out;
-	deflateEnd(&zs);
-	*len = rt->logs_tgz_len;
-	return rt->logs_tgz;
-}
-
-const char *rt_ingress_ca(struct swarm_rt *rt)
-{
-	EVP_PKEY *key = NULL;
-	X509 *x = NULL;
-	X509_NAME *name;
-	X509_EXTENSION *ext = NULL;
-	X509V3_CTX v3;
-	BIO *bio = NULL;
-	char *data;
-	long n;
-
-	if (rt->ingress_ca)
-		return rt->ingress_ca;
-	key = EVP_EC_gen("P-256");
-	x = X509_new();
-	bio = BIO_new(BIO_s_mem());
-	if (!key || !x || !bio)
-		goto out;
-	if (!X509_set_version(x, 2) ||
-	    !ASN1_INTEGER_set(X509_get_serialNumber(x), (long)(ids_rng_next(&rt->rng) & 0x7fffffff)) ||
-	    !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
-	    !X509_gmtime_adj(X509_getm_notAfter(x), 3650L * 24 * 3600) ||
-	    !X509_set_pubkey(x, key))
-		goto out;
-	name = X509_get_subject_name(x);
-	if (!X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-	                                (const unsigned char *)"ingress-operator@swarm", -1, -1, 0) ||
-	    !X509_set_issuer_name(x, name))
-		goto out;
-	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
-	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints, "critical,CA:TRUE");
-	if (!ext || !X509_add_ext(x, ext, -1))
-		goto out;
-	X509_EXTENSION_free(ext);
-	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature");
-	if (!ext || !X509_add_ext(x, ext, -1))
-		goto out;
-	if (!X509_sign(x, key, EVP_sha256()) || !PEM_write_bio_X509(bio, x))
-		goto out;
-	n = BIO_get_mem_data(bio, &data);
-	if (n > 0) {
-		rt->ingress_ca = xmalloc((size_t)n + 1);
-		memcpy(rt->ingress_ca, data, (size_t)n);
-		rt->ingress_ca[n] = 0;
-	}
-out:
-	X509_EXTENSION_free(ext);
-	BIO_free(bio);
-	X509_free(x);
-	EVP_PKEY_free(key);
-	return rt->ingress_ca;
 }

@@ -1,14 +1,26 @@
 /*
  * rt: the per-shard runtime every engine object (cluster, agent, installer,
  * controller, driver) works through: the event loop, the HTTP client hook,
- * the loop-owned stats, scaled/jittered timing, the per-shard shared assets
- * (tiny logs .tar.gz, ingress CA PEM, service agent image, API generation
- * detection) and the request helper (rt_call) that stamps auth headers,
- * retries like the real Go clients, records every call into the stats and
- * keeps the owning cluster alive while requests are in flight.
+ * the loop-owned stats, scaled/jittered timing, what the shard learnt about
+ * the service (agent image, API generation), the generated upload bodies
+ * (rt->assets, see assets.h) and the request helper (rt_call) that stamps
+ * auth headers, retries like the real Go clients, records every call into
+ * the stats and counts the live calls of each owner.
+ *
+ * rt calls nothing above it: what owns calls (a cluster and its hosts) is an
+ * struct rt_owner to it, with hooks the owner registered, among them the
+ * release hooks run when the owner's (or one host's) last live call is
+ * freed, as libevent's refcounted objects run their finalisers.
+ *
+ * One error path: every call sent with rt_call_send() ends in its done
+ * handler, with a response or an error, and never inside rt_call_send()
+ * itself (a submission that fails at once is reported from the loop), so no
+ * caller can lose a failure. Only shutdown (rt->stopping) drops calls
+ * without their handler.
  *
  * Owned by shard.c (one per shard thread); not thread-safe. Tests build one
- * by hand with rt_init() and replace |submit| to answer requests in memory.
+ * by hand with rt_init() and replace |submit| to answer (or refuse) requests
+ * in memory.
  */
 #ifndef SWARM_RT_H
 #define SWARM_RT_H
@@ -17,6 +29,7 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 #include <jansson.h>
+#include "assets.h"
 #include "config.h"
 #include "ids.h"
 #include "shard.h"
@@ -24,7 +37,38 @@
 #include "sw_client.h"
 
 struct swarm_cluster;
+struct swarm_rt;
 struct rt_call;
+struct rt_owner;
+
+/* The per-host part of an owner, embedded in each emulated host (struct
+ * agent): its dedicated connection and its count of live calls. */
+struct rt_host {
+	struct sw_link *link;            /* dedicated policy: made by rt->link_new on first use */
+	uint16_t live;                   /* its calls alive (in flight or waiting for a retry) */
+};
+
+/* Hooks of an owner (cluster.c registers them for clusters). */
+struct rt_owner_ops {
+	/* Release hook: |o|'s last live call was freed (also during shutdown
+	 * and rt_cleanup(), when rt->stopping is set). May be NULL. */
+	void (*release)(struct rt_owner *o);
+	/* Release hook of host |idx|: its last live call was freed. May be NULL. */
+	void (*host_release)(struct rt_owner *o, unsigned idx);
+	/* Returns the rt part of host |idx|, or NULL when |o| has no such host. */
+	struct rt_host *(*host)(struct rt_owner *o, unsigned idx);
+	/* Returns the discovery_agent_version host |idx|'s calls announce, or NULL. */
+	const char *(*host_version)(struct rt_owner *o, unsigned idx);
+};
+
+/* What owns calls, as rt sees it; embedded in the owner (struct
+ * swarm_cluster), which sets |ops| and |agent_key|. */
+struct rt_owner {
+	const struct rt_owner_ops *ops;
+	uint64_t live;                   /* its calls alive (in flight or waiting for a retry) */
+	char *agent_key;                 /* X-Secret-Key of its agent calls, owned by the owner;
+	                                  * NULL = rt->agent_token */
+};
 
 /* How a call is retried at the application level (docs/protocol.md §1.4). */
 enum rt_retry {
@@ -65,13 +109,11 @@ struct swarm_rt {
 	int dedicated;                   /* one sw_link per host */
 	int timer_prio;                  /* libevent priority of schedule timers; -1 = default */
 
-	/* shared assets, built on first use */
-	unsigned char *logs_tgz;
-	size_t logs_tgz_len;
-	char *ingress_ca;                /* PEM certificate */
+	struct assets assets;            /* generated upload bodies, built on first use */
 	char *agent_image;               /* versions["discovery-agent"] from D0 */
 	int d0_state;                    /* 0 not asked, 1 in flight, 2 done */
 	char *agent_token;               /* token mode X-Secret-Key */
+	char *bearer;                    /* "Bearer <user_token>" of user calls, NULL = none */
 	int vip_legacy;                  /* -1 unknown, 0 api_vips only, 1 send api_vip too */
 	int cpc_refused;                 /* service refused control_plane_count */
 
@@ -98,12 +140,9 @@ struct swarm_rt {
  * |seed| seeds the jitter generator. Frees: rt_cleanup(). */
 void rt_init(struct swarm_rt *rt, struct event_base *base, struct sw_client *client,
              struct swarm_stats *stats, const struct swarm_ctx *ctx, uint64_t seed);
-/* Returns the agents' X-Secret-Key for token auth: |svc|->agent_token, else
- * the pull secret's auths["cloud.openshift.com"].auth; NULL when neither
- * exists. Frees: free(). */
-char *rt_token_from_service(const struct swarm_service *svc);
-/* Frees every call still live (without calling their handlers) and the
- * assets. Call after the client was freed. NULL-safe. */
+/* Frees every call still live (without calling their handlers; their
+ * owners' release hooks run) and the assets. Set rt->stopping first; call
+ * after the client was freed. NULL-safe. */
 void rt_cleanup(struct swarm_rt *rt);
 
 /* Returns |ms| milliseconds of plan time as ns: divided by time_scale and
@@ -129,21 +168,25 @@ void rt_timer_assign(struct swarm_rt *rt, struct event *ev, event_callback_fn cb
 void rt_log(struct swarm_rt *rt, int always, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Completion of a call: |err| 0 and |resp| set, or a negative SW_ERR_* and
- * NULL (after the retries were used up). The call is freed after it returns. */
+/* Completion of a call: |err| 0 and |resp| set (any HTTP status), or a
+ * negative SW_ERR_* with |msg| and NULL |resp| (after the retries were used
+ * up; never retried when sw_err_is_fatal(|err|)). Runs from the event loop,
+ * never inside rt_call_send(). The call is freed after it returns. */
 typedef void (*rt_done_fn)(struct rt_call *call, int err, const char *msg, struct sw_resp *resp);
 
 struct rt_call {
 	struct rt_call *prev, *next;     /* rt->calls list */
 	struct event retry_ev;           /* assigned only when a retry waits */
 	struct swarm_rt *rt;
-	struct swarm_cluster *cl;        /* owner; NULL for shard-level calls */
+	struct rt_owner *owner;          /* NULL for shard-level calls */
+	struct rt_host *rth;             /* host |host| of |owner|, NULL otherwise */
 	int host;                        /* host index for host calls, -1 otherwise */
 	enum swarm_ep ep;
 	enum rt_retry retry;
 	enum rt_auth auth;
 	unsigned attempts;
-	int retry_armed;
+	int retry_armed;                 /* |retry_ev| is pending or active */
+	int submit_err;                  /* a submission that failed at once, reported from the loop */
 	uint64_t intended_ns;            /* schedule time for coordinated-omission stats */
 	uint64_t submit_ns;
 	char *method, *path;
@@ -156,12 +199,13 @@ struct rt_call {
 };
 
 /*
- * Creates a call owned by |cl| (may be NULL) for host |host| (-1 = none),
- * operation |ep|, |method| and |path| (copied; the API base is prepended when
- * |path| starts with "/v2/"). Never returns NULL. The call is not sent until
+ * Creates a call owned by |owner| (may be NULL) for its host |host| (-1 =
+ * none), operation |ep|, |method| and |path| (copied; the API base is
+ * prepended when |path| starts with "/v2/"). The owner (and the host) count
+ * it live until it is freed. Never returns NULL. The call is not sent until
  * rt_call_send(). intended_ns defaults to now.
  */
-struct rt_call *rt_call_new(struct swarm_rt *rt, struct swarm_cluster *cl, int host,
+struct rt_call *rt_call_new(struct swarm_rt *rt, struct rt_owner *owner, int host,
                             enum swarm_ep ep, const char *method, const char *path);
 /* Sets a JSON body (copied). */
 void rt_call_json(struct rt_call *c, const char *json, size_t len);
@@ -170,25 +214,19 @@ void rt_call_json(struct rt_call *c, const char *json, size_t len);
 /* Sets a raw body (ownership of |body| passes to the call) with |ctype| (copied). */
 void rt_call_body(struct rt_call *c, unsigned char *body, size_t len, const char *ctype);
 /*
- * Sends |c| (taking it over) and calls |done| once with the outcome. When
- * the runtime is stopping, the call is dropped and |done| is not called.
- * Returns 0 or a negative SW_ERR_* (then |done| is not called and |c| freed).
+ * Sends |c| (taking it over); |done| (may be NULL) is called exactly once
+ * with the outcome, from the event loop, whatever happens: a request the
+ * client refuses at once (or whose headers cannot be built) is reported like
+ * any failed request, after the retry policy. Only when the runtime is
+ * stopping is the call dropped without |done| (now or later).
  */
-int rt_call_send(struct rt_call *c, rt_done_fn done);
+void rt_call_send(struct rt_call *c, rt_done_fn done);
 
 /* Parses |resp|'s body as JSON (NULL when absent/invalid). New reference. */
 json_t *rt_resp_json(struct sw_resp *resp);
 /* The discovery agent image of a component-versions reply
- * (versions["discovery-agent"]), malloc'd, or NULL when it has none. */
+ * (versions["discovery-agent"]), malloc'd, or NULL when it has none or one
+ * that could not be sent back in a header (512 bytes or more, control bytes). */
 char *rt_versions_agent_image(struct sw_resp *resp);
-
-/* The tiny host/controller logs archive (a valid .tar.gz with one file),
- * built on first use. Returns it and stores its length in |*len|. */
-const unsigned char *rt_logs_tgz(struct swarm_rt *rt, size_t *len);
-/* A self-signed CA certificate (EC P-256) in PEM, made once per shard. NULL on failure. */
-const char *rt_ingress_ca(struct swarm_rt *rt);
-
-/* Formats the API path "/api/assisted-install/v2/..." from |fmt|. */
-int rt_path(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

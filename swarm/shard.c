@@ -263,7 +263,7 @@ static void on_reap(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	while (*pp) {
 		struct swarm_cluster *cl = *pp;
-		if (cl->finished && !cl->inflight) {
+		if (cl->finished && !cl->owner.live) {
 			*pp = cl->next;
 			cluster_free(&cl);
 		} else {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "sw_err.h"
+#include "sw_http.h"
 #include "sw_xalloc.h"
 
 void steps_reply_clear(struct steps_reply *r)
@@ -347,7 +348,9 @@ static void step_upgrade(json_t *args, struct steps_reply *r)
 	json_t *req = arg_json(args);
 	const char *img = obj_str(req, "agent_image");
 
-	if (!img || !*img || strlen(img) >= sizeof(r->upgrade_image)) {
+	/* Never cut: the image becomes the discovery_agent_version header. */
+	if (!img || !*img || strlen(img) >= sizeof(r->upgrade_image) ||
+	    sw_http_value_bad(img, strlen(img))) {
 		json_decref(req);
 		fail(r, "upgrade-agent: args[0] has no usable agent_image%s", NULL);
 		return;
