@@ -1,7 +1,9 @@
 /*
  * prom: Prometheus text exposition format (version 0.0.4) writer, used by the
  * emulator's and the swarm's /metrics endpoints. Appends to an evbuffer;
- * escapes label values; never allocates beyond the evbuffer.
+ * escapes label values; never allocates beyond the evbuffer. Each writer
+ * returns 0, or SW_ERR_NOMEM when the evbuffer could not grow (the text is
+ * then incomplete: drop the buffer).
  */
 #ifndef PROM_H
 #define PROM_H
@@ -11,12 +13,12 @@
 #include <event2/buffer.h>
 
 /* "# HELP name help\n# TYPE name type\n" (type: counter, gauge, histogram). */
-void prom_family(struct evbuffer *out, const char *name, const char *type, const char *help);
+int prom_family(struct evbuffer *out, const char *name, const char *type, const char *help);
 
 /* One sample line. |labels| is NULL or pairs "k1","v1","k2","v2",...,NULL
  * (values escaped here). */
-void prom_sample(struct evbuffer *out, const char *name, const char *const *labels, double value);
-void prom_sample_u64(struct evbuffer *out, const char *name, const char *const *labels, uint64_t value);
+int prom_sample(struct evbuffer *out, const char *name, const char *const *labels, double value);
+int prom_sample_u64(struct evbuffer *out, const char *name, const char *const *labels, uint64_t value);
 
 /*
  * A classic histogram: |n| upper bounds |le| (seconds, ascending, +Inf added
@@ -24,8 +26,8 @@ void prom_sample_u64(struct evbuffer *out, const char *name, const char *const *
  * +Inf), plus |sum| and total |count|. Writes name_bucket{...,le="x"},
  * name_sum and name_count.
  */
-void prom_histogram(struct evbuffer *out, const char *name, const char *const *labels,
-                    const double *le, const uint64_t *counts, size_t n, double sum,
-                    uint64_t count);
+int prom_histogram(struct evbuffer *out, const char *name, const char *const *labels,
+                   const double *le, const uint64_t *counts, size_t n, double sum,
+                   uint64_t count);
 
 #endif

@@ -284,7 +284,7 @@ static void pool_backoff(struct swc_pool *p)
 static int pool_has_ready(struct swc_pool *p)
 {
 	struct swc_conn *cn;
-	TAILQ_FOREACH(cn, &p->conns, pq)
+	for (cn = TAILQ_FIRST(&p->conns); cn; cn = TAILQ_NEXT(cn, pq))
 		if (cn->state == SWC_CS_READY)
 			return 1;
 	return 0;
@@ -335,7 +335,7 @@ static struct swc_conn *pool_pick(struct swc_pool *p, uint64_t avoid)
 {
 	struct swc_conn *cn;
 	int may_open = p->nconns < p->max_conns;
-	TAILQ_FOREACH(cn, &p->conns, pq)
+	for (cn = TAILQ_FIRST(&p->conns); cn; cn = TAILQ_NEXT(cn, pq))
 		if (cn->state == SWC_CS_READY && !cn->goaway && !cn->no_reuse && cn->nactive < cn->cap &&
 		    (cn->h2 ? !p->h2_budget || cn->nstarted < p->h2_budget : cn->cur == NULL) &&
 		    !(avoid && cn->id == avoid && may_open))
@@ -600,7 +600,8 @@ struct sw_client *sw_client_new(struct event_base *base, const struct sw_client_
 	struct timeval itv = {c->cfg.idle_timeout_ms / 1000, (c->cfg.idle_timeout_ms % 1000) * 1000};
 	c->idle_tv = event_base_init_common_timeout(base, &itv);
 	if (!c->req_tv || !c->idle_tv) {
-		swc_msgf(err, errlen, "event_base_init_common_timeout failed");
+		/* libevent fails it only for want of memory (or past 256 durations per base) */
+		swc_msgf(err, errlen, "out of memory (event_base_init_common_timeout)");
 		goto fail;
 	}
 	return c;
@@ -615,7 +616,7 @@ void sw_client_free(struct sw_client **cp)
 		return;
 	struct sw_client *c = *cp;
 	struct sw_link *l;
-	LIST_FOREACH(l, &c->links, le)
+	for (l = LIST_FIRST(&c->links); l; l = LIST_NEXT(l, le))
 		pool_close(&l->pool);
 	pool_close(&c->shared);
 	swc_client_deliver_all(c);

@@ -109,6 +109,7 @@ struct sw_link {
 	struct swc_pool pool;
 	LIST_ENTRY(sw_link) le;
 };
+LIST_HEAD(swc_link_list, sw_link);
 
 struct sw_client {
 	struct event_base *base;
@@ -127,7 +128,7 @@ struct sw_client {
 	struct sw_h1p_cbs h1cbs;
 	const struct timeval *req_tv, *idle_tv;
 	struct swc_pool shared;
-	LIST_HEAD(, sw_link) links;
+	struct swc_link_list links;
 	struct swc_creq_list done;
 	unsigned ndone;
 	struct event deliver_ev;

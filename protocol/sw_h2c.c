@@ -221,7 +221,7 @@ static int h2_on_not_send(nghttp2_session *s, const nghttp2_frame *f, int lib_er
 	/* A request nghttp2 refused to start (typically after GOAWAY): the
 	 * server never saw it, so it is safe to send elsewhere. */
 	struct swc_creq *cr;
-	TAILQ_FOREACH(cr, &cn->active, q) {
+	for (cr = TAILQ_FIRST(&cn->active); cr; cr = TAILQ_NEXT(cr, q)) {
 		if (cr->stream_id == f->hd.stream_id) {
 			char m[SW_MSG_LEN];
 			swc_msgf(m, sizeof(m), "stream %d not sent: %s", cr->stream_id, nghttp2_strerror(lib_error));

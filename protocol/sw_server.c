@@ -235,7 +235,7 @@ int srv_x_set_path(struct sw_exchange *x, const char *t, size_t n)
 {
 	/* absolute-form (RFC 9112 §3.2.2): keep only the path and query. */
 	if (n > 7 && (strncasecmp(t, "http://", 7) == 0 || strncasecmp(t, "https://", 8) == 0)) {
-		const char *p = memchr(t, ':', n) + 3;
+		const char *p = (const char *)memchr(t, ':', n) + 3;
 		const char *slash = memchr(p, '/', n - (size_t)(p - t));
 		const char *q = memchr(p, '?', n - (size_t)(p - t));
 		if (q && (!slash || q < slash))

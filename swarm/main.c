@@ -360,12 +360,12 @@ static void on_metrics(void *arg, struct sw_exchange *x, struct sw_sreq *req)
 	}
 	struct swarm_stats *st = malloc(sizeof(*st));
 	struct evbuffer *buf = evbuffer_new();
-	if (!st || !buf || merged_snapshot(r, st) < 0) {
+	if (!st || !buf || merged_snapshot(r, st) < 0 ||
+	    metrics_render(buf, st, r->ctx.run_id, SWARM_VERSION,
+	                   (double)(sw_now_ns() - r->ctx.run_start_ns) / 1e9) < 0) {
 		static const char msg[] = "out of memory\n";
 		sw_exchange_reply_mem(x, 500, "text/plain; charset=utf-8", msg, sizeof(msg) - 1);
 	} else {
-		metrics_render(buf, st, r->ctx.run_id, SWARM_VERSION,
-		               (double)(sw_now_ns() - r->ctx.run_start_ns) / 1e9);
 		sw_exchange_reply(x, 200, NULL, "text/plain; version=0.0.4; charset=utf-8", buf);
 	}
 	if (st)

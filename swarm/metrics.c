@@ -22,29 +22,30 @@ static const double late_le[] = {0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 
 
 #define NLE(a) (sizeof(a) / sizeof((a)[0]))
 
-static void histo(struct evbuffer *out, const char *name, const char *const *labels,
-                  const struct hist *h, const double *le, size_t n)
+static int histo(struct evbuffer *out, const char *name, const char *const *labels,
+                 const struct hist *h, const double *le, size_t n)
 {
 	uint64_t counts[32];
 	hist_to_buckets(h, le, n, counts);
-	prom_histogram(out, name, labels, le, counts, n, (double)h->sum_ns / 1e9, h->count);
+	return prom_histogram(out, name, labels, le, counts, n, (double)h->sum_ns / 1e9, h->count);
 }
 
-void metrics_render(struct evbuffer *out, const struct swarm_stats *st, const char *run_id,
-                    const char *version, double elapsed_s)
+int metrics_render(struct evbuffer *out, const struct swarm_stats *st, const char *run_id,
+                   const char *version, double elapsed_s)
 {
 	char code[8];
+	int bad = 0; /* any writer that failed (SW_ERR_NOMEM) */
 	{
 		const char *l[] = {"version", version ? version : "unknown", "run_id",
 		                   run_id ? run_id : "", NULL};
-		prom_family(out, "swarm_build_info", "gauge", "Swarm version and run id (value 1).");
-		prom_sample(out, "swarm_build_info", l, 1);
+		bad |= prom_family(out, "swarm_build_info", "gauge", "Swarm version and run id (value 1).");
+		bad |= prom_sample(out, "swarm_build_info", l, 1);
 	}
-	prom_family(out, "swarm_run_elapsed_seconds", "gauge", "Seconds since the run started.");
-	prom_sample(out, "swarm_run_elapsed_seconds", NULL, elapsed_s);
+	bad |= prom_family(out, "swarm_run_elapsed_seconds", "gauge", "Seconds since the run started.");
+	bad |= prom_sample(out, "swarm_run_elapsed_seconds", NULL, elapsed_s);
 
-	prom_family(out, "swarm_http_requests_total", "counter",
-	            "Completed calls to the service by operation and HTTP status (code=\"0\": transport error).");
+	bad |= prom_family(out, "swarm_http_requests_total", "counter",
+	                   "Completed calls to the service by operation and HTTP status (code=\"0\": transport error).");
 	for (int e = 0; e < EP_COUNT; e++) {
 		const struct swarm_ep_stats *s = &st->ep[e];
 		if (!s->count)
@@ -57,15 +58,15 @@ void metrics_render(struct evbuffer *out, const struct swarm_stats *st, const ch
 				continue;
 			snprintf(code, sizeof(code), "%d", c);
 			const char *l[] = {"operation", stats_ep_name((enum swarm_ep)e), "code", code, NULL};
-			prom_sample_u64(out, "swarm_http_requests_total", l, s->status[c]);
+			bad |= prom_sample_u64(out, "swarm_http_requests_total", l, s->status[c]);
 		}
 		if (terr) {
 			const char *l[] = {"operation", stats_ep_name((enum swarm_ep)e), "code", "0", NULL};
-			prom_sample_u64(out, "swarm_http_requests_total", l, terr);
+			bad |= prom_sample_u64(out, "swarm_http_requests_total", l, terr);
 		}
 	}
-	prom_family(out, "swarm_http_request_errors_total", "counter",
-	            "Failed calls by operation and reason (HTTP status class or transport error name).");
+	bad |= prom_family(out, "swarm_http_request_errors_total", "counter",
+	                   "Failed calls by operation and reason (HTTP status class or transport error name).");
 	for (int e = 0; e < EP_COUNT; e++) {
 		const struct swarm_ep_stats *s = &st->ep[e];
 		if (!s->count)
@@ -77,43 +78,43 @@ void metrics_render(struct evbuffer *out, const struct swarm_stats *st, const ch
 		const char *op = stats_ep_name((enum swarm_ep)e);
 		if (c4) {
 			const char *l[] = {"operation", op, "reason", "http_4xx", NULL};
-			prom_sample_u64(out, "swarm_http_request_errors_total", l, c4);
+			bad |= prom_sample_u64(out, "swarm_http_request_errors_total", l, c4);
 		}
 		if (c5) {
 			const char *l[] = {"operation", op, "reason", "http_5xx", NULL};
-			prom_sample_u64(out, "swarm_http_request_errors_total", l, c5);
+			bad |= prom_sample_u64(out, "swarm_http_request_errors_total", l, c5);
 		}
 		for (size_t c = 0; c < sizeof(s->transport_errors) / sizeof(s->transport_errors[0]); c++) {
 			if (!s->transport_errors[c])
 				continue;
 			const char *l[] = {"operation", op, "reason", c ? sw_err_name(-(int)c) : "other", NULL};
-			prom_sample_u64(out, "swarm_http_request_errors_total", l, s->transport_errors[c]);
+			bad |= prom_sample_u64(out, "swarm_http_request_errors_total", l, s->transport_errors[c]);
 		}
 	}
-	prom_family(out, "swarm_http_request_duration_seconds", "histogram",
-	            "Service time of calls (request sent to response complete), by operation.");
+	bad |= prom_family(out, "swarm_http_request_duration_seconds", "histogram",
+	                   "Service time of calls (request sent to response complete), by operation.");
 	for (int e = 0; e < EP_COUNT; e++) {
 		if (!st->ep[e].count)
 			continue;
 		const char *l[] = {"operation", stats_ep_name((enum swarm_ep)e), NULL};
-		histo(out, "swarm_http_request_duration_seconds", l, &st->ep[e].service, req_le, NLE(req_le));
+		bad |= histo(out, "swarm_http_request_duration_seconds", l, &st->ep[e].service, req_le, NLE(req_le));
 	}
-	prom_family(out, "swarm_http_request_scheduled_duration_seconds", "histogram",
-	            "Time from the intended send time to response complete (coordinated-omission corrected).");
+	bad |= prom_family(out, "swarm_http_request_scheduled_duration_seconds", "histogram",
+	                   "Time from the intended send time to response complete (coordinated-omission corrected).");
 	for (int e = 0; e < EP_COUNT; e++) {
 		if (!st->ep[e].count)
 			continue;
 		const char *l[] = {"operation", stats_ep_name((enum swarm_ep)e), NULL};
-		histo(out, "swarm_http_request_scheduled_duration_seconds", l, &st->ep[e].intended, req_le,
-		      NLE(req_le));
+		bad |= histo(out, "swarm_http_request_scheduled_duration_seconds", l, &st->ep[e].intended, req_le,
+		             NLE(req_le));
 	}
-	prom_family(out, "swarm_hosts", "gauge", "Emulated hosts by swarm-side phase.");
+	bad |= prom_family(out, "swarm_hosts", "gauge", "Emulated hosts by swarm-side phase.");
 	for (int p = 0; p < HP_COUNT; p++) {
 		const char *l[] = {"phase", stats_phase_name((enum swarm_host_phase)p), NULL};
-		prom_sample(out, "swarm_hosts", l, (double)st->hosts_by_phase[p]);
+		bad |= prom_sample(out, "swarm_hosts", l, (double)st->hosts_by_phase[p]);
 	}
-	prom_family(out, "swarm_clusters", "gauge", "Clusters of the plan (scheduled in this run).");
-	prom_sample_u64(out, "swarm_clusters", NULL, st->clusters_total);
+	bad |= prom_family(out, "swarm_clusters", "gauge", "Clusters of the plan (scheduled in this run).");
+	bad |= prom_sample_u64(out, "swarm_clusters", NULL, st->clusters_total);
 	static const struct {
 		const char *name, *help;
 		size_t off;
@@ -124,22 +125,23 @@ void metrics_render(struct evbuffer *out, const struct swarm_stats *st, const ch
 		{"swarm_clusters_failed_total", "Clusters counted as failed.", offsetof(struct swarm_stats, clusters_failed)},
 	};
 	for (size_t i = 0; i < NLE(counters); i++) {
-		prom_family(out, counters[i].name, "counter", counters[i].help);
-		prom_sample_u64(out, counters[i].name, NULL,
-		                *(const uint64_t *)((const char *)st + counters[i].off));
+		bad |= prom_family(out, counters[i].name, "counter", counters[i].help);
+		bad |= prom_sample_u64(out, counters[i].name, NULL,
+		                       *(const uint64_t *)((const char *)st + counters[i].off));
 	}
-	prom_family(out, "swarm_cluster_ready_duration_seconds", "histogram", "Cluster creation to ready.");
-	histo(out, "swarm_cluster_ready_duration_seconds", NULL, &st->cluster_ready, life_le, NLE(life_le));
-	prom_family(out, "swarm_cluster_installed_duration_seconds", "histogram",
-	            "Cluster creation to installed.");
-	histo(out, "swarm_cluster_installed_duration_seconds", NULL, &st->cluster_installed, life_le,
-	      NLE(life_le));
-	prom_family(out, "swarm_schedule_lateness_seconds", "histogram",
-	            "How late the swarm's timers fired versus their schedule (generator saturation).");
-	histo(out, "swarm_schedule_lateness_seconds", NULL, &st->lateness, late_le, NLE(late_le));
-	prom_family(out, "swarm_cluster_start_delay_seconds", "histogram",
-	            "Cluster actual start minus intended start (arrival schedule slip).");
-	histo(out, "swarm_cluster_start_delay_seconds", NULL, &st->start_delay, life_le, NLE(life_le));
-	prom_family(out, "swarm_cpu_seconds_total", "counter", "CPU time of the shard loops.");
-	prom_sample(out, "swarm_cpu_seconds_total", NULL, (double)st->cpu_ns / 1e9);
+	bad |= prom_family(out, "swarm_cluster_ready_duration_seconds", "histogram", "Cluster creation to ready.");
+	bad |= histo(out, "swarm_cluster_ready_duration_seconds", NULL, &st->cluster_ready, life_le, NLE(life_le));
+	bad |= prom_family(out, "swarm_cluster_installed_duration_seconds", "histogram",
+	                   "Cluster creation to installed.");
+	bad |= histo(out, "swarm_cluster_installed_duration_seconds", NULL, &st->cluster_installed, life_le,
+	             NLE(life_le));
+	bad |= prom_family(out, "swarm_schedule_lateness_seconds", "histogram",
+	                   "How late the swarm's timers fired versus their schedule (generator saturation).");
+	bad |= histo(out, "swarm_schedule_lateness_seconds", NULL, &st->lateness, late_le, NLE(late_le));
+	bad |= prom_family(out, "swarm_cluster_start_delay_seconds", "histogram",
+	                   "Cluster actual start minus intended start (arrival schedule slip).");
+	bad |= histo(out, "swarm_cluster_start_delay_seconds", NULL, &st->start_delay, life_le, NLE(life_le));
+	bad |= prom_family(out, "swarm_cpu_seconds_total", "counter", "CPU time of the shard loops.");
+	bad |= prom_sample(out, "swarm_cpu_seconds_total", NULL, (double)st->cpu_ns / 1e9);
+	return bad ? SW_ERR_NOMEM : 0;
 }

@@ -13,8 +13,10 @@
 /*
  * Appends the exposition of |st| to |out|. |run_id| and |version| label the
  * swarm_build_info / swarm_run_info series; |elapsed_s| is the run's age.
+ * Returns 0, or SW_ERR_NOMEM when |out| could not grow (its text is then
+ * incomplete: answer an error instead).
  */
-void metrics_render(struct evbuffer *out, const struct swarm_stats *st, const char *run_id,
-                    const char *version, double elapsed_s);
+int metrics_render(struct evbuffer *out, const struct swarm_stats *st, const char *run_id,
+                   const char *version, double elapsed_s);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "sw_xalloc.h"
 
 /* Short labels, in the order hosts move through them. */
 static const char *const phase_short[HP_COUNT] = {
@@ -50,14 +51,14 @@ static uint64_t window_p99(const struct hist *cur, const struct hist *prev, uint
 size_t progress_format(struct progress *p, const struct swarm_stats *st, uint64_t now_ns,
                        uint64_t elapsed_ns, char *buf, size_t len)
 {
-	struct hist *all = malloc(sizeof(*all));
+	struct hist *all;
 	char part[5][160], lat[16];
 	uint64_t es = elapsed_ns / 1000000000;
 	if (!len)
 		return 0;
 	buf[0] = '\0';
-	if (!all)
-		return 0;
+	/* Allocated after the early return above, which leaked it (cppcheck). */
+	all = xmalloc(sizeof(*all));
 	hist_init(all);
 	for (int e = 0; e < EP_COUNT; e++)
 		hist_merge(all, &st->ep[e].service);

@@ -277,6 +277,8 @@ static void test_progress(void **state)
 		assert_true(n <= w - 1);
 		assert_int_equal(strncmp(line, "00:00:00", 8), 0);
 	}
+	/* No room at all: nothing written and, in the ASan build, nothing leaked. */
+	assert_int_equal(progress_format(p, st, 1, 1, line, 0), 0);
 	/* Writing: live lines start with CR + clear, finish adds the newline. */
 	char *buf = NULL;
 	size_t len = 0;
