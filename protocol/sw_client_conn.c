@@ -164,7 +164,12 @@ static void conn_flush(struct swc_conn *cn)
 				}
 				if (n == 0)
 					break;
-				evbuffer_add(cn->out, d, (size_t)n);
+				/* nghttp2 considers these bytes sent: losing them would
+				 * desynchronise the session, so the connection goes. */
+				if (evbuffer_add(cn->out, d, (size_t)n) != 0) {
+					swc_conn_fail(cn, SW_ERR_NOMEM, "out of memory buffering HTTP/2 output");
+					return;
+				}
 			}
 		}
 		if (evbuffer_get_length(cn->out) == 0)

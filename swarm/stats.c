@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sw_err.h"
+#include "sw_xalloc.h"
 
 /* Stable names: they are keys of the results JSON and label values of
  * /metrics, so renaming one is a schema change (RESULTS.md). */
@@ -156,10 +157,8 @@ long stats_add_cluster(struct swarm_stats *s, const struct swarm_cluster_record 
 {
 	if (s->nclusters == s->capclusters) {
 		size_t cap = s->capclusters ? s->capclusters * 2 : 64;
-		struct swarm_cluster_record *v = realloc(s->clusters, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		s->clusters = v;
+		/* The engine's policy: a record must not go missing from the results. */
+		s->clusters = xrealloc(s->clusters, cap * sizeof(*s->clusters));
 		s->capclusters = cap;
 	}
 	s->clusters[s->nclusters] = *rec;

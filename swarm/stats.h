@@ -102,7 +102,8 @@ void stats_record_call(struct swarm_stats *s, enum swarm_ep ep, int err, int sta
                        uint64_t intended_ns, uint64_t sent_ns, uint64_t done_ns);
 /* Moves one host from phase |from| to |to| (from may equal to). */
 void stats_host_phase(struct swarm_stats *s, enum swarm_host_phase from, enum swarm_host_phase to);
-/* Appends a cluster record copy; returns its index or -1 on allocation failure. */
+/* Appends a cluster record copy; returns its index (never fails: it aborts
+ * when out of memory, the swarm/ allocation policy). */
 long stats_add_cluster(struct swarm_stats *s, const struct swarm_cluster_record *rec);
 
 /* dst += src (histograms, counters, gauges; cluster records appended). Returns 0 or SW_ERR_NOMEM. */

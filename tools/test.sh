@@ -1,8 +1,10 @@
 #!/bin/sh
-# The whole test suite: a normal build with warnings as errors, then an
-# AddressSanitizer + UndefinedBehaviorSanitizer build (leaks are failures),
-# each running every meson test. Ends with one line "N passed, N failed".
-# Usage: tools/test.sh [extra meson test args]   (run from anywhere)
+# The whole test suite: a normal build with warnings as errors, an
+# AddressSanitizer + UndefinedBehaviorSanitizer build (leaks are failures)
+# and a clang build, each running every meson test; then a ThreadSanitizer
+# build running the multi-shard tests (meson suite "threads"). Ends with one
+# line "N passed, N failed" (skipped tests are counted on the line before).
+# Usage: tools/test.sh   (run from anywhere; TEST_ARGS adds meson test args)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
@@ -18,11 +20,16 @@ failed=0
 skipped=0
 status=0
 
-run_suite() { # name builddir meson-setup-args...
+# run_suite NAME BUILDDIR MESON-SETUP-ARGS...; $cc (compiler) and $suite (one
+# meson suite instead of all) apply when set.
+cc=
+suite=
+run_suite() {
 	name=$1; dir=$2; shift 2
 	echo "=== $name build ($dir) ==="
+	t0=$(date +%s)
 	if [ ! -f "$dir/build.ninja" ]; then
-		meson setup "$dir" --werror "$@" >"$dir.setup.log" 2>&1 ||
+		env ${cc:+CC=$cc} meson setup "$dir" --werror "$@" >"$dir.setup.log" 2>&1 ||
 			{ cat "$dir.setup.log"; failed=$((failed + 1)); status=1; return; }
 	fi
 	if ! ninja -C "$dir" >"$dir.build.log" 2>&1; then
@@ -30,7 +37,9 @@ run_suite() { # name builddir meson-setup-args...
 		echo "$name: build failed"
 		failed=$((failed + 1)); status=1; return
 	fi
-	meson test -C "$dir" --print-errorlogs --num-processes 2 ${TEST_ARGS:+$TEST_ARGS} >"$dir.test.log" 2>&1
+	# shellcheck disable=SC2086
+	meson test -C "$dir" --print-errorlogs --num-processes 2 ${suite:+--suite $suite} \
+		${TEST_ARGS:+$TEST_ARGS} >"$dir.test.log" 2>&1
 	rc=$?
 	grep -E '^ *[0-9]+/[0-9]+ ' "$dir.test.log" | sed "s/^/[$name] /"
 	[ $rc -eq 0 ] || { grep -A40 -E 'FAIL|TIMEOUT' "$dir.test.log" | tail -n 120; status=1; }
@@ -47,11 +56,25 @@ run_suite() { # name builddir meson-setup-args...
 		tail -n 40 "$dir.test.log"
 		failed=$((failed + 1)); status=1
 	fi
+	echo "[$name] $(( $(date +%s) - t0 ))s"
 }
 
 run_suite normal build-test
 run_suite sanitize build-test-asan -Db_sanitize=address,undefined -Db_lundef=false \
 	-Dc_args=-fno-sanitize-recover=all
+# The second compiler: clang's warnings as errors too, every test.
+if command -v clang >/dev/null 2>&1; then
+	cc=clang
+	run_suite clang build-test-clang
+	cc=
+else
+	echo "=== clang build: SKIP (clang not installed; tools/deps/install.sh installs it) ==="
+	skipped=$((skipped + 1))
+fi
+# Data races between the shard threads and the main thread.
+suite=threads
+run_suite tsan build-test-tsan -Db_sanitize=thread -Db_lundef=false
+suite=
 
 echo "skipped: $skipped"
 echo "$passed passed, $failed failed"

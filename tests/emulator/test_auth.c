@@ -189,7 +189,7 @@ static void test_ops_match(void **state)
 	assert_int_equal(emu_ops_match("GET", API "/v2/clusters/" CL1, &m), 1);
 	assert_string_equal(m.op->operation, "v2GetCluster");
 	assert_int_equal(m.op->security, EMU_SEC_USER | EMU_SEC_AGENT | EMU_SEC_WATCHER);
-	assert_memory_equal(API "/v2/clusters/" CL1 + m.cluster_off, CL1, 36);
+	assert_memory_equal(&(API "/v2/clusters/" CL1)[m.cluster_off], CL1, 36);
 	assert_int_equal(emu_ops_match("POST", API "/v2/clusters", &m), 1);
 	assert_string_equal(m.op->operation, "v2RegisterCluster");
 	assert_int_equal(m.op->security, EMU_SEC_USER);

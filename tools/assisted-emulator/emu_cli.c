@@ -112,6 +112,9 @@ void emu_cli_usage(FILE *out)
 "  --quiet                     no log lines\n"
 "  --help, --version\n"
 "\n"
+"Durations are Go-style, as in the swarm's configuration: 500us, 50ms, 2s, 1m30s;\n"
+"a number needs its unit (only 0 may go without).\n"
+"\n"
 "Endpoints besides the API: GET /health, /ready, /metrics (Prometheus), /debug/state\n"
 "(JSON dump of the model), POST /debug/restart.\n"
 "Exit status: 0 after SIGINT/SIGTERM, 1 on a runtime error, 2 on a usage error.\n",

@@ -26,11 +26,11 @@ if command -v apt-get >/dev/null 2>&1; then
 	fi
 elif command -v dnf >/dev/null 2>&1; then
 	as_root dnf install -y -q gcc make pkgconf-pkg-config meson ninja-build clang \
-		compiler-rt libasan libubsan libevent-devel openssl-devel libnghttp2-devel \
+		compiler-rt libasan libubsan libtsan libevent-devel openssl-devel libnghttp2-devel \
 		jansson-devel libyaml-devel zlib-devel libcmocka-devel nginx nghttp2 curl openssl \
 		procps-ng iproute time util-linux jq nodejs npm golang-github-prometheus >/dev/null ||
 	as_root dnf install -y -q gcc make pkgconf-pkg-config meson ninja-build clang \
-		compiler-rt libasan libubsan libevent-devel openssl-devel libnghttp2-devel \
+		compiler-rt libasan libubsan libtsan libevent-devel openssl-devel libnghttp2-devel \
 		jansson-devel libyaml-devel zlib-devel libcmocka-devel nginx nghttp2 curl openssl \
 		procps-ng iproute time util-linux jq nodejs npm >/dev/null
 else
