@@ -20,17 +20,6 @@ const char *sw_proto_name(enum sw_proto proto, int tls)
 	return "auto";
 }
 
-int sw_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 uint64_t sw_now_ns(void)
 {
 	struct timespec ts;

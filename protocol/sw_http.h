@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <event2/buffer.h>
+#include "sw_hex.h" /* sw_hexval(), for the users of this header */
 
 enum sw_proto {
 	SW_PROTO_AUTO = 0, /* TLS: ALPN picks h2 or http/1.1; cleartext: HTTP/1.1 */
@@ -84,8 +85,6 @@ struct sw_resp {
 	unsigned retries;        /* how often it was re-sent on a new connection */
 };
 
-/* Returns the value of hex digit |c| (0..15), or -1 when it is not one. */
-int sw_hexval(char c);
 
 /* Returns monotonic time in nanoseconds (CLOCK_MONOTONIC). */
 uint64_t sw_now_ns(void);

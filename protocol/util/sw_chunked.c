@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sw_err.h"
+#include "sw_hex.h"
 
 enum {
 	CH_SIZE = 0,  /* hex digits */
@@ -26,17 +27,6 @@ void sw_chunked_init(struct sw_chunked *st, uint64_t max_body, size_t max_traile
 	memset(st, 0, sizeof(*st));
 	st->max_body = max_body;
 	st->max_trailer = max_trailer ? max_trailer : SW_CHUNKED_TRAILER_MAX;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static int is_ctl(char c)
@@ -67,7 +57,7 @@ int sw_chunked_feed(struct sw_chunked *st, const char *in, size_t len, size_t *c
 		char c = in[i];
 		switch (st->state) {
 		case CH_SIZE: {
-			int v = hexval(c);
+			int v = sw_hexval(c);
 			if (v >= 0) {
 				if (st->digits >= 15) {
 					rv = SW_ERR_PROTO;

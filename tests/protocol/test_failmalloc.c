@@ -292,53 +292,35 @@ static void fail_each(const char *name, int (*fn)(void), long min_allocs)
 	printf("%s: each of %ld allocations failed in turn: nomem every time\n", name, n);
 }
 
-static void test_h1_response(void **state)
-{
-	(void)state;
-	fail_each("h1 response parser", run_h1_response, 3);
-}
+static const struct {
+	const char *name;
+	int (*fn)(void);
+	long min_allocs;
+} codecs[] = {
+	{"h1 response parser", run_h1_response, 3},
+	{"h1 request parser + chunked", run_h1_request, 2},
+	{"request and headers", run_request_build, 10},
+	{"multipart", run_multipart, 2},
+	{"prom writer", run_prom, 10},
+	{"client set-up", run_client_setup, 3},
+};
 
-static void test_h1_request(void **state)
+static void test_codec(void **state)
 {
-	(void)state;
-	fail_each("h1 request parser + chunked", run_h1_request, 2);
-}
-
-static void test_request_build(void **state)
-{
-	(void)state;
-	fail_each("request and headers", run_request_build, 10);
-}
-
-static void test_multipart(void **state)
-{
-	(void)state;
-	fail_each("multipart", run_multipart, 2);
-}
-
-static void test_prom(void **state)
-{
-	(void)state;
-	fail_each("prom writer", run_prom, 10);
-}
-
-static void test_client_setup(void **state)
-{
-	(void)state;
-	fail_each("client set-up", run_client_setup, 3);
+	size_t i = (size_t)(uintptr_t)*state;
+	fail_each(codecs[i].name, codecs[i].fn, codecs[i].min_allocs);
 }
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_h1_response),
-		cmocka_unit_test(test_h1_request),
-		cmocka_unit_test(test_request_build),
-		cmocka_unit_test(test_multipart),
-		cmocka_unit_test(test_prom),
-		cmocka_unit_test(test_client_setup),
-	};
+	struct CMUnitTest tests[sizeof(codecs) / sizeof(codecs[0])];
+
+	for (size_t i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++) {
+		struct CMUnitTest t = {codecs[i].name, test_codec, NULL, NULL, (void *)(uintptr_t)i};
+		tests[i] = t;
+	}
 	/* Before libevent allocates anything. */
 	event_set_mem_functions(ev_malloc, ev_realloc, ev_free);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return _cmocka_run_group_tests("failmalloc", tests, sizeof(tests) / sizeof(tests[0]), NULL,
+	                               NULL);
 }
