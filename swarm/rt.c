@@ -410,6 +410,7 @@ static int call_submit(struct rt_call *c)
 			c->rth->link = rt->link_new(rt->submit_arg);
 		link = c->rth->link;
 	}
+	c->submit_ns = sw_now_ns();
 	return rt->submit(rt->submit_arg, link, req, on_resp, c);
 }
 
