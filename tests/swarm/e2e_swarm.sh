@@ -34,6 +34,9 @@ fail() {
 # start_emu ARGS...: starts the emulator on 127.0.0.1:<random>, sets PORT.
 start_emu() {
 	stop_emu
+	# The previous emulator's "listening on" line must not be read before
+	# the new process truncates the file (the shell opens it in the child).
+	rm -f "$TMP/emu.out"
 	"$EMU" --listen 127.0.0.1:0 --time-scale "$SCALE" --seed 3 "$@" >"$TMP/emu.out" 2>"$TMP/emu.err" &
 	EMU_PID=$!
 	i=0
