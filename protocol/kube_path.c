@@ -144,7 +144,9 @@ int kube_reqinfo_parse(const char *method, const char *path, const char *query,
 		return 0; /* /api/v1, /apis/g/v: discovery */
 	/* namespaces/NS/RESOURCE/...; a namespace's own URL is namespaces/NAME[/SUB] */
 	const char *res = NULL, *name = NULL, *sub = NULL, *ns = NULL;
-	if (strcmp(segs[i], "namespaces") == 0 && left >= 3) {
+	/* as the apiserver: namespaces/NAME/status and /finalize are the namespace's own */
+	if (strcmp(segs[i], "namespaces") == 0 && left >= 3 && strcmp(segs[i + 2], "status") != 0 &&
+	    strcmp(segs[i + 2], "finalize") != 0) {
 		ns = segs[i + 1];
 		res = segs[i + 2];
 		if (left >= 4)

@@ -537,7 +537,7 @@ static void serve_api(struct ctx *c)
 	case KUBE_VERB_LIST: serve_list(c); break;
 	case KUBE_VERB_WATCH:
 		c->code = 200;
-		hub_watch_serve(h, c->x, ri, &c->q);
+		hub_watch_serve(h, c->x, ri, &c->q, wants_table(c->req));
 		break;
 	case KUBE_VERB_CREATE:
 		if (ri->name[0]) {

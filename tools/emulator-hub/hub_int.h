@@ -131,9 +131,10 @@ void hub_http_reply_err(struct hub *h, struct sw_exchange *x, int code, const ch
 void hub_http_free_pending(struct hub *h);
 
 /* hub_watch.c */
-/* Serves a watch request (verb watch) of resource |res|. */
+/* Serves a watch request (verb watch) of resource |res|; |table|: the client
+ * asked for Table output (kubectl get -w). */
 void hub_watch_serve(struct hub *h, struct sw_exchange *x, const struct kube_reqinfo *ri,
-                     const struct kube_query *q);
+                     const struct kube_query *q, int table);
 /* Open HTTP watches of |res|. */
 uint64_t hub_watch_open(const struct hub *h, enum kube_res_id res);
 /* Ends every watch (shutdown). */

@@ -31,6 +31,7 @@ struct hub_wstream {
 	char ns[KUBE_NAME_MAX];
 	struct kube_selector *labels, *fields;
 	int bookmarks;
+	int table;                     /* Accept ...;as=Table: event objects are one-row Tables */
 	int initial_end_bookmark;      /* sendInitialEvents: BOOKMARK with k8s.io/initial-events-end */
 	struct hub_blob **snap;        /* synthetic ADDED still to send */
 	size_t nsnap, snap_pos;
@@ -77,6 +78,21 @@ static void ws_free(struct hub_wstream *ws)
 }
 
 /* Writes one event line. Returns 0 or an SW_ERR_* (peer gone). */
+static int write_event(struct hub_wstream *ws, enum kube_watch_type t, const char *json, size_t len);
+
+/* Writes an object event: the stored JSON, or a one-row Table of it. */
+static int write_obj(struct hub_wstream *ws, enum kube_watch_type t, const struct hub_blob *b)
+{
+	if (!ws->table)
+		return write_event(ws, t, b->json, b->len);
+	json_t *tab = hub_table(ws->h, ws->w.res, &b, 1, b->rv, NULL);
+	char *s = hub_dump(tab);
+	json_decref(tab);
+	int rv = write_event(ws, t, s, strlen(s));
+	free(s);
+	return rv;
+}
+
 static int write_event(struct hub_wstream *ws, enum kube_watch_type t, const char *json, size_t len)
 {
 	size_t plen;
@@ -109,7 +125,7 @@ static int send_windowed(struct hub_wstream *ws, const struct hub_event *ev)
 	} else if (!now) {
 		return 0;
 	}
-	return write_event(ws, t, ev->obj->json, ev->obj->len);
+	return write_obj(ws, t, ev->obj);
 }
 
 static int send_bookmark(struct hub_wstream *ws, uint64_t rv, int initial_end)
@@ -137,7 +153,7 @@ static void pump(struct hub_wstream *ws)
 		if (sw_exchange_stream_pending(ws->x) >= HUB_WATCH_HIGH)
 			goto full;
 		struct hub_blob *b = ws->snap[ws->snap_pos++];
-		int rv = write_event(ws, KUBE_WATCH_ADDED, b->json, b->len);
+		int rv = write_obj(ws, KUBE_WATCH_ADDED, b);
 		hub_blob_unref(b);
 		if (rv) {
 			ws_free(ws);
@@ -259,7 +275,7 @@ static void expired(struct hub *h, struct sw_exchange *x, uint64_t rv, uint64_t 
 }
 
 void hub_watch_serve(struct hub *h, struct sw_exchange *x, const struct kube_reqinfo *ri,
-                     const struct kube_query *q)
+                     const struct kube_query *q, int table)
 {
 	const struct kube_res *r = ri->res;
 	struct kube_selector *labels, *fields;
@@ -307,6 +323,7 @@ void hub_watch_serve(struct hub *h, struct sw_exchange *x, const struct kube_req
 	ws->fields = fields;
 	ws->cursor = cursor;
 	ws->bookmarks = q->allow_watch_bookmarks;
+	ws->table = table;
 	ws->initial_end_bookmark = q->send_initial_events == 1 && q->allow_watch_bookmarks;
 	snprintf(ws->ns, sizeof(ws->ns), "%s", r->namespaced ? ri->ns : "");
 	if (snapshot) {
