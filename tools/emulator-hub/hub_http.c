@@ -104,8 +104,11 @@ struct ctx {
 
 static int wants_table(const struct sw_sreq *req)
 {
-	const char *acc = sw_hdrs_get(&req->hdrs, "accept");
-	return acc && strstr(acc, "as=Table") != NULL;
+	/* several Accept fields are one list (RFC 9110 §5.3) */
+	for (size_t i = 0; i < req->hdrs.n; i++)
+		if (strcmp(req->hdrs.v[i].name, "accept") == 0 && strstr(req->hdrs.v[i].value, "as=Table"))
+			return 1;
+	return 0;
 }
 
 /* Decodes the request body as JSON. Returns a new reference or NULL after answering. */
