@@ -46,6 +46,7 @@ struct hub_op {
 	/* results */
 	int code;                  /* HTTP status */
 	json_t *result;            /* object answered */
+	struct hub_blob *stored;   /* the version written, when there was a write (a reference) */
 	json_t *status;            /* Status answered on failure */
 	json_t *warnings;          /* array of strings for Warning headers, or NULL */
 };
