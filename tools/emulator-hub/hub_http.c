@@ -267,21 +267,6 @@ static void serve_get(struct ctx *c)
  * (the hub reads back namespace and name). */
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static void b64_encode(const char *in, size_t n, char *out)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t x = (uint32_t)(unsigned char)in[i] << 16 |
-		             (i + 1 < n ? (uint32_t)(unsigned char)in[i + 1] << 8 : 0) |
-		             (i + 2 < n ? (unsigned char)in[i + 2] : 0);
-		out[o++] = b64[(x >> 18) & 63];
-		out[o++] = b64[(x >> 12) & 63];
-		out[o++] = i + 1 < n ? b64[(x >> 6) & 63] : '=';
-		out[o++] = i + 2 < n ? b64[x & 63] : '=';
-	}
-	out[o] = '\0';
-}
-
 static int b64_decode(const char *in, char *out, size_t outlen)
 {
 	size_t n = strlen(in), o = 0;
@@ -313,7 +298,7 @@ static void make_continue(uint64_t rv, const struct hub_blob *last, char *out, s
 	char *s = hub_dump(t);
 	json_decref(t);
 	if (4 * (strlen(s) + 2) / 3 + 4 < outlen)
-		b64_encode(s, strlen(s), out);
+		hub_base64(s, strlen(s), out);
 	else
 		out[0] = '\0';
 	free(s);

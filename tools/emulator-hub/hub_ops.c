@@ -341,20 +341,10 @@ static int normalise(struct hub *h, struct hub_op *op, json_t *obj, int create)
 			const char *k;
 			json_t *v;
 			json_object_foreach(sd, k, v) {
-				/* base64 of the string value */
-				static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-				const unsigned char *s = (const unsigned char *)json_string_value(v);
-				size_t n = s ? strlen((const char *)s) : 0, o = 0;
+				const char *sv = json_string_value(v);
+				size_t n = sv ? strlen(sv) : 0;
 				char *out = xmalloc(4 * ((n + 2) / 3) + 1);
-				for (size_t i = 0; i < n; i += 3) {
-					uint32_t x = (uint32_t)s[i] << 16 | (i + 1 < n ? (uint32_t)s[i + 1] << 8 : 0) |
-					             (i + 2 < n ? s[i + 2] : 0);
-					out[o++] = tbl[(x >> 18) & 63];
-					out[o++] = tbl[(x >> 12) & 63];
-					out[o++] = i + 1 < n ? tbl[(x >> 6) & 63] : '=';
-					out[o++] = i + 2 < n ? tbl[x & 63] : '=';
-				}
-				out[o] = '\0';
+				hub_base64(sv ? sv : "", n, out);
 				json_object_set_new(data, k, json_string(out));
 				free(out);
 			}
