@@ -201,6 +201,8 @@ void srv_x_free(struct sw_exchange *x)
 	if (x->conn && x->conn->h2 && x->stream_id > 0)
 		nghttp2_session_set_stream_user_data(x->conn->h2, x->stream_id, NULL);
 	x_unlink(x);
+	if (x->st && srv_stream_release(x))
+		return; /* its stream callback is running: the notifier frees it afterwards */
 	if (x->resp && x->resp != x->req.body)
 		evbuffer_free(x->resp);
 	x->resp = NULL;
@@ -304,7 +306,7 @@ int sw_exchange_reply(struct sw_exchange *x, int status, const struct sw_hdrs *h
 {
 	if (!x || status < 100 || status > 999)
 		return SW_ERR_INVALID;
-	if (x->state != SRV_X_APP)
+	if (x->state != SRV_X_APP || x->st)
 		return SW_ERR_STATE;
 	if (!x_alive(x)) {
 		if (body && body != x->req.body)
@@ -380,9 +382,11 @@ static void conn_free(struct srv_conn *c)
 	}
 	while (c->xs) {
 		struct sw_exchange *x = c->xs;
-		if (x->state == SRV_X_APP)
+		if (x->state == SRV_X_APP) {
 			x_unlink(x); /* the application still owes a reply; it frees x then */
-		else
+			if (x->st)
+				srv_stream_notify(x, SW_STREAM_CLOSED);
+		} else
 			srv_x_free(x);
 	}
 	event_del(&c->ev_work);
@@ -413,6 +417,8 @@ static void conn_work_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->want_flush && c->h2)
 		srv_h2_flush(c);
 	srv_conn_try_write(c);
+	if (c->h1x && c->h1x->st)
+		srv_stream_check_drain(c->h1x);
 	c->in_io--;
 }
 
@@ -521,8 +527,11 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 			c->in_io--;
 		}
 		break;
-	case SRV_CONN_SNIFF:
 	case SRV_CONN_H1:
+		if (c->h1x && c->h1x->st)
+			srv_stream_check_drain(c->h1x);
+		break;
+	case SRV_CONN_SNIFF:
 	case SRV_CONN_LINGER:
 	case SRV_CONN_DEAD:
 		break;

@@ -90,6 +90,48 @@ unsigned sw_server_drop_all(struct sw_server *s);
 /* Changes cfg.goaway_after for connections accepted from now on and existing ones. */
 void sw_server_set_goaway_after(struct sw_server *s, unsigned n);
 
+/*
+ * Streaming responses (kube watch): the head is sent at once, the body
+ * follows piece by piece (HTTP/1.1 chunked transfer coding; HTTP/2 DATA
+ * frames) until sw_exchange_stream_end(). The server tells the application
+ * through |cb| (always from a deferred libevent callback, never from inside
+ * the server's own I/O path):
+ *   SW_STREAM_DRAINED  pending output fell to SW_STREAM_LOW after a
+ *                      sw_exchange_stream_want_drain() (one-shot);
+ *   SW_STREAM_CLOSED   the peer is gone (connection closed, stream reset):
+ *                      nothing more is sent; call sw_exchange_stream_end().
+ * The exchange stays valid until sw_exchange_stream_end(), which the
+ * application must call exactly once (it may do so inside |cb|).
+ */
+#define SW_STREAM_LOW (64 * 1024)
+enum sw_stream_event { SW_STREAM_DRAINED = 1, SW_STREAM_CLOSED = 2 };
+typedef void (*sw_stream_fn)(void *arg, struct sw_exchange *x, int events);
+
+/* Sends the head of a streaming response (status, extra headers, Content-Type)
+ * instead of a reply. Returns 0, SW_ERR_STATE (already answered or streaming),
+ * SW_ERR_CLOSED (peer gone: the exchange is freed, |cb| never runs) or
+ * SW_ERR_NOMEM (the exchange is reset and freed). */
+int sw_exchange_stream_begin(struct sw_exchange *x, int status, const struct sw_hdrs *hdrs,
+                             const char *ctype, sw_stream_fn cb, void *arg);
+
+/* Appends the |n| parts of |parts|/|lens| as one piece of the body (one chunk
+ * in HTTP/1.1). Returns 0, SW_ERR_CLOSED once the peer is gone (data dropped),
+ * SW_ERR_STATE when |x| is not streaming, SW_ERR_NOMEM. */
+int sw_exchange_stream_write(struct sw_exchange *x, const void *const *parts, const size_t *lens,
+                             int n);
+
+/* Bytes written by the application and not yet handed to the socket layer
+ * for |x| (HTTP/1.1: the connection's output; HTTP/2: the stream's queue). */
+size_t sw_exchange_stream_pending(const struct sw_exchange *x);
+
+/* Asks for one SW_STREAM_DRAINED once pending output is at most SW_STREAM_LOW
+ * (at once, deferred, when it already is). */
+void sw_exchange_stream_want_drain(struct sw_exchange *x);
+
+/* Ends the body (last chunk / END_STREAM) and releases |x|; after
+ * SW_STREAM_CLOSED it only releases it. Returns 0 or SW_ERR_STATE. */
+int sw_exchange_stream_end(struct sw_exchange *x);
+
 struct sw_server_stats {
 	uint64_t conns_accepted, conns_open, conns_h2, conns_h1, conns_tls;
 	uint64_t requests, resets, goaways, drops, bad_requests;

@@ -37,35 +37,24 @@ static int skip_header(const struct sw_hdr *h)
 	       h->name[0] == ':';
 }
 
-int srv_h1_reply(struct sw_exchange *x, int status, const struct sw_hdrs *hdrs, const char *ctype,
-                 struct evbuffer *body)
+/* Writes a response head: status line, |framing| (a "content-length: N\r\n" or
+ * "transfer-encoding: chunked\r\n" line, or NULL), connection: close when
+ * |close|, Content-Type |ctype|, the extra headers, the blank line.
+ * Returns 0 or SW_ERR_NOMEM. */
+static int h1_write_head(struct srv_conn *c, int status, const struct sw_hdrs *hdrs,
+                         const char *ctype, int close, const char *framing)
 {
-	struct srv_conn *c = x->conn;
-	struct sw_server *s = c->srv;
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	char head[512];
 	int rv = 0;
-	int close = c->h1_close;
-	if (s->goaway_after && c->nreq >= s->goaway_after) {
-		if (!close && !c->goaway_sent) {
-			s->stats.goaways++;
-			c->goaway_sent = 1;
-		}
-		close = 1;
-	}
-	size_t blen = body ? evbuffer_get_length(body) : 0;
-	int bodyless = status < 200 || status == 204 || status == 304;
-	int n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nserver: swarm\r\n", status,
-	                 sw_http_reason(status));
-	if (!bodyless)
-		n += snprintf(head + n, sizeof(head) - (size_t)n, "content-length: %zu\r\n", blen);
+	int n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nserver: swarm\r\n%s", status,
+	                 sw_http_reason(status), framing ? framing : "");
 	if (close)
 		n += snprintf(head + n, sizeof(head) - (size_t)n, "connection: close\r\n");
 	if (evbuffer_add(out, head, (size_t)n) != 0)
 		rv = SW_ERR_NOMEM;
-	if (ctype && !bodyless && (evbuffer_add(out, "content-type: ", 14) != 0 ||
-	                           evbuffer_add(out, ctype, strlen(ctype)) != 0 ||
-	                           evbuffer_add(out, "\r\n", 2) != 0))
+	if (ctype && (evbuffer_add(out, "content-type: ", 14) != 0 ||
+	              evbuffer_add(out, ctype, strlen(ctype)) != 0 || evbuffer_add(out, "\r\n", 2) != 0))
 		rv = SW_ERR_NOMEM;
 	for (size_t i = 0; hdrs && i < hdrs->n; i++) {
 		const struct sw_hdr *h = &hdrs->v[i];
@@ -77,6 +66,48 @@ int srv_h1_reply(struct sw_exchange *x, int status, const struct sw_hdrs *hdrs, 
 	}
 	if (evbuffer_add(out, "\r\n", 2) != 0)
 		rv = SW_ERR_NOMEM;
+	return rv;
+}
+
+/* Does this response end with a connection close (request asked, or goaway_after)? */
+static int h1_closing(struct srv_conn *c)
+{
+	struct sw_server *s = c->srv;
+	int close = c->h1_close;
+	if (s->goaway_after && c->nreq >= s->goaway_after) {
+		if (!close && !c->goaway_sent) {
+			s->stats.goaways++;
+			c->goaway_sent = 1;
+		}
+		close = 1;
+	}
+	return close;
+}
+
+/* After the last byte of a response: close, or parse pipelined input next turn. */
+static void h1_response_done(struct srv_conn *c, int close)
+{
+	if (close) {
+		srv_conn_close_after_flush(c);
+	} else if (!c->in_io) {
+		/* Called from outside the connection: parse pipelined input on the next turn. */
+		c->want_resume = 1;
+		srv_conn_schedule(c);
+	}
+}
+
+int srv_h1_reply(struct sw_exchange *x, int status, const struct sw_hdrs *hdrs, const char *ctype,
+                 struct evbuffer *body)
+{
+	struct srv_conn *c = x->conn;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	char framing[64];
+	int close = h1_closing(c);
+	size_t blen = body ? evbuffer_get_length(body) : 0;
+	int bodyless = status < 200 || status == 204 || status == 304;
+	snprintf(framing, sizeof(framing), "content-length: %zu\r\n", blen);
+	int rv = h1_write_head(c, status, hdrs, bodyless ? NULL : ctype, close,
+	                       bodyless ? NULL : framing);
 	if (blen) {
 		/* Moving chains: no copy of the body. */
 		if (!bodyless && !x->head_only) {
@@ -93,14 +124,59 @@ int srv_h1_reply(struct sw_exchange *x, int status, const struct sw_hdrs *hdrs, 
 		srv_conn_close(c);
 		return rv;
 	}
-	if (close) {
-		srv_conn_close_after_flush(c);
-	} else if (!c->in_io) {
-		/* Called from outside the connection: parse pipelined input on the next turn. */
-		c->want_resume = 1;
-		srv_conn_schedule(c);
-	}
+	h1_response_done(c, close);
 	return 0;
+}
+
+int srv_h1_stream_begin(struct sw_exchange *x, int status, const struct sw_hdrs *hdrs,
+                        const char *ctype)
+{
+	struct srv_conn *c = x->conn;
+	int rv = h1_write_head(c, status, hdrs, ctype, c->h1_close, "transfer-encoding: chunked\r\n");
+	if (rv == 0)
+		srv_conn_schedule(c); /* written by the connection's deferred work */
+	return rv;
+}
+
+int srv_h1_stream_write(struct sw_exchange *x, const void *const *parts, const size_t *lens, int n)
+{
+	struct srv_conn *c = x->conn;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t total = 0;
+	char hex[24];
+	for (int i = 0; i < n; i++)
+		total += lens[i];
+	if (total == 0)
+		return 0; /* a zero-length chunk would end the body */
+	int hn = snprintf(hex, sizeof(hex), "%zx\r\n", total);
+	int rv = evbuffer_add(out, hex, (size_t)hn);
+	for (int i = 0; rv == 0 && i < n; i++)
+		rv = evbuffer_add(out, parts[i], lens[i]);
+	if (rv == 0)
+		rv = evbuffer_add(out, "\r\n", 2);
+	if (rv != 0) {
+		srv_conn_close(c); /* half a chunk can not be repaired */
+		return SW_ERR_NOMEM;
+	}
+	/* One write per loop turn for all the pieces of this turn. */
+	srv_conn_schedule(c);
+	return 0;
+}
+
+void srv_h1_stream_end(struct sw_exchange *x)
+{
+	struct srv_conn *c = x->conn;
+	int close = h1_closing(c);
+	if (evbuffer_add(bufferevent_get_output(c->bev), "0\r\n\r\n", 5) != 0) {
+		srv_h1_set_state(c, SRV_H1_HEAD);
+		srv_x_free(x);
+		srv_conn_close(c);
+		return;
+	}
+	srv_h1_set_state(c, SRV_H1_HEAD);
+	srv_x_free(x);
+	srv_conn_schedule(c);
+	h1_response_done(c, close);
 }
 
 static int h1_start(struct srv_conn *c, const struct sw_h1_head *h)

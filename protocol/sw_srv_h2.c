@@ -107,8 +107,35 @@ static int h2_skip_header(const struct sw_hdr *h)
 		(uint8_t *)(N), (uint8_t *)(V), sizeof(N) - 1, (VL), NGHTTP2_NV_FLAG_NO_COPY_NAME \
 	}
 
-int srv_h2_reply(struct sw_exchange *x, int status, const struct sw_hdrs *hdrs, const char *ctype,
-                 struct evbuffer *body)
+/* Streaming body source: defers while the queue is empty and the stream not ended. */
+static ssize_t h2_stream_read_cb(nghttp2_session *session, int32_t stream_id, uint8_t *buf,
+                                 size_t length, uint32_t *data_flags, nghttp2_data_source *source,
+                                 void *user_data)
+{
+	struct sw_exchange *x = source->ptr;
+	size_t avail = evbuffer_get_length(x->resp);
+	int ended = !x->st || x->st->ended;
+	if (avail == 0) {
+		if (ended) {
+			*data_flags |= NGHTTP2_DATA_FLAG_EOF;
+			return 0;
+		}
+		return NGHTTP2_ERR_DEFERRED;
+	}
+	int n = evbuffer_remove(x->resp, buf, length);
+	if (n < 0)
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	if (ended && evbuffer_get_length(x->resp) == 0)
+		*data_flags |= NGHTTP2_DATA_FLAG_EOF;
+	if (x->st)
+		srv_stream_check_drain(x);
+	return n;
+}
+
+/* Submits the response head of |x| with the body in x->req.body (moved there from
+ * |body|), or, when |stream|, a deferred source fed by srv_h2_stream_kick(). */
+static int h2_submit(struct sw_exchange *x, int status, const struct sw_hdrs *hdrs,
+                     const char *ctype, struct evbuffer *body, int stream)
 {
 	struct srv_conn *c = x->conn;
 	nghttp2_nv stack[H2_NVA_STACK];
@@ -124,7 +151,7 @@ int srv_h2_reply(struct sw_exchange *x, int status, const struct sw_hdrs *hdrs, 
 			goto reset;
 		}
 	}
-	int bodyless = status < 200 || status == 204 || status == 304;
+	int bodyless = !stream && (status < 200 || status == 204 || status == 304);
 	/* The request body buffer is not needed any more: it carries the response. */
 	struct evbuffer *rb = x->req.body;
 	if (body != rb) {
@@ -141,7 +168,7 @@ int srv_h2_reply(struct sw_exchange *x, int status, const struct sw_hdrs *hdrs, 
 	x->resp = rb;
 	snprintf(st, sizeof(st), "%03d", status);
 	nva[n++] = MAKE_NV(":status", st, 3);
-	if (!bodyless)
+	if (!bodyless && !stream)
 		nva[n++] = MAKE_NV("content-length", cl, strlen(cl));
 	if (ctype && !bodyless)
 		nva[n++] = MAKE_NV("content-type", ctype, strlen(ctype));
@@ -153,12 +180,15 @@ int srv_h2_reply(struct sw_exchange *x, int status, const struct sw_hdrs *hdrs, 
 		                        NGHTTP2_NV_FLAG_NONE};
 	}
 	nghttp2_data_provider prd = {.source.ptr = x, .read_callback = h2_body_read_cb};
-	int has_body = evbuffer_get_length(rb) > 0;
+	if (stream)
+		prd.read_callback = h2_stream_read_cb;
+	int has_body = stream || evbuffer_get_length(rb) > 0;
 	if (nghttp2_submit_response(c->h2, x->stream_id, nva, n, has_body ? &prd : NULL) != 0) {
 		rv = SW_ERR_NOMEM;
 		goto reset;
 	}
-	srv_x_set_state(x, SRV_X_SENDING);
+	if (!stream)
+		srv_x_set_state(x, SRV_X_SENDING);
 	goto out;
 reset:
 	nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, x->stream_id, NGHTTP2_INTERNAL_ERROR);
@@ -170,6 +200,27 @@ out:
 	if (!c->in_io)
 		srv_conn_schedule(c);
 	return rv;
+}
+
+int srv_h2_reply(struct sw_exchange *x, int status, const struct sw_hdrs *hdrs, const char *ctype,
+                 struct evbuffer *body)
+{
+	return h2_submit(x, status, hdrs, ctype, body, 0);
+}
+
+int srv_h2_stream_begin(struct sw_exchange *x, int status, const struct sw_hdrs *hdrs,
+                        const char *ctype)
+{
+	return h2_submit(x, status, hdrs, ctype, NULL, 1);
+}
+
+void srv_h2_stream_kick(struct sw_exchange *x)
+{
+	struct srv_conn *c = x->conn;
+	/* Fails harmlessly when the source is not deferred (already scheduled). */
+	nghttp2_session_resume_data(c->h2, x->stream_id);
+	c->want_flush = 1;
+	srv_conn_schedule(c);
 }
 
 void srv_h2_reset(struct sw_exchange *x)
@@ -256,9 +307,11 @@ static int h2_stream_close_cb(nghttp2_session *session, int32_t stream_id, uint3
 	if (!x)
 		return 0;
 	nghttp2_session_set_stream_user_data(session, stream_id, NULL);
-	if (x->state == SRV_X_APP)
+	if (x->state == SRV_X_APP) {
 		x->stream_gone = 1; /* the application frees it with its reply */
-	else
+		if (x->st)
+			srv_stream_notify(x, SW_STREAM_CLOSED);
+	} else
 		srv_x_free(x);
 	return 0;
 }

@@ -41,6 +41,19 @@ enum srv_x_state {
 
 struct srv_conn;
 
+/* Streaming state of an exchange (sw_srv_stream.c), allocated by stream_begin. */
+struct srv_stream {
+	struct event ev;                 /* deferred notification to the application */
+	sw_stream_fn cb;
+	void *arg;
+	int events;                      /* SW_STREAM_* waiting to be delivered */
+	unsigned want_drain : 1;
+	unsigned ended : 1;              /* sw_exchange_stream_end() called */
+	unsigned closed : 1;             /* peer gone, CLOSED queued or delivered */
+	unsigned in_cb : 1;              /* the application's callback is running */
+	unsigned free_pending : 1;       /* srv_x_free() asked for while in_cb */
+};
+
 struct sw_exchange {
 	struct srv_conn *conn;           /* NULL once detached from a dead connection */
 	struct sw_exchange *prev, *next; /* on conn->xs */
@@ -53,6 +66,7 @@ struct sw_exchange {
 	unsigned head_only : 1;          /* HEAD: no response body */
 	size_t hdr_bytes;
 	struct evbuffer *resp;           /* h2 response body being sent */
+	struct srv_stream *st;           /* streaming response, or NULL */
 	char *pathbuf;                   /* "path\0query\0" */
 	size_t pathcap;                  /* bytes allocated for pathbuf (kept when pooled) */
 	char method[SRV_METHOD_MAX];
@@ -166,6 +180,22 @@ int srv_h1_reply(struct sw_exchange *x, int status, const struct sw_hdrs *hdrs, 
                  struct evbuffer *body);
 /* Answers a request the server itself refused (400/413/431) and closes. */
 void srv_h1_error(struct srv_conn *c, int status);
+/* Streaming responses of |x| (the connection's current exchange): head with
+ * chunked coding; one chunk of the parts; the last chunk (frees |x|).
+ * Return 0 or SW_ERR_NOMEM (the connection is then dropped). */
+int srv_h1_stream_begin(struct sw_exchange *x, int status, const struct sw_hdrs *hdrs,
+                        const char *ctype);
+int srv_h1_stream_write(struct sw_exchange *x, const void *const *parts, const size_t *lens, int n);
+void srv_h1_stream_end(struct sw_exchange *x);
+
+/* sw_srv_stream.c */
+/* Queues SW_STREAM_* |events| for the application of streaming |x|. */
+void srv_stream_notify(struct sw_exchange *x, int events);
+/* Fires a wanted DRAINED when |x|'s pending output is low enough. */
+void srv_stream_check_drain(struct sw_exchange *x);
+/* Frees the streaming state of |x|; returns 1 when the free must wait for the
+ * running callback (the exchange is then freed by the notifier). */
+int srv_stream_release(struct sw_exchange *x);
 
 /* sw_srv_h2.c */
 /* Creates the shared callbacks/options. Returns 0 or SW_ERR_NOMEM. */
@@ -182,6 +212,12 @@ void srv_h2_flush(struct srv_conn *c);
  * connection until its stream closes. Returns 0 or SW_ERR_NOMEM (stream reset). */
 int srv_h2_reply(struct sw_exchange *x, int status, const struct sw_hdrs *hdrs, const char *ctype,
                  struct evbuffer *body);
+/* Streaming responses: submits the head with a deferred data source reading
+ * |x|->resp; wakes the stream after writes; ends it (END_STREAM once the queue
+ * is sent). stream_begin returns 0 or SW_ERR_NOMEM (stream reset). */
+int srv_h2_stream_begin(struct sw_exchange *x, int status, const struct sw_hdrs *hdrs,
+                        const char *ctype);
+void srv_h2_stream_kick(struct sw_exchange *x);
 /* Resets the stream of |x| with INTERNAL_ERROR. */
 void srv_h2_reset(struct sw_exchange *x);
 /* Sends GOAWAY (last_stream_id = last processed stream); the connection closes when

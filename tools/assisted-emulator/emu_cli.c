@@ -19,7 +19,8 @@ enum {
 	OPT_AGENT_IMAGE, OPT_RELEASE_TAG, OPT_IMAGE_SERVICE_BASE, OPT_SEED, OPT_CHECK_CLUSTER_VERSION,
 	OPT_SNO_DNSMASQ, OPT_RECORD, OPT_QUIET, OPT_FAULT_ERROR, OPT_FAULT_LATENCY, OPT_FAULT_RESET,
 	OPT_GOAWAY_AFTER, OPT_RESTART_EVERY, OPT_H2_MAX_STREAMS, OPT_IDLE_TIMEOUT, OPT_HELP,
-	OPT_VERSION,
+	OPT_VERSION, OPT_KUBE_API, OPT_KUBE_TLS_CERT, OPT_KUBE_TLS_KEY, OPT_KUBE_TOKEN,
+	OPT_KUBE_TOKEN_FILE, OPT_KUBE_WATCH_WINDOW, OPT_KUBE_BOOKMARK_INTERVAL,
 };
 
 static const struct option long_opts[] = {
@@ -48,6 +49,13 @@ static const struct option long_opts[] = {
 	{"restart-every", required_argument, NULL, OPT_RESTART_EVERY},
 	{"h2-max-streams", required_argument, NULL, OPT_H2_MAX_STREAMS},
 	{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+	{"kube-api", required_argument, NULL, OPT_KUBE_API},
+	{"kube-tls-cert", required_argument, NULL, OPT_KUBE_TLS_CERT},
+	{"kube-tls-key", required_argument, NULL, OPT_KUBE_TLS_KEY},
+	{"kube-token", required_argument, NULL, OPT_KUBE_TOKEN},
+	{"kube-token-file", required_argument, NULL, OPT_KUBE_TOKEN_FILE},
+	{"kube-watch-window", required_argument, NULL, OPT_KUBE_WATCH_WINDOW},
+	{"kube-bookmark-interval", required_argument, NULL, OPT_KUBE_BOOKMARK_INTERVAL},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -106,6 +114,20 @@ void emu_cli_usage(FILE *out)
 "  --goaway-after N                 send GOAWAY after N requests per connection\n"
 "  --restart-every DURATION         drop every connection periodically, keeping the state\n"
 "                                   (also: POST /debug/restart)\n"
+"\n"
+"Kube API (the emulated hub: a kube-apiserver subset, see README):\n"
+"  --kube-api ADDR:PORT        serve the Kubernetes API on its own listener (':0' picks\n"
+"                              a port, printed as 'kube-api listening on ...')\n"
+"  --kube-tls-cert FILE --kube-tls-key FILE\n"
+"                              TLS for it (default: --tls-cert/--tls-key when given)\n"
+"  --kube-token TOKEN | --kube-token-file FILE\n"
+"                              require 'Authorization: Bearer TOKEN' (401 Status otherwise)\n"
+"  --kube-watch-window N       watch events kept per resource (default 10000); a watch\n"
+"                              from an older resourceVersion gets 410 Expired\n"
+"  --kube-bookmark-interval D  BOOKMARK period of watches that allow them (default 60s)\n"
+"  Faults select kube requests with OP 'kube:VERB' or 'kube:VERB/RESOURCE' (VERB get,\n"
+"  list, watch, create, update, patch, delete, deletecollection or '*'), e.g.\n"
+"  --fault-error kube:create/baremetalhosts:0.1:503, --fault-reset 'kube:*:0.01'.\n"
 "\n"
 "Output:\n"
 "  --record FILE               append one JSON line per API exchange to FILE\n"
@@ -256,6 +278,31 @@ int emu_cli_parse(int argc, char **argv, struct emu_opts *o, FILE *out, char *er
 				                 "120s)%s", arg, NULL);
 			o->idle_timeout_ms = (unsigned)(ns / 1000000ull);
 			break;
+		case OPT_KUBE_API:
+			if (!*arg)
+				return usage_err(err, errlen, "--kube-api needs ADDR:PORT%s%s", NULL, NULL);
+			o->kube_listen = arg;
+			break;
+		case OPT_KUBE_TLS_CERT: o->kube_tls_cert = arg; break;
+		case OPT_KUBE_TLS_KEY: o->kube_tls_key = arg; break;
+		case OPT_KUBE_TOKEN:
+			if (!*arg)
+				return usage_err(err, errlen, "--kube-token needs a non-empty TOKEN%s%s", NULL, NULL);
+			o->kube_token = arg;
+			break;
+		case OPT_KUBE_TOKEN_FILE: o->kube_token_file = arg; break;
+		case OPT_KUBE_WATCH_WINDOW:
+			if (parse_uint(arg, 100000000ull, &u) != 0 || u == 0)
+				return usage_err(err, errlen, "--kube-watch-window '%s': expected 1..100000000%s",
+				                 arg, NULL);
+			o->kube_watch_window = (size_t)u;
+			break;
+		case OPT_KUBE_BOOKMARK_INTERVAL:
+			if (sw_duration_parse(arg, &ns) != 0 || ns < 1000000ull)
+				return usage_err(err, errlen, "--kube-bookmark-interval '%s': expected a duration "
+				                 "of at least 1ms (e.g. 60s)%s", arg, NULL);
+			o->kube_bookmark_ns = ns;
+			break;
 		case OPT_HELP:
 			emu_cli_usage(out);
 			return EMU_CLI_DONE;
@@ -277,6 +324,18 @@ int emu_cli_parse(int argc, char **argv, struct emu_opts *o, FILE *out, char *er
 		return usage_err(err, errlen, "unexpected argument '%s'%s", argv[optind], NULL);
 	if (!o->tls_cert != !o->tls_key)
 		return usage_err(err, errlen, "--tls-cert and --tls-key go together%s%s", NULL, NULL);
+	if (!o->kube_tls_cert != !o->kube_tls_key)
+		return usage_err(err, errlen, "--kube-tls-cert and --kube-tls-key go together%s%s", NULL, NULL);
+	if (o->kube_token && o->kube_token_file)
+		return usage_err(err, errlen, "--kube-token and --kube-token-file exclude each other%s%s",
+		                 NULL, NULL);
+	if (!o->kube_listen && (o->kube_tls_cert || o->kube_token || o->kube_token_file ||
+	                        o->kube_watch_window || o->kube_bookmark_ns))
+		return usage_err(err, errlen, "the --kube-* options need --kube-api ADDR:PORT%s%s", NULL, NULL);
+	if (o->kube_listen && !o->kube_tls_cert) {
+		o->kube_tls_cert = o->tls_cert;
+		o->kube_tls_key = o->tls_key;
+	}
 	if (o->auth == EMU_AUTH_TOKEN && (!o->pull_secret_token || !*o->pull_secret_token))
 		return usage_err(err, errlen, "--auth token needs --pull-secret-token TOKEN%s%s", NULL, NULL);
 	if (o->local_user_token && o->auth != EMU_AUTH_LOCAL)

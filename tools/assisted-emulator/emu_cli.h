@@ -7,6 +7,7 @@
 #ifndef EMU_CLI_H
 #define EMU_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -42,6 +43,12 @@ struct emu_opts {
 	unsigned h2_max_streams;       /* 0 = server default */
 	unsigned idle_timeout_ms;      /* 0 = server default */
 	struct emu_faults *faults;     /* owned; always set after EMU_CLI_RUN */
+	/* kube-api (emu_kube.h) */
+	const char *kube_listen;       /* NULL = no kube-api listener */
+	const char *kube_tls_cert, *kube_tls_key;  /* default: --tls-cert/--tls-key */
+	const char *kube_token, *kube_token_file;
+	size_t kube_watch_window;      /* 0 = hub default */
+	uint64_t kube_bookmark_ns;     /* 0 = hub default */
 };
 
 /*

@@ -22,8 +22,18 @@ struct rule {
 	double a, b;     /* ns (fixed, uniform min/max, lognormal median) / sigma */
 };
 
+/* A rule on kube API requests: "kube:VERB:RESOURCE" ('*' for any part). */
+#define KUBE_RULES_MAX 64
+struct kube_rule {
+	char verb[24];               /* "" = any */
+	char resource[64];           /* "" = any */
+	struct rule r;
+};
+
 struct emu_faults {
 	uint64_t s[4];               /* xoshiro256** state */
+	struct kube_rule kube[EMU_FAULT_KIND_COUNT][KUBE_RULES_MAX];
+	size_t nkube[EMU_FAULT_KIND_COUNT];
 	size_t nslots;               /* operations + 1 for "no operation" */
 	struct rule *error, *latency, *reset;
 	int any;
@@ -112,11 +122,13 @@ static int split(const char *spec, char *buf, size_t buflen, char **fields, int 
 	strcpy(buf, spec);
 	int n = 0;
 	char *p = buf;
+	/* "kube:VERB/RESOURCE" is one field: its first colon does not split */
+	char *from = strncmp(buf, "kube:", 5) == 0 ? buf + 5 : buf;
 	for (;;) {
 		if (n == max)
 			return -1;
 		fields[n++] = p;
-		char *c = strchr(p, ':');
+		char *c = strchr(from > p ? from : p, ':');
 		if (!c)
 			break;
 		*c = '\0';
@@ -125,10 +137,51 @@ static int split(const char *spec, char *buf, size_t buflen, char **fields, int 
 	return n;
 }
 
+/* Stores a "kube:VERB[:RESOURCE]" rule of |kind|. */
+static int install_kube(struct emu_faults *f, enum emu_fault_kind kind, const char *op, struct rule r,
+                        const char *what, char *err, size_t errlen)
+{
+	char buf[128];
+	snprintf(buf, sizeof(buf), "%s", op + 5);
+	char *res = strchr(buf, '/');
+	if (res)
+		*res++ = '\0';
+	struct kube_rule kr = {.r = r};
+	kr.r.set = 1;
+	static const char *const verbs[] = {"*", "get", "list", "watch", "create", "update", "patch",
+	                                    "delete", "deletecollection", NULL};
+	int ok = 0;
+	for (size_t i = 0; verbs[i]; i++)
+		if (strcmp(buf, verbs[i]) == 0)
+			ok = 1;
+	if (!ok || strlen(buf) >= sizeof(kr.verb) || (res && (!*res || strlen(res) >= sizeof(kr.resource)))) {
+		snprintf(err, errlen, "%s: bad kube operation '%s' (use kube:VERB or kube:VERB/RESOURCE, VERB "
+		         "one of get list watch create update patch delete deletecollection or '*', e.g. "
+		         "kube:create/baremetalhosts)", what, op);
+		return SW_ERR_INVALID;
+	}
+	if (strcmp(buf, "*") != 0)
+		snprintf(kr.verb, sizeof(kr.verb), "%s", buf);
+	if (res && strcmp(res, "*") != 0)
+		snprintf(kr.resource, sizeof(kr.resource), "%s", res);
+	if (f->nkube[kind] == KUBE_RULES_MAX) {
+		snprintf(err, errlen, "%s: too many kube rules (at most %d)", what, KUBE_RULES_MAX);
+		return SW_ERR_INVALID;
+	}
+	f->kube[kind][f->nkube[kind]++] = kr;
+	f->any = 1;
+	return 0;
+}
+
 /* Stores |r| for operation field |op| (name or "*") into |table|. */
 static int install(struct emu_faults *f, struct rule *table, const char *op, struct rule r,
                    const char *what, char *err, size_t errlen)
 {
+	if (strncmp(op, "kube:", 5) == 0) {
+		enum emu_fault_kind kind = table == f->error ? EMU_FAULT_ERROR
+		                         : table == f->latency ? EMU_FAULT_LATENCY : EMU_FAULT_RESET;
+		return install_kube(f, kind, op, r, what, err, errlen);
+	}
 	if (strcmp(op, "*") == 0) {
 		r.level = 0;
 		r.set = 1;
@@ -261,5 +314,46 @@ void emu_faults_decide(struct emu_faults *f, int op_index, struct emu_fault_deci
 	}
 	const struct rule *er = &f->error[slot];
 	if (er->set && er->rate > 0 && emu_faults_uniform(f) < er->rate)
+		d->error_status = er->status;
+}
+
+/* The most specific kube rule of |kind| for |verb| and |resource| (later wins a tie), or NULL. */
+static const struct rule *kube_rule(const struct emu_faults *f, enum emu_fault_kind kind,
+                                    const char *verb, const char *resource)
+{
+	const struct rule *best = NULL;
+	int best_score = -1;
+	for (size_t i = 0; i < f->nkube[kind]; i++) {
+		const struct kube_rule *k = &f->kube[kind][i];
+		if ((k->verb[0] && strcmp(k->verb, verb) != 0) ||
+		    (k->resource[0] && strcmp(k->resource, resource) != 0))
+			continue;
+		int score = (k->verb[0] ? 1 : 0) + (k->resource[0] ? 2 : 0);
+		if (score >= best_score) {
+			best_score = score;
+			best = &k->r;
+		}
+	}
+	return best;
+}
+
+void emu_faults_decide_kube(struct emu_faults *f, const char *verb, const char *resource,
+                            struct emu_fault_decision *d)
+{
+	d->reset = 0;
+	d->error_status = 0;
+	d->delay_ns = 0;
+	if (!f || !f->any)
+		return;
+	const struct rule *lat = kube_rule(f, EMU_FAULT_LATENCY, verb, resource);
+	if (lat)
+		d->delay_ns = emu_faults_draw_delay(f, (int)lat->dist, lat->a, lat->b);
+	const struct rule *rs = kube_rule(f, EMU_FAULT_RESET, verb, resource);
+	if (rs && rs->rate > 0 && emu_faults_uniform(f) < rs->rate) {
+		d->reset = 1;
+		return;
+	}
+	const struct rule *er = kube_rule(f, EMU_FAULT_ERROR, verb, resource);
+	if (er && er->rate > 0 && emu_faults_uniform(f) < er->rate)
 		d->error_status = er->status;
 }

@@ -40,7 +40,12 @@ void emu_faults_free(struct emu_faults **fp);
  *  latency: "OP:fixed:D" | "OP:uniform:DMIN:DMAX" | "OP:lognormal:MEDIAN:SIGMA"
  *           (durations as sw_duration_parse, SIGMA >= 0, a float)
  *  reset:   "OP:RATE"
- * OP is an operationId of the swagger (emu_ops.h) or "*".
+ * OP is an operationId of the swagger (emu_ops.h) or "*" (every REST
+ * operation), or a kube API selector "kube:VERB" / "kube:VERB/RESOURCE"
+ * (VERB get, list, watch, create, update, patch, delete, deletecollection
+ * or '*'; RESOURCE a plural such as baremetalhosts or '*'): for example
+ * "kube:create/baremetalhosts:0.1:503". The most specific kube rule wins
+ * (resource over verb); "*" alone never applies to kube requests.
  */
 int emu_faults_add_error(struct emu_faults *f, const char *spec, char *err, size_t errlen);
 int emu_faults_add_latency(struct emu_faults *f, const char *spec, char *err, size_t errlen);
@@ -61,6 +66,11 @@ struct emu_fault_decision {
  * apply). Reset wins over error. Always fills |d|.
  */
 void emu_faults_decide(struct emu_faults *f, int op_index, struct emu_fault_decision *d);
+
+/* Draws the decision for one kube API request of |verb| ("get", "list", ...)
+ * on |resource| (a plural, "" for discovery). Always fills |d|. */
+void emu_faults_decide_kube(struct emu_faults *f, const char *verb, const char *resource,
+                            struct emu_fault_decision *d);
 
 /* Draws one delay of a latency rule (exposed for tests): |dist| 0 fixed,
  * 1 uniform, 2 lognormal, parameters as in the spec (a,b in ns; sigma for

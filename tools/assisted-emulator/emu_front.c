@@ -39,6 +39,8 @@ struct emu_front {
 	struct pending *pending;        /* doubly linked */
 	uint64_t npending;
 	uint64_t t_start_ns;
+	void (*extra_metrics)(void *arg, struct evbuffer *out);
+	void *extra_arg;
 };
 
 static const char *op_name(int op_index)
@@ -107,6 +109,13 @@ struct emu_front *emu_front_new(const struct emu_front_cfg *cfg)
 void emu_front_set_server(struct emu_front *f, struct sw_server *s)
 {
 	f->server = s;
+}
+
+void emu_front_set_extra_metrics(struct emu_front *f, void (*fn)(void *arg, struct evbuffer *out),
+                                 void *arg)
+{
+	f->extra_metrics = fn;
+	f->extra_arg = arg;
 }
 
 uint64_t emu_front_pending(const struct emu_front *f)
@@ -351,6 +360,8 @@ static void handle_metrics(struct emu_front *f, struct sw_exchange *x)
 		return;
 	}
 	emu_metrics_render(f->cfg.metrics, &g, out);
+	if (f->extra_metrics)
+		f->extra_metrics(f->extra_arg, out);
 	sw_exchange_reply(x, 200, NULL, "text/plain; version=0.0.4; charset=utf-8", out);
 	evbuffer_free(out);
 }

@@ -45,6 +45,11 @@ struct emu_front *emu_front_new(const struct emu_front_cfg *cfg);
  * with emu_front_set_server(f, NULL) before it is freed. */
 void emu_front_set_server(struct emu_front *f, struct sw_server *s);
 
+/* Adds |fn| (with |arg|) to /metrics after the emulator's own families (the
+ * kube-api's apiserver families). */
+void emu_front_set_extra_metrics(struct emu_front *f, void (*fn)(void *arg, struct evbuffer *out),
+                                 void *arg);
+
 /* The sw_handler_fn to give to sw_server_new() with the front as |arg|. */
 void emu_front_handler(void *arg, struct sw_exchange *x, struct sw_sreq *req);
 

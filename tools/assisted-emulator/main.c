@@ -14,6 +14,7 @@
 #include "emu_auth.h"
 #include "emu_cli.h"
 #include "emu_front.h"
+#include "emu_kube.h"
 #include "emu_metrics.h"
 #include "emu_model.h"
 #include "emu_record.h"
@@ -57,6 +58,7 @@ int main(int argc, char **argv)
 	struct emu_metrics *metrics = NULL;
 	struct emu_record *record = NULL;
 	struct emu_front *front = NULL;
+	struct emu_kube *kube = NULL;
 	struct sw_server *server = NULL;
 	struct event *sigint_ev = NULL, *sigterm_ev = NULL;
 
@@ -138,6 +140,21 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	emu_front_set_server(front, server);
+	if (o.kube_listen) {
+		struct emu_kube_cfg kcfg = {
+			.base = base, .listen = o.kube_listen, .cert_file = o.kube_tls_cert,
+			.key_file = o.kube_tls_key, .token = o.kube_token, .token_file = o.kube_token_file,
+			.watch_window = o.kube_watch_window, .bookmark_ns = o.kube_bookmark_ns,
+			.seed = o.seed, .idle_timeout_ms = o.idle_timeout_ms, .h2_max_streams = o.h2_max_streams,
+			.faults = o.faults, .metrics = metrics,
+		};
+		kube = emu_kube_start(&kcfg, err, sizeof(err));
+		if (!kube) {
+			fprintf(stderr, "assisted-emulator: %s\n", err);
+			goto out;
+		}
+		emu_front_set_extra_metrics(front, emu_kube_metrics, kube);
+	}
 	sigint_ev = evsignal_new(base, SIGINT, on_signal, base);
 	sigterm_ev = evsignal_new(base, SIGTERM, on_signal, base);
 	if (!sigint_ev || !sigterm_ev || evsignal_add(sigint_ev, NULL) || evsignal_add(sigterm_ev, NULL)) {
@@ -151,6 +168,13 @@ int main(int argc, char **argv)
 	printf("assisted-emulator: listening on %s://%.*s:%d (auth %s, time scale %g, pid %ld)\n",
 	       o.tls_cert ? "https" : "http", hostlen ? hostlen : 9, hostlen ? host : "127.0.0.1",
 	       sw_server_port(server), auth_name(o.auth), o.time_scale, (long)getpid());
+	if (kube) {
+		const char *kc = strrchr(o.kube_listen, ':');
+		int khl = kc ? (int)(kc - o.kube_listen) : 0;
+		printf("assisted-emulator: kube-api listening on %s://%.*s:%d\n",
+		       o.kube_tls_cert ? "https" : "http", khl ? khl : 9, khl ? o.kube_listen : "127.0.0.1",
+		       emu_kube_port(kube));
+	}
 	fflush(stdout);
 
 	event_base_dispatch(base);
@@ -164,6 +188,7 @@ out:
 		event_free(sigterm_ev);
 	/* Pending delayed exchanges are reset while their server still exists. */
 	emu_front_free(&front);
+	emu_kube_free(&kube);
 	sw_server_free(&server);
 	emu_record_close(&record);
 	emu_metrics_free(&metrics);

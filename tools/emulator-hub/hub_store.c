@@ -1,0 +1,371 @@
+#include "hub_store.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sw_err.h"
+#include "sw_xalloc.h"
+
+struct rstore {
+	struct hub_blob **objs;        /* sorted by (ns, name) */
+	size_t n, cap;
+	struct hub_event *ring;        /* window: positions [first, end) at seq % window */
+	uint64_t first, end;
+	uint64_t dropped_rv;           /* rv of the newest event that left the window */
+	struct hub_watcher *watchers;
+	size_t nwatchers;
+};
+
+struct hub_store {
+	uint64_t rv;
+	size_t window;
+	struct rstore r[KUBE_RES_COUNT];
+};
+
+/* ---- blobs ---- */
+
+struct hub_blob *hub_blob_ref(struct hub_blob *b)
+{
+	if (b)
+		b->refs++;
+	return b;
+}
+
+void hub_blob_unref(struct hub_blob *b)
+{
+	if (b && --b->refs == 0)
+		free(b);
+}
+
+const char *hub_blob_label(const struct hub_blob *b, const char *key)
+{
+	for (const char *p = b->labels; *p;) {
+		const char *v = p + strlen(p) + 1;
+		if (strcmp(p, key) == 0)
+			return v;
+		p = v + strlen(v) + 1;
+	}
+	return NULL;
+}
+
+json_t *hub_blob_parse(const struct hub_blob *b)
+{
+	return json_loadb(b->json, b->len, 0, NULL);
+}
+
+static const char *str_of(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+/* Builds the blob of |obj| (already carrying its resourceVersion). */
+static struct hub_blob *blob_new(enum kube_res_id res, const json_t *obj, uint64_t rv)
+{
+	char *json = json_dumps(obj, JSON_COMPACT);
+	if (!json)
+		x_oom(0);
+	size_t jlen = strlen(json);
+	const json_t *md = json_object_get(obj, "metadata");
+	const char *ns = str_of(md, "namespace"), *name = str_of(md, "name"), *uid = str_of(md, "uid");
+	size_t tail = strlen(ns) + strlen(name) + strlen(uid) + 5;
+	const char *k;
+	json_t *v;
+	json_object_foreach(json_object_get(md, "labels"), k, v)
+		if (json_is_string(v))
+			tail += strlen(k) + strlen(json_string_value(v)) + 2;
+	size_t i;
+	json_t *o;
+	json_array_foreach(json_object_get(md, "ownerReferences"), i, o)
+		tail += strlen(str_of(o, "uid")) + 1;
+	struct hub_blob *b = xmalloc(sizeof(*b) + jlen + 1 + tail);
+	b->refs = 1;
+	b->len = (uint32_t)jlen;
+	b->rv = rv;
+	b->res = res;
+	b->flags = 0;
+	memcpy(b->json, json, jlen + 1);
+	free(json);
+	char *p = b->json + jlen + 1;
+#define PUT(field, s) do { size_t l_ = strlen(s); memcpy(p, s, l_ + 1); b->field = p; p += l_ + 1; } while (0)
+	PUT(ns, ns);
+	PUT(name, name);
+	PUT(uid, uid);
+	b->labels = p;
+	json_object_foreach(json_object_get(md, "labels"), k, v) {
+		if (!json_is_string(v))
+			continue;
+		size_t kl = strlen(k), vl = strlen(json_string_value(v));
+		memcpy(p, k, kl + 1);
+		memcpy(p + kl + 1, json_string_value(v), vl + 1);
+		p += kl + vl + 2;
+	}
+	*p++ = '\0';
+	b->owners = p;
+	json_array_foreach(json_object_get(md, "ownerReferences"), i, o) {
+		const char *u = str_of(o, "uid");
+		size_t l = strlen(u);
+		memcpy(p, u, l + 1);
+		p += l + 1;
+		b->flags |= HUB_BLOB_OWNED;
+	}
+	*p++ = '\0';
+#undef PUT
+	if (json_object_get(md, "deletionTimestamp") && !json_is_null(json_object_get(md, "deletionTimestamp")))
+		b->flags |= HUB_BLOB_DELETING;
+	if (json_array_size(json_object_get(md, "finalizers")) > 0)
+		b->flags |= HUB_BLOB_FINALIZERS;
+	return b;
+}
+
+/* ---- store ---- */
+
+struct hub_store *hub_store_new(size_t window)
+{
+	struct hub_store *s = xcalloc(1, sizeof(*s));
+	s->window = window ? window : 1;
+	for (size_t i = 0; i < KUBE_RES_COUNT; i++)
+		s->r[i].ring = xcalloc(s->window, sizeof(struct hub_event));
+	return s;
+}
+
+static void event_clear(struct hub_event *e)
+{
+	hub_blob_unref(e->obj);
+	hub_blob_unref(e->prev);
+	memset(e, 0, sizeof(*e));
+}
+
+void hub_store_free(struct hub_store **sp)
+{
+	if (!sp || !*sp)
+		return;
+	struct hub_store *s = *sp;
+	for (size_t i = 0; i < KUBE_RES_COUNT; i++) {
+		struct rstore *r = &s->r[i];
+		for (size_t j = 0; j < r->n; j++)
+			hub_blob_unref(r->objs[j]);
+		for (uint64_t q = r->first; q < r->end; q++)
+			event_clear(&r->ring[q % s->window]);
+		free(r->objs);
+		free(r->ring);
+	}
+	free(s);
+	*sp = NULL;
+}
+
+uint64_t hub_store_rv(const struct hub_store *s)
+{
+	return s->rv;
+}
+
+uint64_t hub_store_next_rv(struct hub_store *s)
+{
+	return ++s->rv;
+}
+
+static int key_cmp(const char *ns1, const char *n1, const char *ns2, const char *n2)
+{
+	int c = strcmp(ns1, ns2);
+	return c ? c : strcmp(n1, n2);
+}
+
+size_t hub_store_seek(const struct hub_store *s, enum kube_res_id res, const char *ns,
+                      const char *name, int strict)
+{
+	const struct rstore *r = &s->r[res];
+	size_t lo = 0, hi = r->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = key_cmp(r->objs[mid]->ns, r->objs[mid]->name, ns, name);
+		if (c < 0 || (strict && c == 0))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct hub_blob *hub_store_get(const struct hub_store *s, enum kube_res_id res, const char *ns,
+                               const char *name)
+{
+	size_t i = hub_store_seek(s, res, ns ? ns : "", name, 0);
+	const struct rstore *r = &s->r[res];
+	if (i < r->n && key_cmp(r->objs[i]->ns, r->objs[i]->name, ns ? ns : "", name) == 0)
+		return r->objs[i];
+	return NULL;
+}
+
+size_t hub_store_count(const struct hub_store *s, enum kube_res_id res)
+{
+	return s->r[res].n;
+}
+
+struct hub_blob *hub_store_at(const struct hub_store *s, enum kube_res_id res, size_t i)
+{
+	return i < s->r[res].n ? s->r[res].objs[i] : NULL;
+}
+
+/* Appends an event to the window (taking references) and tells the watchers. */
+static void record(struct hub_store *s, enum kube_res_id res, enum kube_watch_type type,
+                   struct hub_blob *obj, struct hub_blob *prev)
+{
+	struct rstore *r = &s->r[res];
+	if (r->end - r->first == s->window) {
+		struct hub_event *old = &r->ring[r->first % s->window];
+		r->dropped_rv = old->rv;
+		event_clear(old);
+		r->first++;
+	}
+	uint64_t seq = r->end++;
+	struct hub_event *e = &r->ring[seq % s->window];
+	e->rv = obj->rv;
+	e->type = type;
+	e->obj = hub_blob_ref(obj);
+	e->prev = hub_blob_ref(prev);
+	struct hub_watcher *w = r->watchers;
+	while (w) {
+		struct hub_watcher *next = w->next;
+		w->on_event(w, e, seq);
+		w = next;
+	}
+}
+
+static void set_rv(json_t *obj, uint64_t rv)
+{
+	char buf[32];
+	json_t *md = json_object_get(obj, "metadata");
+	if (!json_is_object(md)) {
+		md = json_object();
+		json_object_set_new(obj, "metadata", md);
+	}
+	snprintf(buf, sizeof(buf), "%" PRIu64, rv);
+	json_object_set_new(md, "resourceVersion", json_string(buf));
+}
+
+struct hub_blob *hub_store_put(struct hub_store *s, enum kube_res_id res, json_t *obj)
+{
+	struct rstore *r = &s->r[res];
+	uint64_t rv = ++s->rv;
+	set_rv(obj, rv);
+	struct hub_blob *b = blob_new(res, obj, rv);
+	size_t i = hub_store_seek(s, res, b->ns, b->name, 0);
+	struct hub_blob *prev = NULL;
+	if (i < r->n && key_cmp(r->objs[i]->ns, r->objs[i]->name, b->ns, b->name) == 0) {
+		prev = r->objs[i];
+		r->objs[i] = b;
+	} else {
+		if (r->n == r->cap) {
+			r->cap = r->cap ? r->cap * 2 : 64;
+			r->objs = xrealloc(r->objs, r->cap * sizeof(*r->objs));
+		}
+		memmove(&r->objs[i + 1], &r->objs[i], (r->n - i) * sizeof(*r->objs));
+		r->objs[i] = b;
+		r->n++;
+	}
+	record(s, res, prev ? KUBE_WATCH_MODIFIED : KUBE_WATCH_ADDED, b, prev);
+	hub_blob_unref(prev);
+	return b;
+}
+
+int hub_store_remove(struct hub_store *s, enum kube_res_id res, json_t *obj)
+{
+	struct rstore *r = &s->r[res];
+	const json_t *md = json_object_get(obj, "metadata");
+	const char *ns = str_of(md, "namespace"), *name = str_of(md, "name");
+	size_t i = hub_store_seek(s, res, ns, name, 0);
+	if (i >= r->n || key_cmp(r->objs[i]->ns, r->objs[i]->name, ns, name) != 0)
+		return SW_ERR_NOT_FOUND;
+	struct hub_blob *prev = r->objs[i];
+	memmove(&r->objs[i], &r->objs[i + 1], (r->n - i - 1) * sizeof(*r->objs));
+	r->n--;
+	uint64_t rv = ++s->rv;
+	set_rv(obj, rv);
+	struct hub_blob *b = blob_new(res, obj, rv);
+	record(s, res, KUBE_WATCH_DELETED, b, prev);
+	hub_blob_unref(prev);
+	hub_blob_unref(b);
+	return 0;
+}
+
+uint64_t hub_store_window_first(const struct hub_store *s, enum kube_res_id res)
+{
+	return s->r[res].first;
+}
+
+uint64_t hub_store_window_end(const struct hub_store *s, enum kube_res_id res)
+{
+	return s->r[res].end;
+}
+
+const struct hub_event *hub_store_window_at(const struct hub_store *s, enum kube_res_id res,
+                                            uint64_t seq)
+{
+	const struct rstore *r = &s->r[res];
+	if (seq < r->first || seq >= r->end)
+		return NULL;
+	return &r->ring[seq % s->window];
+}
+
+int hub_store_window_since(const struct hub_store *s, enum kube_res_id res, uint64_t rv,
+                           uint64_t *seq, uint64_t *oldest)
+{
+	const struct rstore *r = &s->r[res];
+	if (rv < r->dropped_rv) {
+		if (oldest)
+			*oldest = r->dropped_rv;
+		return SW_ERR_STATE;
+	}
+	/* binary search over the window's rvs (increasing) */
+	uint64_t lo = r->first, hi = r->end;
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (r->ring[mid % s->window].rv <= rv)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*seq = lo;
+	return 0;
+}
+
+void hub_store_watch_add(struct hub_store *s, struct hub_watcher *w)
+{
+	struct rstore *r = &s->r[w->res];
+	w->prev = NULL;
+	w->next = r->watchers;
+	if (r->watchers)
+		r->watchers->prev = w;
+	r->watchers = w;
+	r->nwatchers++;
+}
+
+void hub_store_watch_remove(struct hub_store *s, struct hub_watcher *w)
+{
+	struct rstore *r = &s->r[w->res];
+	if (w->prev)
+		w->prev->next = w->next;
+	else if (r->watchers == w)
+		r->watchers = w->next;
+	else
+		return; /* not linked */
+	if (w->next)
+		w->next->prev = w->prev;
+	w->prev = w->next = NULL;
+	r->nwatchers--;
+}
+
+size_t hub_store_watch_count(const struct hub_store *s, enum kube_res_id res)
+{
+	return s->r[res].nwatchers;
+}
+
+uint64_t hub_store_bytes(const struct hub_store *s, enum kube_res_id res)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < s->r[res].n; i++)
+		n += s->r[res].objs[i]->len;
+	return n;
+}
