@@ -27,15 +27,19 @@
 #include "config.h"
 #include "metrics.h"
 #include "progress.h"
+#include "push.h"
 #include "report.h"
+#include "results.h"
 #include "rt.h"
 #include "schedule.h"
+#include "series.h"
 #include "shard.h"
 #include "stats.h"
 #include "sw_err.h"
 #include "sw_client.h"
 #include "sw_http.h"
 #include "sw_server.h"
+#include "svcmetrics.h"
 
 #ifndef SWARM_VERSION
 #define SWARM_VERSION "0.0.0"
@@ -68,6 +72,9 @@ struct run {
 	unsigned signals;
 	struct progress *prog;   /* NULL when progress is off */
 	struct sw_server *metrics;
+	struct series *series;   /* NULL with --series-interval 0 */
+	struct svcm *svcm;       /* service_metrics scraper, or NULL */
+	struct swarm_stats *mainst; /* the main thread's own calls (start-up check) */
 	struct event *ev_tick, *ev_check, *ev_deadline, *ev_int, *ev_term;
 };
 
@@ -89,6 +96,10 @@ static void usage(FILE *out)
 	        "                           plain or off; default auto\n"
 	        "      --interval DURATION  progress interval, e.g. 500ms, 10s\n"
 	        "                           (default 1s live, 10s plain)\n"
+	        "      --series-interval DURATION\n"
+	        "                           time series interval of the results file, e.g. 1s;\n"
+	        "                           default 10s, 0 = no series\n"
+	        "      --push URL           push the final metrics to this Prometheus Pushgateway\n"
 	        "  -q, --quiet              no progress and no warnings (summary still printed)\n"
 	        "  -v, --verbose            print the configuration and schedule at start\n"
 	        "  -h, --help               show this help and exit\n"
@@ -99,7 +110,8 @@ static void usage(FILE *out)
 	        "  1  some clusters failed\n"
 	        "  2  usage or configuration error\n"
 	        "  3  aborted (SIGINT/SIGTERM or the plan's max_duration)\n"
-	        "  4  service unreachable or setup failed at start\n");
+	        "  4  service unreachable or setup failed at start\n"
+	        "  5  every cluster installed, but the push to the Pushgateway failed\n");
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -134,6 +146,8 @@ static int parse_args(int argc, char **argv, struct swarm_opts *o)
 		{"metrics", required_argument, NULL, 'm'},
 		{"progress", required_argument, NULL, 'P'},
 		{"interval", required_argument, NULL, 'I'},
+		{"series-interval", required_argument, NULL, 'S'},
+		{"push", required_argument, NULL, 'U'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0},
@@ -142,6 +156,7 @@ static int parse_args(int argc, char **argv, struct swarm_opts *o)
 	o->threads = 1;
 	o->results_path = "swarm-results.json";
 	o->progress = -1;
+	o->series_interval_ns = UINT64_C(10) * 1000000000;
 	opterr = 0;
 	for (;;) {
 		int c = getopt_long(argc, argv, "+hVt:r:m:qv", longopts, NULL);
@@ -189,6 +204,21 @@ static int parse_args(int argc, char **argv, struct swarm_opts *o)
 			o->progress_interval_ms = (unsigned)(ns / 1000000);
 			break;
 		}
+		case 'S': {
+			uint64_t ns = 0;
+			if (swarm_parse_duration(optarg, &ns) < 0 || (ns && ns < 100000000ull) ||
+			    ns > UINT64_C(3600) * 1000000000)
+				return usage_error("--series-interval: expected 0 or a duration from 100ms to 1h "
+				                   "(e.g. 10s), got '%s'", optarg);
+			o->series_interval_ns = ns;
+			break;
+		}
+		case 'U':
+			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
+				return usage_error("--push: expected an http:// or https:// Pushgateway URL, got '%s'",
+				                   optarg);
+			o->push_url = optarg;
+			break;
 		case 'q':
 			o->quiet = 1;
 			break;
@@ -324,6 +354,19 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	free(st);
 }
 
+/* Collects the shards' cuts into the time series (series.h); shard
+ * pointers are gathered here so series.c needs no thread bookkeeping. */
+static void poll_series(struct run *r)
+{
+	struct swarm_shard *sh[MAX_THREADS];
+	unsigned n = 0;
+	for (unsigned i = 0; i < r->nth && n < MAX_THREADS; i++)
+		if (r->th[i].sh && r->th[i].started)
+			sh[n++] = r->th[i].sh;
+	if (n && series_poll(r->series, sh, n, r->mainst) < 0)
+		fprintf(stderr, "swarm: out of memory recording the time series\n");
+}
+
 static void on_check(evutil_socket_t fd, short what, void *arg)
 {
 	struct run *r = arg;
@@ -340,6 +383,8 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
 			stop_all(r, STOP_SETUP);
 		}
 	}
+	if (r->series)
+		poll_series(r);
 	if (done == r->nth)
 		event_base_loopbreak(r->base);
 }
@@ -497,6 +542,38 @@ out:
 	return rv;
 }
 
+/*
+ * Pushes the final metrics and the run's outcome when a Pushgateway is
+ * configured (--push wins over the service config). Returns the results
+ * file's "push" object ({"url", "job", "instance", "ok", "error"}), or NULL
+ * when no push was asked for. A failure is printed here.
+ */
+static json_t *run_push(const struct swarm_service *svc, const struct swarm_opts *o,
+                        const struct swarm_stats *final, const struct report_run *run)
+{
+	const char *url = o->push_url ? o->push_url : svc->push_url;
+	const char *job = svc->push_job ? svc->push_job : "swarm";
+	char err[1024] = "";
+	if (!url)
+		return NULL;
+	struct evbuffer *body = evbuffer_new();
+	int rv = SW_ERR_NOMEM;
+	if (body) {
+		metrics_render(body, final, run->run_id, run->version, run->duration_s);
+		push_render_run(body, run);
+		rv = push_metrics(svc, url, job, run->run_id, body, err, sizeof(err));
+		evbuffer_free(body);
+	} else {
+		snprintf(err, sizeof(err), "out of memory");
+	}
+	if (rv < 0)
+		fprintf(stderr, "swarm: push to the Pushgateway %s failed: %s\n", url, err);
+	else if (!o->quiet)
+		fprintf(stderr, "swarm: metrics pushed to %s (job %s, instance %s)\n", url, job, run->run_id);
+	return json_pack("{s:s, s:s, s:s, s:b, s:o}", "url", url, "job", job, "instance", run->run_id,
+	                 "ok", rv == 0, "error", rv < 0 ? json_string(err) : json_null());
+}
+
 static void print_plan(const struct swarm_plan *p, const struct swarm_job *jobs, size_t njobs,
                        const struct swarm_opts *o)
 {
@@ -612,6 +689,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	stats_init(mainst);
+	r.mainst = mainst;
+	if (opts.series_interval_ns && !(r.series = series_new(opts.series_interval_ns))) {
+		fprintf(stderr, "swarm: out of memory\n");
+		goto out;
+	}
 	/* Before the shards exist and before the run's clock starts, so a slow
 	 * answer does not count as schedule delay. A client that cannot even be
 	 * set up (CA file, certificate) is a configuration error (exit 2). */
@@ -663,6 +745,11 @@ int main(int argc, char **argv)
 		}
 		if (!opts.quiet)
 			fprintf(stderr, "swarm: metrics on http://%s/metrics\n", opts.metrics_listen);
+	}
+
+	if (svc.service_metrics.url && !(r.svcm = svcm_new(r.base, &svc, r.series, err, sizeof(err)))) {
+		fprintf(stderr, "swarm: %s\n", err);
+		goto out;
 	}
 
 	struct progress prog;
@@ -764,14 +851,26 @@ report:;
 		.end_wall = end_wall, .duration_s = (double)dur_ns / 1e9, .plan = &plan, .svc = &svc,
 		.opts = &opts, .exit_code = code, .exit_reason = reason,
 	};
+	if (r.series && series_cut(r.series, final, run.duration_s) < 0)
+		fprintf(stderr, "swarm: out of memory recording the time series\n");
+	json_t *svcm_status = r.svcm ? svcm_status_json(r.svcm) : NULL;
+	svcm_free(&r.svcm);
 	report_print(stdout, final, &run);
 	fflush(stdout);
-	if (report_write_json(opts.results_path, final, &run, err, sizeof(err)) < 0)
+	json_t *push = run_push(&svc, &opts, final, &run);
+	if (push && !json_is_true(json_object_get(push, "ok")) && code == SWARM_EXIT_OK)
+		code = run.exit_code = SWARM_EXIT_PUSH;
+	struct results_extra rx = {.series = r.series, .service_metrics = svcm_status, .push = push};
+	if (results_write_run(opts.results_path, final, &run, &rx, err, sizeof(err)) < 0)
 		fprintf(stderr, "swarm: %s\n", err);
 	else if (!opts.quiet)
 		fprintf(stderr, "swarm: results written to %s\n", opts.results_path);
+	json_decref(svcm_status);
+	json_decref(push);
 
 out:
+	svcm_free(&r.svcm);
+	series_free(&r.series);
 	if (final)
 		stats_free(final);
 	free(final);

@@ -22,6 +22,8 @@ static const double late_le[] = {0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 
 
 #define NLE(a) (sizeof(a) / sizeof((a)[0]))
 
+static void metrics_render_saturation(struct evbuffer *out, const struct swarm_stats *st);
+
 static void histo(struct evbuffer *out, const char *name, const char *const *labels,
                   const struct hist *h, const double *le, size_t n)
 {
@@ -142,4 +144,19 @@ void metrics_render(struct evbuffer *out, const struct swarm_stats *st, const ch
 	histo(out, "swarm_cluster_start_delay_seconds", NULL, &st->start_delay, life_le, NLE(life_le));
 	prom_family(out, "swarm_cpu_seconds_total", "counter", "CPU time of the shard loops.");
 	prom_sample(out, "swarm_cpu_seconds_total", NULL, (double)st->cpu_ns / 1e9);
+	metrics_render_saturation(out, st);
+}
+
+/* Saturation, the fourth golden signal, seen from the load generator. */
+static void metrics_render_saturation(struct evbuffer *out, const struct swarm_stats *st)
+{
+	prom_family(out, "swarm_http_requests_in_flight", "gauge",
+	            "Calls sent and not yet answered, or waiting for a retry.");
+	prom_sample(out, "swarm_http_requests_in_flight", NULL, (double)st->calls_in_flight);
+	prom_family(out, "swarm_hosts_waiting_for_slot", "gauge",
+	            "Hosts of clusters whose start time has come but MAX_CONCURRENT holds back.");
+	prom_sample(out, "swarm_hosts_waiting_for_slot", NULL, (double)st->hosts_waiting_slot);
+	prom_family(out, "swarm_http_request_send_delay_seconds", "histogram",
+	            "Intended send time to actual send (loop, connection or retry wait).");
+	histo(out, "swarm_http_request_send_delay_seconds", NULL, &st->send_delay, late_le, NLE(late_le));
 }
