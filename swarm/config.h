@@ -131,6 +131,7 @@ struct swarm_opts {
 	unsigned progress_interval_ms;    /* default 1000 live, 10000 plain */
 	uint64_t series_interval_ns;      /* --series-interval; 0 = no time series */
 	const char *push_url;             /* --push URL (overrides the service config) */
+	uint64_t metrics_linger_ns;       /* --metrics-linger: serve /metrics this long after the run */
 	int quiet, verbose;
 };
 

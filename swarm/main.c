@@ -75,6 +75,7 @@ struct run {
 	struct series *series;   /* NULL with --series-interval 0 */
 	struct svcm *svcm;       /* service_metrics scraper, or NULL */
 	struct swarm_stats *mainst; /* the main thread's own calls (start-up check) */
+	int lingering;           /* --metrics-linger after the run: a signal ends it */
 	struct event *ev_tick, *ev_check, *ev_deadline, *ev_int, *ev_term;
 };
 
@@ -99,6 +100,8 @@ static void usage(FILE *out)
 	        "      --series-interval DURATION\n"
 	        "                           time series interval of the results file, e.g. 1s;\n"
 	        "                           default 10s, 0 = no series\n"
+	        "      --metrics-linger DURATION\n"
+	        "                           keep serving the final metrics this long after the run\n"
 	        "      --push URL           push the final metrics to this Prometheus Pushgateway\n"
 	        "  -q, --quiet              no progress and no warnings (summary still printed)\n"
 	        "  -v, --verbose            print the configuration and schedule at start\n"
@@ -148,6 +151,7 @@ static int parse_args(int argc, char **argv, struct swarm_opts *o)
 		{"interval", required_argument, NULL, 'I'},
 		{"series-interval", required_argument, NULL, 'S'},
 		{"push", required_argument, NULL, 'U'},
+		{"metrics-linger", required_argument, NULL, 'L'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0},
@@ -211,6 +215,13 @@ static int parse_args(int argc, char **argv, struct swarm_opts *o)
 				return usage_error("--series-interval: expected 0 or a duration from 100ms to 1h "
 				                   "(e.g. 10s), got '%s'", optarg);
 			o->series_interval_ns = ns;
+			break;
+		}
+		case 'L': {
+			uint64_t ns = 0;
+			if (swarm_parse_duration(optarg, &ns) < 0 || ns > UINT64_C(3600) * 1000000000)
+				return usage_error("--metrics-linger: expected a duration up to 1h (e.g. 5s), got '%s'", optarg);
+			o->metrics_linger_ns = ns;
 			break;
 		}
 		case 'U':
@@ -312,6 +323,10 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct run *r = arg;
 	(void)what;
+	if (r->lingering) {
+		event_base_loopbreak(r->base);
+		return;
+	}
 	r->signals++;
 	if (r->prog)
 		progress_finish(r->prog, stderr);
@@ -404,7 +419,8 @@ static void on_metrics(void *arg, struct sw_exchange *x, struct sw_sreq *req)
 	}
 	struct swarm_stats *st = malloc(sizeof(*st));
 	struct evbuffer *buf = evbuffer_new();
-	if (!st || !buf || merged_snapshot(r, st) < 0) {
+	/* The main thread's own calls (start-up check) belong to the totals too. */
+	if (!st || !buf || merged_snapshot(r, st) < 0 || (r->mainst && stats_merge(st, r->mainst) < 0)) {
 		static const char msg[] = "out of memory\n";
 		sw_exchange_reply_mem(x, 500, "text/plain; charset=utf-8", msg, sizeof(msg) - 1);
 	} else {
@@ -540,6 +556,40 @@ out:
 	sw_client_free(&c);
 	free(pf.agent_image);
 	return rv;
+}
+
+static void on_linger_end(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(arg);
+}
+
+/*
+ * --metrics-linger: keeps /metrics up with the final values for |ns| after
+ * the results are written, so a scraper sees the last requests of a short
+ * run. Only the metrics server runs meanwhile; a signal ends it early.
+ */
+static void linger_metrics(struct run *r, uint64_t ns)
+{
+	if (!r->metrics || !ns)
+		return;
+	if (r->ev_tick)
+		event_del(r->ev_tick);
+	if (r->ev_check)
+		event_del(r->ev_check);
+	if (r->ev_deadline)
+		event_del(r->ev_deadline);
+	struct event *end = evtimer_new(r->base, on_linger_end, r->base);
+	if (!end)
+		return;
+	struct timeval tv = {(time_t)(ns / 1000000000ull), (suseconds_t)((ns % 1000000000ull) / 1000)};
+	evtimer_add(end, &tv);
+	if (!r->opts->quiet)
+		fprintf(stderr, "swarm: /metrics stays up for %.1fs (--metrics-linger)\n", (double)ns / 1e9);
+	r->lingering = 1;
+	event_base_dispatch(r->base);
+	event_free(end);
 }
 
 /*
@@ -812,7 +862,8 @@ report:;
 	uint64_t dur_ns = sw_now_ns() - r.ctx.run_start_ns;
 	if (r.prog)
 		progress_finish(r.prog, stderr);
-	sw_server_free(&r.metrics);
+	if (!opts.metrics_linger_ns)
+		sw_server_free(&r.metrics);
 
 	final = malloc(sizeof(*final));
 	if (!final || merged_snapshot(&r, final) < 0 || stats_merge(final, mainst) < 0) {
@@ -867,6 +918,7 @@ report:;
 		fprintf(stderr, "swarm: results written to %s\n", opts.results_path);
 	json_decref(svcm_status);
 	json_decref(push);
+	linger_metrics(&r, opts.metrics_linger_ns);
 
 out:
 	svcm_free(&r.svcm);
