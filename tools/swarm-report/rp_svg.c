@@ -118,10 +118,11 @@ static double map(const struct scale *s, double v)
 	if (s->log)
 		v = log10(v > 0 ? v : pow(10, s->lo));
 	double f = s->hi > s->lo ? (v - s->lo) / (s->hi - s->lo) : 0.5;
-	if (f < -0.02)
-		f = -0.02;
-	if (f > 1.02)
-		f = 1.02;
+	/* Nothing is drawn outside the plot area: its marker frame stays visible. */
+	if (f < 0)
+		f = 0;
+	if (f > 1)
+		f = 1;
 	return s->px0 + f * (s->px1 - s->px0);
 }
 
@@ -276,8 +277,13 @@ void rp_svg_chart(FILE *f, const struct rp_chart *c, const struct rp_line *lines
 	fputs("</title>\n<text x='4' y='17' class='tt'>", f);
 	rp_esc(f, c->title);
 	fputs("</text>\n", f);
+	/* The plot area and a 3-pixel frame around it in the chart's marker
+	 * colour: the frame is never drawn over, so a screenshot shows where
+	 * each chart is even when its data covers the whole area. */
 	fprintf(f, "<rect x='%.0f' y='%.0f' width='%.0f' height='%.0f' fill='rgb(%d,%d,%d)' "
-	        "shape-rendering='crispEdges'/>\n", x0, y1, x1 - x0, y0 - y1, r, g, b);
+	        "shape-rendering='crispEdges'/>\n", x0 - 3, y1 - 3, x1 - x0 + 6, y0 - y1 + 6, r, g, b);
+	fprintf(f, "<rect x='%.0f' y='%.0f' width='%.0f' height='%.0f' fill='none' stroke='#888' "
+	        "shape-rendering='crispEdges'/>\n", x0, y1, x1 - x0, y0 - y1);
 	if (!have) {
 		fprintf(f, "<text x='%.1f' y='%.1f' class='nd'>no data</text>\n</svg>\n", (x0 + x1) / 2,
 		        (y0 + y1) / 2);
@@ -309,6 +315,5 @@ void rp_svg_chart(FILE *f, const struct rp_chart *c, const struct rp_line *lines
 		rp_esc(f, lines[i].name);
 		fputs("</text>\n", f);
 	}
-	fprintf(f, "<rect x='%.0f' y='%.0f' width='%.0f' height='%.0f' fill='none' stroke='#888'/>\n</svg>\n",
-	        x0, y1, x1 - x0, y0 - y1);
+	fputs("</svg>\n", f);
 }
