@@ -89,4 +89,17 @@ expect 2 "" --format pdf "$tmp/a.json"
 expect 2 "" 
 got=0; "$rep" "$tmp/a.json" -o "$tmp/no/such/dir/r.html" 2>/dev/null || got=$?
 [ "$got" -eq 6 ] || fail "unwritable output: exit $got, want 6"
+# --- the swarm's observability options refuse bad values (exit 2, naming the option)
+sw="$build/swarm/swarm"
+for bad in "--series-interval 50ms" "--series-interval 2h" "--series-interval x" "--push ftp://a" \
+	"--metrics-linger 2h" "--metrics-linger soon"; do
+	got=0
+	# shellcheck disable=SC2086
+	"$sw" $bad 10 "$src/tests/report/plan.yaml" "$tmp/service.yaml" >/dev/null 2>"$tmp/err" || got=$?
+	[ "$got" -eq 2 ] || fail "swarm $bad: exit $got, want 2"
+	grep -q -- "${bad%% *}" "$tmp/err" || fail "swarm $bad: message does not name the option: $(cat "$tmp/err")"
+done
+"$sw" --help | grep -q -- "--series-interval" || fail "swarm --help lacks --series-interval"
+"$sw" --help | grep -q "^  5  " || fail "swarm --help lacks exit code 5"
+"$rep" --help | grep -q "^  5  not a swarm results file" || fail "swarm-report --help exit codes"
 echo "ok: html ($na charts, $nab compared), markdown, junit and 9 bad inputs"
