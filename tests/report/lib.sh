@@ -50,10 +50,11 @@ service_metrics:
 EOS
 }
 
-# run_swarm RESULTS [SWARM ARGS...]: one run of tests/report/plan.yaml; sets $rc
+# run_swarm RESULTS [SWARM ARGS...]: one run of tests/report/plan.yaml (or
+# of $SWARM_REPORT_PLAN, e.g. the demo's scenarios/default/plan.yaml); sets $rc
 run_swarm() {
 	out=$1; shift
 	rc=0
 	"$build/swarm/swarm" --progress=off --series-interval 1s --results "$out" "$@" 200 \
-		"$src/tests/report/plan.yaml" "$tmp/service.yaml" >"$out.stdout" 2>"$out.stderr" || rc=$?
+		"${SWARM_REPORT_PLAN:-$src/tests/report/plan.yaml}" "$tmp/service.yaml" >"$out.stdout" 2>"$out.stderr" || rc=$?
 }
