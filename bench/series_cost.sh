@@ -51,8 +51,9 @@ est=$(awk -v b="$noseries" -v p="$per" 'BEGIN { printf "%.0f", b + 360 * p }')
 echo "results file: $size bytes with $niv intervals; $per bytes per steady-state interval ($nst measured)"
 echo "1-hour run at 10 s: about $est bytes ($((est / 1048576)) MiB) = $noseries without series + 360 x $per"
 
-# A 1-hour file: the steady intervals repeated to 360, times shifted.
-jq --slurpfile st "$tmp/steady.json" '
+# A 1-hour file: the steady intervals repeated to 360, times shifted
+# (compact, as the swarm writes its intervals).
+jq -c --slurpfile st "$tmp/steady.json" '
 	.series.intervals = [range(0; 360) as $i | $st[0][$i % ($st[0] | length)]
 		| .start_seconds = ($i * 10) | .end_seconds = ($i * 10 + 10)]' "$res" >"$tmp/hour.json"
 hsize=$(wc -c <"$tmp/hour.json")

@@ -73,6 +73,14 @@ static double iv_len(const struct rp_run *r, size_t k)
 
 /* ------------------------------------------------------------- builders */
 
+static void set_line(struct rp_line *l, const double *x, const double *y, size_t n, int color)
+{
+	l->x = x;
+	l->y = y;
+	l->n = n;
+	l->color = color;
+}
+
 static size_t b_rate(struct rp_run *r, const void *arg, struct rp_line *lines, struct arena *a)
 {
 	(void)arg;
@@ -96,10 +104,7 @@ static size_t b_rate(struct rp_run *r, const void *arg, struct rp_line *lines, s
 					c += rp_num(json_object_get(ops, r->ops[j]), "count", 0);
 			y[k] = c / iv_len(r, k);
 		}
-		lines[i].x = x;
-		lines[i].y = y;
-		lines[i].n = r->niv;
-		lines[i].color = (int)i;
+		set_line(&lines[i], x, y, r->niv, (int)i);
 	}
 	return nl;
 }
@@ -129,12 +134,53 @@ static size_t b_errors(struct rp_run *r, const void *arg, struct rp_line *lines,
 			}
 			y[k] = c / iv_len(r, k);
 		}
-		lines[i].x = x;
-		lines[i].y = y;
-		lines[i].n = r->niv;
-		lines[i].color = i == 0 ? 1 : i == 1 ? 3 : 4;
+		set_line(&lines[i], x, y, r->niv, i == 0 ? 1 : i == 1 ? 3 : 4);
 	}
 	return 3;
+}
+
+/* Errors per second of the operations that had errors (the six with the
+ * most); a zero line when none had any. */
+static size_t b_op_errors(struct rp_run *r, const void *arg, struct rp_line *lines, struct arena *a)
+{
+	const char *ops[TOP_OPS];
+	double tot[TOP_OPS];
+	size_t nops = 0;
+	(void)arg;
+	if (!r->niv)
+		return 0;
+	for (size_t o = 0; o < r->nops; o++) {
+		double e = rp_num(json_object_get(json_object_get(r->doc, "endpoints"), r->ops[o]), "errors", 0);
+		if (e <= 0)
+			continue;
+		if (nops == TOP_OPS && e <= tot[TOP_OPS - 1])
+			continue; /* not among the six largest */
+		size_t at = nops < TOP_OPS ? nops++ : TOP_OPS - 1;
+		ops[at] = r->ops[o];
+		tot[at] = e;
+		for (; at > 0 && tot[at] > tot[at - 1]; at--) { /* keep sorted by errors */
+			const char *t = ops[at];
+			double v = tot[at];
+			ops[at] = ops[at - 1];
+			tot[at] = tot[at - 1];
+			ops[at - 1] = t;
+			tot[at - 1] = v;
+		}
+	}
+	double *x = iv_times(r, a);
+	size_t nl = nops ? nops : 1;
+	for (size_t i = 0; i < nl; i++) {
+		double *y = arena_new(a, r->niv);
+		if (!x || !y)
+			return 0;
+		snprintf(lines[i].name, sizeof(lines[i].name), "%s", nops ? ops[i] : "no errors");
+		for (size_t k = 0; k < r->niv && nops; k++) {
+			const json_t *op = json_object_get(json_object_get(iv_at(r, k), "operations"), ops[i]);
+			y[k] = rp_num(op, "errors", 0) / iv_len(r, k);
+		}
+		set_line(&lines[i], x, y, r->niv, nops ? (int)i : 2);
+	}
+	return nl;
 }
 
 static size_t b_latency(struct rp_run *r, const void *arg, struct rp_line *lines, struct arena *a)
@@ -162,10 +208,7 @@ static size_t b_latency(struct rp_run *r, const void *arg, struct rp_line *lines
 		return 0;
 	for (int q = 0; q < 3; q++) {
 		snprintf(lines[q].name, sizeof(lines[q].name), "%s", qs[q]);
-		lines[q].x = x;
-		lines[q].y = y[q];
-		lines[q].n = have;
-		lines[q].color = q == 0 ? 2 : q == 1 ? 0 : 1;
+		set_line(&lines[q], x, y[q], have, q == 0 ? 2 : q == 1 ? 0 : 1);
 	}
 	return 3;
 }
@@ -183,10 +226,7 @@ static size_t stacked_members(struct rp_run *r, const char *member, const char *
 		snprintf(lines[i].name, sizeof(lines[i].name), "%s", keys[i]);
 		for (size_t k = 0; k < r->niv; k++)
 			y[k] = rp_num(json_object_get(iv_at(r, k), member), keys[i], 0);
-		lines[i].x = x;
-		lines[i].y = y;
-		lines[i].n = r->niv;
-		lines[i].color = (int)i;
+		set_line(&lines[i], x, y, r->niv, (int)i);
 	}
 	return nk;
 }
@@ -232,10 +272,7 @@ static size_t b_saturation(struct rp_run *r, const void *arg, struct rp_line *li
 		snprintf(lines[i].name, sizeof(lines[i].name), "%s", i ? "hosts waiting for a slot" : "calls in flight");
 		for (size_t k = 0; k < r->niv; k++)
 			y[k] = rp_num(iv_at(r, k), keys[i], 0);
-		lines[i].x = x;
-		lines[i].y = y;
-		lines[i].n = r->niv;
-		lines[i].color = i ? 3 : 0;
+		set_line(&lines[i], x, y, r->niv, i ? 3 : 0);
 	}
 	return 2;
 }
@@ -272,10 +309,7 @@ static size_t b_cdf(struct rp_run *r, const void *arg, struct rp_line *lines, st
 			y[i] = (double)(i + 1) / (double)m;
 		const json_t *sh = json_array_get(shapes, s);
 		snprintf(lines[nl].name, sizeof(lines[nl].name), "%s (%zu)", rp_str(sh, "label", "shape"), m);
-		lines[nl].x = x;
-		lines[nl].y = y;
-		lines[nl].n = m;
-		lines[nl].color = (int)s;
+		set_line(&lines[nl], x, y, m, (int)s);
 		nl++;
 	}
 	return nl;
@@ -313,10 +347,7 @@ static size_t b_hist(struct rp_run *r, const void *arg, struct rp_line *lines, s
 				y[b] += h->buckets[i];
 		}
 		snprintf(lines[0].name, sizeof(lines[0].name), "%llu samples", (unsigned long long)h->count);
-		lines[0].x = x;
-		lines[0].y = y;
-		lines[0].n = bins;
-		lines[0].color = 0;
+		set_line(&lines[0], x, y, bins, 0);
 		nb = 1;
 	}
 	free(h);
@@ -361,10 +392,7 @@ static size_t b_family(struct rp_run *r, const void *arg, struct rp_line *lines,
 				for (size_t q = 0; q < r->niv; q++)
 					y[q] = NAN;
 				snprintf(lines[nl].name, sizeof(lines[nl].name), "%s", name);
-				lines[nl].x = x;
-				lines[nl].y = y;
-				lines[nl].n = r->niv;
-				lines[nl].color = (int)nl;
+				set_line(&lines[nl], x, y, r->niv, (int)nl);
 				nl++;
 			}
 			/* y holds raw values for now; counters become rates below */
@@ -603,7 +631,7 @@ static int chart_count(struct page *pg)
 {
 	const char *fam[MAX_FAMILIES];
 	size_t nlat = pg->runs[0].nops < LATENCY_OPS ? pg->runs[0].nops : LATENCY_OPS;
-	return (int)((8 + nlat + families(&pg->runs[0], fam, MAX_FAMILIES)) * pg->n);
+	return (int)((9 + nlat + families(&pg->runs[0], fam, MAX_FAMILIES)) * pg->n);
 }
 
 int rp_html(FILE *f, struct rp_run *runs, size_t n)
@@ -632,6 +660,7 @@ int rp_html(FILE *f, struct rp_run *runs, size_t n)
 	t.xfmt = RP_X_TIME;
 	group(&pg, "Requests per second by operation", "requests/s", b_rate, NULL, t);
 	group(&pg, "Errors per second by class", "errors/s", b_errors, NULL, t);
+	group(&pg, "Errors per second by operation", "errors/s", b_op_errors, NULL, t);
 
 	fputs("<h2>Latency over time (busiest operations, service time)</h2>\n", f);
 	t.yfmt = RP_Y_SECONDS;

@@ -147,6 +147,17 @@ static void set_scale(struct scale *s, double lo, double hi, int log, double px0
 	}
 }
 
+/* One grid line and its label at pixel |p| across [other0, other1]. */
+static void tick(FILE *f, int is_x, double p, double other0, double other1, const char *label)
+{
+	if (is_x)
+		fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='g'/>"
+		        "<text x='%.1f' y='%.1f' class='tx'>%s</text>\n", p, other0, p, other1, p, other1 + 14, label);
+	else
+		fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='g'/>"
+		        "<text x='%.1f' y='%.1f' class='ty'>%s</text>\n", other0, p, other1, p, other0 - 5, p + 4, label);
+}
+
 /* Ticks and grid of one axis (vertical grid for x, horizontal for y). */
 static void axis(FILE *f, const struct scale *s, int is_x, int seconds, int time, double other0,
                  double other1)
@@ -154,16 +165,9 @@ static void axis(FILE *f, const struct scale *s, int is_x, int seconds, int time
 	char buf[32];
 	if (s->log) {
 		for (double e = s->lo; e <= s->hi + 1e-9; e += 1) {
-			double v = pow(10, e), p = map(s, v);
+			double v = pow(10, e);
 			fmt_tick(v, seconds, 0, buf, sizeof(buf));
-			if (is_x)
-				fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='g'/>"
-				        "<text x='%.1f' y='%.1f' class='tx'>%s</text>\n", p, other0, p, other1, p,
-				        other1 + 14, buf);
-			else
-				fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='g'/>"
-				        "<text x='%.1f' y='%.1f' class='ty'>%s</text>\n", other0, p, other1, p,
-				        other0 - 5, p + 4, buf);
+			tick(f, is_x, map(s, v), other0, other1, buf);
 		}
 		return;
 	}
@@ -177,16 +181,8 @@ static void axis(FILE *f, const struct scale *s, int is_x, int seconds, int time
 			}
 	}
 	for (double v = ceil(s->lo / step) * step; v <= s->hi + step * 1e-6; v += step) {
-		double p = map(s, v);
 		fmt_tick(fabs(v) < step * 1e-9 ? 0 : v, seconds, time, buf, sizeof(buf));
-		if (is_x)
-			fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='g'/>"
-			        "<text x='%.1f' y='%.1f' class='tx'>%s</text>\n", p, other0, p, other1, p,
-			        other1 + 14, buf);
-		else
-			fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='g'/>"
-			        "<text x='%.1f' y='%.1f' class='ty'>%s</text>\n", other0, p, other1, p, other0 - 5,
-			        p + 4, buf);
+		tick(f, is_x, map(s, v), other0, other1, buf);
 	}
 }
 
