@@ -270,6 +270,14 @@ int hist_json_add(struct hist *dst, const json_t *j, char *err, size_t errlen)
 		         total, count);
 		return SW_ERR_INVALID;
 	}
+	/* Exact extremes must lie in the first and last non-empty buckets. */
+	if ((lo || hi) && total &&
+	    (lo > hi || lo >= hsp_bucket_upper(first) || (last < HIST_BUCKETS - 1 && hi >= hsp_bucket_upper(last)) ||
+	     (first > 0 && lo < hsp_bucket_lower(first)) || hi < hsp_bucket_lower(last))) {
+		snprintf(err, errlen, "histogram: min_ns/max_ns %" PRIu64 "/%" PRIu64 " outside the non-empty buckets",
+		         lo, hi);
+		return SW_ERR_INVALID;
+	}
 	idx = 0;
 	for (size_t k = 0; k < n;) {
 		idx += (uint64_t)json_integer_value(json_array_get(b, k));

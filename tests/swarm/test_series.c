@@ -131,6 +131,8 @@ static void test_bad_json(void **state)
 		"{\"count\": 1, \"sum_ns\": 5, \"b\": [0, 1, 4294967296]}",  /* count over 32 bits */
 		"{\"count\": 3, \"sum_ns\": 5, \"b\": [0, 1, 1]}",           /* counts do not add up */
 		"{\"count\": 1, \"sum_ns\": -5, \"b\": [0, 1, 1]}",          /* negative sum */
+		"{\"count\": 1, \"sum_ns\": 5, \"min_ns\": 9, \"max_ns\": 5, \"b\": [0, 1, 1]}", /* min > max */
+		"{\"count\": 1, \"sum_ns\": 5, \"min_ns\": 5, \"max_ns\": 99999, \"b\": [0, 1, 1]}", /* max past its bucket */
 	};
 	struct hist *h = hnew();
 	char err[200];
