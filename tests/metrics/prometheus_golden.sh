@@ -12,7 +12,7 @@
 #  - every expression of the Grafana dashboard (variables substituted) runs
 #    without error, and the golden-signal panels return data.
 set -eu
-. "$SWARM_SOURCE_ROOT/tests/report/lib.sh"
+. "$(dirname "$0")/../fixtures/swarm_env.sh"
 for c in prometheus promtool prometheus-pushgateway jq curl; do
 	command -v "$c" >/dev/null 2>&1 || skip "$c not installed"
 done

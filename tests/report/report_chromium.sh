@@ -4,7 +4,7 @@
 # show data (png_check). Skips when Chromium is not installed.
 # SWARM_REPORT_SHOT=FILE keeps a small screenshot (the README's picture).
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../fixtures/swarm_env.sh"
 chrome=""
 for c in chromium chromium-browser google-chrome; do
 	command -v "$c" >/dev/null 2>&1 && { chrome=$c; break; }

@@ -4,7 +4,7 @@
 # XML, failures where the runs failed), an A-vs-B comparison, and the exit
 # code and message for every kind of bad input.
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../fixtures/swarm_env.sh"
 command -v jq >/dev/null 2>&1 || skip "jq not installed"
 command -v xmllint >/dev/null 2>&1 || skip "xmllint not installed (Debian: libxml2-utils)"
 rep="$build/tools/swarm-report/swarm-report"

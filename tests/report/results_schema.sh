@@ -4,7 +4,7 @@
 # (Ajv), and the schema rejects what it must. Also checks the series
 # against the totals: every request and error lands in exactly one interval.
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../fixtures/swarm_env.sh"
 command -v node >/dev/null 2>&1 || skip "node not installed"
 [ -d "$src/tests/emulator/conformance/node_modules/ajv" ] ||
 	skip "Ajv not installed (run tests/emulator/conformance/install.sh)"
