@@ -8,6 +8,7 @@
 #
 # Usage: bench/swarm_scale.sh [BUILD_DIR] [CLUSTERS] [WORKERS] [RAMP_S] [DURATION] [THREADS]
 #   defaults: build 20000 2 180 5m 1  (20,000 x 5 = 100,000 hosts)
+# SWARM_SCALE_ARGS adds swarm options (e.g. "--series-interval 0").
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}
@@ -42,7 +43,8 @@ arrival:
 EOC
 emu_service "$tmp"
 start=$(date +%s)
-taskset -c 1 "$build/swarm/swarm" --progress=plain --interval 30s --threads "$threads" \
+# shellcheck disable=SC2086
+taskset -c 1 "$build/swarm/swarm" --progress=plain --interval 30s --threads "$threads" ${SWARM_SCALE_ARGS:-} \
 	--results "$tmp/results.json" "$hosts" "$tmp/plan.yaml" "$tmp/service.yaml" \
 	>"$tmp/swarm.out" 2>"$tmp/swarm.err" &
 sw=$!

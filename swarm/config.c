@@ -910,7 +910,8 @@ unsigned swarm_shape_hosts(const struct swarm_shape *shape)
 static const char *const service_keys[] = {
 	"service_endpoint", "pull_secret_file", "release_image", "ssh_pub_key", "auth",
 	"user_token", "agent_token", "ca_file", "insecure_skip_verify", "client_cert_file",
-	"client_key_file", "http", "connections", "max_connections", "api_generation", NULL,
+	"client_key_file", "http", "connections", "max_connections", "api_generation",
+	"service_metrics", "pushgateway", NULL,
 };
 
 /* Relative paths in a config file are relative to that file, like the
@@ -953,6 +954,113 @@ static int cfg_token_check(struct cfg_ctx *c, const yaml_node_t *at, const char 
 	if (bad) {
 		cfg_errf(c, at, key, "%s has a control character at byte %zu (it is sent in one HTTP "
 		         "header)", what, bad);
+		return SW_ERR_INVALID;
+	}
+	return 0;
+}
+
+/* ------------------------------------------ service_metrics, pushgateway */
+
+#define CFG_MAX_FAMILIES 16
+
+static int cfg_http_url(struct cfg_ctx *c, const yaml_node_t *map, const char *prefix,
+                        const char *key, int required, char **out)
+{
+	int rv = cfg_string(c, map, prefix, key, required, out);
+	if (rv == 0 && strncmp(*out, "http://", 7) && strncmp(*out, "https://", 8)) {
+		char kp[256];
+		join_key(kp, sizeof(kp), prefix, key);
+		cfg_errf(c, cfg_get(c, map, key, NULL), kp, "expected an http:// or https:// URL, got '%s'", *out);
+		return SW_ERR_INVALID;
+	}
+	return rv;
+}
+
+static int load_service_metrics(struct cfg_ctx *c, const yaml_node_t *root,
+                                struct swarm_service_metrics *m)
+{
+	static const char *const keys[] = {"url", "interval", "families", NULL};
+	char buf[64], kp[64];
+	int rv;
+	yaml_node_t *v = cfg_get(c, root, "service_metrics", NULL);
+	if (!v || cfg_is_null(v))
+		return 0;
+	if (v->type != YAML_MAPPING_NODE) {
+		cfg_errf(c, v, "service_metrics", "expected a mapping (url, interval, families), got %s",
+		         cfg_quote(v, buf, sizeof(buf)));
+		return SW_ERR_INVALID;
+	}
+	CFG_TRY_RET(cfg_check_keys(c, v, "service_metrics", keys));
+	CFG_TRY_RET(cfg_http_url(c, v, "service_metrics", "url", 1, &m->url));
+	uint64_t ns = UINT64_C(10) * 1000000000;
+	if (cfg_duration(c, v, "service_metrics", "interval", UINT64_C(3600) * 1000000000, &ns) < 0)
+		return SW_ERR_INVALID;
+	if (ns < UINT64_C(100) * 1000000) {
+		cfg_errf(c, cfg_get(c, v, "interval", NULL), "service_metrics.interval", "at least 100ms");
+		return SW_ERR_INVALID;
+	}
+	m->interval_ms = (unsigned)(ns / 1000000);
+	yaml_node_t *f = cfg_get(c, v, "families", NULL);
+	if (!f || f->type != YAML_SEQUENCE_NODE ||
+	    f->data.sequence.items.top == f->data.sequence.items.start) {
+		cfg_errf(c, f ? f : v, "service_metrics.families",
+		         "expected a non-empty list of metric names (e.g. [go_goroutines])");
+		return SW_ERR_INVALID;
+	}
+	size_t n = (size_t)(f->data.sequence.items.top - f->data.sequence.items.start);
+	if (n > CFG_MAX_FAMILIES) {
+		cfg_errf(c, f, "service_metrics.families", "at most %d metric names", CFG_MAX_FAMILIES);
+		return SW_ERR_INVALID;
+	}
+	m->families = calloc(n, sizeof(*m->families));
+	if (!m->families)
+		return SW_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *it = yaml_document_get_node(&c->doc, f->data.sequence.items.start[i]);
+		const char *name = cfg_scalar(it);
+		int ok = name && *name && strlen(name) < 200;
+		for (const char *p = name; ok && *p; p++)
+			ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_' || *p == ':' ||
+			     (p != name && *p >= '0' && *p <= '9');
+		snprintf(kp, sizeof(kp), "service_metrics.families[%zu]", i);
+		if (!ok) {
+			cfg_errf(c, it, kp, "expected a Prometheus metric name, got %s", cfg_quote(it, buf, sizeof(buf)));
+			return SW_ERR_INVALID;
+		}
+		m->families[i] = strdup(name);
+		if (!m->families[i])
+			return SW_ERR_NOMEM;
+		m->nfamilies++;
+	}
+	return 0;
+}
+
+static int load_pushgateway(struct cfg_ctx *c, const yaml_node_t *root, struct swarm_service *s)
+{
+	static const char *const keys[] = {"url", "job", NULL};
+	char buf[64];
+	int rv;
+	yaml_node_t *v = cfg_get(c, root, "pushgateway", NULL);
+	if (!v || cfg_is_null(v))
+		return 0;
+	if (v->type != YAML_MAPPING_NODE) {
+		cfg_errf(c, v, "pushgateway", "expected a mapping (url, job), got %s", cfg_quote(v, buf, sizeof(buf)));
+		return SW_ERR_INVALID;
+	}
+	CFG_TRY_RET(cfg_check_keys(c, v, "pushgateway", keys));
+	CFG_TRY_RET(cfg_http_url(c, v, "pushgateway", "url", 1, &s->push_url));
+	if (cfg_string(c, v, "pushgateway", "job", 0, &s->push_job) < 0)
+		return SW_ERR_INVALID;
+	for (const char *p = s->push_job; p && *p; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '_' || *p == '-' || *p == '.') || strlen(s->push_job) > 64) {
+			cfg_errf(c, cfg_get(c, v, "job", NULL), "pushgateway.job",
+			         "expected 1-64 characters of [A-Za-z0-9_.-], got '%s'", s->push_job);
+			return SW_ERR_INVALID;
+		}
+	}
+	if (s->push_job && !*s->push_job) {
+		cfg_errf(c, cfg_get(c, v, "job", NULL), "pushgateway.job", "must not be empty");
 		return SW_ERR_INVALID;
 	}
 	return 0;
@@ -1117,6 +1225,8 @@ int swarm_service_load(const char *path, struct swarm_service *out, char *err, s
 	CFG_TRY(resolve_path(path, &out->ca_file));
 	CFG_TRY(resolve_path(path, &out->client_cert_file));
 	CFG_TRY(resolve_path(path, &out->client_key_file));
+	CFG_TRY(load_service_metrics(&c, root, &out->service_metrics));
+	CFG_TRY(load_pushgateway(&c, root, out));
 	CFG_TRY(load_pull_secret(&c, root, out));
 	rv = 0;
 out:
@@ -1168,5 +1278,11 @@ void swarm_service_free(struct swarm_service *s)
 	free(s->client_cert_file);
 	free(s->client_key_file);
 	free(s->api_generation);
+	free(s->service_metrics.url);
+	for (size_t i = 0; i < s->service_metrics.nfamilies; i++)
+		free(s->service_metrics.families[i]);
+	free(s->service_metrics.families);
+	free(s->push_url);
+	free(s->push_job);
 	memset(s, 0, sizeof(*s));
 }

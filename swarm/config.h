@@ -91,6 +91,15 @@ struct swarm_plan {
 	unsigned max_duration_s;          /* abort the run after this (0 = none) */
 };
 
+/* Optional scrape of the service's own /metrics during the run
+ * (`service_metrics` key); off when |url| is NULL. */
+struct swarm_service_metrics {
+	char *url;                        /* http(s)://host:port/path */
+	unsigned interval_ms;             /* default 10000 */
+	char **families;                  /* metric names to keep (1..16) */
+	size_t nfamilies;
+};
+
 struct swarm_service {
 	char *path;
 	char *endpoint;                   /* service_endpoint (required) */
@@ -111,6 +120,9 @@ struct swarm_service {
 	enum swarm_conn_policy policy;    /* `connections`: shared | dedicated */
 	unsigned max_conns;               /* `max_connections` for shared policy */
 	char *api_generation;             /* `api_generation`: auto | current | 2023 */
+	struct swarm_service_metrics service_metrics;
+	char *push_url;                   /* `pushgateway.url`: Pushgateway base URL, or NULL */
+	char *push_job;                   /* `pushgateway.job`: default "swarm" */
 };
 
 /* Command-line options (parsed in main.c). */
@@ -123,6 +135,9 @@ struct swarm_opts {
 	const char *metrics_listen;       /* --metrics ADDR:PORT or NULL */
 	int progress;                     /* -1 auto (tty), 0 plain lines, 1 live line, -2 off */
 	unsigned progress_interval_ms;    /* default 1000 live, 10000 plain */
+	uint64_t series_interval_ns;      /* --series-interval; 0 = no time series */
+	const char *push_url;             /* --push URL (overrides the service config) */
+	uint64_t metrics_linger_ns;       /* --metrics-linger: serve /metrics this long after the run */
 	int quiet, verbose;
 };
 

@@ -27,9 +27,12 @@
 #include "config.h"
 #include "metrics.h"
 #include "progress.h"
+#include "push.h"
 #include "report.h"
+#include "results.h"
 #include "rt.h"
 #include "schedule.h"
+#include "series.h"
 #include "shard.h"
 #include "stats.h"
 #include "sw_duration.h"
@@ -37,6 +40,7 @@
 #include "sw_client.h"
 #include "sw_http.h"
 #include "sw_server.h"
+#include "svcmetrics.h"
 
 #ifndef SWARM_VERSION
 #define SWARM_VERSION "0.0.0"
@@ -69,6 +73,10 @@ struct run {
 	unsigned signals;
 	struct progress *prog;   /* NULL when progress is off */
 	struct sw_server *metrics;
+	struct series *series;   /* NULL with --series-interval 0 */
+	struct svcm *svcm;       /* service_metrics scraper, or NULL */
+	struct swarm_stats *mainst; /* the main thread's own calls (start-up check) */
+	int lingering;           /* --metrics-linger after the run: a signal ends it */
 	struct event *ev_tick, *ev_check, *ev_deadline, *ev_int, *ev_term;
 };
 
@@ -90,6 +98,12 @@ static void usage(FILE *out)
 	        "                           plain or off; default auto\n"
 	        "      --interval DURATION  progress interval, e.g. 500ms, 10s\n"
 	        "                           (default 1s live, 10s plain)\n"
+	        "      --series-interval DURATION\n"
+	        "                           time series interval of the results file, e.g. 1s;\n"
+	        "                           default 10s, 0 = no series\n"
+	        "      --metrics-linger DURATION\n"
+	        "                           keep serving the final metrics this long after the run\n"
+	        "      --push URL           push the final metrics to this Prometheus Pushgateway\n"
 	        "  -q, --quiet              no progress and no warnings (summary still printed)\n"
 	        "  -v, --verbose            print the configuration and schedule at start\n"
 	        "  -h, --help               show this help and exit\n"
@@ -100,7 +114,8 @@ static void usage(FILE *out)
 	        "  1  some clusters failed\n"
 	        "  2  usage or configuration error\n"
 	        "  3  aborted (SIGINT/SIGTERM or the plan's max_duration)\n"
-	        "  4  service unreachable or setup failed at start\n");
+	        "  4  service unreachable or setup failed at start\n"
+	        "  5  every cluster installed, but the push to the Pushgateway failed\n");
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -135,6 +150,9 @@ static int parse_args(int argc, char **argv, struct swarm_opts *o)
 		{"metrics", required_argument, NULL, 'm'},
 		{"progress", required_argument, NULL, 'P'},
 		{"interval", required_argument, NULL, 'I'},
+		{"series-interval", required_argument, NULL, 'S'},
+		{"push", required_argument, NULL, 'U'},
+		{"metrics-linger", required_argument, NULL, 'L'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0},
@@ -143,6 +161,7 @@ static int parse_args(int argc, char **argv, struct swarm_opts *o)
 	o->threads = 1;
 	o->results_path = "swarm-results.json";
 	o->progress = -1;
+	o->series_interval_ns = UINT64_C(10) * 1000000000;
 	opterr = 0;
 	for (;;) {
 		int c = getopt_long(argc, argv, "+hVt:r:m:qv", longopts, NULL);
@@ -190,6 +209,28 @@ static int parse_args(int argc, char **argv, struct swarm_opts *o)
 			o->progress_interval_ms = (unsigned)(ns / 1000000);
 			break;
 		}
+		case 'S': {
+			uint64_t ns = 0;
+			if (sw_duration_parse(optarg, &ns) < 0 || (ns && ns < 100000000ull) ||
+			    ns > UINT64_C(3600) * 1000000000)
+				return usage_error("--series-interval: expected 0 or a duration from 100ms to 1h "
+				                   "(e.g. 10s), got '%s'", optarg);
+			o->series_interval_ns = ns;
+			break;
+		}
+		case 'L': {
+			uint64_t ns = 0;
+			if (sw_duration_parse(optarg, &ns) < 0 || ns > UINT64_C(3600) * 1000000000)
+				return usage_error("--metrics-linger: expected a duration up to 1h (e.g. 5s), got '%s'", optarg);
+			o->metrics_linger_ns = ns;
+			break;
+		}
+		case 'U':
+			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
+				return usage_error("--push: expected an http:// or https:// Pushgateway URL, got '%s'",
+				                   optarg);
+			o->push_url = optarg;
+			break;
 		case 'q':
 			o->quiet = 1;
 			break;
@@ -283,6 +324,10 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct run *r = arg;
 	(void)what;
+	if (r->lingering) {
+		event_base_loopbreak(r->base);
+		return;
+	}
 	r->signals++;
 	if (r->prog)
 		progress_finish(r->prog, stderr);
@@ -325,6 +370,19 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	free(st);
 }
 
+/* Collects the shards' cuts into the time series (series.h); shard
+ * pointers are gathered here so series.c needs no thread bookkeeping. */
+static void poll_series(struct run *r)
+{
+	struct swarm_shard *sh[MAX_THREADS];
+	unsigned n = 0;
+	for (unsigned i = 0; i < r->nth && n < MAX_THREADS; i++)
+		if (r->th[i].sh && r->th[i].started)
+			sh[n++] = r->th[i].sh;
+	if (n && series_poll(r->series, sh, n, r->mainst) < 0)
+		fprintf(stderr, "swarm: out of memory recording the time series\n");
+}
+
 static void on_check(evutil_socket_t fd, short what, void *arg)
 {
 	struct run *r = arg;
@@ -341,6 +399,8 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
 			stop_all(r, STOP_SETUP);
 		}
 	}
+	if (r->series)
+		poll_series(r);
 	if (done == r->nth)
 		event_base_loopbreak(r->base);
 }
@@ -360,7 +420,8 @@ static void on_metrics(void *arg, struct sw_exchange *x, struct sw_sreq *req)
 	}
 	struct swarm_stats *st = malloc(sizeof(*st));
 	struct evbuffer *buf = evbuffer_new();
-	if (!st || !buf || merged_snapshot(r, st) < 0 ||
+	/* The main thread's own calls (start-up check) belong to the totals too. */
+	if (!st || !buf || merged_snapshot(r, st) < 0 || (r->mainst && stats_merge(st, r->mainst) < 0) ||
 	    metrics_render(buf, st, r->ctx.run_id, SWARM_VERSION,
 	                   (double)(sw_now_ns() - r->ctx.run_start_ns) / 1e9) < 0) {
 		static const char msg[] = "out of memory\n";
@@ -498,6 +559,72 @@ out:
 	return rv;
 }
 
+static void on_linger_end(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(arg);
+}
+
+/*
+ * --metrics-linger: keeps /metrics up with the final values for |ns| after
+ * the results are written, so a scraper sees the last requests of a short
+ * run. Only the metrics server runs meanwhile; a signal ends it early.
+ */
+static void linger_metrics(struct run *r, uint64_t ns)
+{
+	if (!r->metrics || !ns)
+		return;
+	if (r->ev_tick)
+		event_del(r->ev_tick);
+	if (r->ev_check)
+		event_del(r->ev_check);
+	if (r->ev_deadline)
+		event_del(r->ev_deadline);
+	struct event *end = evtimer_new(r->base, on_linger_end, r->base);
+	if (!end)
+		return;
+	struct timeval tv = {(time_t)(ns / 1000000000ull), (suseconds_t)((ns % 1000000000ull) / 1000)};
+	evtimer_add(end, &tv);
+	if (!r->opts->quiet)
+		fprintf(stderr, "swarm: /metrics stays up for %.1fs (--metrics-linger)\n", (double)ns / 1e9);
+	r->lingering = 1;
+	event_base_dispatch(r->base);
+	event_free(end);
+}
+
+/*
+ * Pushes the final metrics and the run's outcome when a Pushgateway is
+ * configured (--push wins over the service config). Returns the results
+ * file's "push" object ({"url", "job", "instance", "ok", "error"}), or NULL
+ * when no push was asked for. A failure is printed here.
+ */
+static json_t *run_push(const struct swarm_service *svc, const struct swarm_opts *o,
+                        const struct swarm_stats *final, const struct report_run *run)
+{
+	const char *url = o->push_url ? o->push_url : svc->push_url;
+	const char *job = svc->push_job ? svc->push_job : "swarm";
+	char err[1024] = "";
+	if (!url)
+		return NULL;
+	struct evbuffer *body = evbuffer_new();
+	int rv = SW_ERR_NOMEM;
+	if (body) {
+		metrics_render(body, final, run->run_id, run->version, run->duration_s);
+		push_render_run(body, run);
+		rv = push_metrics(svc, url, job, run->run_id, body, err, sizeof(err));
+		evbuffer_free(body);
+	} else {
+		snprintf(err, sizeof(err), "out of memory");
+	}
+	if (rv < 0)
+		fprintf(stderr, "swarm: push to the Pushgateway %s failed: %s\n", url, err);
+	else if (!o->quiet)
+		fprintf(stderr, "swarm: metrics pushed to %s (job %s, instance %s)\n", url, job, run->run_id);
+	return json_pack("{s:s, s:s, s:s, s:b, s:o}", "url", url, "job", job, "instance", run->run_id,
+	                 "ok", rv == 0, "error", rv < 0 ? json_string(err) : json_null());
+}
+
 static void print_plan(const struct swarm_plan *p, const struct swarm_job *jobs, size_t njobs,
                        const struct swarm_opts *o)
 {
@@ -613,6 +740,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	stats_init(mainst);
+	r.mainst = mainst;
+	if (opts.series_interval_ns && !(r.series = series_new(opts.series_interval_ns))) {
+		fprintf(stderr, "swarm: out of memory\n");
+		goto out;
+	}
 	/* Before the shards exist and before the run's clock starts, so a slow
 	 * answer does not count as schedule delay. A client that cannot even be
 	 * set up (CA file, certificate) is a configuration error (exit 2). */
@@ -664,6 +796,11 @@ int main(int argc, char **argv)
 		}
 		if (!opts.quiet)
 			fprintf(stderr, "swarm: metrics on http://%s/metrics\n", opts.metrics_listen);
+	}
+
+	if (svc.service_metrics.url && !(r.svcm = svcm_new(r.base, &svc, r.series, err, sizeof(err)))) {
+		fprintf(stderr, "swarm: %s\n", err);
+		goto out;
 	}
 
 	struct progress prog;
@@ -726,7 +863,8 @@ report:;
 	uint64_t dur_ns = sw_now_ns() - r.ctx.run_start_ns;
 	if (r.prog)
 		progress_finish(r.prog, stderr);
-	sw_server_free(&r.metrics);
+	if (!opts.metrics_linger_ns)
+		sw_server_free(&r.metrics);
 
 	final = malloc(sizeof(*final));
 	if (!final || merged_snapshot(&r, final) < 0 || stats_merge(final, mainst) < 0) {
@@ -765,14 +903,27 @@ report:;
 		.end_wall = end_wall, .duration_s = (double)dur_ns / 1e9, .plan = &plan, .svc = &svc,
 		.opts = &opts, .exit_code = code, .exit_reason = reason,
 	};
+	if (r.series && series_cut(r.series, final, run.duration_s) < 0)
+		fprintf(stderr, "swarm: out of memory recording the time series\n");
+	json_t *svcm_status = r.svcm ? svcm_status_json(r.svcm) : NULL;
+	svcm_free(&r.svcm);
 	report_print(stdout, final, &run);
 	fflush(stdout);
-	if (report_write_json(opts.results_path, final, &run, err, sizeof(err)) < 0)
+	json_t *push = run_push(&svc, &opts, final, &run);
+	if (push && !json_is_true(json_object_get(push, "ok")) && code == SWARM_EXIT_OK)
+		code = run.exit_code = SWARM_EXIT_PUSH;
+	struct results_extra rx = {.series = r.series, .service_metrics = svcm_status, .push = push};
+	if (results_write_run(opts.results_path, final, &run, &rx, err, sizeof(err)) < 0)
 		fprintf(stderr, "swarm: %s\n", err);
 	else if (!opts.quiet)
 		fprintf(stderr, "swarm: results written to %s\n", opts.results_path);
+	json_decref(svcm_status);
+	json_decref(push);
+	linger_metrics(&r, opts.metrics_linger_ns);
 
 out:
+	svcm_free(&r.svcm);
+	series_free(&r.series);
 	if (final)
 		stats_free(final);
 	free(final);

@@ -22,6 +22,8 @@ static const double late_le[] = {0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 
 
 #define NLE(a) (sizeof(a) / sizeof((a)[0]))
 
+static int metrics_render_saturation(struct evbuffer *out, const struct swarm_stats *st);
+
 static int histo(struct evbuffer *out, const char *name, const char *const *labels,
                  const struct hist *h, const double *le, size_t n)
 {
@@ -143,5 +145,22 @@ int metrics_render(struct evbuffer *out, const struct swarm_stats *st, const cha
 	bad |= histo(out, "swarm_cluster_start_delay_seconds", NULL, &st->start_delay, life_le, NLE(life_le));
 	bad |= prom_family(out, "swarm_cpu_seconds_total", "counter", "CPU time of the shard loops.");
 	bad |= prom_sample(out, "swarm_cpu_seconds_total", NULL, (double)st->cpu_ns / 1e9);
+	bad |= metrics_render_saturation(out, st);
+	return bad ? SW_ERR_NOMEM : 0;
+}
+
+/* Saturation, the fourth golden signal, seen from the load generator. */
+static int metrics_render_saturation(struct evbuffer *out, const struct swarm_stats *st)
+{
+	int bad = 0;
+	bad |= prom_family(out, "swarm_http_requests_in_flight", "gauge",
+	                   "Calls sent and not yet answered, or waiting for a retry.");
+	bad |= prom_sample(out, "swarm_http_requests_in_flight", NULL, (double)st->calls_in_flight);
+	bad |= prom_family(out, "swarm_hosts_waiting_for_slot", "gauge",
+	                   "Hosts of clusters whose start time has come but MAX_CONCURRENT holds back.");
+	bad |= prom_sample(out, "swarm_hosts_waiting_for_slot", NULL, (double)st->hosts_waiting_slot);
+	bad |= prom_family(out, "swarm_http_request_send_delay_seconds", "histogram",
+	                   "Intended send time to actual send (loop, connection or retry wait).");
+	bad |= histo(out, "swarm_http_request_send_delay_seconds", NULL, &st->send_delay, late_le, NLE(late_le));
 	return bad ? SW_ERR_NOMEM : 0;
 }

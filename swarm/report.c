@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "as_model.h"
+#include "results.h"
 #include "sw_err.h"
 
 const char *report_exit_name(int code)
@@ -22,6 +23,7 @@ const char *report_exit_name(int code)
 	case SWARM_EXIT_USAGE: return "usage";
 	case SWARM_EXIT_ABORTED: return "aborted";
 	case SWARM_EXIT_UNREACHABLE: return "unreachable";
+	case SWARM_EXIT_PUSH: return "push_failed";
 	default: return "unknown";
 	}
 }
@@ -354,7 +356,9 @@ json_t *report_json(const struct swarm_stats *st, const struct report_run *run)
 	jset(doc, "duration_seconds", json_real(run->duration_s), &bad);
 	jset(doc, "exit_code", json_integer(run->exit_code), &bad);
 	jset(doc, "exit_reason", j_str_or_null(run->exit_reason), &bad);
-	jset(doc, "passed", json_boolean(run->exit_code == SWARM_EXIT_OK), &bad);
+	/* The run's verdict: a failed push (exit 5) does not make it fail. */
+	jset(doc, "passed", json_boolean(run->exit_code == SWARM_EXIT_OK || run->exit_code == SWARM_EXIT_PUSH),
+	     &bad);
 	if (run->opts)
 		jset(doc, "options", json_pack("{s:I, s:I}",
 		                               "max_concurrent", (json_int_t)run->opts->max_concurrent,
@@ -415,23 +419,12 @@ json_t *report_json(const struct swarm_stats *st, const struct report_run *run)
 int report_write_json(const char *path, const struct swarm_stats *st,
                       const struct report_run *run, char *err, size_t errlen)
 {
-	char tmp[4096];
 	json_t *doc = report_json(st, run);
-	int rv = 0;
-	if (!doc) {
+	int rv = doc ? results_add_histograms(doc, st) : SW_ERR_NOMEM;
+	if (rv == 0)
+		rv = results_write(path, doc, NULL, err, errlen);
+	else
 		snprintf(err, errlen, "%s: out of memory building the results", path);
-		return SW_ERR_NOMEM;
-	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	if (json_dump_file(doc, tmp, JSON_INDENT(1) | JSON_REAL_PRECISION(9)) < 0) {
-		snprintf(err, errlen, "%s: cannot write: %s", tmp, strerror(errno ? errno : EIO));
-		unlink(tmp);
-		rv = SW_ERR_IO;
-	} else if (rename(tmp, path) < 0) {
-		snprintf(err, errlen, "%s: cannot rename into place: %s", path, strerror(errno));
-		unlink(tmp);
-		rv = SW_ERR_IO;
-	}
 	json_decref(doc);
 	return rv;
 }

@@ -13,7 +13,7 @@
 #include "config.h"
 #include "stats.h"
 
-#define REPORT_SCHEMA_VERSION 1
+#define REPORT_SCHEMA_VERSION 2
 
 /* Exit codes of the swarm binary (documented in --help and the README). */
 enum swarm_exit {
@@ -22,6 +22,7 @@ enum swarm_exit {
 	SWARM_EXIT_USAGE = 2,       /* usage or configuration error */
 	SWARM_EXIT_ABORTED = 3,     /* SIGINT/SIGTERM or max_duration */
 	SWARM_EXIT_UNREACHABLE = 4, /* service unreachable / setup failed at start */
+	SWARM_EXIT_PUSH = 5,        /* every cluster installed, the Pushgateway push failed */
 };
 
 /* Everything about the run that is not a measurement. Borrowed pointers. */

@@ -49,6 +49,12 @@ struct swarm_shard {
 	int stop_fd;
 	struct event job_ev, pub_ev, stop_ev, reap_ev;
 	uint64_t cpu_start_ns;
+	/* Time series (series.h): cumulative stats at each boundary, under |mu|. */
+	struct swarm_stats cut;
+	uint64_t cut_seq;            /* boundary index of |cut|; 0 = none */
+	int finished_pub;            /* the final publish happened: |pub| is final */
+	struct event cut_ev;
+	uint64_t *hosts_before;      /* hosts_before[j] = hosts of jobs[0..j) */
 };
 
 static uint64_t thread_cpu_ns(void)
@@ -93,6 +99,7 @@ struct swarm_shard *shard_new(const struct swarm_ctx *ctx, unsigned shard_index,
 	sh->stop_fd = -1;
 	stats_init(&sh->stats);
 	stats_init(&sh->pub);
+	stats_init(&sh->cut);
 	pthread_mutex_init(&sh->mu, NULL);
 	/* libevent defaults to CLOCK_MONOTONIC_COARSE on Linux, whose jiffy
 	 * resolution (4 ms at HZ=250) would show up as schedule lateness. */
@@ -175,18 +182,50 @@ static unsigned job_hosts(struct swarm_shard *sh, const struct swarm_job *job)
 	return n ? (n > IDS_MAX_HOSTS ? IDS_MAX_HOSTS : n) : 1;
 }
 
+/* Jobs due by |now| (sorted by start): the first index not yet due. */
+static size_t jobs_due(const struct swarm_shard *sh, uint64_t now)
+{
+	uint64_t rel = now > sh->ctx.run_start_ns ? now - sh->ctx.run_start_ns : 0;
+	size_t lo = sh->next, hi = sh->njobs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (sh->jobs[mid].start_ns <= rel)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Saturation gauges and CPU, refreshed before every copy of the stats:
+ * calls in flight (or waiting for a retry) and hosts of clusters that are
+ * due but held back by MAX_CONCURRENT. */
+static void shard_gauges(struct swarm_shard *sh)
+{
+	sh->stats.cpu_ns = thread_cpu_ns() - sh->cpu_start_ns;
+	sh->stats.calls_in_flight = (int64_t)sh->rt.calls_live;
+	sh->stats.hosts_waiting_slot = 0;
+	if (sh->hosts_before && !sh->rt.stopping) {
+		size_t due = jobs_due(sh, sw_now_ns());
+		if (due > sh->next)
+			sh->stats.hosts_waiting_slot = (int64_t)(sh->hosts_before[due] - sh->hosts_before[sh->next]);
+	}
+}
+
 /* Publishes the shard's stats for shard_snapshot(). Periodic publishes skip
  * the per-cluster records (progress and /metrics need only counters and
  * histograms); copying tens of thousands of records every 250 ms stalled the
  * loop for milliseconds. The final publish carries them for the report. */
 static void publish(struct swarm_shard *sh, int with_records)
 {
-	sh->stats.cpu_ns = thread_cpu_ns() - sh->cpu_start_ns;
+	shard_gauges(sh);
 	pthread_mutex_lock(&sh->mu);
 	if (!with_records)
 		stats_copy_summary(&sh->pub, &sh->stats);
 	else if (stats_copy(&sh->pub, &sh->stats) != 0)
 		fprintf(stderr, "swarm: shard %u: stats snapshot failed (out of memory)\n", sh->index);
+	if (with_records)
+		sh->finished_pub = 1;
 	pthread_mutex_unlock(&sh->mu);
 }
 
@@ -300,6 +339,46 @@ static void on_publish(evutil_socket_t fd, short what, void *arg)
 	publish(arg, 0);
 }
 
+/* Arms the series timer for boundary |cut_seq| + 1 (boundaries are
+ * multiples of the interval after the run start, the same in every shard). */
+static void arm_cut(struct swarm_shard *sh)
+{
+	uint64_t iv = sh->ctx.opts ? sh->ctx.opts->series_interval_ns : 0;
+	if (!iv)
+		return;
+	uint64_t due = sh->ctx.run_start_ns + (sh->cut_seq + 1) * iv, now = sw_now_ns();
+	uint64_t us = due > now ? (due - now + 999) / 1000 : 0; /* never before the boundary */
+	struct timeval tv = {(time_t)(us / 1000000), (suseconds_t)(us % 1000000)};
+	event_add(&sh->cut_ev, &tv);
+}
+
+static void on_cut(evutil_socket_t fd, short what, void *arg)
+{
+	struct swarm_shard *sh = arg;
+	uint64_t iv = sh->ctx.opts->series_interval_ns, now = sw_now_ns();
+	(void)fd;
+	(void)what;
+	shard_gauges(sh);
+	pthread_mutex_lock(&sh->mu);
+	stats_copy_summary(&sh->cut, &sh->stats);
+	/* A loop stalled past several boundaries cuts the latest one. */
+	uint64_t k = now > sh->ctx.run_start_ns ? (now - sh->ctx.run_start_ns) / iv : 0;
+	sh->cut_seq = k > sh->cut_seq ? k : sh->cut_seq + 1;
+	pthread_mutex_unlock(&sh->mu);
+	arm_cut(sh);
+}
+
+uint64_t shard_series_get(struct swarm_shard *sh, struct swarm_stats *out)
+{
+	uint64_t seq;
+	pthread_mutex_lock(&sh->mu);
+	seq = sh->finished_pub ? UINT64_MAX : sh->cut_seq;
+	if (out)
+		stats_copy_summary(out, sh->finished_pub ? &sh->pub : &sh->cut);
+	pthread_mutex_unlock(&sh->mu);
+	return seq;
+}
+
 static void abort_all(struct swarm_shard *sh)
 {
 	struct swarm_cluster *cl;
@@ -359,9 +438,12 @@ int shard_run(struct swarm_shard *sh)
 	sh->cpu_start_ns = thread_cpu_ns();
 	qsort(sh->jobs, sh->njobs, sizeof(*sh->jobs), job_cmp);
 	sh->stats.clusters_total += sh->njobs;
+	sh->hosts_before = xmalloc((sh->njobs + 1) * sizeof(*sh->hosts_before));
+	sh->hosts_before[0] = 0;
 	for (i = 0; i < sh->njobs; i++) {
 		/* every host of every job waits until its cluster boots it */
 		sh->stats.hosts_by_phase[HP_WAITING] += job_hosts(sh, &sh->jobs[i]);
+		sh->hosts_before[i + 1] = sh->hosts_before[i] + job_hosts(sh, &sh->jobs[i]);
 	}
 	sh->rt.cluster_finished = hook_cluster_finished;
 	sh->rt.cluster_idle = hook_cluster_idle;
@@ -371,6 +453,8 @@ int shard_run(struct swarm_shard *sh)
 	event_assign(&sh->stop_ev, sh->base, sh->stop_fd, EV_READ | EV_PERSIST, on_stop, sh);
 	event_add(&sh->stop_ev, NULL);
 	event_add(&sh->pub_ev, &pub_tv);
+	rt_timer_assign(&sh->rt, &sh->cut_ev, on_cut, sh);
+	arm_cut(sh);
 	publish(sh, 0);
 	if (sh->njobs) {
 		schedule_jobs(sh);
@@ -382,6 +466,7 @@ int shard_run(struct swarm_shard *sh)
 	event_del(&sh->stop_ev);
 	event_del(&sh->job_ev);
 	event_del(&sh->reap_ev);
+	event_del(&sh->cut_ev);
 	sw_client_free(&sh->client);
 	sh->rt.client = NULL;
 	sh->rt.submit = NULL;
@@ -443,7 +528,9 @@ void shard_free(struct swarm_shard **shp)
 		close(sh->stop_fd);
 	stats_free(&sh->stats);
 	stats_free(&sh->pub);
+	stats_free(&sh->cut);
 	pthread_mutex_destroy(&sh->mu);
+	free(sh->hosts_before);
 	free(sh->jobs);
 	free(sh);
 	*shp = NULL;

@@ -48,6 +48,15 @@ int shard_run(struct swarm_shard *sh);
 void shard_stop(struct swarm_shard *sh);
 /* Thread-safe: deep-copies the shard's current stats into |out| (initialised). */
 int shard_snapshot(struct swarm_shard *sh, struct swarm_stats *out);
+/*
+ * Thread-safe: the shard's cumulative stats at its last series boundary
+ * (counters and histograms, no cluster records). Every opts->series_interval
+ * the shard's loop copies its stats into a cut slot; this returns the
+ * boundary index of that copy (0 = none yet) and, when |out| (initialised)
+ * is not NULL, copies it there. Once the shard's loop has finished it
+ * returns UINT64_MAX and its final stats.
+ */
+uint64_t shard_series_get(struct swarm_shard *sh, struct swarm_stats *out);
 /* Frees the shard (after shard_run returned). NULL-safe, sets *shp = NULL. */
 void shard_free(struct swarm_shard **shp);
 

@@ -86,6 +86,7 @@ void stats_init(struct swarm_stats *s)
 	hist_init(&s->start_delay);
 	hist_init(&s->cluster_ready);
 	hist_init(&s->cluster_installed);
+	hist_init(&s->send_delay);
 }
 
 void stats_free(struct swarm_stats *s)
@@ -143,6 +144,7 @@ void stats_record_call(struct swarm_stats *s, enum swarm_ep ep, int err, int sta
 	hist_record(&e->service, done_ns > sent_ns ? done_ns - sent_ns : 0);
 	uint64_t from = intended_ns ? intended_ns : sent_ns;
 	hist_record(&e->intended, done_ns > from ? done_ns - from : 0);
+	hist_record(&s->send_delay, sent_ns > from ? sent_ns - from : 0);
 }
 
 void stats_host_phase(struct swarm_stats *s, enum swarm_host_phase from, enum swarm_host_phase to)
@@ -207,6 +209,9 @@ int stats_merge(struct swarm_stats *dst, const struct swarm_stats *src)
 	hist_merge(&dst->cluster_ready, &src->cluster_ready);
 	hist_merge(&dst->cluster_installed, &src->cluster_installed);
 	dst->cpu_ns += src->cpu_ns;
+	hist_merge(&dst->send_delay, &src->send_delay);
+	dst->calls_in_flight += src->calls_in_flight;
+	dst->hosts_waiting_slot += src->hosts_waiting_slot;
 	return 0;
 }
 

@@ -76,6 +76,11 @@ struct swarm_stats {
 	struct hist cluster_ready;         /* create -> ready */
 	struct hist cluster_installed;     /* create -> installed */
 	uint64_t cpu_ns;                   /* thread CPU time of the shard */
+	/* Saturation (golden signals): intended send -> actual send of every
+	 * call, and two gauges the shard sets when it publishes. */
+	struct hist send_delay;
+	int64_t calls_in_flight;           /* calls sent or waiting for a retry */
+	int64_t hosts_waiting_slot;        /* hosts of due clusters held back by MAX_CONCURRENT */
 	struct swarm_cluster_record *clusters; /* owned; shard appends */
 	size_t nclusters, capclusters;
 };

@@ -1,0 +1,135 @@
+/*
+ * results: the results file beyond report_json()'s summary (see results.h).
+ */
+#include "results.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sw_err.h"
+
+static void jset(json_t *o, const char *k, json_t *v, int *bad)
+{
+	if (!o || !v || json_object_set_new(o, k, v) < 0)
+		*bad = 1;
+}
+
+json_t *results_hist_layout(void)
+{
+	return json_pack("{s:s, s:s, s:i, s:i, s:i, s:s}", "kind", "log-linear", "unit", "ns",
+	                 "sub_bucket_bits", HIST_SUB_BITS, "min_shift", HIST_MIN_SHIFT,
+	                 "buckets", HIST_BUCKETS, "encoding", "runs");
+}
+
+int results_add_histograms(json_t *doc, const struct swarm_stats *st)
+{
+	int bad = 0;
+	jset(doc, "histogram_layout", results_hist_layout(), &bad);
+	json_t *eps = json_object_get(doc, "endpoints");
+	for (int e = 0; e < EP_COUNT && eps; e++) {
+		json_t *o = json_object_get(eps, stats_ep_name((enum swarm_ep)e));
+		if (!o || !st->ep[e].count)
+			continue;
+		jset(o, "service_histogram", hist_json(&st->ep[e].service), &bad);
+		jset(o, "intended_histogram", hist_json(&st->ep[e].intended), &bad);
+	}
+	json_t *sched = json_object_get(doc, "schedule");
+	jset(sched, "lateness_histogram", hist_json(&st->lateness), &bad);
+	jset(sched, "start_delay_histogram", hist_json(&st->start_delay), &bad);
+	jset(sched, "send_delay_histogram", hist_json(&st->send_delay), &bad);
+	jset(sched, "send_delay_seconds",
+	     json_pack("{s:I, s:f, s:f, s:f}", "count", (json_int_t)st->send_delay.count,
+	               "p50", (double)hist_quantile(&st->send_delay, 0.5) / 1e9,
+	               "p99", (double)hist_quantile(&st->send_delay, 0.99) / 1e9,
+	               "max", (double)st->send_delay.max_ns / 1e9), &bad);
+	json_t *ct = json_object_get(doc, "clusters_time");
+	jset(ct, "time_to_ready_histogram", hist_json(&st->cluster_ready), &bad);
+	jset(ct, "time_to_installed_histogram", hist_json(&st->cluster_installed), &bad);
+	return bad ? SW_ERR_NOMEM : 0;
+}
+
+/*
+ * The document is dumped by jansson and the series streamed after it: the
+ * dump of an object ends with '}', which is replaced by the "series" member.
+ */
+static int write_all(FILE *f, const json_t *doc, const struct series *ser)
+{
+	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(9));
+	if (!text)
+		return SW_ERR_NOMEM;
+	size_t len = strlen(text);
+	int rv = 0;
+	if (!ser) {
+		if (fwrite(text, 1, len, f) != len || fputc('\n', f) == EOF)
+			rv = SW_ERR_IO;
+		free(text);
+		return rv;
+	}
+	while (len && text[len - 1] != '}')
+		len--;
+	if (len)
+		len--; /* the closing brace */
+	int empty = json_object_size(doc) == 0;
+	if (fwrite(text, 1, len, f) != len || fputs(empty ? "\"series\": " : ",\n \"series\": ", f) < 0)
+		rv = SW_ERR_IO;
+	free(text);
+	if (rv == 0)
+		rv = series_write(ser, f);
+	if (rv == 0 && fputs("\n}\n", f) < 0)
+		rv = SW_ERR_IO;
+	return rv;
+}
+
+int results_write(const char *path, const json_t *doc, const struct series *ser, char *err,
+                  size_t errlen)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
+		return SW_ERR_IO;
+	}
+	errno = 0;
+	int rv = write_all(f, doc, ser);
+	int saved = errno;
+	if (fclose(f) != 0 && rv == 0) {
+		saved = errno;
+		rv = SW_ERR_IO;
+	}
+	if (rv < 0) {
+		snprintf(err, errlen, "%s: %s", tmp,
+		         rv == SW_ERR_NOMEM ? "out of memory writing the results"
+		                            : saved ? strerror(saved) : "write error");
+		unlink(tmp);
+		return rv;
+	}
+	if (rename(tmp, path) < 0) {
+		snprintf(err, errlen, "%s: cannot rename into place: %s", path, strerror(errno));
+		unlink(tmp);
+		return SW_ERR_IO;
+	}
+	return 0;
+}
+
+int results_write_run(const char *path, const struct swarm_stats *st, const struct report_run *run,
+                      const struct results_extra *x, char *err, size_t errlen)
+{
+	json_t *doc = report_json(st, run);
+	int bad = !doc || results_add_histograms(doc, st) < 0;
+	if (!bad && x && x->service_metrics)
+		jset(doc, "service_metrics", json_incref(x->service_metrics), &bad);
+	if (!bad && x && x->push)
+		jset(doc, "push", json_incref(x->push), &bad);
+	if (bad) {
+		json_decref(doc);
+		snprintf(err, errlen, "%s: out of memory building the results", path);
+		return SW_ERR_NOMEM;
+	}
+	int rv = results_write(path, doc, x ? x->series : NULL, err, errlen);
+	json_decref(doc);
+	return rv;
+}
