@@ -1,8 +1,11 @@
 #!/bin/sh
 # The whole test suite: a normal build with warnings as errors, then an
 # AddressSanitizer + UndefinedBehaviorSanitizer build (leaks are failures),
-# each running every meson test. Ends with one line "N passed, N failed".
-# Usage: tools/test.sh [extra meson test args]   (run from anywhere)
+# each running every meson test. Skipped tests (exit 77: a tool or the
+# reference material outside the repository is missing) are counted and
+# listed with their reason. Ends with one line "N passed, N failed".
+# Usage: tools/test.sh   (run from anywhere; TEST_ARGS adds meson test args;
+# SWARM_SHARED_DIR points the reference tests at the reference material)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
@@ -43,6 +46,11 @@ run_suite() { # name builddir meson-setup-args...
 	passed=$((passed + ${ok:-0} + ${xf:-0}))
 	failed=$((failed + ${fl:-0} + ${up:-0} + ${to:-0}))
 	skipped=$((skipped + ${sk:-0}))
+	# Each skipping test prints one "SKIP: reason" line (tests/README.md).
+	[ "${sk:-0}" -eq 0 ] || awk -v n="$name" '
+		/^test: / { t = $NF }
+		/^SKIP: / { sub(/^SKIP: /, ""); printf "[%s] SKIP %s: %s\n", n, t, $0 }' \
+		"$dir/meson-logs/testlog.txt"
 	if [ -z "$ok" ]; then
 		tail -n 40 "$dir.test.log"
 		failed=$((failed + 1)); status=1
@@ -53,7 +61,7 @@ run_suite normal build-test
 run_suite sanitize build-test-asan -Db_sanitize=address,undefined -Db_lundef=false \
 	-Dc_args=-fno-sanitize-recover=all
 
-echo "skipped: $skipped"
+echo "$skipped skipped"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] || status=1
 exit $status

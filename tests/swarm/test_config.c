@@ -1,5 +1,11 @@
-/* Tests for swarm/config.c: the original example files, the scenarios, and a
- * table of bad inputs with their exact messages. */
+/* Tests for swarm/config.c: files in the original assisted-swarm format
+ * (fixtures written for this project, tests/swarm/fixtures/), the scenarios,
+ * and a table of bad inputs with their exact messages.
+ *
+ * `test_config --shared` instead loads the byte-for-byte original example
+ * files from the reference material (SWARM_SHARED_DIR, else the directory
+ * meson configured in SWARM_SHARED_DIR_DEFAULT); it exits 77 (meson: SKIP)
+ * naming the missing file when they are absent (see tests/README.md). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,13 +53,93 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+#define ORIGINAL_PLAN "reference/assisted-swarm-examples/testplan.example.yaml"
+#define ORIGINAL_SERVICE "reference/assisted-swarm-examples/service_config.example.yaml"
+
+/* Where the reference material is: the environment wins over the default
+ * meson configured (-Dshared_dir, or <source>/../shared). "" when neither. */
+static const char *shared_dir(void)
+{
+	return env_or("SWARM_SHARED_DIR", env_or("SWARM_SHARED_DIR_DEFAULT", ""));
+}
+
+/* The fixtures in the original format that this project wrote itself. */
+static void fixture_path(const char *name, char *path, size_t len)
+{
+	snprintf(path, len, "%s/tests/swarm/fixtures/%s", env_or("SWARM_SOURCE_ROOT", "."), name);
+}
+
+/* The original format, on every clone: comments, blank lines between
+ * entries, the misspelt `infranev_labels` and the `schema:` block. */
+static void test_fixture_plan(void **state)
+{
+	(void)state;
+	char path[512], err[512], warn[1024], expect[600];
+	struct swarm_plan p;
+	fixture_path("testplan.example.yaml", path, sizeof(path));
+	int rv = swarm_plan_load(path, &p, err, sizeof(err), warn, sizeof(warn));
+	if (rv)
+		fail_msg("%s", err);
+	assert_int_equal(p.nshapes, 4);
+	assert_int_equal(p.shuffle, 1);
+	assert_true(p.shapes[0].single_node);
+	assert_int_equal(p.shapes[0].amount, 3);
+	assert_int_equal(swarm_shape_hosts(&p.shapes[0]), 1);
+	assert_int_equal(swarm_shape_hosts(&p.shapes[1]), 5);
+	assert_int_equal(p.shapes[1].amount, 1);
+	assert_int_equal(swarm_shape_hosts(&p.shapes[2]), 8);
+	assert_int_equal(p.shapes[2].amount, 4);
+	assert_int_equal(p.shapes[2].nlabels, 1);
+	assert_string_equal(p.shapes[2].labels[0].key,
+	                    "agentclusterinstalls.extensions.hive.openshift.io/location");
+	assert_string_equal(p.shapes[2].labels[0].value, "Mars");
+	assert_true(p.shapes[3].just_infraenv);
+	assert_true(p.shapes[3].with_nmstate);
+	assert_int_equal(p.shapes[3].amount, 2);
+	assert_int_equal(p.shapes[3].nlabels, 2);
+	assert_string_equal(p.shapes[3].labels[0].value, "Venus");
+	assert_string_equal(p.shapes[3].labels[1].key, "example.com/rack");
+	assert_string_equal(p.shapes[3].labels[1].value, "r7");
+	/* Nothing the original format lacks is required: the defaults apply. */
+	assert_int_equal(p.mode, SWARM_MODE_REST);
+	assert_string_equal(p.openshift_version, "4.16");
+	assert_int_equal(p.arrival.kind, SWARM_ARRIVAL_ASAP);
+	assert_true(p.timings.time_scale == 1.0);
+	/* The misspelt key is read, with a warning naming file:line:col. */
+	snprintf(expect, sizeof(expect), "%s:21:5: warning: key 'clusters[2].infranev_labels'", path);
+	assert_non_null(strstr(warn, expect));
+	snprintf(expect, sizeof(expect), "%s:29:5: warning: key 'clusters[3].infranev_labels'", path);
+	assert_non_null(strstr(warn, expect));
+	swarm_plan_free(&p);
+}
+
+static void test_fixture_service(void **state)
+{
+	(void)state;
+	char path[512], ps[512], err[512];
+	struct swarm_service s;
+	fixture_path("service_config.example.yaml", path, sizeof(path));
+	fixture_path("pull-secret.json", ps, sizeof(ps));
+	int rv = swarm_service_load(path, &s, err, sizeof(err), NULL, 0);
+	if (rv)
+		fail_msg("%s", err);
+	assert_string_equal(s.endpoint, "https://127.0.0.1:1");
+	assert_string_equal(s.release_image, "quay.io/openshift-release-dev/ocp-release:4.14.7-x86_64");
+	assert_non_null(strstr(s.ssh_pub_key, "ecdsa-sha2-nistp256 "));
+	assert_string_equal(s.pull_secret_file, ps); /* relative to the config's folder */
+	assert_non_null(strstr(s.pull_secret, "\"auths\":{\"cloud.openshift.com\""));
+	/* The original format's defaults: no auth, automatic protocol. */
+	assert_int_equal(s.auth, SWARM_AUTH_NONE);
+	assert_int_equal(s.proto, SW_PROTO_AUTO);
+	swarm_service_free(&s);
+}
+
 static void test_original_plan(void **state)
 {
 	(void)state;
 	char path[512], err[512], warn[1024];
 	struct swarm_plan p;
-	snprintf(path, sizeof(path), "%s/reference/assisted-swarm-examples/testplan.example.yaml",
-	         env_or("SWARM_SHARED_DIR", "/work/shared"));
+	snprintf(path, sizeof(path), "%s/" ORIGINAL_PLAN, shared_dir());
 	int rv = swarm_plan_load(path, &p, err, sizeof(err), warn, sizeof(warn));
 	if (rv)
 		fail_msg("%s", err);
@@ -97,8 +183,7 @@ static void test_original_service(void **state)
 	(void)state;
 	char path[512], err[512], expect[700];
 	struct swarm_service s;
-	snprintf(path, sizeof(path), "%s/reference/assisted-swarm-examples/service_config.example.yaml",
-	         env_or("SWARM_SHARED_DIR", "/work/shared"));
+	snprintf(path, sizeof(path), "%s/" ORIGINAL_SERVICE, shared_dir());
 	/* Every key is accepted; only the author's pull secret file is missing here. */
 	int rv = swarm_service_load(path, &s, err, sizeof(err), NULL, 0);
 	assert_int_equal(rv, SW_ERR_INVALID);
@@ -393,11 +478,34 @@ static void test_scenarios(void **state)
 	}
 }
 
-int main(void)
+/* The byte-for-byte originals, when the reference material is there. */
+static int run_shared(void)
 {
+	static const char *const files[] = {ORIGINAL_PLAN, ORIGINAL_SERVICE};
+	const char *dir = shared_dir();
+	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+		char path[512];
+		snprintf(path, sizeof(path), "%s/%s", *dir ? dir : "(SWARM_SHARED_DIR unset)", files[i]);
+		if (!*dir || access(path, R_OK) != 0) {
+			printf("SKIP: %s not found: the original example files are reference material "
+			       "outside the repository (set SWARM_SHARED_DIR or meson -Dshared_dir)\n", path);
+			return 77;
+		}
+	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_original_plan),
 		cmocka_unit_test(test_original_service),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "--shared") == 0)
+		return run_shared();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fixture_plan),
+		cmocka_unit_test(test_fixture_service),
 		cmocka_unit_test(test_service_ok),
 		cmocka_unit_test(test_plan_extensions),
 		cmocka_unit_test(test_durations),
