@@ -18,7 +18,9 @@
 #include "sw_http.h"
 
 enum swarm_mode { SWARM_MODE_REST, SWARM_MODE_KUBE };
-enum swarm_auth { SWARM_AUTH_NONE, SWARM_AUTH_TOKEN, SWARM_AUTH_LOCAL };
+/* The service's AUTH_TYPE this run speaks (protocol/README.md §2): `none`,
+ * `rhsso` (also spelt `token`, its former name here) or `local`. */
+enum swarm_auth { SWARM_AUTH_NONE, SWARM_AUTH_RHSSO, SWARM_AUTH_LOCAL };
 enum swarm_conn_policy { SWARM_CONN_SHARED, SWARM_CONN_DEDICATED };
 
 struct swarm_label {
@@ -95,8 +97,8 @@ struct swarm_service {
 	char *release_image;              /* required */
 	char *ssh_pub_key;                /* required (original tool needs it) */
 	/* extensions */
-	enum swarm_auth auth;             /* `auth`: none | token | local */
-	char *user_token;                 /* `user_token`: Bearer for driver calls (token mode) */
+	enum swarm_auth auth;             /* `auth`: none | rhsso (alias token) | local */
+	char *user_token;                 /* `user_token`: Bearer for driver calls (rhsso; required) */
 	char *agent_token;                /* `agent_token`: X-Secret-Key override; default from pull secret */
 	char *ca_file;                    /* `ca_file` */
 	int insecure;                     /* `insecure_skip_verify` */

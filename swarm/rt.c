@@ -50,7 +50,7 @@ void rt_init(struct swarm_rt *rt, struct event_base *base, struct sw_client *cli
 		}
 	}
 	ids_rng_seed(&rt->rng, seed);
-	if (ctx->svc && ctx->svc->auth == SWARM_AUTH_TOKEN)
+	if (ctx->svc && ctx->svc->auth == SWARM_AUTH_RHSSO)
 		rt->agent_token = rt_token_from_service(ctx->svc);
 }
 

@@ -80,6 +80,14 @@ expect 2 "$TMP/nope.yaml: cannot open: No such file or directory" 10 "$PLAN" "$T
 printf 'clusters:\n  - single_node: true\n    num_workers: 0\n    amount: x\n' >"$TMP/bad.yaml"
 expect 2 "$TMP/bad.yaml:4:13: key 'clusters[0].amount': expected an integer, got 'x'" 10 "$TMP/bad.yaml" "$SVC"
 
+# A plan without a single cluster is a configuration error, not a pass.
+printf 'clusters:\n  - {single_node: true, num_workers: 0, amount: 0}\n' >"$TMP/zero.yaml"
+expect 2 "$TMP/zero.yaml:2:3: key 'clusters': every amount is 0: the plan has no cluster to run" \
+	10 "$TMP/zero.yaml" "$SVC"
+printf 'clusters: []\n' >"$TMP/empty.yaml"
+expect 2 "$TMP/empty.yaml:1:11: key 'clusters': empty list: the plan has no cluster to run" \
+	10 "$TMP/empty.yaml" "$SVC"
+
 # Files in the original format (fixtures written for this project): the plan
 # loads with the infranev warning, the service config too, and the run goes
 # as far as the start-up check of the (unresolvable) service: exit 4.
@@ -119,6 +127,46 @@ if [ -f "$TMP/r.json" ] && grep -q '"exit_code": 4' "$TMP/r.json"; then
 else
 	echo "FAIL: results file missing or without exit_code 4"; fails=$((fails + 1))
 fi
+
+# check NAME CONDITION...: one more case on the last run's output.
+check() {
+	name=$1; shift
+	n=$((n + 1))
+	if "$@"; then echo "ok $n: $name"; else
+		echo "FAIL $n: $name"; sed 's/^/    /' "$TMP/out" | head -30; fails=$((fails + 1))
+	fi
+}
+
+# Unreachable: a short summary with the plan's cluster count (not "0 total"),
+# no empty tables, and the one-line reason last.
+printf 'clusters:\n  - {single_node: true, num_workers: 0, amount: 10}\n' >"$TMP/ten.yaml"
+expect 4 "clusters: 10 in the plan, none started" --progress=off --results "$TMP/r10.json" \
+	10 "$TMP/ten.yaml" "$TMP/svc.yaml"
+check "unreachable: the reason is the last line" \
+	sh -c 'tail -n1 "$1" | grep -q "^swarm: service http://127.0.0.1:[0-9]* unreachable: GET "' _ "$TMP/out"
+check "unreachable: no empty tables" sh -c '! grep -qE "Clusters by shape|Schedule:|CPU:" "$1"' _ "$TMP/out"
+check "unreachable: at most 8 lines" sh -c '[ "$(wc -l <"$1")" -le 8 ]' _ "$TMP/out"
+check "unreachable: the reason is in the results" grep -q '"exit_message": "service http://' "$TMP/r10.json"
+
+# insecure_skip_verify: warned once; -q silences it.
+cat >"$TMP/svc-insecure.yaml" <<YAML
+service_endpoint: "https://127.0.0.1:$PORT"
+ssh_pub_key: "ssh-ed25519 AAAA test"
+pull_secret_file: ps.json
+release_image: "quay.io/openshift-release-dev/ocp-release:4.16.0-x86_64"
+insecure_skip_verify: true
+YAML
+expect 4 "insecure_skip_verify': the service's TLS certificate is not verified" --progress=off \
+	--results "$TMP/r.json" 10 "$TMP/one.yaml" "$TMP/svc-insecure.yaml"
+check "insecure: warned once" sh -c '[ "$(grep -c "not verified" "$1")" = 1 ]' _ "$TMP/out"
+expect 4 "unreachable" -q --results "$TMP/r.json" 10 "$TMP/one.yaml" "$TMP/svc-insecure.yaml"
+check "insecure: -q silences the warning" sh -c '! grep -qi "verif" "$1"' _ "$TMP/out"
+
+# Singular forms: "1 shape, 1 cluster, 1 host", "over 1 thread".
+expect 4 "plan $TMP/one.yaml: 1 shape, 1 cluster, 1 host;" -v --progress=off --results "$TMP/r.json" \
+	1 "$TMP/one.yaml" "$TMP/svc.yaml"
+check "singular: 1 host in flight over 1 thread" grep -q "1 host in flight over 1 thread$" "$TMP/out"
+check "singular: 1 host (1 control plane + 0 workers)" grep -q "1 x 1 host (1 control plane + 0 workers)" "$TMP/out"
 
 echo "$n CLI cases, $fails failed"
 [ "$fails" -eq 0 ]

@@ -53,6 +53,8 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+#define SVC_HEAD "service_endpoint: http://127.0.0.1:8090\nrelease_image: r\nssh_pub_key: k\n"
+
 #define ORIGINAL_PLAN "reference/assisted-swarm-examples/testplan.example.yaml"
 #define ORIGINAL_SERVICE "reference/assisted-swarm-examples/service_config.example.yaml"
 
@@ -219,7 +221,7 @@ static void test_service_ok(void **state)
 		fail_msg("%s", err);
 	assert_string_equal(s.pull_secret, "{\"auths\":{\"quay.io\":{\"auth\":\"eDp5\"}}}");
 	assert_string_equal(s.pull_secret_file, ps); /* resolved against the config's directory */
-	assert_int_equal(s.auth, SWARM_AUTH_TOKEN);
+	assert_int_equal(s.auth, SWARM_AUTH_RHSSO); /* `token`: the former name, still accepted */
 	assert_string_equal(s.user_token, "abc");
 	assert_int_equal(s.proto, SW_PROTO_H2);
 	assert_int_equal(s.policy, SWARM_CONN_DEDICATED);
@@ -229,6 +231,71 @@ static void test_service_ok(void **state)
 	assert_string_equal(s.ca_file, "/etc/ca.pem");
 	swarm_service_free(&s);
 	swarm_service_free(&s);
+}
+
+/* The service's own AUTH_TYPE names (none, rhsso, local), and `token`. */
+static void test_auth_modes(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *yaml;
+		enum swarm_auth want;
+	} cases[] = {
+		{"auth: none\n", SWARM_AUTH_NONE},
+		{"auth: rhsso\nuser_token: u\n", SWARM_AUTH_RHSSO},
+		{"auth: token\nuser_token: u\n", SWARM_AUTH_RHSSO},
+		{"auth: local\n", SWARM_AUTH_LOCAL},
+		{"", SWARM_AUTH_NONE},
+	};
+	char aux[512], path[512], err[512], text[512];
+	write_file("ps.json", "{\"auths\":{}}", aux, sizeof(aux));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct swarm_service s;
+		snprintf(text, sizeof(text), SVC_HEAD "pull_secret_file: ps.json\n%s", cases[i].yaml);
+		write_file("auth.yaml", text, path, sizeof(path));
+		if (swarm_service_load(path, &s, err, sizeof(err), NULL, 0) != 0)
+			fail_msg("case %zu: %s", i, err);
+		assert_int_equal(s.auth, cases[i].want);
+		swarm_service_free(&s);
+	}
+}
+
+/* insecure_skip_verify is one warning of the loader (printed unless -q). */
+static void test_insecure_warning(void **state)
+{
+	(void)state;
+	char aux[512], path[512], err[512], warn[1024], expect[1024];
+	struct swarm_service s;
+	write_file("ps.json", "{\"auths\":{}}", aux, sizeof(aux));
+	write_file("insecure.yaml", "service_endpoint: https://127.0.0.1:1\nrelease_image: r\n"
+	           "ssh_pub_key: k\npull_secret_file: ps.json\ninsecure_skip_verify: true\n",
+	           path, sizeof(path));
+	assert_int_equal(swarm_service_load(path, &s, err, sizeof(err), warn, sizeof(warn)), 0);
+	snprintf(expect, sizeof(expect), "%s:5:23: warning: key 'insecure_skip_verify': the service's "
+	         "TLS certificate is not verified\n", path);
+	assert_string_equal(warn, expect);
+	swarm_service_free(&s);
+	/* Nothing to say over plain HTTP. */
+	write_file("insecure.yaml", "service_endpoint: http://127.0.0.1:1\nrelease_image: r\n"
+	           "ssh_pub_key: k\npull_secret_file: ps.json\ninsecure_skip_verify: true\n",
+	           path, sizeof(path));
+	assert_int_equal(swarm_service_load(path, &s, err, sizeof(err), warn, sizeof(warn)), 0);
+	assert_string_equal(warn, "");
+	swarm_service_free(&s);
+}
+
+/* A version scalar is kept as written: unquoted 4.10 is "4.10", not 4.1. */
+static void test_version_text(void **state)
+{
+	(void)state;
+	char path[512], err[512];
+	struct swarm_plan p;
+	write_file("v.yaml", "clusters:\n  - {single_node: true, num_workers: 0, amount: 1, "
+	           "openshift_version: 4.20}\nopenshift_version: 4.10\n", path, sizeof(path));
+	assert_int_equal(swarm_plan_load(path, &p, err, sizeof(err), NULL, 0), 0);
+	assert_string_equal(p.openshift_version, "4.10");
+	assert_string_equal(p.shapes[0].openshift_version, "4.20");
+	swarm_plan_free(&p);
 }
 
 static void test_plan_extensions(void **state)
@@ -316,8 +383,6 @@ struct bad_case {
 	const char *msg;      /* expected message after "PATH:" */
 };
 
-#define SVC_HEAD "service_endpoint: http://127.0.0.1:8090\nrelease_image: r\nssh_pub_key: k\n"
-
 static const struct bad_case bad_cases[] = {
 	{"syntax", 0, "clusters:\n  - single_node: true\n   amount: [1\n", SW_ERR_PARSE,
 	 "3:4: YAML syntax error: did not find expected '-' indicator"},
@@ -376,7 +441,19 @@ static const struct bad_case bad_cases[] = {
 	{"svc_bad_http", 1, SVC_HEAD "pull_secret_file: ps.json\nhttp: h3\n", SW_ERR_INVALID,
 	 "5:7: key 'http': expected one of auto, h2, http1.1, got 'h3'"},
 	{"svc_token_without_user_token", 1, SVC_HEAD "pull_secret_file: ps.json\nauth: token\n",
-	 SW_ERR_INVALID, "5:7: key 'user_token': required when auth is 'token'"},
+	 SW_ERR_INVALID, "5:7: key 'user_token': required when auth is 'token' (the Bearer token"},
+	{"svc_rhsso_without_user_token", 1, SVC_HEAD "pull_secret_file: ps.json\nauth: rhsso\n",
+	 SW_ERR_INVALID, "5:7: key 'user_token': required when auth is 'rhsso' (the Bearer token"},
+	{"svc_bad_auth", 1, SVC_HEAD "pull_secret_file: ps.json\nauth: sso\n", SW_ERR_INVALID,
+	 "5:7: key 'auth': expected one of none, rhsso, local, token, got 'sso'"},
+	{"svc_agent_installer_local", 1, SVC_HEAD "pull_secret_file: ps.json\nauth: agent-installer-local\n",
+	 SW_ERR_INVALID, "5:7: key 'auth': 'agent-installer-local' (the agent-based installer's AUTH_TYPE) "
+	 "is not supported: expected none, rhsso or local"},
+	{"no_clusters", 0, "clusters: []\n", SW_ERR_INVALID,
+	 "1:11: key 'clusters': empty list: the plan has no cluster to run"},
+	{"zero_amounts", 0, "clusters:\n  - {single_node: true, num_workers: 0, amount: 0}\n"
+	 "  - {single_node: false, num_workers: 2, amount: 0}\n", SW_ERR_INVALID,
+	 "2:3: key 'clusters': every amount is 0: the plan has no cluster to run"},
 	{"svc_bad_endpoint", 1, "service_endpoint: ftp://x\nrelease_image: r\nssh_pub_key: k\npull_secret_file: ps.json\n",
 	 SW_ERR_INVALID, "1:19: key 'service_endpoint': expected an http:// or https:// URL, got 'ftp://x'"},
 	{"svc_typo", 1, SVC_HEAD "pull_secret_file: ps.json\nservice_endpiont: x\n", SW_ERR_INVALID,
@@ -507,6 +584,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_fixture_plan),
 		cmocka_unit_test(test_fixture_service),
 		cmocka_unit_test(test_service_ok),
+		cmocka_unit_test(test_auth_modes),
+		cmocka_unit_test(test_insecure_warning),
+		cmocka_unit_test(test_version_text),
 		cmocka_unit_test(test_plan_extensions),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_bad_inputs),
