@@ -63,7 +63,7 @@ char *rt_token_from_service(const struct swarm_service *svc)
 		return xstrdup(svc->agent_token);
 	if (!svc->pull_secret)
 		return NULL;
-	/* rhsso: the raw base64 of auths["cloud.openshift.com"].auth (§2). */
+	/* rhsso: the raw base64 of auths["cloud.openshift.com"].auth (protocol/README.md §2). */
 	ps = json_loads(svc->pull_secret, 0, NULL);
 	auth = json_object_get(json_object_get(json_object_get(ps, "auths"), "cloud.openshift.com"),
 	                       "auth");

@@ -1,5 +1,5 @@
 /*
- * xalloc: the swarm/ layer's one allocation policy (docs/style.md §3.6):
+ * xalloc: the swarm/ layer's one allocation policy (swarm/README.md §4):
  * allocation failure in the engine is not recoverable, so these wrappers
  * print a message and abort instead of returning NULL. protocol/ keeps
  * propagating SW_ERR_NOMEM; only swarm/ engine code uses these.

@@ -1,6 +1,6 @@
 /*
  * emu_util: small helpers shared by the emulator front end: the allocation
- * policy of tools/ (allocate or abort with a message, style.md §3.6) and the
+ * policy of tools/ (allocate or abort with a message, tools/README.md §4) and the
  * parsing of human durations ("50ms", "1.5s", "2m") used by the CLI and the
  * fault specs. No I/O besides the abort message.
  */
