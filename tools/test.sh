@@ -46,11 +46,17 @@ run_suite() { # name builddir meson-setup-args...
 	passed=$((passed + ${ok:-0} + ${xf:-0}))
 	failed=$((failed + ${fl:-0} + ${up:-0} + ${to:-0}))
 	skipped=$((skipped + ${sk:-0}))
-	# Each skipping test prints one "SKIP: reason" line (tests/README.md).
+	# A skipping test says why in a "SKIP: reason" line (tests/README.md),
+	# else its first line of output is shown.
 	[ "${sk:-0}" -eq 0 ] || awk -v n="$name" '
-		/^test: / { t = $NF }
-		/^SKIP: / { sub(/^SKIP: /, ""); printf "[%s] SKIP %s: %s\n", n, t, $0 }' \
-		"$dir/meson-logs/testlog.txt"
+		function flush() { if (skip) printf "[%s] SKIP %s: %s\n", n, t, why != "" ? why : first }
+		/^test: / { flush(); t = $NF; skip = 0; out = 0; why = ""; first = "" ; next }
+		/^result: *exit status 77/ { skip = 1; next }
+		/^-+ std(out|err) -+$/ { out = 1; next }
+		/^=+( [0-9]+\/[0-9]+ =+)?$/ { out = 0; next }
+		out && /^SKIP: / && why == "" { why = substr($0, 7) }
+		out && first == "" && NF { first = $0 }
+		END { flush() }' "$dir/meson-logs/testlog.txt"
 	if [ -z "$ok" ]; then
 		tail -n 40 "$dir.test.log"
 		failed=$((failed + 1)); status=1
