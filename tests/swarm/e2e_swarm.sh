@@ -33,6 +33,9 @@ fail() {
 # start_emu ARGS...: starts the emulator on 127.0.0.1:<random>, sets PORT.
 start_emu() {
 	stop_emu
+	# Emptied here, not by the child's redirection: the loop below must not
+	# read the previous emulator's port before the child truncates the file.
+	: >"$TMP/emu.out"
 	"$EMU" --listen 127.0.0.1:0 --time-scale "$SCALE" --seed 3 "$@" >"$TMP/emu.out" 2>"$TMP/emu.err" &
 	EMU_PID=$!
 	i=0
