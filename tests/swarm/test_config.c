@@ -71,47 +71,70 @@ static void fixture_path(const char *name, char *path, size_t len)
 	snprintf(path, len, "%s/tests/swarm/fixtures/%s", env_or("SWARM_SOURCE_ROOT", "."), name);
 }
 
+/* What a plan in the original format must give: shapes 0-3 as in the
+ * original example (single-node, 3 + workers, 3 + workers with a label,
+ * an nmstate infra-env with a label), the misspelt key read with a warning
+ * naming file:line:col, and the defaults of everything the format lacks.
+ * Returns the plan (the caller checks more, then frees it). */
+struct format_expect {
+	unsigned amount[4], hosts[4];
+	const char *label2, *label3;   /* values of the location label */
+	unsigned warn_line2, warn_line3;
+};
+
+static struct swarm_plan load_original_format(const char *path, const struct format_expect *e)
+{
+	char err[512], warn[1024], expect[600];
+	struct swarm_plan p;
+	if (swarm_plan_load(path, &p, err, sizeof(err), warn, sizeof(warn)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(p.nshapes, 4);
+	assert_int_equal(p.shuffle, 1);
+	assert_true(p.shapes[0].single_node);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(p.shapes[i].amount, e->amount[i]);
+		assert_int_equal(swarm_shape_hosts(&p.shapes[i]), e->hosts[i]);
+	}
+	assert_int_equal(p.shapes[2].nlabels, 1);
+	assert_string_equal(p.shapes[2].labels[0].key,
+	                    "agentclusterinstalls.extensions.hive.openshift.io/location");
+	assert_string_equal(p.shapes[2].labels[0].value, e->label2);
+	assert_true(p.shapes[3].just_infraenv);
+	assert_true(p.shapes[3].with_nmstate);
+	assert_string_equal(p.shapes[3].labels[0].value, e->label3);
+	assert_int_equal(p.mode, SWARM_MODE_REST);
+	assert_string_equal(p.openshift_version, "4.16");
+	assert_string_equal(p.base_domain, "swarm.example.com");
+	assert_string_equal(p.cpu_architecture, "x86_64");
+	assert_int_equal(p.seed, 1);
+	assert_int_equal(p.arrival.kind, SWARM_ARRIVAL_ASAP);
+	assert_int_equal(p.timings.installer_stage_ms, 5000);
+	assert_int_equal(p.timings.write_image_ms, 52000);
+	assert_true(p.timings.time_scale == 1.0);
+	snprintf(expect, sizeof(expect), "%s:%u:5: warning: key 'clusters[2].infranev_labels'", path,
+	         e->warn_line2);
+	assert_non_null(strstr(warn, expect));
+	snprintf(expect, sizeof(expect), "%s:%u:5: warning: key 'clusters[3].infranev_labels'", path,
+	         e->warn_line3);
+	assert_non_null(strstr(warn, expect));
+	return p;
+}
+
 /* The original format, on every clone: comments, blank lines between
  * entries, the misspelt `infranev_labels` and the `schema:` block. */
 static void test_fixture_plan(void **state)
 {
 	(void)state;
-	char path[512], err[512], warn[1024], expect[600];
-	struct swarm_plan p;
+	static const struct format_expect e = {
+		.amount = {3, 1, 4, 2}, .hosts = {1, 5, 8, 3}, .label2 = "Mars", .label3 = "Venus",
+		.warn_line2 = 21, .warn_line3 = 29,
+	};
+	char path[512];
 	fixture_path("testplan.example.yaml", path, sizeof(path));
-	int rv = swarm_plan_load(path, &p, err, sizeof(err), warn, sizeof(warn));
-	if (rv)
-		fail_msg("%s", err);
-	assert_int_equal(p.nshapes, 4);
-	assert_int_equal(p.shuffle, 1);
-	assert_true(p.shapes[0].single_node);
-	assert_int_equal(p.shapes[0].amount, 3);
-	assert_int_equal(swarm_shape_hosts(&p.shapes[0]), 1);
-	assert_int_equal(swarm_shape_hosts(&p.shapes[1]), 5);
-	assert_int_equal(p.shapes[1].amount, 1);
-	assert_int_equal(swarm_shape_hosts(&p.shapes[2]), 8);
-	assert_int_equal(p.shapes[2].amount, 4);
-	assert_int_equal(p.shapes[2].nlabels, 1);
-	assert_string_equal(p.shapes[2].labels[0].key,
-	                    "agentclusterinstalls.extensions.hive.openshift.io/location");
-	assert_string_equal(p.shapes[2].labels[0].value, "Mars");
-	assert_true(p.shapes[3].just_infraenv);
-	assert_true(p.shapes[3].with_nmstate);
-	assert_int_equal(p.shapes[3].amount, 2);
+	struct swarm_plan p = load_original_format(path, &e);
 	assert_int_equal(p.shapes[3].nlabels, 2);
-	assert_string_equal(p.shapes[3].labels[0].value, "Venus");
 	assert_string_equal(p.shapes[3].labels[1].key, "example.com/rack");
 	assert_string_equal(p.shapes[3].labels[1].value, "r7");
-	/* Nothing the original format lacks is required: the defaults apply. */
-	assert_int_equal(p.mode, SWARM_MODE_REST);
-	assert_string_equal(p.openshift_version, "4.16");
-	assert_int_equal(p.arrival.kind, SWARM_ARRIVAL_ASAP);
-	assert_true(p.timings.time_scale == 1.0);
-	/* The misspelt key is read, with a warning naming file:line:col. */
-	snprintf(expect, sizeof(expect), "%s:21:5: warning: key 'clusters[2].infranev_labels'", path);
-	assert_non_null(strstr(warn, expect));
-	snprintf(expect, sizeof(expect), "%s:29:5: warning: key 'clusters[3].infranev_labels'", path);
-	assert_non_null(strstr(warn, expect));
 	swarm_plan_free(&p);
 }
 
@@ -139,42 +162,13 @@ static void test_fixture_service(void **state)
 static void test_original_plan(void **state)
 {
 	(void)state;
-	char path[512], err[512], warn[1024];
-	struct swarm_plan p;
+	static const struct format_expect e = {
+		.amount = {2, 1, 2, 1}, .hosts = {1, 6, 13, 3}, .label2 = "Sun", .label3 = "Moon",
+		.warn_line2 = 17, .warn_line3 = 25,
+	};
+	char path[512];
 	snprintf(path, sizeof(path), "%s/" ORIGINAL_PLAN, shared_dir());
-	int rv = swarm_plan_load(path, &p, err, sizeof(err), warn, sizeof(warn));
-	if (rv)
-		fail_msg("%s", err);
-	assert_int_equal(p.nshapes, 4);
-	assert_int_equal(p.shuffle, 1);
-	assert_true(p.shapes[0].single_node);
-	assert_int_equal(p.shapes[0].amount, 2);
-	assert_int_equal(swarm_shape_hosts(&p.shapes[0]), 1);
-	assert_int_equal(swarm_shape_hosts(&p.shapes[1]), 6);
-	assert_int_equal(swarm_shape_hosts(&p.shapes[2]), 13);
-	assert_int_equal(p.shapes[2].nlabels, 1);
-	assert_string_equal(p.shapes[2].labels[0].key,
-	                    "agentclusterinstalls.extensions.hive.openshift.io/location");
-	assert_string_equal(p.shapes[2].labels[0].value, "Sun");
-	assert_true(p.shapes[3].just_infraenv);
-	assert_true(p.shapes[3].with_nmstate);
-	assert_string_equal(p.shapes[3].labels[0].value, "Moon");
-	/* Defaults. */
-	assert_int_equal(p.mode, SWARM_MODE_REST);
-	assert_string_equal(p.openshift_version, "4.16");
-	assert_string_equal(p.base_domain, "swarm.example.com");
-	assert_string_equal(p.cpu_architecture, "x86_64");
-	assert_int_equal(p.seed, 1);
-	assert_int_equal(p.arrival.kind, SWARM_ARRIVAL_ASAP);
-	assert_int_equal(p.timings.installer_stage_ms, 5000);
-	assert_int_equal(p.timings.write_image_ms, 52000);
-	assert_true(p.timings.time_scale == 1.0);
-	/* The misspelt key is accepted with a warning naming file:line. */
-	char expect[600];
-	snprintf(expect, sizeof(expect), "%s:17:5: warning: key 'clusters[2].infranev_labels'", path);
-	assert_non_null(strstr(warn, expect));
-	snprintf(expect, sizeof(expect), "%s:25:5: warning: key 'clusters[3].infranev_labels'", path);
-	assert_non_null(strstr(warn, expect));
+	struct swarm_plan p = load_original_format(path, &e);
 	swarm_plan_free(&p);
 	swarm_plan_free(&p); /* idempotent */
 	swarm_plan_free(NULL);

@@ -105,6 +105,27 @@ static double jnum(json_t *o, const char *path)
 	return json_number_value(cur);
 }
 
+/* The summary report_print() writes for |st| and |run| (malloc'd text). */
+static char *summary_of(const struct swarm_stats *st, const struct report_run *run)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	report_print(f, st, run);
+	fclose(f);
+	assert_non_null(buf);
+	return buf;
+}
+
+static int count_lines(const char *text)
+{
+	int n = 0;
+	for (const char *c = text; *c; c++)
+		n += *c == '\n';
+	return n;
+}
+
 static void test_json_round_trip(void **state)
 {
 	(void)state;
@@ -194,12 +215,7 @@ static void test_summary(void **state)
 	struct swarm_opts opts;
 	struct swarm_stats *st = fixture_stats();
 	struct report_run run = fixture_run(&plan, &svc, &opts);
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	assert_non_null(f);
-	report_print(f, st, &run);
-	fclose(f);
+	char *buf = summary_of(st, &run);
 	assert_non_null(strstr(buf, "register_host"));
 	assert_non_null(strstr(buf, "503 x1"));
 	assert_non_null(strstr(buf, "timeout x1"));
@@ -213,9 +229,7 @@ static void test_summary(void **state)
 	struct swarm_stats *empty = malloc(sizeof(*empty));
 	stats_init(empty);
 	run.plan = NULL;
-	f = open_memstream(&buf, &len);
-	report_print(f, empty, &run);
-	fclose(f);
+	buf = summary_of(empty, &run);
 	assert_non_null(strstr(buf, "clusters: 0 in the plan, none started"));
 	free(buf);
 	json_t *doc = report_json(empty, &run);
@@ -245,12 +259,7 @@ static void test_summary_never_started(void **state)
 	run.exit_code = SWARM_EXIT_UNREACHABLE;
 	run.exit_reason = "unreachable";
 	run.exit_message = "service http://127.0.0.1:1 unreachable: connection refused";
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	assert_non_null(f);
-	report_print(f, st, &run);
-	fclose(f);
+	char *buf = summary_of(st, &run);
 	assert_non_null(strstr(buf, "exit 4 (unreachable)"));
 	assert_non_null(strstr(buf, "clusters: 10 in the plan, none started   requests: 1, errors: 1\n"));
 	assert_non_null(strstr(buf, "component_versions         connect x1"));
@@ -258,10 +267,7 @@ static void test_summary_never_started(void **state)
 	assert_null(strstr(buf, "Clusters by shape"));
 	assert_null(strstr(buf, "Schedule:"));
 	assert_null(strstr(buf, "CPU:"));
-	int lines = 0;
-	for (const char *c = buf; *c; c++)
-		lines += *c == '\n';
-	assert_true(lines <= 6);
+	assert_true(count_lines(buf) <= 6);
 	free(buf);
 	/* The reason is in the results too. */
 	json_t *doc = report_json(st, &run);
@@ -307,22 +313,14 @@ static void test_summary_many_failed(void **state)
 	json_t *doc = report_json(st, &run);
 	assert_int_equal(json_array_size(json_object_get(doc, "clusters")), 1000);
 	json_decref(doc);
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	assert_non_null(f);
-	report_print(f, st, &run);
-	fclose(f);
+	char *buf = summary_of(st, &run);
 	assert_non_null(strstr(buf, "Failed clusters by reason (1000 clusters; each one is listed in out.json)\n"
 	                            "        950  aborted\n"
 	                            "         40  aborted before start\n"));
 	assert_non_null(strstr(buf, "          4  (other reasons)\n"));
 	assert_non_null(strstr(buf, "  swarm-1-9                aborted\n  ... and 990 more\n"));
 	assert_null(strstr(buf, "swarm-1-10 "));
-	int lines = 0;
-	for (const char *c = buf; *c; c++)
-		lines += *c == '\n';
-	assert_true(lines < 40);
+	assert_true(count_lines(buf) < 40);
 	free(buf);
 	stats_free(st);
 	free(st);
