@@ -357,7 +357,10 @@ int shard_run(struct swarm_shard *sh)
 		return SW_ERR_STATE;
 	sh->ran = 1;
 	sh->cpu_start_ns = thread_cpu_ns();
-	qsort(sh->jobs, sh->njobs, sizeof(*sh->jobs), job_cmp);
+	/* A shard may get no job (fewer clusters than threads): qsort(NULL, 0)
+	 * is undefined behaviour. */
+	if (sh->njobs)
+		qsort(sh->jobs, sh->njobs, sizeof(*sh->jobs), job_cmp);
 	sh->stats.clusters_total += sh->njobs;
 	for (i = 0; i < sh->njobs; i++) {
 		/* every host of every job waits until its cluster boots it */
