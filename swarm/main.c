@@ -506,7 +506,8 @@ static void print_plan(const struct swarm_plan *p, const struct swarm_job *jobs,
 		hosts += swarm_shape_hosts(&p->shapes[jobs[i].shape]);
 	fprintf(stderr, "swarm: plan %s: %zu shape%s, %zu cluster%s, %llu host%s; arrival %s%s; seed %llu; "
 	        "time_scale %g\n", p->path, p->nshapes, report_plural(p->nshapes), njobs,
-	        report_plural(njobs), (unsigned long long)hosts, report_plural(hosts), kinds[p->arrival.kind], p->arrival.poisson ? " (poisson)" : "",
+	        report_plural(njobs), (unsigned long long)hosts, report_plural(hosts),
+	        kinds[p->arrival.kind], p->arrival.poisson ? " (poisson)" : "",
 	        (unsigned long long)p->seed, p->timings.time_scale);
 	for (size_t s = 0; s < p->nshapes; s++) {
 		const struct swarm_shape *sh = &p->shapes[s];
