@@ -3,7 +3,7 @@
  * emulator as a child process on 127.0.0.1 (random port, --time-scale 60)
  * and walks clusters through their whole life with the protocol client,
  * exactly like a driver + agents + installer + controller would
- * (docs/protocol.md §7): single-node, three masters, three masters + two
+ * (protocol/README.md §7): single-node, three masters, three masters + two
  * workers. Then the failure paths (missing timestamp, wrong agent version,
  * bad inventory, lower stage, silent host, auth failures) and, in a second
  * emulator, the fault injection and the debug endpoints.
@@ -456,7 +456,7 @@ static void installer_step(struct host *h)
 	const char *name = as_stage_name(st);
 	struct e2e_res r;
 	char path[300];
-	/* Ordering of the real installers (protocol.md §5.3). */
+	/* Ordering of the real installers (protocol/README.md §5.3). */
 	if (h->stage_role == AS_ROLE_BOOTSTRAP && st == AS_STAGE_WAITING_FOR_BOOTKUBE &&
 	    count_masters(c, 0) < 2)
 		return;

@@ -380,7 +380,7 @@ static void installer_step(struct mh *h, struct mh_host *hh)
 	if (after_reboot && !bootstrap_rebooted(h))
 		return;
 	if (next == AS_STAGE_CONFIGURING || next == AS_STAGE_WAITING_FOR_IGNITION) {
-		/* The dry run never reports these (docs §6.5). */
+		/* The dry run never reports these (protocol/README.md §6.5). */
 		hh->stage_pos++;
 		return;
 	}

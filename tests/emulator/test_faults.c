@@ -299,6 +299,12 @@ static void test_cli_full(void **state)
 	assert_string_equal(o.pull_secret_token, "p");
 	assert_string_equal(o.user_token, "u");
 	emu_cli_free(&o);
+
+	/* The service's own name of that mode. */
+	rc = parse(&o, err, sizeof(err), "--auth", "rhsso", "--pull-secret-token", "p", NULL);
+	assert_int_equal(rc, EMU_CLI_RUN);
+	assert_int_equal(o.auth, EMU_AUTH_TOKEN);
+	emu_cli_free(&o);
 }
 
 static void test_cli_errors(void **state)
@@ -307,8 +313,9 @@ static void test_cli_errors(void **state)
 	struct emu_opts o;
 	char err[256];
 	struct { const char *a[4]; const char *needle; } cases[] = {
-		{{"--auth", "rhsso"}, "--auth"},
+		{{"--auth", "sso"}, "--auth"},
 		{{"--auth", "token"}, "--pull-secret-token"},
+		{{"--auth", "rhsso"}, "--pull-secret-token"},
 		{{"--tls-cert", "c.pem"}, "--tls-key"},
 		{{"--time-scale", "0.5"}, "--time-scale"},
 		{{"--time-scale", "x"}, "--time-scale"},
@@ -324,7 +331,7 @@ static void test_cli_errors(void **state)
 		{{"--fault-latency", "*:fixed"}, "--fault-latency"},
 		{{"--fault-reset", "nosuch:0.1"}, "nosuch"},
 		{{"--local-allow-user-token", "t"}, "local"},
-		{{"--user-token", "t"}, "token"},
+		{{"--user-token", "t"}, "rhsso"},
 		{{"--no-such-option"}, "--no-such-option"},
 		{{"-x"}, "-x"},
 		{{"stray"}, "stray"},

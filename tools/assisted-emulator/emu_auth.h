@@ -1,7 +1,7 @@
 /*
  * emu_auth: authentication of API requests the way the assisted-service does
- * it for AUTH_TYPE none / rhsso (emulated as "token") / local
- * (docs/protocol.md §2): which credential each operation accepts (from the
+ * it for AUTH_TYPE none / rhsso (EMU_AUTH_TOKEN; --auth rhsso or token) / local
+ * (protocol/README.md §2): which credential each operation accepts (from the
  * operation's security schemes, emu_ops.h), the go-openapi rule "try every
  * accepted scheme in order, a present but rejected credential is remembered,
  * no credential at all is 'unauthenticated for invalid credentials'", and

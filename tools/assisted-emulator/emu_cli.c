@@ -77,15 +77,15 @@ void emu_cli_usage(FILE *out)
 "  --h2-max-streams N          SETTINGS_MAX_CONCURRENT_STREAMS (default 256)\n"
 "  --idle-timeout DURATION     close idle connections after this (default 120s)\n"
 "\n"
-"Authentication (as AUTH_TYPE of the real service):\n"
-"  --auth none|token|local     none (default): everything allowed.\n"
-"                              token: agents send --pull-secret-token in X-Secret-Key,\n"
-"                              users send 'Authorization: Bearer <--user-token>'.\n"
+"Authentication (named after AUTH_TYPE of the real service):\n"
+"  --auth none|rhsso|local     none (default): everything allowed.\n"
+"                              rhsso (also spelt token): agents send --pull-secret-token\n"
+"                              in X-Secret-Key, users 'Authorization: Bearer <--user-token>'.\n"
 "                              local: agents send the ES256 JWT of their infra-env in\n"
 "                              X-Secret-Key (the token is in the infra-env's ISO URL\n"
 "                              '/byapikey/<JWT>/'); user calls are refused (401).\n"
-"  --pull-secret-token TOKEN   token mode: the agent credential (required)\n"
-"  --user-token TOKEN          token mode: the user Bearer token (default: any)\n"
+"  --pull-secret-token TOKEN   rhsso mode: the agent credential (required)\n"
+"  --user-token TOKEN          rhsso mode: the user Bearer token (default: any)\n"
 "  --local-allow-user-token TOKEN\n"
 "                              EMULATOR ONLY, not in the real service: in local mode\n"
 "                              accept 'Authorization: Bearer TOKEN' for user calls so\n"
@@ -196,12 +196,12 @@ int emu_cli_parse(int argc, char **argv, struct emu_opts *o, FILE *out, char *er
 		case OPT_AUTH:
 			if (strcmp(arg, "none") == 0)
 				o->auth = EMU_AUTH_NONE;
-			else if (strcmp(arg, "token") == 0)
-				o->auth = EMU_AUTH_TOKEN;
+			else if (strcmp(arg, "rhsso") == 0 || strcmp(arg, "token") == 0)
+				o->auth = EMU_AUTH_TOKEN; /* the real rhsso's credentials; "token": old name */
 			else if (strcmp(arg, "local") == 0)
 				o->auth = EMU_AUTH_LOCAL;
 			else
-				return usage_err(err, errlen, "--auth '%s': expected none, token or local%s",
+				return usage_err(err, errlen, "--auth '%s': expected none, rhsso (or token) or local%s",
 				                 arg, NULL);
 			break;
 		case OPT_PULL_SECRET_TOKEN: o->pull_secret_token = arg; break;
@@ -337,12 +337,12 @@ int emu_cli_parse(int argc, char **argv, struct emu_opts *o, FILE *out, char *er
 		o->kube_tls_key = o->tls_key;
 	}
 	if (o->auth == EMU_AUTH_TOKEN && (!o->pull_secret_token || !*o->pull_secret_token))
-		return usage_err(err, errlen, "--auth token needs --pull-secret-token TOKEN%s%s", NULL, NULL);
+		return usage_err(err, errlen, "--auth rhsso needs --pull-secret-token TOKEN%s%s", NULL, NULL);
 	if (o->local_user_token && o->auth != EMU_AUTH_LOCAL)
 		return usage_err(err, errlen, "--local-allow-user-token only applies to --auth local%s%s",
 		                 NULL, NULL);
 	if (o->user_token && o->auth != EMU_AUTH_TOKEN)
-		return usage_err(err, errlen, "--user-token only applies to --auth token%s%s", NULL, NULL);
+		return usage_err(err, errlen, "--user-token only applies to --auth rhsso%s%s", NULL, NULL);
 
 	o->faults = emu_faults_new(o->seed ^ 0x66617532756c7473ull); /* own stream, seed-derived */
 	for (size_t i = 0; i < n_error; i++)

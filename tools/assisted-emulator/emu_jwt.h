@@ -1,6 +1,6 @@
 /*
  * emu_jwt: the ES256 JSON Web Tokens of the service's "local" auth mode
- * (docs/protocol.md §2): an EC P-256 key pair generated at start (OpenSSL 3
+ * (protocol/README.md §2): an EC P-256 key pair generated at start (OpenSSL 3
  * EVP), tokens "base64url(header).base64url(claims).base64url(r||s)" with
  * header {"alg":"ES256","typ":"JWT"} and one string claim such as
  * {"infra_env_id":"<uuid>"}, and their verification with the error texts

@@ -1,7 +1,7 @@
 /*
  * emu_ops: the operation table of the assisted-service REST API (method,
  * path template, operationId, accepted security schemes), taken from the
- * swagger of docs/protocol.md (81 operations), and the matcher that maps a
+ * service's swagger (81 operations; protocol/README.md §3.0), and the matcher that maps a
  * request path to its operation and path parameters. The front end needs the
  * operation before the model runs, to authenticate and to inject faults.
  * Pure data and string matching; no allocation.

@@ -24,7 +24,7 @@ static const char *infraenv_id_str(const struct emu_model *m, const struct emu_h
 	return out;
 }
 
-/* Re-registration of a known host (docs §3.1 A1). Returns 0, or -1 with |resp| filled. */
+/* Re-registration of a known host (protocol/README.md §3.1 A1). Returns 0, or -1 with |resp| filled. */
 static int reregister(struct emu_ctx *x, struct emu_host *h)
 {
 	const struct emu_request *r = x->req;

@@ -14,7 +14,7 @@ static const char *const supported_versions[] = {
 };
 #define N_VERSIONS (sizeof(supported_versions) / sizeof(supported_versions[0]))
 
-/* 2023-generation field sets (docs §8). */
+/* 2023-generation field sets (protocol/README.md §8). */
 static const char *const gen2023_extra[] = {"api_vip", "ingress_vip", NULL};
 static const char *const gen2023_deny[] = {"control_plane_count", NULL};
 

@@ -19,7 +19,7 @@ static const char *const hv_ids[HV_COUNT] = {
 	"sufficient-installation-disk-speed", "compatible-with-cluster-platform",
 };
 
-/* Validations the service never lets a user ignore (docs §7). */
+/* Validations the service never lets a user ignore (protocol/README.md §7). */
 static const uint32_t hv_not_ignorable = 1u << HV_CONNECTED | 1u << HV_HAS_INVENTORY |
                                          1u << HV_MACHINE_CIDR_DEFINED |
                                          1u << HV_HOSTNAME_UNIQUE | 1u << HV_HOSTNAME_VALID;
@@ -614,7 +614,7 @@ static void refresh_preinstall(struct emu_model *m, struct emu_host *h, uint64_t
 	emu_host_set_status(m, h, AS_HOST_KNOWN, HI_KNOWN, now_ns, wall);
 }
 
-/* Stage timeouts in minutes (docs §5.4). */
+/* Stage timeouts in minutes (protocol/README.md §5.4). */
 static double stage_timeout_s(const struct emu_model *m, const struct emu_host *h)
 {
 	switch ((enum as_stage)h->stage) {

@@ -348,7 +348,7 @@ int emu_role_parse(const char *s);
 /* ---- emu_hosts.c ---- */
 void emu_host_set_status(struct emu_model *m, struct emu_host *h, enum as_host_status s,
                          int info, uint64_t now_ns, int64_t wall);
-/* One host-monitor pass over |h|: validations and status transitions (docs §5.1). */
+/* One host-monitor pass over |h|: validations and status transitions (protocol/README.md §5.1). */
 void emu_host_refresh(struct emu_model *m, struct emu_host *h, uint64_t now_ns, int64_t wall);
 /* Recomputes |h|->v[] (enum emu_vstatus per enum emu_hv). */
 void emu_host_validate(struct emu_model *m, struct emu_host *h, uint64_t now_ns);
@@ -382,7 +382,7 @@ int emu_host_timeout_connected(const struct emu_model *m, const struct emu_host 
 /* ---- emu_clusters.c ---- */
 void emu_cluster_set_status(struct emu_model *m, struct emu_cluster *c,
                             enum as_cluster_status s, int info, uint64_t now_ns, int64_t wall);
-/* One cluster-monitor pass over |c| (docs §5.2); also used after updates. */
+/* One cluster-monitor pass over |c| (protocol/README.md §5.2); also used after updates. */
 void emu_cluster_refresh(struct emu_model *m, struct emu_cluster *c, uint64_t now_ns,
                          int64_t wall);
 /* Returns 1 for control_plane_count 1. */
@@ -439,7 +439,7 @@ struct emu_ctx {
 	const char *p[3];               /* path parameters in order */
 	char pbuf[3][40];
 };
-/* Handlers, one per operationId (docs §3); each fills x->resp. */
+/* Handlers, one per operationId (protocol/README.md §3); each fills x->resp. */
 void emu_api_register_host(struct emu_ctx *x);
 void emu_api_get_steps(struct emu_ctx *x);
 void emu_api_post_step(struct emu_ctx *x);

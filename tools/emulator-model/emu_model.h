@@ -1,7 +1,7 @@
 /*
  * emu_model: the assisted-service emulator's model of the service, with no
  * I/O: clusters, infra-envs, hosts, their state machines, validations, step
- * generation and the REST operations of docs/protocol.md §3, answered the way
+ * generation and the REST operations of protocol/README.md §3, answered the way
  * the real service answers (status codes, bodies, error shapes).
  *
  * Time is injected (|now_ns|, monotonic, plus wall-clock seconds for
