@@ -697,6 +697,8 @@ static void register_host(struct host *h)
 	      jstr(a0, "agent_version"));
 	CHECK(strcmp(jstr(a0, "host_id"), h->id) == 0, "runner host_id");
 	json_decref(a0);
+	if (!c->id[0] && strlen(jstr(r.json, "cluster_id")) == 36) /* attach mode: bound at registration */
+		snprintf(c->id, sizeof(c->id), "%s", jstr(r.json, "cluster_id"));
 	e2e_res_free(&r);
 }
 
@@ -1152,19 +1154,14 @@ static int run_attached(struct drv *d, int port, const char *iso_url, int master
 	unlink(kpath);
 	rmdir(cdir);
 	CHECK(open_client(d, port) == 0, "client");
-	get_versions(d);
+	if (d->auth == AUTH_NONE)
+		get_versions(d);
+	else /* a user call, refused under local auth: the emulator's default image */
+		snprintf(d->agent_image, sizeof(d->agent_image),
+		         "quay.io/edge-infrastructure/assisted-installer-agent:latest");
 	logf_("attached: infra-env %s, %d host(s)", c->ie_id, nhosts);
-	struct e2e_res r;
-	for (int i = 0; i < nhosts; i++) {
+	for (int i = 0; i < nhosts; i++)
 		register_host(&c->hosts[i]);
-		if (!c->id[0]) {
-			char path[200];
-			snprintf(path, sizeof(path), API "/v2/infra-envs/%s/hosts/%s", c->ie_id, c->hosts[i].id);
-			CHECK(acall(c, "GET", path, NULL, &r) == 200 && r.json, "get host: %d", r.status);
-			snprintf(c->id, sizeof(c->id), "%s", jstr(r.json, "cluster_id"));
-			e2e_res_free(&r);
-		}
-	}
 	CHECK(strlen(c->id) == 36, "the hosts are not bound to a cluster");
 	logf_("attached: cluster %s", c->id);
 	uint64_t deadline = sw_now_ns() + (uint64_t)timeout_s * 1000000000ull;
