@@ -118,7 +118,6 @@ static void test_create_get_list(void **state)
 	const struct hub_blob *pb = hub_peek(h, KUBE_RES_BAREMETALHOST, "c1", "h2");
 	assert_non_null(pb);
 	assert_string_equal(hub_blob_label(pb, "infraenvs.agent-install.openshift.io"), "c1");
-	json_decref(NULL);
 	hub_free(&h);
 }
 

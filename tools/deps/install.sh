@@ -12,7 +12,7 @@ if command -v apt-get >/dev/null 2>&1; then
 	pkgs="build-essential pkg-config meson ninja-build clang libclang-rt-14-dev
 	      libevent-dev libssl-dev libnghttp2-dev libjansson-dev libyaml-dev zlib1g-dev
 	      libcmocka-dev nginx-light nghttp2-client curl openssl ca-certificates
-	      procps iproute2 prometheus time util-linux jq"
+	      procps iproute2 prometheus time util-linux jq python3-jinja2"
 	command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
 	missing=""
 	for p in $pkgs; do
@@ -36,6 +36,21 @@ elif command -v dnf >/dev/null 2>&1; then
 else
 	echo "tools/deps/install.sh: neither apt-get nor dnf found; install the packages listed in README.md by hand" >&2
 	exit 2
+fi
+# Debian's kubectl 1.20 (package kubernetes-client) for the emulated hub's kubectl
+# test, unpacked into a private folder: installing it would conflict with (or
+# replace) another kubectl. Tests find it there (or through SWARM_KUBECTL).
+kc_dir=/var/cache/swarm/kubernetes-client
+if command -v apt-get >/dev/null 2>&1 && [ ! -x "$kc_dir/usr/bin/kubectl" ]; then
+	kc_tmp=$(mktemp -d)
+	chmod 755 "$kc_tmp"
+	if (cd "$kc_tmp" && apt-get download kubernetes-client >/dev/null 2>&1) &&
+	   as_root mkdir -p "$kc_dir" && as_root dpkg-deb -x "$kc_tmp"/kubernetes-client_*.deb "$kc_dir"; then
+		echo "kubectl $("$kc_dir/usr/bin/kubectl" version --client --short 2>/dev/null) in $kc_dir"
+	else
+		echo "note: Debian's kubernetes-client could not be fetched; the kubectl test will be skipped" >&2
+	fi
+	rm -rf "$kc_tmp"
 fi
 # Debian's nginx package may start a system nginx on port 80; it is not ours
 # and tests never use it, so it is left alone.

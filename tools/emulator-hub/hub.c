@@ -40,6 +40,22 @@ void hub_now_rfc3339(char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+void hub_base64(const void *data, size_t n, char *out)
+{
+	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *in = data;
+	size_t o = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t x = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0) |
+		             (i + 2 < n ? in[i + 2] : 0);
+		out[o++] = tbl[(x >> 18) & 63];
+		out[o++] = tbl[(x >> 12) & 63];
+		out[o++] = i + 1 < n ? tbl[(x >> 6) & 63] : '=';
+		out[o++] = i + 2 < n ? tbl[x & 63] : '=';
+	}
+	out[o] = '\0';
+}
+
 char *hub_dump(const json_t *j)
 {
 	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);

@@ -36,10 +36,9 @@ static void free_cb(const void *data, size_t len, void *arg)
 	free((void *)data);
 }
 
-/* Answers |j| (consumed) with |code|, Warning headers from |warnings|. */
-static void reply_json(struct hub *h, struct sw_exchange *x, int code, json_t *j, const json_t *warnings)
+/* Fills Warning (and Retry-After) headers. */
+static void extra_headers(struct sw_hdrs *hdrs, int code, const json_t *warnings)
 {
-	struct sw_hdrs hdrs = {0};
 	size_t i;
 	json_t *w;
 	json_array_foreach(warnings, i, w) {
@@ -53,10 +52,36 @@ static void reply_json(struct hub *h, struct sw_exchange *x, int code, json_t *j
 		}
 		buf[n++] = '"';
 		buf[n] = '\0';
-		sw_hdrs_add(&hdrs, "warning", 7, buf, (size_t)n);
+		sw_hdrs_add(hdrs, "warning", 7, buf, (size_t)n);
 	}
 	if (code == 429 || code == 503)
-		sw_hdrs_add(&hdrs, "retry-after", 11, "1", 1);
+		sw_hdrs_add(hdrs, "retry-after", 11, "1", 1);
+}
+
+/* Answers stored JSON text |json| (copied) with |code| and Warning headers. */
+static void reply_text_json(struct sw_exchange *x, int code, const char *json, size_t len,
+                            const json_t *warnings)
+{
+	struct sw_hdrs hdrs = {0};
+	extra_headers(&hdrs, code, warnings);
+	struct evbuffer *b = evbuffer_new();
+	if (!b || evbuffer_add(b, json, len) != 0) {
+		if (b)
+			evbuffer_free(b);
+		sw_hdrs_clear(&hdrs);
+		sw_exchange_reset(x);
+		return;
+	}
+	sw_exchange_reply(x, code, hdrs.n ? &hdrs : NULL, CT_JSON, b);
+	evbuffer_free(b);
+	sw_hdrs_clear(&hdrs);
+}
+
+/* Answers |j| (consumed) with |code|, Warning headers from |warnings|. */
+static void reply_json(struct hub *h, struct sw_exchange *x, int code, json_t *j, const json_t *warnings)
+{
+	struct sw_hdrs hdrs = {0};
+	extra_headers(&hdrs, code, warnings);
 	char *s = hub_dump(j);
 	json_decref(j);
 	struct evbuffer *b = evbuffer_new();
@@ -104,8 +129,11 @@ struct ctx {
 
 static int wants_table(const struct sw_sreq *req)
 {
-	const char *acc = sw_hdrs_get(&req->hdrs, "accept");
-	return acc && strstr(acc, "as=Table") != NULL;
+	/* several Accept fields are one list (RFC 9110 §5.3) */
+	for (size_t i = 0; i < req->hdrs.n; i++)
+		if (strcmp(req->hdrs.v[i].name, "accept") == 0 && strstr(req->hdrs.v[i].value, "as=Table"))
+			return 1;
+	return 0;
 }
 
 /* Decodes the request body as JSON. Returns a new reference or NULL after answering. */
@@ -155,7 +183,9 @@ static enum hub_fv fv_of(const struct kube_query *q)
 static void reply_op(struct ctx *c, struct hub_op *op)
 {
 	c->code = op->code;
-	if (op->code >= 200 && op->code < 300)
+	if (op->stored) /* what was written: its stored text, no second serialisation */
+		reply_text_json(c->x, op->code, op->stored->json, op->stored->len, op->warnings);
+	else if (op->code >= 200 && op->code < 300)
 		reply_json(c->h, c->x, op->code, json_incref(op->result), op->warnings);
 	else
 		reply_status(c->h, c->x, json_incref(op->status));
@@ -237,21 +267,6 @@ static void serve_get(struct ctx *c)
  * (the hub reads back namespace and name). */
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static void b64_encode(const char *in, size_t n, char *out)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t x = (uint32_t)(unsigned char)in[i] << 16 |
-		             (i + 1 < n ? (uint32_t)(unsigned char)in[i + 1] << 8 : 0) |
-		             (i + 2 < n ? (unsigned char)in[i + 2] : 0);
-		out[o++] = b64[(x >> 18) & 63];
-		out[o++] = b64[(x >> 12) & 63];
-		out[o++] = i + 1 < n ? b64[(x >> 6) & 63] : '=';
-		out[o++] = i + 2 < n ? b64[x & 63] : '=';
-	}
-	out[o] = '\0';
-}
-
 static int b64_decode(const char *in, char *out, size_t outlen)
 {
 	size_t n = strlen(in), o = 0;
@@ -283,7 +298,7 @@ static void make_continue(uint64_t rv, const struct hub_blob *last, char *out, s
 	char *s = hub_dump(t);
 	json_decref(t);
 	if (4 * (strlen(s) + 2) / 3 + 4 < outlen)
-		b64_encode(s, strlen(s), out);
+		hub_base64(s, strlen(s), out);
 	else
 		out[0] = '\0';
 	free(s);

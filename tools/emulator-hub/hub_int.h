@@ -46,6 +46,7 @@ struct hub_op {
 	/* results */
 	int code;                  /* HTTP status */
 	json_t *result;            /* object answered */
+	struct hub_blob *stored;   /* the version written, when there was a write (a reference) */
 	json_t *status;            /* Status answered on failure */
 	json_t *warnings;          /* array of strings for Warning headers, or NULL */
 };
@@ -101,6 +102,8 @@ void hub_uid(struct hub *h, char out[37]);
 void hub_now_rfc3339(char out[32]);
 /* Schedules the deferred work (GC, namespaces). */
 void hub_schedule_work(struct hub *h);
+/* Standard base64 of |n| bytes into |out| (4 * ((n + 2) / 3) + 1 bytes, NUL-terminated). */
+void hub_base64(const void *data, size_t n, char *out);
 /* Dumps |j| compactly into a malloc'ed string (aborts on OOM). */
 char *hub_dump(const json_t *j);
 

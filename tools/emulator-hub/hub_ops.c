@@ -39,7 +39,9 @@ void hub_op_clear(struct hub_op *op)
 	json_decref(op->result);
 	json_decref(op->status);
 	json_decref(op->warnings);
+	hub_blob_unref(op->stored);
 	op->result = op->status = op->warnings = NULL;
+	op->stored = NULL;
 }
 
 void hub_ops_free(struct hub *h)
@@ -339,20 +341,10 @@ static int normalise(struct hub *h, struct hub_op *op, json_t *obj, int create)
 			const char *k;
 			json_t *v;
 			json_object_foreach(sd, k, v) {
-				/* base64 of the string value */
-				static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-				const unsigned char *s = (const unsigned char *)json_string_value(v);
-				size_t n = s ? strlen((const char *)s) : 0, o = 0;
+				const char *sv = json_string_value(v);
+				size_t n = sv ? strlen(sv) : 0;
 				char *out = xmalloc(4 * ((n + 2) / 3) + 1);
-				for (size_t i = 0; i < n; i += 3) {
-					uint32_t x = (uint32_t)s[i] << 16 | (i + 1 < n ? (uint32_t)s[i + 1] << 8 : 0) |
-					             (i + 2 < n ? s[i + 2] : 0);
-					out[o++] = tbl[(x >> 18) & 63];
-					out[o++] = tbl[(x >> 12) & 63];
-					out[o++] = i + 1 < n ? tbl[(x >> 6) & 63] : '=';
-					out[o++] = i + 2 < n ? tbl[x & 63] : '=';
-				}
-				out[o] = '\0';
+				hub_base64(sv ? sv : "", n, out);
 				json_object_set_new(data, k, json_string(out));
 				free(out);
 			}
@@ -509,7 +501,7 @@ int hub_op_create(struct hub *h, struct hub_op *op, json_t *obj)
 	if (op->dry_run) {
 		return ok(op, 201, obj);
 	}
-	hub_store_put(h->store, op->res, obj);
+	op->stored = hub_blob_ref(hub_store_put(h->store, op->res, obj));
 	return ok(op, 201, obj);
 out:
 	json_decref(obj);
@@ -534,18 +526,22 @@ static int finalizers_empty(const json_t *obj)
 	return json_array_size(json_object_get(json_object_get(obj, "metadata"), "finalizers")) == 0;
 }
 
-/* The common tail of update and patch: |obj| is the full new object. */
-static int do_update(struct hub *h, struct hub_op *op, json_t *obj)
+/* The common tail of update and patch: |obj| is the full new object; |old| the
+ * stored one already parsed (both consumed; |old| NULL = parse it here). */
+static int do_update(struct hub *h, struct hub_op *op, json_t *obj, json_t *old)
 {
 	const struct kube_res *r = res_of(op);
 	const char *ns = r->namespaced ? (op->ns ? op->ns : "") : "";
 	struct hub_blob *cur = hub_store_get(h->store, op->res, ns, op->name);
+	json_t *ost = NULL; /* /status: the stored status, to see whether it changed */
 	if (!json_is_object(obj)) {
 		json_decref(obj);
+		json_decref(old);
 		return fail_msg(op, 400, "BadRequest", "Object 'Kind' is missing in the request body");
 	}
 	if (!cur) {
 		json_decref(obj);
+		json_decref(old);
 		return fail(op, kube_status_not_found(r, op->name));
 	}
 	if (check_kind(op, obj) || check_meta(h, op, obj))
@@ -577,25 +573,29 @@ static int do_update(struct hub *h, struct hub_op *op, json_t *obj)
 		fail(op, st);
 		goto out;
 	}
-	json_t *old = hub_blob_parse(cur);
+	if (!old)
+		old = hub_blob_parse(cur);
 	json_t *omd = md_of(old);
 	json_t *md = md_of(obj);
 	int status_sub = h->defs.r[op->res].status_sub;
 	if (op->status_sub) {
-		/* /status: everything from the stored object but the status */
+		/* /status: everything from the stored object but the status (the stored
+		 * object becomes the new one: no copy) */
 		json_t *nst = json_incref(json_object_get(obj, "status"));
 		json_decref(obj);
-		obj = json_deep_copy(old);
-		md = md_of(obj);
+		obj = old;
+		old = NULL;
+		omd = md = md_of(obj);
+		ost = json_incref(json_object_get(obj, "status"));
 		if (nst)
 			json_object_set_new(obj, "status", nst);
 		else
 			json_object_del(obj, "status");
 	} else {
 		if (status_sub) {
-			json_t *ost = json_object_get(old, "status");
-			if (ost)
-				json_object_set(obj, "status", ost);
+			json_t *stored = json_object_get(old, "status");
+			if (stored)
+				json_object_set(obj, "status", stored);
 			else
 				json_object_del(obj, "status");
 		}
@@ -611,8 +611,16 @@ static int do_update(struct hub *h, struct hub_op *op, json_t *obj)
 		normalise(h, op, obj, 0);
 	}
 	if (apply_schema(h, op, obj)) {
-		json_decref(old);
 		goto out;
+	}
+	if (op->status_sub) {
+		json_t *nst = json_object_get(obj, "status");
+		int same = (!ost && !nst) || (ost && nst && json_equal(ost, nst));
+		json_decref(ost);
+		ost = NULL;
+		if (same)
+			return ok(op, 200, obj); /* no change: no write, no new resourceVersion */
+		goto write;
 	}
 	/* a deleting object may lose finalizers, not gain them */
 	if (cur->flags & HUB_BLOB_DELETING) {
@@ -632,7 +640,6 @@ static int do_update(struct hub *h, struct hub_op *op, json_t *obj)
 				                      "metadata.finalizers");
 				kube_status_finish_invalid(st, r, op->name);
 				fail(op, st);
-				json_decref(old);
 				goto out;
 			}
 		}
@@ -647,6 +654,7 @@ static int do_update(struct hub *h, struct hub_op *op, json_t *obj)
 		return ok(op, 200, hub_blob_parse(cur));
 	}
 	json_decref(old);
+write:
 	if (op->dry_run)
 		return ok(op, 200, obj);
 	if ((cur->flags & HUB_BLOB_DELETING) && finalizers_empty(obj) &&
@@ -654,10 +662,12 @@ static int do_update(struct hub *h, struct hub_op *op, json_t *obj)
 		really_remove(h, op->res, obj);
 		return ok(op, 200, obj);
 	}
-	hub_store_put(h->store, op->res, obj);
+	op->stored = hub_blob_ref(hub_store_put(h->store, op->res, obj));
 	return ok(op, 200, obj);
 out:
+	json_decref(ost);
 	json_decref(obj);
+	json_decref(old);
 	return op->code;
 }
 
@@ -667,7 +677,7 @@ int hub_op_update(struct hub *h, struct hub_op *op, json_t *body)
 		json_decref(body);
 		return fail_msg(op, 405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
 	}
-	return do_update(h, op, body);
+	return do_update(h, op, body, NULL);
 }
 
 int hub_op_patch(struct hub *h, struct hub_op *op, enum hub_patch_type type, const json_t *patch)
@@ -683,11 +693,13 @@ int hub_op_patch(struct hub *h, struct hub_op *op, enum hub_patch_type type, con
 		                "format - accepted media types include: application/json-patch+json, "
 		                "application/merge-patch+json, application/apply-patch+yaml");
 	json_t *doc = hub_blob_parse(cur);
+	json_t *old = json_deep_copy(doc); /* cheaper than parsing the stored text again */
 	int rv = 0;
 	switch (type) {
 	case HUB_PATCH_MERGE:
 		if (!json_is_object(patch)) {
 			json_decref(doc);
+			json_decref(old);
 			return fail_msg(op, 400, "BadRequest", "json: cannot unmarshal %s into Go value of type "
 			                "map[string]interface {}", json_is_array(patch) ? "array" : "value");
 		}
@@ -702,10 +714,11 @@ int hub_op_patch(struct hub *h, struct hub_op *op, enum hub_patch_type type, con
 	}
 	if (rv) {
 		json_decref(doc);
+		json_decref(old);
 		return fail_msg(op, rv == SW_ERR_STATE ? 422 : 400, rv == SW_ERR_STATE ? "Invalid" : "BadRequest",
 		                "%s", err);
 	}
-	return do_update(h, op, doc);
+	return do_update(h, op, doc, old);
 }
 
 /* Do any objects name |uid| among their owners? Calls |fn| for each (stops on nonzero). */
@@ -905,7 +918,7 @@ static int gc_item(struct hub *h, struct hub_gc_item *g)
 			if (strcmp(json_string_value(json_array_get(fin, i)) ?: "", "foregroundDeletion") == 0)
 				json_array_remove(fin, i);
 		struct hub_op op = {.res = g->owner_res, .ns = g->ns, .name = g->owner_name, .fv = HUB_FV_IGNORE};
-		do_update(h, &op, obj);
+		do_update(h, &op, obj, NULL);
 		hub_op_clear(&op);
 	}
 	return 1;

@@ -112,10 +112,15 @@ struct walk {
 
 static size_t path_push_key(struct walk *w, const char *key)
 {
-	size_t old = w->plen;
-	int n = snprintf(w->path + w->plen, sizeof(w->path) - w->plen, "%s%s", w->plen ? "." : "", key);
-	if (n > 0)
-		w->plen = w->plen + (size_t)n < sizeof(w->path) ? w->plen + (size_t)n : sizeof(w->path) - 1;
+	/* plain copies: this runs for every field of every write */
+	size_t old = w->plen, kl = strlen(key), dot = w->plen ? 1 : 0;
+	if (w->plen + dot + kl + 1 > sizeof(w->path))
+		kl = sizeof(w->path) - 1 - w->plen - dot;
+	if (dot)
+		w->path[w->plen] = '.';
+	memcpy(w->path + w->plen + dot, key, kl);
+	w->plen += dot + kl;
+	w->path[w->plen] = '\0';
 	return old;
 }
 
@@ -141,12 +146,12 @@ static void cause(struct walk *w, const char *reason, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	w->ncauses++;
 	if (!(w->flags & HUB_SCHEMA_VALIDATE))
 		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	if (!w->rep->causes)
 		w->rep->causes = json_array();
 	if (json_array_size(w->rep->causes) >= 100)
@@ -541,17 +546,9 @@ int hub_schema_process(struct hub_schema *s, const json_t *schema, json_t *obj, 
 		      json_type_name(obj));
 		return w.ncauses;
 	}
-	/* Validation runs after pruning and defaulting, on the final object. */
-	if (flags & (HUB_SCHEMA_PRUNE | HUB_SCHEMA_DEFAULT)) {
-		w.flags = flags & (HUB_SCHEMA_PRUNE | HUB_SCHEMA_DEFAULT);
-		walk_object(&w, schema, obj, 1);
-		w.ncauses = 0;
-	}
-	if (flags & HUB_SCHEMA_VALIDATE) {
-		w.flags = HUB_SCHEMA_VALIDATE;
-		w.plen = 0;
-		w.path[0] = '\0';
-		walk_object(&w, schema, obj, 1);
-	}
-	return w.ncauses;
+	/* One pass: each object node is pruned and defaulted before its members
+	 * are validated, so validation sees the final object as upstream's
+	 * prune -> default -> validate order does. */
+	walk_object(&w, schema, obj, 1);
+	return (flags & HUB_SCHEMA_VALIDATE) ? w.ncauses : 0;
 }

@@ -193,8 +193,17 @@ full:
 static void on_store_event(struct hub_watcher *w, const struct hub_event *ev, uint64_t seq)
 {
 	struct hub_wstream *ws = (struct hub_wstream *)w;
-	if (ws->ending || ws->lagging || ws->snap_pos < ws->nsnap || ws->cursor != seq)
-		return; /* catching up from the window */
+	if (ws->ending)
+		return;
+	if (ws->lagging || ws->snap_pos < ws->nsnap || ws->cursor != seq) {
+		/* catching up from the window; once it left the window, end it (from the kick) */
+		if (ws->cursor < hub_store_window_first(ws->h->store, w->res)) {
+			ws->ending = 1;
+			ws->h->m.watches_ended_slow++;
+			kick(ws);
+		}
+		return;
+	}
 	ws->cursor = seq + 1;
 	if (send_windowed(ws, ev) != 0) {
 		ws->ending = 1;
