@@ -345,6 +345,7 @@ static json_t *cluster_progress(const struct emu_model *m, const struct emu_clus
 	int prep = 0, inst = 0, fin = 0;
 	switch ((enum as_cluster_status)c->status) {
 	case AS_CLUSTER_INSTALLED:
+	case AS_CLUSTER_ADDING_HOSTS: /* a day-2 cluster made from an installed one keeps its 100 % */
 		prep = inst = fin = 100;
 		break;
 	case AS_CLUSTER_FINALIZING:
