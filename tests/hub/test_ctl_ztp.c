@@ -418,7 +418,7 @@ static void test_sno_nonconverged(void **state)
 	/* namespace deletion: every finalizer runs, the service is emptied */
 	assert_int_equal(hub_delete(t.hub, KUBE_RES_NAMESPACE, "", NS, NULL), 0);
 	t.mh.cluster_id[0] = '\0';
-	for (int i = 0; i < 20 && get(&t, KUBE_RES_NAMESPACE, "", NS); i++)
+	for (int i = 0; i < 20 && hub_peek(t.hub, KUBE_RES_NAMESPACE, "", NS); i++)
 		settle(&t, 1);
 	json_t *n = get(&t, KUBE_RES_NAMESPACE, "", NS);
 	assert_null(n);

@@ -185,10 +185,13 @@ static void set_pair(struct ctl_smap *by_id, struct ctl_smap *by_key, const char
 
 static void del_pair(struct ctl_smap *by_id, struct ctl_smap *by_key, const char *id)
 {
-	const char *key = ctl_smap_get(by_id, id);
+	/* |id| may be the value stored in |by_key| (ctl_keys_*_id): copy it first */
+	char *own = xstrdup(id);
+	const char *key = ctl_smap_get(by_id, own);
 	if (key)
 		ctl_smap_del(by_key, key);
-	ctl_smap_del(by_id, id);
+	ctl_smap_del(by_id, own);
+	free(own);
 }
 
 void ctl_keys_set_infraenv(struct ctl *c, const char *id, const char *key)
