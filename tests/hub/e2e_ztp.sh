@@ -43,6 +43,7 @@ fi
 mac() { printf '00:00:%02x:00:00:%02x' "${ns##*-}" "$1"; }
 flowopt=--converged-flow
 [ "$flow" = nonconverged ] && flowopt=--no-converged-flow
+: >"$tmp/emu.out"
 "$emu" --listen 127.0.0.1:0 --kube-api 127.0.0.1:0 --time-scale 60 --auth "$auth" $flowopt \
 	--kube-check-writes --quiet >"$tmp/emu.out" 2>&1 &
 pid=$!
