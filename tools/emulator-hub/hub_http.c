@@ -31,11 +31,6 @@ struct hub_pending {
 
 /* ---- answers ---- */
 
-static void free_cb(const void *data, size_t len, void *arg)
-{
-	free((void *)data);
-}
-
 /* Fills Warning (and Retry-After) headers. */
 static void extra_headers(struct sw_hdrs *hdrs, int code, const json_t *warnings)
 {
@@ -80,22 +75,10 @@ static void reply_text_json(struct sw_exchange *x, int code, const char *json, s
 /* Answers |j| (consumed) with |code|, Warning headers from |warnings|. */
 static void reply_json(struct hub *h, struct sw_exchange *x, int code, json_t *j, const json_t *warnings)
 {
-	struct sw_hdrs hdrs = {0};
-	extra_headers(&hdrs, code, warnings);
 	char *s = hub_dump(j);
 	json_decref(j);
-	struct evbuffer *b = evbuffer_new();
-	if (!b || evbuffer_add_reference(b, s, strlen(s), free_cb, NULL) != 0) {
-		if (b)
-			evbuffer_free(b);
-		free(s);
-		sw_hdrs_clear(&hdrs);
-		sw_exchange_reset(x);
-		return;
-	}
-	sw_exchange_reply(x, code, hdrs.n ? &hdrs : NULL, CT_JSON, b);
-	evbuffer_free(b);
-	sw_hdrs_clear(&hdrs);
+	reply_text_json(x, code, s, strlen(s), warnings);
+	free(s);
 	(void)h;
 }
 
