@@ -226,14 +226,9 @@ void ctl_infraenv_reconcile(struct ctl *c, const char *ns, const char *name, str
 			r->error = 1;
 		goto out;
 	}
-	if (cj_add_finalizer(ie, F_INFRAENV)) {
-		json_t *upd = NULL;
-		if (ctl_update(c, KUBE_RES_INFRAENV, ie, &upd) < 0) {
-			r->error = 1;
-			goto out;
-		}
-		json_decref(ie);
-		ie = upd;
+	if (cj_add_finalizer(ie, F_INFRAENV) && ctl_update_in_place(c, KUBE_RES_INFRAENV, &ie) < 0) {
+		r->error = 1;
+		goto out;
 	}
 
 	json_t *status = cj_obj(ie, "status");

@@ -113,14 +113,11 @@ void ctl_ppi_reconcile(struct ctl *c, const char *ns, const char *name, struct c
 		goto out;
 	}
 	if (!cj_label(ppi, L_VELERO) || strcmp(cj_label(ppi, L_VELERO), "true")) {
-		json_t *out = NULL;
 		cj_set_label(ppi, L_VELERO, "true");
-		if (ctl_update(c, KUBE_RES_PREPROVISIONINGIMAGE, ppi, &out) < 0) {
+		if (ctl_update_in_place(c, KUBE_RES_PREPROVISIONINGIMAGE, &ppi) < 0) {
 			r->error = 1;
 			goto out;
 		}
-		json_decref(ppi);
-		ppi = out;
 	}
 	if (!accepts(ppi, "iso") && !accepts(ppi, "initrd")) {
 		set_conditions(c, ppi, "False", "True", "UnsupportedImageFormat", "Unsupported image format",
