@@ -387,7 +387,7 @@ int emu_cli_parse(int argc, char **argv, struct emu_opts *o, FILE *out, char *er
 		                 NULL, NULL);
 	if (!o->kube_listen && (o->kube_tls_cert || o->kube_token || o->kube_token_file ||
 	                        o->kube_watch_window || o->kube_bookmark_ns || ctl_opts))
-		return usage_err(err, errlen, "the --kube-* options need --kube-api ADDR:PORT%s%s", NULL, NULL);
+		return usage_err(err, errlen, "the --kube-* and controller options need --kube-api ADDR:PORT%s%s", NULL, NULL);
 	if (o->kube_listen && !o->kube_tls_cert) {
 		o->kube_tls_cert = o->tls_cert;
 		o->kube_tls_key = o->tls_key;
