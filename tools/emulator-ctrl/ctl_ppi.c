@@ -16,7 +16,6 @@
 #include <string.h>
 
 #define COOLDOWN_S 60.0
-#define LONGER_REQUEUE_S 60.0
 #define A_IRONIC "infraenv.agent-install.openshift.io/enable-ironic-agent"
 #define L_VELERO "velero.io/exclude-from-backup"
 
