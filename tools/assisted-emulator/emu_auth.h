@@ -2,7 +2,7 @@
  * emu_auth: authentication of API requests the way the assisted-service does
  * it for AUTH_TYPE none / rhsso (emulated as "token") / local
  * (docs/protocol.md §2): which credential each operation accepts (from the
- * operation's security schemes, emu_ops.h), the go-openapi rule "try every
+ * operation's security schemes in the route table, emu_routes.h), the go-openapi rule "try every
  * accepted scheme in order, a present but rejected credential is remembered,
  * no credential at all is 'unauthenticated for invalid credentials'", and
  * the response bodies of the failures. Owns the local-mode signing key and
@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "emu_model.h"
-#include "emu_ops.h"
+#include "emu_routes.h"
 
 struct emu_auth;
 
@@ -39,8 +39,7 @@ struct emu_auth_cfg {
 
 /* Credentials found in one request (NULL when absent; empty strings count as absent). */
 struct emu_auth_input {
-	const struct emu_op_match *match; /* the operation (must be non-NULL, match->op set) */
-	const char *path;                 /* the matched path (for the parameter offsets) */
+	const struct emu_route_match *match; /* the matched operation (result EMU_ROUTE_MATCH) */
 	const char *authorization;        /* header Authorization */
 	const char *secret_key;           /* header X-Secret-Key */
 	const char *api_key;              /* query api_key (decoded) */

@@ -40,7 +40,7 @@ void emu_faults_free(struct emu_faults **fp);
  *  latency: "OP:fixed:D" | "OP:uniform:DMIN:DMAX" | "OP:lognormal:MEDIAN:SIGMA"
  *           (durations as emu_util_parse_duration, SIGMA >= 0, a float)
  *  reset:   "OP:RATE"
- * OP is an operationId of the swagger (emu_ops.h) or "*".
+ * OP is an operationId of the swagger (emu_routes.h) or "*".
  */
 int emu_faults_add_error(struct emu_faults *f, const char *spec, char *err, size_t errlen);
 int emu_faults_add_latency(struct emu_faults *f, const char *spec, char *err, size_t errlen);
@@ -56,7 +56,7 @@ struct emu_fault_decision {
 };
 
 /*
- * Draws the decision for one request of operation |op_index| (emu_ops
+ * Draws the decision for one request of operation |op_index| (emu_routes
  * table index, or -1 for a path that matches no operation: only "*" rules
  * apply). Reset wins over error. Always fills |d|.
  */

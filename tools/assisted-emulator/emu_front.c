@@ -8,7 +8,6 @@
 #include <time.h>
 
 #include "as_model.h"
-#include "emu_ops.h"
 #include "emu_util.h"
 #include "sw_err.h"
 #include "sw_http.h"
@@ -22,7 +21,7 @@ struct pending {
 	struct event ev;          /* embedded timer */
 	struct emu_front *f;
 	struct sw_exchange *x;
-	int op_index;
+	struct emu_route_match match;
 	int is_agent;
 	const char *scheme;
 	struct emu_fault_decision d;
@@ -42,9 +41,9 @@ struct emu_front {
 
 static const char *op_name(int op_index)
 {
-	const struct emu_op *ops;
-	size_t n = emu_ops_table(&ops);
-	return (op_index >= 0 && (size_t)op_index < n) ? ops[op_index].operation : "unknown";
+	const struct emu_route *routes;
+	size_t n = emu_routes_table(&routes);
+	return (op_index >= 0 && (size_t)op_index < n) ? routes[op_index].operation : "unknown";
 }
 
 static void on_monitor(evutil_socket_t fd, short what, void *arg)
@@ -202,7 +201,7 @@ static void reply_error_body(struct emu_front *f, struct sw_exchange *x, struct 
 /* ---- the API path ----------------------------------------------------------------------- */
 
 static void run_model(struct emu_front *f, struct sw_exchange *x, struct sw_sreq *req,
-                      int is_agent, const char *scheme)
+                      const struct emu_route_match *match, int is_agent, const char *scheme)
 {
 	size_t len = req->body ? evbuffer_get_length(req->body) : 0;
 	struct emu_request r = {
@@ -219,7 +218,7 @@ static void run_model(struct emu_front *f, struct sw_exchange *x, struct sw_sreq
 	};
 	struct emu_response resp;
 	memset(&resp, 0, sizeof(resp));
-	if (emu_model_handle(f->cfg.model, &r, &resp) != 0) {
+	if (emu_model_handle_match(f->cfg.model, match, &r, &resp) != 0) {
 		free(resp.body);
 		reply_error_body(f, x, req, "unknown", 500, NULL, scheme);
 		return;
@@ -233,11 +232,11 @@ static void run_model(struct emu_front *f, struct sw_exchange *x, struct sw_sreq
 }
 
 /* Acts on a fault decision once its delay (if any) is over. */
-static void execute(struct emu_front *f, struct sw_exchange *x, int op_index, int is_agent,
-                    const char *scheme, const struct emu_fault_decision *d)
+static void execute(struct emu_front *f, struct sw_exchange *x, const struct emu_route_match *m,
+                    int is_agent, const char *scheme, const struct emu_fault_decision *d)
 {
 	struct sw_sreq *req = sw_exchange_request(x);
-	const char *name = op_name(op_index);
+	const char *name = op_name(m->index);
 	if (d->reset) {
 		emu_metrics_fault(f->cfg.metrics, EMU_FAULT_RESET, name);
 		struct outcome o = {name, 0, "reset", scheme, NULL, NULL, 0};
@@ -250,7 +249,7 @@ static void execute(struct emu_front *f, struct sw_exchange *x, int op_index, in
 		reply_error_body(f, x, req, name, d->error_status, "error", scheme);
 		return;
 	}
-	run_model(f, x, req, is_agent, scheme);
+	run_model(f, x, req, m, is_agent, scheme);
 }
 
 static void on_delay(evutil_socket_t fd, short what, void *arg)
@@ -258,44 +257,48 @@ static void on_delay(evutil_socket_t fd, short what, void *arg)
 	struct pending *p = arg;
 	struct emu_front *f = p->f;
 	unlink_pending(f, p);
-	execute(f, p->x, p->op_index, p->is_agent, p->scheme, &p->d);
+	execute(f, p->x, &p->match, p->is_agent, p->scheme, &p->d);
 	free(p);
 }
 
 static void handle_api(struct emu_front *f, struct sw_exchange *x, struct sw_sreq *req)
 {
-	struct emu_op_match m;
-	int is_agent = 0;
-	const char *scheme = NULL;
-	if (emu_ops_match(req->method, req->path, &m)) {
-		struct emu_auth_input in = {
-			.match = &m,
-			.path = req->path,
-			.secret_key = sw_hdrs_get(&req->hdrs, "x-secret-key"),
-			.now_s = (int64_t)time(NULL),
-		};
-		/* Mode none only looks at X-Secret-Key: skip the other lookups on the hot path. */
-		char api_key[2048], image_token[2048];
-		if (emu_auth_mode_of(f->cfg.auth) != EMU_AUTH_NONE) {
-			int ak = emu_util_query_get(req->query, "api_key", api_key, sizeof(api_key));
-			int it = emu_util_query_get(req->query, "image_token", image_token, sizeof(image_token));
-			in.authorization = sw_hdrs_get(&req->hdrs, "authorization");
-			/* an undecodable api_key is present but can never verify */
-			in.api_key = ak >= 0 ? api_key : (ak == SW_ERR_NOT_FOUND ? NULL : "\x01invalid");
-			in.image_token = sw_hdrs_get(&req->hdrs, "image-token");
-			in.image_token_query = it >= 0 ? image_token : NULL;
-			in.watcher = sw_hdrs_get(&req->hdrs, "watcher-authorization");
-		}
-		struct emu_auth_result ar;
-		emu_auth_check(f->cfg.auth, &in, &ar);
-		if (ar.status) {
-			struct outcome o = {m.op->operation, ar.status, NULL, ar.scheme, "application/json",
-			                    ar.body, strlen(ar.body)};
-			reply(f, x, req, &o);
-			return;
-		}
-		is_agent = ar.is_agent;
-		scheme = ar.scheme;
+	struct emu_route_match m;
+	/* One match decides authentication, faults and the operation that runs;
+	 * whatever matches nothing is answered here, before the model. */
+	if (emu_route_match(req->method, req->path, &m) != EMU_ROUTE_MATCH) {
+		struct emu_response r;
+		emu_model_route_error(&m, req->method, req->path, &r);
+		struct outcome o = {"unknown", r.status, NULL, NULL, "application/json", r.body,
+		                    r.body ? r.body_len : 0};
+		reply(f, x, req, &o);
+		free(r.body);
+		return;
+	}
+	struct emu_auth_input in = {
+		.match = &m,
+		.secret_key = sw_hdrs_get(&req->hdrs, "x-secret-key"),
+		.now_s = (int64_t)time(NULL),
+	};
+	/* Mode none only looks at X-Secret-Key: skip the other lookups on the hot path. */
+	char api_key[2048], image_token[2048];
+	if (emu_auth_mode_of(f->cfg.auth) != EMU_AUTH_NONE) {
+		int ak = emu_util_query_get(req->query, "api_key", api_key, sizeof(api_key));
+		int it = emu_util_query_get(req->query, "image_token", image_token, sizeof(image_token));
+		in.authorization = sw_hdrs_get(&req->hdrs, "authorization");
+		/* an undecodable api_key is present but can never verify */
+		in.api_key = ak >= 0 ? api_key : (ak == SW_ERR_NOT_FOUND ? NULL : "\x01invalid");
+		in.image_token = sw_hdrs_get(&req->hdrs, "image-token");
+		in.image_token_query = it >= 0 ? image_token : NULL;
+		in.watcher = sw_hdrs_get(&req->hdrs, "watcher-authorization");
+	}
+	struct emu_auth_result ar;
+	emu_auth_check(f->cfg.auth, &in, &ar);
+	if (ar.status) {
+		struct outcome o = {m.route->operation, ar.status, NULL, ar.scheme, "application/json",
+		                    ar.body, strlen(ar.body)};
+		reply(f, x, req, &o);
+		return;
 	}
 	struct emu_fault_decision d;
 	emu_faults_decide(f->cfg.faults, m.index, &d);
@@ -303,13 +306,13 @@ static void handle_api(struct emu_front *f, struct sw_exchange *x, struct sw_sre
 		struct pending *p = emu_util_xcalloc(1, sizeof(*p));
 		p->f = f;
 		p->x = x;
-		p->op_index = m.index;
-		p->is_agent = is_agent;
-		p->scheme = scheme;
+		p->match = m;
+		p->is_agent = ar.is_agent;
+		p->scheme = ar.scheme;
 		p->d = d;
 		if (evtimer_assign(&p->ev, f->cfg.base, on_delay, p) != 0) {
 			free(p);
-			execute(f, x, m.index, is_agent, scheme, &d);
+			execute(f, x, &m, ar.is_agent, ar.scheme, &d);
 			return;
 		}
 		p->next = f->pending;
@@ -322,7 +325,7 @@ static void handle_api(struct emu_front *f, struct sw_exchange *x, struct sw_sre
 		evtimer_add(&p->ev, &tv);
 		return;
 	}
-	execute(f, x, m.index, is_agent, scheme, &d);
+	execute(f, x, &m, ar.is_agent, ar.scheme, &d);
 }
 
 /* ---- the other endpoints ---------------------------------------------------------------- */
@@ -342,6 +345,7 @@ static void handle_metrics(struct emu_front *f, struct sw_exchange *x)
 	g.pending_delayed = f->npending;
 	emu_auth_cache_stats(f->cfg.auth, &g.auth_cache_hits, &g.auth_cache_misses);
 	g.bytes_per_host = emu_model_bytes_per_host(f->cfg.model);
+	g.model_requests = emu_model_requests(f->cfg.model);
 	g.uptime_seconds = (double)(sw_now_ns() - f->t_start_ns) / 1e9;
 	g.goaway_faults = f->cfg.goaway_after ? g.server.goaways : 0;
 	struct evbuffer *out = evbuffer_new();
@@ -386,7 +390,7 @@ void emu_front_handler(void *arg, struct sw_exchange *x, struct sw_sreq *req)
 		evtimer_add(f->restart_once_ev, &tv);
 		reply_text(x, 202, "application/json", "{\"restart\":\"scheduled\"}");
 	} else {
-		/* The model answers unknown paths like the real router (404/405). */
+		/* Unknown paths are answered like the real router (404/405). */
 		handle_api(f, x, req);
 	}
 }

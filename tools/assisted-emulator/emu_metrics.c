@@ -242,6 +242,9 @@ static void render_gauges(const struct emu_metrics_gauges *g, struct evbuffer *o
 	        "Local-auth tokens found in the verified-token cache", g->auth_cache_hits);
 	counter(out, "emulator_auth_token_cache_misses_total", "counter",
 	        "Local-auth tokens verified with ECDSA", g->auth_cache_misses);
+	counter(out, "emulator_model_requests_total", "counter",
+	        "Requests that reached an operation of the model (authenticated, not faulted)",
+	        g->model_requests);
 	counter(out, "emulator_model_bytes_per_host", "gauge",
 	        "Approximate model memory per registered host", g->bytes_per_host);
 	prom_family(out, "emulator_uptime_seconds", "gauge", "Seconds since the emulator started");

@@ -31,6 +31,7 @@ struct emu_metrics_gauges {
 	uint64_t pending_delayed;   /* exchanges waiting for an injected delay */
 	uint64_t auth_cache_hits, auth_cache_misses;
 	uint64_t bytes_per_host;    /* emu_model_bytes_per_host() */
+	uint64_t model_requests;    /* emu_model_requests(): requests that reached an operation */
 	uint64_t goaway_faults;     /* GOAWAYs sent because of --goaway-after (0 when unset) */
 	double uptime_seconds;
 };

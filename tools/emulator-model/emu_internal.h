@@ -207,16 +207,8 @@ struct emu_event {
 	char message[160];
 };
 
-struct emu_routes;
-
-/* Pre-split route patterns (emu_routes.c); returns 0 or SW_ERR_NOMEM. */
-int emu_routes_new(struct emu_routes **out);
-/* NULL-safe; sets *rtp to NULL. */
-void emu_routes_free(struct emu_routes **rtp);
-
 struct emu_model {
 	struct emu_model_cfg cfg;
-	struct emu_routes *routes;
 	char *agent_image, *release_tag, *image_service_base;
 	uint64_t rng;
 	struct emu_host *hosts;
@@ -233,6 +225,7 @@ struct emu_model {
 	uint64_t next_host_monitor_ns, next_cluster_monitor_ns;
 	int monitors_started;
 	size_t heap_bytes;              /* tracked allocations (bytes_per_host) */
+	uint64_t requests;              /* requests dispatched to an operation */
 };
 
 /* Why a host is in its status, rendered by emu_host_status_info(). */

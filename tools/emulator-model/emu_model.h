@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <jansson.h>
 #include "as_model.h"
+#include "emu_routes.h"
 
 struct emu_model;
 
@@ -73,9 +74,25 @@ void emu_model_cfg_init(struct emu_model_cfg *cfg);
 struct emu_model *emu_model_new(const struct emu_model_cfg *cfg);
 void emu_model_free(struct emu_model **mp);
 
-/* Answers one REST request. Always fills |resp| (404 with the real error
- * body for unknown paths, 405 for wrong methods). Returns 0, or SW_ERR_NOMEM. */
+/* Answers one REST request: emu_route_match() then emu_model_handle_match().
+ * Always fills |resp| (404 with the real error body for unknown paths, 405
+ * for wrong methods). Returns 0, or SW_ERR_NOMEM. */
 int emu_model_handle(struct emu_model *m, const struct emu_request *req, struct emu_response *resp);
+
+/* Runs the operation |rm| matched (emu_route_match() on req->method and
+ * req->path) so the caller's match, already used for authentication, is the
+ * one that runs. A result other than EMU_ROUTE_MATCH is answered like
+ * emu_model_route_error(). Returns 0, or SW_ERR_NOMEM. */
+int emu_model_handle_match(struct emu_model *m, const struct emu_route_match *rm,
+                           const struct emu_request *req, struct emu_response *resp);
+
+/* Fills |resp| with the router's answer to an unmatched request: 405 (the
+ * allowed methods) or 404 "path PATH was not found", in the service's shape. */
+void emu_model_route_error(const struct emu_route_match *rm, const char *method, const char *path,
+                           struct emu_response *resp);
+
+/* Requests that reached an operation (emu_model_handle_match() with a match). */
+uint64_t emu_model_requests(const struct emu_model *m);
 
 /* Runs the host and cluster monitors due at |now_ns| (host monitor every
  * 8 s / time_scale, cluster monitor every 10 s / time_scale). */
