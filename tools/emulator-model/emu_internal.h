@@ -407,9 +407,10 @@ void emu_cluster_init_operators(const struct emu_model *m, struct emu_cluster *c
 /* ---- emu_steps.c ---- */
 void emu_steps_build(struct emu_model *m, struct emu_host *h, uint64_t now_ns,
                      struct emu_buf *b);
-/* Applies a step reply; fills |resp| (204 or an error). */
+/* Applies a step reply (its "output" and "error" strings may be NULL); fills
+ * |resp| (204 or an error). */
 void emu_steps_reply(struct emu_model *m, struct emu_host *h, const char *type, int exit_code,
-                     const char *output, const struct emu_request *req,
+                     const char *output, const char *error, const struct emu_request *req,
                      struct emu_response *resp);
 
 /* ---- emu_render.c ---- */
