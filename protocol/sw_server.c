@@ -517,6 +517,11 @@ int sw_exchange_dropped(const struct sw_exchange *x)
 	return x && x->dropped;
 }
 
+int sw_exchange_alive(const struct sw_exchange *x)
+{
+	return x && x->state == SRV_X_APP && x_alive(x);
+}
+
 /* ---- connections ---- */
 
 static void conn_free(struct srv_conn *c)
@@ -1171,6 +1176,8 @@ unsigned sw_server_drop_all(struct sw_server *s)
 				s->stats.drop_exchanges++;
 			} else if (x->state == SRV_X_SENDING) {
 				s->stats.drop_unsent++; /* h2: the stream had not finished sending */
+			} else {
+				s->stats.drop_partial++;
 			}
 		}
 		/* HTTP/1.1 frees its exchange at reply: a reply still in the output is lost. */

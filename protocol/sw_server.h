@@ -116,6 +116,8 @@ int sw_exchange_reset(struct sw_exchange *x);
 /* 1 when sw_server_drop_all() dropped the connection of |x| while the
  * application held it (its reply can not be delivered), else 0. */
 int sw_exchange_dropped(const struct sw_exchange *x);
+/* 1 while a reply to |x| can still reach its peer (connection and stream open). */
+int sw_exchange_alive(const struct sw_exchange *x);
 
 /* Fault: drops every open connection at once (pending exchanges stay valid
  * until completed, their replies are dropped). Returns how many were dropped;
@@ -131,6 +133,7 @@ struct sw_server_stats {
 	uint64_t requests, resets, goaways, drops, bad_requests;
 	uint64_t drop_exchanges;   /* exchanges the application held on dropped connections */
 	uint64_t drop_unsent;      /* replies written but not yet sent when their connection was dropped */
+	uint64_t drop_partial;     /* requests still arriving when their connection was dropped */
 	uint64_t conns_refused;    /* closed at accept: max_conns open */
 	uint64_t too_large;        /* 413: a body over its policy's max */
 	uint64_t over_budget;      /* 503: a body would pass max_body_total */

@@ -524,6 +524,15 @@ static void test_register_and_urls(void **state)
 	         h.infra_env_id);
 	assert_string_equal(json_string_value(json_object_get(j, "download_url")), want);
 	json_decref(j);
+	/* The debug dump does not show the token. */
+	json_t *d = emu_model_dump(h.m);
+	const char *dumped = json_string_value(json_object_get(
+		json_array_get(json_object_get(d, "infra_envs"), 0), "download_url"));
+	assert_string_equal(dumped, "https://image-service.emulator.local/byapikey/<masked>/4.22/x86_64/full.iso");
+	char *all = json_dumps(d, JSON_COMPACT);
+	assert_null(strstr(all, "tok-"));
+	free(all);
+	json_decref(d);
 	mh_free(&h);
 }
 

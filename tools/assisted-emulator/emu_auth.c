@@ -52,10 +52,15 @@ struct emu_auth *emu_auth_new(const struct emu_auth_cfg *cfg, char *err, size_t 
 	a->cfg.pull_secret_token = a->pull_secret_token;
 	a->cfg.user_token = a->user_token;
 	a->cfg.local_user_token = a->local_user_token;
+	a->cfg.local_key_pem = NULL; /* not kept: the key is */
 	if (cfg->mode == EMU_AUTH_LOCAL) {
-		a->key = emu_jwt_key_new();
+		a->key = cfg->local_key_pem ? emu_jwt_key_from_pem(cfg->local_key_pem,
+		                                                   strlen(cfg->local_key_pem))
+		                            : emu_jwt_key_new();
 		if (!a->key) {
-			snprintf(err, errlen, "cannot generate the EC P-256 signing key (OpenSSL)");
+			snprintf(err, errlen, cfg->local_key_pem
+			         ? "the local-auth signing key is not an EC P-256 private key in PEM"
+			         : "cannot generate the EC P-256 signing key (OpenSSL)");
 			emu_auth_free(&a);
 			return NULL;
 		}
@@ -79,6 +84,13 @@ void emu_auth_free(struct emu_auth **ap)
 	free(a->local_user_token);
 	free(a);
 	*ap = NULL;
+}
+
+int emu_auth_key_pem(const struct emu_auth *a, char **out)
+{
+	if (!a || !a->key)
+		return SW_ERR_INVALID;
+	return emu_jwt_key_pem(a->key, out);
 }
 
 enum emu_auth_mode emu_auth_mode_of(const struct emu_auth *a)

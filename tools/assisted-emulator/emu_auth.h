@@ -31,6 +31,9 @@ struct emu_auth_cfg {
 	/* local mode: answer 403 when an agent token's infra_env_id is not the
 	 * infra-env of the path (the real service does not check; off by default). */
 	int local_strict_scope;
+	/* local mode: the signing key as PEM (a restarted emulator keeps its
+	 * tokens valid); NULL generates a fresh key. */
+	const char *local_key_pem;
 	/* Existence lookups for local-mode claims (usually emu_model_*_exists). */
 	int (*infraenv_exists)(void *arg, const char *infra_env_id);
 	int (*cluster_exists)(void *arg, const char *cluster_id);
@@ -80,6 +83,10 @@ int emu_auth_check(struct emu_auth *a, const struct emu_auth_input *in, struct e
  * Returns 0, or SW_ERR_TOO_BIG / SW_ERR_INVALID / SW_ERR_TLS.
  */
 int emu_auth_make_infraenv_token(void *arg, const char *infra_env_id, char *out, size_t outlen);
+
+/* Local mode: the signing key as PEM into a malloc'ed *|out| (caller frees).
+ * Returns 0, SW_ERR_INVALID in other modes, or SW_ERR_NOMEM / SW_ERR_TLS. */
+int emu_auth_key_pem(const struct emu_auth *a, char **out);
 
 /* Returns the configured mode (EMU_AUTH_NONE for NULL). */
 enum emu_auth_mode emu_auth_mode_of(const struct emu_auth *a);

@@ -503,6 +503,12 @@ uint64_t emu_model_monitor_period_ns(const struct emu_model *m)
 	return p ? p : 1;
 }
 
+int emu_model_monitor_due(const struct emu_model *m, uint64_t now_ns)
+{
+	return !m->monitors_started || now_ns >= m->next_host_monitor_ns ||
+	       now_ns >= m->next_cluster_monitor_ns;
+}
+
 void emu_model_monitor(struct emu_model *m, uint64_t now_ns, int64_t wall_s)
 {
 	if (!m->monitors_started) {
