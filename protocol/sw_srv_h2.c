@@ -270,7 +270,6 @@ static int h2_frame_recv_cb(nghttp2_session *session, const nghttp2_frame *frame
 static int h2_data_chunk_cb(nghttp2_session *session, uint8_t flags, int32_t stream_id,
                             const uint8_t *data, size_t len, void *user_data)
 {
-	struct srv_conn *c = user_data;
 	struct sw_exchange *x = nghttp2_session_get_stream_user_data(session, stream_id);
 	if (!x || x->state != SRV_X_RECV)
 		return 0;
@@ -279,7 +278,6 @@ static int h2_data_chunk_cb(nghttp2_session *session, uint8_t flags, int32_t str
 		h2_refuse(x, x->refuse_status);
 	else if (rv != 0)
 		nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_INTERNAL_ERROR);
-	(void)c;
 	return 0;
 }
 
