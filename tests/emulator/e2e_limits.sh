@@ -14,52 +14,13 @@ set -eu
 B=${SWARM_BUILD_ROOT:?}
 EMU=$B/tools/assisted-emulator/assisted-emulator
 H2POST=$B/tests/emulator/h2_stream_post
-TMP=$(mktemp -d)
-EMU_PID=
 API=/api/assisted-install/v2
 MB200=209715200
-
-cleanup() {
-	[ -n "$EMU_PID" ] && kill "$EMU_PID" 2>/dev/null || true
-	wait 2>/dev/null || true
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
-fail() {
-	echo "FAIL: $*" >&2
-	[ -f "$TMP/emu.err" ] && tail -n 20 "$TMP/emu.err" >&2
-	exit 1
-}
-
-command -v curl >/dev/null 2>&1 || { echo "SKIP: curl not installed" >&2; exit 77; }
+. "$(dirname "$0")/e2e_lib.sh"
 
 start_emu() {
-	stop_emu
-	"$EMU" --listen 127.0.0.1:0 --quiet "$@" >"$TMP/emu.out" 2>"$TMP/emu.err" &
-	EMU_PID=$!
-	i=0
-	while [ $i -lt 200 ]; do
-		PORT=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/emu.out" | head -n1)
-		[ -n "$PORT" ] && return 0
-		kill -0 "$EMU_PID" 2>/dev/null || fail "emulator exited: $(cat "$TMP/emu.err")"
-		sleep 0.05
-		i=$((i + 1))
-	done
-	fail "emulator did not print its port"
-}
-
-stop_emu() {
-	if [ -n "$EMU_PID" ]; then
-		kill "$EMU_PID" 2>/dev/null || true
-		wait "$EMU_PID" || fail "emulator exit status (ASan, leak or crash?)"
-	fi
-	EMU_PID=
-}
-
-metric() {
-	curl -fsS --max-time 10 "http://127.0.0.1:$PORT/metrics" |
-		awk -v m="$1" 'index($0, m " ") == 1 { print $2; found = 1 } END { if (!found) print 0 }'
+	emu_stop
+	emu_start emu 127.0.0.1:0 --quiet "$@"
 }
 
 # send_zeros PROTO METHOD PATH BYTES CL: a JSON request of BYTES zero bytes
@@ -192,7 +153,7 @@ grep -q 'bytoken/file-token/' "$TMP/ie.json" || fail "the ISO URL lacks the agen
 curl -fsS --max-time 10 "http://127.0.0.1:$PORT/debug/state" >"$TMP/state.json" || fail "/debug/state"
 grep -q 'bytoken/<masked>/' "$TMP/state.json" || fail "/debug/state does not mask the ISO URL token"
 if grep -q file-token "$TMP/state.json"; then fail "/debug/state shows the pull-secret token"; fi
-stop_emu
+emu_stop
 printf '\n' >"$TMP/empty-token"
 if "$EMU" --auth token --pull-secret-token-file "$TMP/empty-token" >/dev/null 2>"$TMP/usage.err"; then
 	fail "an empty token file was accepted"

@@ -12,47 +12,13 @@ B=${SWARM_BUILD_ROOT:?}
 SRC=${SWARM_SOURCE_ROOT:?}
 EMU=$B/tools/assisted-emulator/assisted-emulator
 SW=$B/swarm/swarm
-TMP=$(mktemp -d)
-EMU_PID=
-SW_PID=
+. "$(dirname "$0")/e2e_lib.sh"
 
-cleanup() {
-	[ -n "$SW_PID" ] && kill "$SW_PID" 2>/dev/null || true
-	[ -n "$EMU_PID" ] && kill "$EMU_PID" 2>/dev/null || true
-	wait 2>/dev/null || true
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$TMP"/*.err "$TMP"/sw.out; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 25 "$f" >&2; }; done
-	exit 1
-}
-
-command -v curl >/dev/null 2>&1 || { echo "SKIP: curl not installed" >&2; exit 77; }
-
-# start_emu N LISTEN ARGS...: starts emulator run N, waits for its port (sets PORT, EMU_PID).
+# start_emu N LISTEN ARGS...: run N of the emulator on the state directory.
 start_emu() {
-	n=$1 listen=$2
-	shift 2
-	"$EMU" --listen "$listen" --state-dir "$TMP/state" --time-scale 60 --seed 5 "$@" \
-		>"$TMP/emu$n.out" 2>"$TMP/emu$n.err" &
-	EMU_PID=$!
-	i=0
-	while [ $i -lt 200 ]; do
-		PORT=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/emu$n.out" | head -n1)
-		[ -n "$PORT" ] && return 0
-		kill -0 "$EMU_PID" 2>/dev/null || fail "emulator run $n exited: $(cat "$TMP/emu$n.err")"
-		sleep 0.05
-		i=$((i + 1))
-	done
-	fail "emulator run $n did not print its port"
-}
-
-metric() { # metric NAME{labels}: its value, 0 when absent
-	curl -fsS "http://127.0.0.1:$PORT/metrics" 2>/dev/null |
-		awk -v m="$1" 'index($0, m " ") == 1 { print $2; found = 1 } END { if (!found) print 0 }'
+	n=$1
+	shift
+	emu_start "emu$n" "$@" --state-dir "$TMP/state" --time-scale 60 --seed 5
 }
 
 # wait_for SERIES MIN SECONDS: until the metric reaches MIN.
@@ -78,7 +44,7 @@ sed -e "s|http://127.0.0.1:8090|http://127.0.0.1:$PORT|" \
 	-e "s|\.\./emulator-pull-secret.json|$SRC/scenarios/emulator-pull-secret.json|" \
 	"$SRC/scenarios/default/service.yaml" >"$TMP/service.yaml"
 timeout 200 "$SW" --progress plain --interval 2s -r "$TMP/res.json" 2000 \
-	"$SRC/scenarios/default/plan.yaml" "$TMP/service.yaml" >"$TMP/sw.out" 2>"$TMP/sw.err" &
+	"$SRC/scenarios/default/plan.yaml" "$TMP/service.yaml" >"$TMP/sw.log" 2>"$TMP/sw.err" &
 SW_PID=$!
 
 # First crash once clusters are installing, the second a little later.
@@ -108,12 +74,10 @@ if command -v jq >/dev/null 2>&1; then
 	bad=$(jq '[.hosts[] | select(.status != "installed")] | length' "$TMP/state.json")
 	[ "$bad" = 0 ] || fail "$bad hosts not installed in the emulator"
 else
-	grep -q '10 installed, 0 failed' "$TMP/sw.out" || fail "summary does not say 10 installed"
+	grep -q '10 installed, 0 failed' "$TMP/sw.log" || fail "summary does not say 10 installed"
 fi
 waiting=$(metric emulator_state_replies_waiting_fsync)
 fsyncs=$(metric emulator_state_fsyncs_total)
 [ "$fsyncs" -gt 0 ] || fail "--fsync always did no fdatasync"
-kill "$EMU_PID"
-wait "$EMU_PID" || fail "emulator run 3 exit status"
-EMU_PID=
+emu_stop
 echo "ok: 10 clusters installed across two SIGKILLs ($rec records replayed at the first restart, $fsyncs fsyncs, $waiting replies waiting at the end)"

@@ -8,7 +8,6 @@
  * dump). Built with libFuzzer when -Dfuzzing_engine=libfuzzer; otherwise
  * main() replays the corpus given as arguments and runs a bounded
  * fixed-seed mutation pass over it. */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,9 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <cmocka.h>
 
+#include "fuzz_util.h"
 #include "model_harness.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -55,27 +54,13 @@ static const struct op ops[] = {
 struct base {
 	struct emu_model_cfg cfg;
 	unsigned char *snap;
-	size_t len, cap;
+	size_t len;
 	char cluster[37], infra_env[37], host[37];
 	uint64_t now_ns;
 	int64_t wall;
 };
 
 static struct base bases[2]; /* 0: discovery, 1: installing */
-
-static int snap_write(void *arg, const void *p, size_t n)
-{
-	struct base *b = arg;
-	if (b->len + n > b->cap) {
-		b->cap = (b->len + n) * 2;
-		b->snap = realloc(b->snap, b->cap);
-		if (!b->snap)
-			abort();
-	}
-	memcpy(b->snap + b->len, p, n);
-	b->len += n;
-	return 0;
-}
 
 /* Builds the two prepared states with the model harness, once. */
 static void prepare(void)
@@ -104,8 +89,7 @@ static void prepare(void)
 		snprintf(b->host, sizeof(b->host), "%s", h.hosts[0].id);
 		b->now_ns = h.now_ns;
 		b->wall = h.wall;
-		if (emu_model_snapshot(h.m, snap_write, b) != 0)
-			abort();
+		b->snap = mh_snapshot(h.m, &b->len);
 		mh_free(&h);
 	}
 }
@@ -174,79 +158,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 static uint8_t *seeds[MAX_SEEDS];
 static size_t seed_len[MAX_SEEDS], nseeds;
 
-static void replay_file(const char *p)
+/* Runs a corpus file and keeps it as a seed of the mutation pass. */
+static void run_input(const uint8_t *data, size_t n, void *arg)
 {
-	FILE *f = fopen(p, "rb");
-	if (!f)
-		return;
-	static uint8_t buf[262144];
-	size_t n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, n);
+	LLVMFuzzerTestOneInput(data, n);
 	if (nseeds < MAX_SEEDS && n) {
 		seeds[nseeds] = malloc(n);
-		memcpy(seeds[nseeds], buf, n);
+		memcpy(seeds[nseeds], data, n);
 		seed_len[nseeds++] = n;
 	}
-}
-
-static void replay(const char *p)
-{
-	struct stat st;
-	if (stat(p, &st) != 0)
-		return;
-	if (!S_ISDIR(st.st_mode)) {
-		replay_file(p);
-		return;
-	}
-	DIR *d = opendir(p);
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		char full[4096];
-		snprintf(full, sizeof(full), "%s/%s", p, e->d_name);
-		replay_file(full);
-	}
-	if (d)
-		closedir(d);
-}
-
-static uint64_t rng(uint64_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
 }
 
 int main(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++)
-		replay(argv[i]);
+		fuzz_replay(argv[i], 262144, run_input, NULL);
 	uint64_t x = 0x2545f4914f6cdd1dull;
 	static uint8_t buf[8192];
 	int runs = 0;
 	for (int iter = 0; nseeds && iter < 3000; iter++) {
-		size_t s = rng(&x) % nseeds, n = seed_len[s] < sizeof(buf) ? seed_len[s] : sizeof(buf);
+		size_t s = fuzz_rng(&x) % nseeds, n = seed_len[s] < sizeof(buf) ? seed_len[s] : sizeof(buf);
 		memcpy(buf, seeds[s], n);
-		int muts = 1 + (int)(rng(&x) % 4);
-		for (int k = 0; k < muts && n > 1; k++) {
-			size_t pos = 1 + rng(&x) % (n - 1);
-			switch (rng(&x) % 6) {
-			case 0: buf[pos] ^= (uint8_t)(1u << (rng(&x) % 8)); break;
-			case 1: n = pos; break;
-			case 2: buf[pos] = "{}[]\",:0-e.\\"[rng(&x) % 12]; break;
-			case 3: buf[0] = (uint8_t)rng(&x); break;              /* other operation/state */
-			case 4: buf[pos] = (uint8_t)rng(&x); break;
-			default: /* repeat a slice (nesting, long strings) */
-				if (n * 2 < sizeof(buf)) {
-					memcpy(buf + n, buf + pos, n - pos);
-					n += n - pos;
-				}
-				break;
-			}
-		}
+		n = fuzz_mutate(buf, n, sizeof(buf), 1, "{}[]\",:0-e.\\", "[{\"a\":", &x);
 		LLVMFuzzerTestOneInput(buf, n);
 		runs++;
 	}
