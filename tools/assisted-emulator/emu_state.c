@@ -19,6 +19,7 @@
 #include <zlib.h>
 
 #include "emu_util.h"
+#include "sw_xalloc.h"
 #include "sw_err.h"
 #include "sw_http.h"
 
@@ -903,13 +904,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 struct emu_state *emu_state_open(const struct emu_state_cfg *cfg, struct emu_model *m,
                                  char *err, size_t errlen)
 {
-	struct emu_state *st = emu_util_xcalloc(1, sizeof(*st));
+	struct emu_state *st = xcalloc(1, sizeof(*st));
 	st->cfg = *cfg;
 	if (!st->cfg.fsync_interval_ns)
 		st->cfg.fsync_interval_ns = DEF_FSYNC_INTERVAL_NS;
 	if (!st->cfg.journal_max_bytes)
 		st->cfg.journal_max_bytes = DEF_JOURNAL_MAX;
-	st->dir = emu_util_xstrdup(cfg->dir);
+	st->dir = xstrdup(cfg->dir);
 	st->cfg.dir = st->dir;
 	st->m = m;
 	st->dirfd = st->jfd = st->sync_fd = st->pipe_rd = st->pipe_wr = -1;
