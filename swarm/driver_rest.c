@@ -688,6 +688,29 @@ static void rest_free(struct swarm_cluster *cl)
 	cl->drv = NULL;
 }
 
+int driver_rest_pending_action(const struct swarm_cluster *cl)
+{
+	const struct rest_drv *d = cl ? cl->drv : NULL;
+
+	if (!d || cl->finished || d->state == RS_DONE)
+		return 1;
+	switch ((enum rest_state)d->state) {
+	case RS_CREATE_CLUSTER:
+	case RS_CREATE_INFRAENV:
+	case RS_SET_VIPS:
+	case RS_INSTALL:
+		return cl->owner.live > 0;    /* the call of the state */
+	case RS_WAIT_D0:
+	case RS_WAIT_READY:
+	case RS_WATCH:
+	case RS_WAIT_KNOWN:
+	case RS_DONE:
+	case RS_STATE_COUNT:
+	default:
+		return event_pending(&d->ev, EV_TIMEOUT, NULL) || d->polling;
+	}
+}
+
 const struct cluster_driver_ops cluster_driver_rest = {
 	.name = "rest",
 	.start = rest_start,

@@ -399,6 +399,15 @@ void installer_start(struct agent *a, enum as_stage_role role)
 	inst_arm(in, 0);
 }
 
+int installer_pending_action(const struct agent *a)
+{
+	const struct installer *in = a ? a->inst : NULL;
+
+	if (!in || in->pos >= in->nseq)
+		return 1;
+	return event_pending(&in->ev, EV_TIMEOUT, NULL) || a->rth.live > 0;
+}
+
 void installer_stop(struct agent *a)
 {
 	struct installer *in = a ? a->inst : NULL;
