@@ -21,6 +21,7 @@
  *    timers never spends a whole burst of replies in one stretch.
  */
 #include "sw_client_int.h"
+#include "sw_url.h"
 
 #include <arpa/inet.h>
 #include <limits.h>
@@ -413,51 +414,16 @@ static void pool_close(struct swc_pool *p)
 
 static int parse_url(struct sw_client *c, const char *url, char *err, size_t errlen)
 {
-	const char *p;
-	unsigned port;
-	if (strncasecmp(url, "https://", 8) == 0) {
-		c->tls = 1;
-		p = url + 8;
-		port = 443;
-	} else if (strncasecmp(url, "http://", 7) == 0) {
-		p = url + 7;
-		port = 80;
-	} else {
-		swc_msgf(err, errlen, "url %s: scheme must be http:// or https://", url);
-		return SW_ERR_INVALID;
+	struct sw_url u;
+	char why[128];
+	int rv = sw_url_parse(url, &u, why, sizeof(why));
+	if (rv < 0) {
+		swc_msgf(err, errlen, "url %s: %s", url, why);
+		return rv;
 	}
-	const char *hs = p, *he;
-	if (*p == '[') {
-		hs = p + 1;
-		he = strchr(hs, ']');
-		if (!he) {
-			swc_msgf(err, errlen, "url %s: unterminated [IPv6] host", url);
-			return SW_ERR_INVALID;
-		}
-		p = he + 1;
-	} else {
-		he = p + strcspn(p, ":/?#");
-		p = he;
-	}
-	size_t hl = (size_t)(he - hs);
-	if (hl == 0 || hl >= sizeof(c->host)) {
-		swc_msgf(err, errlen, "url %s: bad host", url);
-		return SW_ERR_INVALID;
-	}
-	memcpy(c->host, hs, hl);
-	c->host[hl] = '\0';
-	if (*p == ':') {
-		char *end;
-		unsigned long v = strtoul(p + 1, &end, 10);
-		if (end == p + 1 || v == 0 || v > 65535 || (*end && !strchr("/?#", *end))) {
-			swc_msgf(err, errlen, "url %s: bad port", url);
-			return SW_ERR_INVALID;
-		}
-		port = (unsigned)v;
-	} else if (*p && !strchr("/?#", *p)) {
-		swc_msgf(err, errlen, "url %s: bad host", url);
-		return SW_ERR_INVALID;
-	}
+	unsigned port = u.port;
+	c->tls = u.tls;
+	memcpy(c->host, u.host, sizeof(c->host));
 	int v6 = strchr(c->host, ':') != NULL;
 	swc_msgf(c->authority, sizeof(c->authority), v6 ? "[%s]:%u" : "%s:%u", c->host, port);
 

@@ -54,6 +54,9 @@ enum swarm_arrival_kind {
 	SWARM_ARRIVAL_RAMP,    /* linear ramp from `start_per_minute` to `clusters_per_minute` over `ramp_seconds` */
 	SWARM_ARRIVAL_BURST,   /* `burst` clusters every `burst_interval_seconds` */
 };
+/* Range of arrival.clusters_per_minute and start_per_minute (besides 0). */
+#define SWARM_RATE_MIN 0.001
+#define SWARM_RATE_MAX 1e7
 struct swarm_arrival {
 	enum swarm_arrival_kind kind;
 	double clusters_per_minute;
