@@ -617,7 +617,7 @@ void sw_client_free(struct sw_client **cp)
 int sw_client_request(struct sw_client *c, struct sw_link *link, struct sw_req *req,
                       sw_resp_cb cb, void *arg)
 {
-	if (!c || !req || !cb || !req->method || !req->path || req->path[0] != '/' ||
+	if (!c || !req || !cb || sw_req_check(req) < 0 ||
 	    c->shared.closing || (link && (link->pool.closing || link->pool.c != c))) {
 		sw_req_free(&req);
 		return SW_ERR_INVALID;

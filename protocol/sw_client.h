@@ -111,7 +111,9 @@ typedef void (*sw_resp_cb)(void *arg, int err, const char *msg, struct sw_resp *
  * Submits |req| (ownership passes to the client in every case) on |link|,
  * or on the shared pool when |link| is NULL. Returns 0 when the callback will
  * be called later, or a negative code (callback not called) for invalid
- * arguments or allocation failure.
+ * arguments (among them a request sw_req_check() refuses: a CR, LF or NUL
+ * in its method, path or headers never reaches the wire) or allocation
+ * failure.
  */
 int sw_client_request(struct sw_client *c, struct sw_link *link, struct sw_req *req,
                       sw_resp_cb cb, void *arg);

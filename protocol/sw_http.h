@@ -62,9 +62,20 @@ struct sw_req *sw_req_new(const char *method, const char *path);
  * the 1-based position of the first offending byte. */
 size_t sw_http_value_bad(const char *v, size_t len);
 /* Adds a header. Returns 0, SW_ERR_NOMEM, or SW_ERR_INVALID (nothing added)
- * for an empty |name|, a |name| with a space, colon or control byte, or a
- * |value| that sw_http_value_bad() refuses. */
+ * for an empty |name|, a |name| with anything but token characters (no
+ * space, colon, control byte...), or a |value| that sw_http_value_bad()
+ * refuses. */
 int sw_req_header(struct sw_req *req, const char *name, const char *value);
+/*
+ * Checks everything of |req| that goes into the request head on the wire:
+ * the method (1-32 token characters), the path (starts with '/', no space,
+ * control or non-ASCII byte), every header name (token characters) and
+ * value (sw_http_value_bad(); no embedded NUL). sw_client_request() refuses
+ * a request that fails it, whatever put the bytes there, so neither the
+ * HTTP/1.1 nor the HTTP/2 serialiser can emit a CR, LF or NUL (request
+ * smuggling, header injection). Returns 0 or SW_ERR_INVALID.
+ */
+int sw_req_check(const struct sw_req *req);
 /* Sets a JSON body (copied) and Content-Type: application/json. Returns 0 or SW_ERR_NOMEM. */
 int sw_req_json(struct sw_req *req, const char *json, size_t len);
 /* Frees |*reqp| and sets it to NULL. NULL-safe. */

@@ -80,6 +80,11 @@ int sw_url_parse(const char *url, struct sw_url *u, char *err, size_t errlen)
 	} else if (*p && !strchr("/?#", *p)) {
 		return url_err(err, errlen, url, "bad host");
 	}
+	/* The rest goes into request lines: a space or control byte there
+	 * would split or smuggle a request (HTTP/1.1). */
+	for (const char *q = p; *q; q++)
+		if ((unsigned char)*q <= 0x20 || (unsigned char)*q >= 0x7f)
+			return url_err(err, errlen, url, "space, control or non-ASCII byte in path (percent-encode it)");
 	u->rest = p;
 	return 0;
 }

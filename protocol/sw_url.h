@@ -23,8 +23,9 @@ struct sw_url {
  * part that is wrong: the scheme (only http:// and
  * https://), user info ("user info in URL not supported; use auth keys"),
  * an empty or over-long host, a host with characters no host name or IP
- * literal has, an unterminated [IPv6] literal, or a port that is not
- * 1..65535.
+ * literal has, an unterminated [IPv6] literal, a port that is not
+ * 1..65535, or a path with a space, control or non-ASCII byte (it would
+ * travel in a request line).
  */
 int sw_url_parse(const char *url, struct sw_url *u, char *err, size_t errlen);
 

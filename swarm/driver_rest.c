@@ -187,6 +187,23 @@ static int body_mentions(struct sw_resp *resp, const char *a, const char *b)
 	return hit;
 }
 
+/* An id the service gave us goes into every later path: only the
+ * characters of a UUID (and a few harmless ones) may travel there, so a
+ * reply cannot put a space, CR or LF into a request line. */
+static int id_usable(const json_t *id, size_t max)
+{
+	const char *s = json_string_value(id);
+	size_t n = json_string_length(id);
+
+	if (!s || n == 0 || n >= max || strlen(s) != n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '-' || s[i] == '_' || s[i] == '.'))
+			return 0;
+	return 1;
+}
+
 static void on_cluster_created(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
 	struct swarm_cluster *cl = cluster_of(c);
@@ -210,7 +227,7 @@ static void on_cluster_created(struct rt_call *c, int err, const char *msg, stru
 	}
 	j = rt_resp_json(resp);
 	id = json_is_object(j) ? json_object_get(j, "id") : NULL;
-	if (!json_is_string(id) || json_string_length(id) >= sizeof(cl->cluster_id)) {
+	if (!id_usable(id, sizeof(cl->cluster_id))) {
 		json_decref(j);
 		cluster_finish(cl, 1, "register cluster: response without a usable id");
 		return;
@@ -305,7 +322,7 @@ static void on_infraenv_created(struct rt_call *c, int err, const char *msg, str
 	}
 	j = rt_resp_json(resp);
 	id = json_is_object(j) ? json_object_get(j, "id") : NULL;
-	if (!json_is_string(id) || json_string_length(id) >= sizeof(cl->infra_env_id)) {
+	if (!id_usable(id, sizeof(cl->infra_env_id))) {
 		json_decref(j);
 		cluster_finish(cl, 1, "register infra-env: response without a usable id");
 		return;
