@@ -201,8 +201,19 @@ static void deliver_cb(evutil_socket_t fd, short what, void *arg)
 	swc_client_deliver(arg);
 }
 
+void swc_creq_count_retry(struct swc_creq *cr, int reason)
+{
+	cr->resp.retries++;
+	cr->c->st.retries++;
+	if (reason >= 0 && reason < SW_RETRY_REASON_COUNT) {
+		cr->c->st.retries_by[reason]++;
+		if (cr->req && cr->req->retries)
+			cr->req->retries->n[reason]++;
+	}
+}
+
 /* Puts |cr| back at the head of its pool's queue for another connection. */
-void swc_creq_retry(struct swc_creq *cr, const char *why)
+void swc_creq_retry(struct swc_creq *cr, int reason, const char *why)
 {
 	struct swc_pool *p = cr->pool;
 	struct sw_client *c = cr->c;
@@ -218,8 +229,7 @@ void swc_creq_retry(struct swc_creq *cr, const char *why)
 		swc_creq_complete(cr, SW_ERR_RETRIES, m);
 		return;
 	}
-	cr->resp.retries++;
-	c->st.retries++;
+	swc_creq_count_retry(cr, reason);
 	cr->stream_id = 0;
 	cr->h2_sent = cr->got_bytes = 0;
 	cr->body_off = 0;
@@ -315,8 +325,7 @@ void swc_pool_connect_failed(struct swc_pool *p, int err, const char *msg)
 					swc_msgf(m, sizeof(m), "%s (after %u attempts)", msg, cr->resp.retries + 1);
 				swc_creq_complete(cr, err, m);
 			} else {
-				cr->resp.retries++;
-				c->st.retries++;
+				swc_creq_count_retry(cr, SW_RETRY_CONNECT_FAILED);
 			}
 		}
 	}

@@ -93,6 +93,18 @@ struct sw_req *sw_req_new(const char *method, const char *path)
 	return req;
 }
 
+const char *sw_retry_reason_name(int r)
+{
+	static const char *const names[SW_RETRY_REASON_COUNT] = {
+		[SW_RETRY_GOAWAY] = "goaway",
+		[SW_RETRY_REFUSED_STREAM] = "refused_stream",
+		[SW_RETRY_CONN_CLOSED] = "conn_closed_before_response",
+		[SW_RETRY_NOT_SENT] = "not_sent",
+		[SW_RETRY_CONNECT_FAILED] = "connect_failed",
+	};
+	return r >= 0 && r < SW_RETRY_REASON_COUNT ? names[r] : "other";
+}
+
 size_t sw_http_value_bad(const char *v, size_t len)
 {
 	for (size_t i = 0; i < len; i++)

@@ -115,7 +115,8 @@ static void usage(FILE *out)
 	        "  2  usage or configuration error\n"
 	        "  3  aborted (SIGINT/SIGTERM or the plan's max_duration)\n"
 	        "  4  service unreachable or setup failed at start\n"
-	        "  5  every cluster installed, but the push to the Pushgateway failed\n");
+	        "  5  every cluster installed, but the push to the Pushgateway failed\n"
+	        "  6  the results file could not be written at the end of the run\n");
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -694,6 +695,12 @@ int main(int argc, char **argv)
 	if (!opts.quiet)
 		print_warnings(warn);
 
+	/* An unwritable results path is found now, not after the whole run. */
+	if (results_check_path(opts.results_path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "swarm: --results %s\n", err);
+		goto out;
+	}
+
 	int rv = schedule_build(&plan, &jobs, &njobs);
 	if (rv < 0) {
 		fprintf(stderr, "swarm: %s: %s\n", plan.path,
@@ -922,9 +929,12 @@ report:;
 	if (push && !json_is_true(json_object_get(push, "ok")) && code == SWARM_EXIT_OK)
 		code = run.exit_code = SWARM_EXIT_PUSH;
 	struct results_extra rx = {.series = r.series, .service_metrics = svcm_status, .push = push};
-	if (results_write_run(opts.results_path, final, &run, &rx, err, sizeof(err)) < 0)
-		fprintf(stderr, "swarm: %s\n", err);
-	else if (!opts.quiet)
+	if (results_write_run(opts.results_path, final, &run, &rx, err, sizeof(err)) < 0) {
+		/* The one record of the run is lost: an error, whatever the run's
+		 * own outcome (which the summary above still shows). */
+		fprintf(stderr, "swarm: results not written: %s\n", err);
+		code = SWARM_EXIT_RESULTS;
+	} else if (!opts.quiet)
 		fprintf(stderr, "swarm: results written to %s\n", opts.results_path);
 	json_decref(svcm_status);
 	json_decref(push);
