@@ -903,7 +903,7 @@ static const char *const service_keys[] = {
 	"service_endpoint", "pull_secret_file", "release_image", "ssh_pub_key", "auth",
 	"user_token", "agent_token", "ca_file", "insecure_skip_verify", "client_cert_file",
 	"client_key_file", "http", "connections", "max_connections", "api_generation",
-	"service_metrics", "pushgateway", NULL,
+	"service_metrics", "pushgateway", "startup_timeout", NULL,
 };
 
 /* Refuses URL |url| of |key| (in |map|) that sw_client could not use, at
@@ -1251,6 +1251,9 @@ int swarm_service_load(const char *path, struct swarm_service *out, char *err, s
 	CFG_TRY(cfg_file_check(&c, root, "ca_file", out->ca_file));
 	CFG_TRY(cfg_file_check(&c, root, "client_cert_file", out->client_cert_file));
 	CFG_TRY(cfg_file_check(&c, root, "client_key_file", out->client_key_file));
+	uint64_t st_ns = UINT64_C(60) * 1000000000;
+	CFG_TRY(cfg_duration(&c, root, "", "startup_timeout", UINT64_C(3600) * 1000000000, &st_ns));
+	out->startup_timeout_ms = (unsigned)(st_ns / 1000000);
 	CFG_TRY(load_service_metrics(&c, root, &out->service_metrics));
 	CFG_TRY(load_pushgateway(&c, root, out));
 	CFG_TRY(load_pull_secret(&c, root, out));

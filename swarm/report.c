@@ -610,8 +610,7 @@ void report_print(FILE *out, const struct swarm_stats *st, const struct report_r
 		fprintf(out, "clusters: %llu in the plan, none started   requests: %llu, errors: %llu\n",
 		        (unsigned long long)st->clusters_total, (unsigned long long)st->requests,
 		        (unsigned long long)st->errors);
-		print_errors(out, st);
-		print_retries(out, st);
+		print_errors(out, st); /* retries: in the results and /metrics; the reason says how many */
 		return;
 	}
 	fprintf(out, "clusters: %llu total, %llu started, %llu ready, %llu installed, %llu failed"
