@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include "cluster.h"
 #include "installer.h"
+#include "replies.h"
 #include "rt.h"
 #include "sw_err.h"
 #include "sw_xalloc.h"
@@ -332,7 +333,7 @@ static void fin_step(struct controller *ctl)
 static void on_cluster(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
 	struct controller *ctl = cluster_of(c)->ctl;
-	json_t *j = NULL, *v;
+	json_t *j;
 	int status = -1;
 
 	(void)msg;
@@ -341,9 +342,7 @@ static void on_cluster(struct rt_call *c, int err, const char *msg, struct sw_re
 	ctl->chain = 0;
 	if (!err && resp->status == 200) {
 		j = rt_resp_json(resp);
-		v = json_is_object(j) ? json_object_get(j, "status") : NULL;
-		if (json_is_string(v))
-			status = as_cluster_status_parse(json_string_value(v));
+		status = replies_cluster_status(j, NULL);
 		json_decref(j);
 	}
 	switch ((enum ctl_state)ctl->state) {

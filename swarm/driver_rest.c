@@ -13,6 +13,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "cluster.h"
+#include "replies.h"
 #include "sw_err.h"
 #include "sw_http.h"
 #include "sw_xalloc.h"
@@ -468,7 +469,8 @@ static void on_cluster_status(struct rt_call *c, int err, const char *msg, struc
 	struct swarm_cluster *cl = cluster_of(c);
 	struct rest_drv *d = drv_of(cl);
 	struct swarm_cluster_record *rec;
-	json_t *j = NULL, *v, *info;
+	json_t *j = NULL;
+	const char *info = NULL;
 	int status = -1;
 	char why[128];
 
@@ -482,16 +484,13 @@ static void on_cluster_status(struct rt_call *c, int err, const char *msg, struc
 	}
 	if (resp_ok(err, resp))
 		j = rt_resp_json(resp);
-	v = json_is_object(j) ? json_object_get(j, "status") : NULL;
-	if (json_is_string(v))
-		status = as_cluster_status_parse(json_string_value(v));
-	info = json_is_object(j) ? json_object_get(j, "status_info") : NULL;
+	status = replies_cluster_status(j, &info);
 	rec = cluster_record(cl);
 	if (rec && status >= 0)
 		rec->status = status;
 	if (status == AS_CLUSTER_ERROR || status == AS_CLUSTER_CANCELLED) {
 		snprintf(why, sizeof(why), "cluster %s: %s", as_cluster_status_name(status),
-		         json_is_string(info) ? json_string_value(info) : "");
+		         info ? info : "");
 		json_decref(j);
 		cluster_finish(cl, 1, why);
 		return;
@@ -537,10 +536,10 @@ static void on_cluster_status(struct rt_call *c, int err, const char *msg, struc
 static void on_infraenv_hosts(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
 	struct swarm_cluster *cl = cluster_of(c);
+	static const char *const known_statuses[] = {"known-unbound", "known", NULL};
 	struct rest_drv *d = drv_of(cl);
-	json_t *j = NULL, *h;
-	size_t i;
-	unsigned known = 0;
+	json_t *j = NULL;
+	unsigned known;
 
 	(void)msg;
 	d->polling = 0;
@@ -548,12 +547,7 @@ static void on_infraenv_hosts(struct rt_call *c, int err, const char *msg, struc
 		return;
 	if (resp_ok(err, resp))
 		j = rt_resp_json(resp);
-	json_array_foreach(j, i, h) {
-		json_t *st = json_object_get(h, "status");
-		const char *s = json_is_string(st) ? json_string_value(st) : "";
-		if (!strcmp(s, "known-unbound") || !strcmp(s, "known"))
-			known++;
-	}
+	known = replies_hosts_with_status(j, known_statuses);
 	json_decref(j);
 	cl->known_hosts = known;
 	if (known >= cl->nhosts) {
