@@ -1,8 +1,9 @@
 /*
  * startup: the start-up component-versions check with bounded retries (see
- * startup.h). One client for every attempt; each attempt runs the loop
- * until its callback (the request's own timeout bounds it), each pause runs
- * the loop until a timer, and a signal event ends either.
+ * startup.h). A client per attempt (a fresh one connects at once instead
+ * of inheriting a failed one's back-off); each attempt runs the loop until
+ * its callback (the request's own timeout bounds it), each pause runs the
+ * loop until a timer, and a signal event ends either.
  */
 #include "startup.h"
 
@@ -89,15 +90,22 @@ static int transient(int err, int status)
 	return status == 408 || status == 429 || (status >= 500 && status <= 599);
 }
 
-/* One attempt with at most |timeout_ms|. Returns 0 when it completed (the
- * outcome is in |s|), SW_ERR_CANCELLED on a signal, or a submission error. */
-static int attempt(struct startup *s, struct sw_client *c, const struct swarm_service *svc,
-                   unsigned timeout_ms, char *err, size_t errlen)
+/* One attempt with at most |timeout_ms|, on a client of its own (a client
+ * that failed to connect backs off for seconds before the next connection:
+ * this loop's own pauses decide). Returns 0 when it completed (the outcome
+ * is in |s|), SW_ERR_CANCELLED on a signal, or an error with |err| set. */
+static int attempt(struct startup *s, const struct sw_client_cfg *cfg,
+                   const struct swarm_service *svc, unsigned timeout_ms, char *err, size_t errlen)
 {
-	struct sw_req *req = sw_req_new("GET", AS_API_BASE "/v2/component-versions");
+	struct sw_client *c = sw_client_new(s->base, cfg, err, errlen);
+	struct sw_req *req;
 	int rv;
 
+	if (!c)
+		return SW_ERR_INVALID;
+	req = sw_req_new("GET", AS_API_BASE "/v2/component-versions");
 	if (!req) {
+		sw_client_free(&c);
 		snprintf(err, errlen, "out of memory");
 		return SW_ERR_NOMEM;
 	}
@@ -108,6 +116,7 @@ static int attempt(struct startup *s, struct sw_client *c, const struct swarm_se
 	free(bearer);
 	if (rv) {
 		sw_req_free(&req);
+		sw_client_free(&c);
 		snprintf(err, errlen, "%s", rv == SW_ERR_NOMEM ? "out of memory"
 		         : "user_token cannot be sent in an HTTP header");
 		return rv;
@@ -119,12 +128,15 @@ static int attempt(struct startup *s, struct sw_client *c, const struct swarm_se
 	s->t0 = sw_now_ns();
 	rv = sw_client_request(c, NULL, req, on_answer, s);
 	if (rv < 0) {
+		sw_client_free(&c);
 		snprintf(err, errlen, "cannot send the request: %s", sw_err_name(rv));
 		return rv;
 	}
 	while (!s->done && !s->signalled)
 		event_base_dispatch(s->base);
-	return s->done ? 0 : SW_ERR_CANCELLED;
+	/* Cancels the request if a signal left it pending (its callback runs now). */
+	sw_client_free(&c);
+	return s->signalled ? SW_ERR_CANCELLED : 0;
 }
 
 /* Waits |ms|; returns SW_ERR_CANCELLED when a signal came first. */
@@ -173,11 +185,14 @@ int startup_check(struct event_base *base, const struct swarm_service *svc, stru
 	cfg.request_timeout_ms = ATTEMPT_TIMEOUT_MS;
 	cfg.max_retries = 1; /* the client's own re-sends are few (0 means its default, 3) */
 	cfg.max_conns = 1;
+	/* A client that cannot even be set up (CA file, certificate) is a
+	 * configuration error, found before any attempt. */
 	c = sw_client_new(base, &cfg, err, errlen);
 	if (!c) {
 		*cfg_bad = 1;
 		return SW_ERR_INVALID;
 	}
+	sw_client_free(&c);
 	sigint = evsignal_new(base, SIGINT, on_signal, &s);
 	sigterm = evsignal_new(base, SIGTERM, on_signal, &s);
 	if (sigint)
@@ -191,7 +206,7 @@ int startup_check(struct event_base *base, const struct swarm_service *svc, stru
 		if (attempts && left / 1000000u < tmo)
 			tmo = left / 1000000u > 1000 ? (unsigned)(left / 1000000u) : 1000;
 		attempts++;
-		rv = attempt(&s, c, svc, tmo, err, errlen);
+		rv = attempt(&s, &cfg, svc, tmo, err, errlen);
 		if (rv < 0)
 			break;
 		if (s.err == 0 && s.status >= 200 && s.status <= 299) {
@@ -228,8 +243,6 @@ int startup_check(struct event_base *base, const struct swarm_service *svc, stru
 		event_free(sigint);
 	if (sigterm)
 		event_free(sigterm);
-	/* Cancels a request still pending (its callback runs now). */
-	sw_client_free(&c);
 	free(s.agent_image);
 	return rv;
 }
