@@ -61,7 +61,9 @@ int replies_cluster_status(const json_t *reply, const char **info)
 	return json_is_string(v) ? as_cluster_status_parse(json_string_value(v)) : -1;
 }
 
-unsigned replies_hosts_with_status(const json_t *list, const char *const *statuses)
+/* Counts the elements of list |list| for which |match| says yes. */
+static unsigned count_hosts(const json_t *list, int (*match)(const json_t *host, const void *arg),
+                            const void *arg)
 {
 	size_t i;
 	json_t *h;
@@ -69,30 +71,33 @@ unsigned replies_hosts_with_status(const json_t *list, const char *const *status
 
 	if (!json_is_array(list))
 		return 0;
-	json_array_foreach(list, i, h) {
-		const char *s = json_string_value(json_object_get(h, "status"));
-		for (const char *const *w = statuses; s && *w; w++)
-			if (!strcmp(s, *w)) {
-				n++;
-				break;
-			}
-	}
+	json_array_foreach(list, i, h)
+		n += match(h, arg) ? 1 : 0;
 	return n;
+}
+
+static int status_in(const json_t *host, const void *arg)
+{
+	const char *s = json_string_value(json_object_get(host, "status"));
+	for (const char *const *w = arg; s && *w; w++)
+		if (!strcmp(s, *w))
+			return 1;
+	return 0;
+}
+
+static int at_stage(const json_t *host, const void *arg)
+{
+	json_t *p = json_object_get(host, "progress");
+	const char *st = json_is_object(p) ? json_string_value(json_object_get(p, "current_stage")) : NULL;
+	return st && !strcmp(st, arg);
+}
+
+unsigned replies_hosts_with_status(const json_t *list, const char *const *statuses)
+{
+	return count_hosts(list, status_in, statuses);
 }
 
 unsigned replies_hosts_at_stage(const json_t *list, const char *stage)
 {
-	size_t i;
-	json_t *h;
-	unsigned n = 0;
-
-	if (!json_is_array(list))
-		return 0;
-	json_array_foreach(list, i, h) {
-		json_t *p = json_object_get(h, "progress");
-		const char *st = json_is_object(p) ? json_string_value(json_object_get(p, "current_stage")) : NULL;
-		if (st && !strcmp(st, stage))
-			n++;
-	}
-	return n;
+	return count_hosts(list, at_stage, stage);
 }

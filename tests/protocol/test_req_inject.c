@@ -206,22 +206,29 @@ static void run_until(struct capture *cap, struct outcome *o)
 	}
 }
 
+/* A client of |cap|'s server speaking |proto|, every bad request submitted. */
+static struct sw_client *client_after_bad(struct capture *cap, enum sw_proto proto, struct outcome *o)
+{
+	struct sw_client_cfg cfg;
+	char url[64], err[256];
+	sw_client_cfg_init(&cfg);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", cap->port);
+	cfg.url = url;
+	cfg.proto = proto;
+	cfg.request_timeout_ms = 5000;
+	struct sw_client *c = sw_client_new(cap->base, &cfg, err, sizeof(err));
+	assert_non_null(c);
+	submit_bad(c, o);
+	return c;
+}
+
 static void test_wire_http1(void **state)
 {
 	(void)state;
 	struct capture cap;
-	struct sw_client_cfg cfg;
-	char url[64], err[256];
 	struct outcome o = {0};
 	cap_start(&cap);
-	sw_client_cfg_init(&cfg);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", cap.port);
-	cfg.url = url;
-	cfg.proto = SW_PROTO_H1;
-	cfg.request_timeout_ms = 5000;
-	struct sw_client *c = sw_client_new(cap.base, &cfg, err, sizeof(err));
-	assert_non_null(c);
-	submit_bad(c, &o);
+	struct sw_client *c = client_after_bad(&cap, SW_PROTO_H1, &o);
 	struct sw_req *good = sw_req_new("GET", "/v2/ok");
 	assert_int_equal(sw_req_header(good, "x-secret-key", "token"), 0);
 	assert_int_equal(sw_client_request(c, NULL, good, on_resp, &o), 0);
@@ -248,17 +255,9 @@ static void test_wire_h2c(void **state)
 {
 	(void)state;
 	struct capture cap;
-	struct sw_client_cfg cfg;
-	char url[64], err[256];
 	struct outcome o = {0};
 	cap_start(&cap);
-	sw_client_cfg_init(&cfg);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", cap.port);
-	cfg.url = url;
-	cfg.proto = SW_PROTO_H2;
-	struct sw_client *c = sw_client_new(cap.base, &cfg, err, sizeof(err));
-	assert_non_null(c);
-	submit_bad(c, &o);
+	struct sw_client *c = client_after_bad(&cap, SW_PROTO_H2, &o);
 	for (int i = 0; i < 20; i++) {
 		struct timeval tv = {0, 5000};
 		event_base_loopexit(cap.base, &tv);

@@ -34,6 +34,15 @@ static void run_for(struct fx *f, unsigned ms)
 	}
 }
 
+/* Waits for the next request |method| |part| (it must come) and answers it. */
+static void answer_next(struct fx *f, const char *method, const char *part, int status,
+                        const char *body)
+{
+	int i = run_until_request(f, method, part, 2000);
+	assert_true(i >= 0);
+	answer(f, i, status, body);
+}
+
 static struct fx *fast_fx(void)
 {
 	struct fx *f = fx_new(0);
@@ -57,9 +66,7 @@ static void test_slow_first_get(void **state)
 	run_for(f, 100); /* five poll periods while the GET is unanswered */
 	assert_int_equal(f->nq, 1); /* never a second GET in flight */
 	answer(f, 0, 200, "{\"status\":\"installing\"}");
-	i = run_until_request(f, "GET", GET_CLUSTER, 2000);
-	assert_true(i >= 0);
-	answer(f, i, 200, "{\"status\":\"finalizing\"}");
+	answer_next(f, "GET", GET_CLUSTER, 200, "{\"status\":\"finalizing\"}");
 	assert_true(find(f, "PUT", "/clusters/" CL_ID "/progress") >= 0);
 	fx_free(f);
 }
@@ -69,24 +76,15 @@ static void test_slow_first_get(void **state)
 static void test_wait_retries(void **state)
 {
 	struct fx *f = fast_fx();
-	int i;
 	(void)state;
 
 	f->rt.scale = 100; /* the 1 s retry takes 10 ms */
 	controller_start(f->cl);
 	fail_transport(f, find(f, "GET", GET_CLUSTER), SW_ERR_RESET);
-	i = run_until_request(f, "GET", GET_CLUSTER, 2000);
-	assert_true(i >= 0);
-	answer(f, i, 503, NULL);
-	i = run_until_request(f, "GET", GET_CLUSTER, 2000);
-	assert_true(i >= 0);
-	answer(f, i, 200, "{}");
-	i = run_until_request(f, "GET", GET_CLUSTER, 2000);
-	assert_true(i >= 0);
-	answer(f, i, 200, "{\"status\":\"installing\"}");
-	i = run_until_request(f, "GET", GET_CLUSTER, 2000);
-	assert_true(i >= 0);
-	answer(f, i, 200, "{\"status\":\"installed\"}");
+	answer_next(f, "GET", GET_CLUSTER, 503, NULL);
+	answer_next(f, "GET", GET_CLUSTER, 200, "{}");
+	answer_next(f, "GET", GET_CLUSTER, 200, "{\"status\":\"installing\"}");
+	answer_next(f, "GET", GET_CLUSTER, 200, "{\"status\":\"installed\"}");
 	assert_true(controller_finished(f->cl));
 	assert_int_equal(controller_pending_actions(f->cl), 0);
 	fx_free(f);
@@ -110,9 +108,7 @@ static void test_finalizing_retries(void **state)
 	assert_true(i >= 0);
 	answer(f, i, 200, "{}"); /* not a list */
 	assert_int_equal(f->nq, 0); /* the timer holds the retry */
-	i = run_until_request(f, "GET", "/monitored-operators", 2000);
-	assert_true(i >= 0);
-	answer(f, i, 200, "[{\"name\":\"console\",\"status\":\"progressing\"},"
+	answer_next(f, "GET", "/monitored-operators", 200, "[{\"name\":\"console\",\"status\":\"progressing\"},"
 	       "{\"name\":\"cvo\",\"status\":\"available\"},{\"name\":\"lso\"}]");
 	assert_int_equal(f->nq, 2); /* one batch of PUTs: console and lso */
 	answer(f, 0, 200, NULL);
@@ -124,21 +120,15 @@ static void test_finalizing_retries(void **state)
 	i = find(f, "POST", "/uploads/ingress-cert");
 	assert_true(i >= 0);
 	answer(f, i, 400, NULL);
-	i = run_until_request(f, "POST", "/uploads/ingress-cert", 2000);
-	assert_true(i >= 0);
-	answer(f, i, 201, NULL);
+	answer_next(f, "POST", "/uploads/ingress-cert", 201, NULL);
 	/* olm stage, done stage, complete, logs requested, upload, completed */
 	for (int step = 0; step < 6; step++) {
 		assert_int_equal(f->nq, 1);
 		answer(f, 0, 200, NULL);
 	}
 	assert_int_equal(f->nq, 0);
-	i = run_until_request(f, "GET", GET_CLUSTER, 2000);
-	assert_true(i >= 0);
-	answer(f, i, 200, "{\"status\":\"finalizing\"}");
-	i = run_until_request(f, "GET", GET_CLUSTER, 2000);
-	assert_true(i >= 0);
-	answer(f, i, 200, "{\"status\":\"installed\"}");
+	answer_next(f, "GET", GET_CLUSTER, 200, "{\"status\":\"finalizing\"}");
+	answer_next(f, "GET", GET_CLUSTER, 200, "{\"status\":\"installed\"}");
 	assert_true(controller_finished(f->cl));
 	fx_free(f);
 }
