@@ -183,6 +183,10 @@ def main():
     others = sum(n for e in eps.values() for name, n in e.get("transport_errors", {}).items()
                  if name not in ("closed", "reset", "goaway"))
     check(others == 0, "no transport error the faults did not cause (%d)" % others)
+    if not restarts.get("count", 0):
+        stray = transport("goaway") + transport("closed" if proto == "h2" else "reset")
+        check(stray == 0, "no %s error without restarts (%d)"
+              % ("closed or goaway" if proto == "h2" else "reset or goaway", stray))
     unexpected = 0
     for op, e in eps.items():
         for code, n in e.get("status_codes", {}).items():
