@@ -2,14 +2,16 @@
 # Fuzz targets under libFuzzer (a build set up with CC=clang and
 # -Dfuzzing_engine=libfuzzer: every library instrumented, ASan + UBSan).
 #
-#   sh bench/fuzz_bench.sh [--smoke] [--runs N] NAME=BINARY=SEEDS ...
+#   sh bench/fuzz_bench.sh [--smoke] [--runs N] [--max-time S] NAME=BINARY=SEEDS ...
 #
 # Each NAME=BINARY=SEEDS (SEEDS: a seed corpus folder, or empty) runs once,
 # on a fresh corpus folder seeded from SEEDS:
-#   default  -runs=N (10^7 unless --runs), then prints per target the
-#            executions, executions per second, coverage (libFuzzer's "cov:"
-#            edges and "ft:" features), corpus size, new units and peak RSS,
-#            a Markdown table, and one JSON line;
+#   default  -runs=N (10^7 unless --runs), at most S seconds per target
+#            (--max-time, default 1800: a target slower than ~5,600 execs/s
+#            stops there, and its row says "capped"), then prints per target
+#            the executions, executions per second, coverage (libFuzzer's
+#            "cov:" edges and "ft:" features), corpus size, new units and peak
+#            RSS, a Markdown table, and one JSON line;
 #   --smoke  -max_total_time=2 per target (CI: the targets build, start and
 #            run; any crash, leak or sanitizer report fails).
 # meson registers it as the benchmark fuzz_bench and the test fuzz_smoke of
@@ -17,10 +19,12 @@
 set -u
 mode=bench
 runs=10000000
+maxtime=1800
 while [ $# -gt 0 ]; do
 	case $1 in
 	--smoke) mode=smoke; shift ;;
 	--runs) runs=$2; shift 2 ;;
+	--max-time) maxtime=$2; shift 2 ;;
 	*) break ;;
 	esac
 done
@@ -39,8 +43,13 @@ for spec in "$@"; do
 	seeds=${rest#*=}
 	[ -x "$bin" ] || { echo "$name: $bin is not built" >&2; failed=1; continue; }
 	mkdir -p "$tmp/$name"
-	if [ "$mode" = smoke ]; then limit=-max_total_time=2; else limit=-runs=$runs; fi
-	"$bin" "$limit" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 "$tmp/$name" \
+	if [ "$mode" = smoke ]; then
+		limit=-max_total_time=2
+	else
+		limit="-runs=$runs -max_total_time=$maxtime"
+	fi
+	# shellcheck disable=SC2086
+	"$bin" $limit -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 "$tmp/$name" \
 		${seeds:+"$seeds"} >"$tmp/$name.log" 2>&1
 	rc=$?
 	if [ $rc -ne 0 ]; then
@@ -58,9 +67,11 @@ for spec in "$@"; do
 	cov=$(printf '%s\n' "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
 	ft=$(printf '%s\n' "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
 	corp=$(printf '%s\n' "$last" | sed -n 's/.* corp: \([0-9]*\).*/\1/p')
-	printf '%-18s %12s execs %9s execs/s  cov %6s  ft %6s  corpus %5s  new %5s  rss %5s MB\n' \
-		"$name" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "${newu:-?}" "${rss:-?}"
-	rows="$rows| \`$name\` | ${execs:-?} | ${rate:-?} | ${cov:-?} | ${ft:-?} | ${corp:-?} | ${rss:-?} |
+	note=""
+	[ "$mode" = bench ] && [ "${execs:-0}" -lt "$runs" ] && note=" (capped at ${maxtime}s)"
+	printf '%-18s %12s execs %9s execs/s  cov %6s  ft %6s  corpus %5s  new %5s  rss %5s MB%s\n' \
+		"$name" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "${newu:-?}" "${rss:-?}" "$note"
+	rows="$rows| \`$name\` | ${execs:-?}$note | ${rate:-?} | ${cov:-?} | ${ft:-?} | ${corp:-?} | ${rss:-?} |
 "
 	json="$json${json:+,}{\"target\":\"$name\",\"execs\":${execs:-0},\"execs_per_s\":${rate:-0},\"cov\":${cov:-0},\"ft\":${ft:-0},\"corpus\":${corp:-0},\"peak_rss_mb\":${rss:-0}}"
 done
