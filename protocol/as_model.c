@@ -147,35 +147,63 @@ int as_stage_index(enum as_stage_role role, enum as_stage st)
 	return -1;
 }
 
-/* Escapes |s| as the inside of a JSON string into |out|; returns length. */
+/* Length of the valid UTF-8 sequence at |s| (1-4), or 0 when it is not one
+ * (a stray continuation byte, an overlong form, a surrogate, past U+10FFFF). */
+static size_t utf8_len(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+	if (!n || s[0] > 0xf4)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+/* Escapes |s| as the inside of a JSON string into |out| (|len| bytes, NUL
+ * included). The result is always valid JSON text: bytes that are not
+ * UTF-8 become U+FFFD (an error message may quote a client's broken
+ * bytes), and when room runs out the output stops before the escape or
+ * character that does not fit, never inside one. Returns its length. */
 static size_t json_escape(char *out, size_t len, const char *s)
 {
 	size_t o = 0;
-	for (; s && *s; s++) {
+	const unsigned char *p = (const unsigned char *)s;
+	while (p && *p) {
 		char tmp[8];
-		const char *rep = NULL;
-		unsigned char c = (unsigned char)*s;
-		if (c == '"') rep = "\\\"";
-		else if (c == '\\') rep = "\\\\";
-		else if (c == '\n') rep = "\\n";
-		else if (c == '\t') rep = "\\t";
-		else if (c < 0x20) {
+		const char *rep = tmp;
+		size_t rl, adv = 1;
+		unsigned char c = *p;
+		if (c == '"')
+			rep = "\\\"";
+		else if (c == '\\')
+			rep = "\\\\";
+		else if (c == '\n')
+			rep = "\\n";
+		else if (c == '\t')
+			rep = "\\t";
+		else if (c < 0x20 || c == 0x7f)
 			snprintf(tmp, sizeof(tmp), "\\u%04x", c);
-			rep = tmp;
-		}
-		if (rep) {
-			size_t rl = strlen(rep);
-			if (o + rl < len)
-				memcpy(out + o, rep, rl);
-			o += rl;
+		else if (c >= 0x80 && (adv = utf8_len(p)) == 0) {
+			rep = "\\ufffd";
+			adv = 1;
 		} else {
-			if (o + 1 < len)
-				out[o] = (char)c;
-			o++;
+			rep = (const char *)p;
 		}
+		rl = rep == (const char *)p ? adv : strlen(rep);
+		if (o + rl >= len)
+			break;
+		memcpy(out + o, rep, rl);
+		o += rl;
+		p += adv;
 	}
 	if (len)
-		out[o < len ? o : len - 1] = '\0';
+		out[o] = '\0';
 	return o;
 }
 

@@ -21,6 +21,7 @@
  *    timers never spends a whole burst of replies in one stretch.
  */
 #include "sw_client_int.h"
+#include "sw_url.h"
 
 #include <arpa/inet.h>
 #include <limits.h>
@@ -200,8 +201,19 @@ static void deliver_cb(evutil_socket_t fd, short what, void *arg)
 	swc_client_deliver(arg);
 }
 
+void swc_creq_count_retry(struct swc_creq *cr, int reason)
+{
+	cr->resp.retries++;
+	cr->c->st.retries++;
+	if (reason >= 0 && reason < SW_RETRY_REASON_COUNT) {
+		cr->c->st.retries_by[reason]++;
+		if (cr->req && cr->req->retries)
+			cr->req->retries->n[reason]++;
+	}
+}
+
 /* Puts |cr| back at the head of its pool's queue for another connection. */
-void swc_creq_retry(struct swc_creq *cr, const char *why)
+void swc_creq_retry(struct swc_creq *cr, int reason, const char *why)
 {
 	struct swc_pool *p = cr->pool;
 	struct sw_client *c = cr->c;
@@ -217,8 +229,7 @@ void swc_creq_retry(struct swc_creq *cr, const char *why)
 		swc_creq_complete(cr, SW_ERR_RETRIES, m);
 		return;
 	}
-	cr->resp.retries++;
-	c->st.retries++;
+	swc_creq_count_retry(cr, reason);
 	cr->stream_id = 0;
 	cr->h2_sent = cr->got_bytes = 0;
 	cr->body_off = 0;
@@ -314,8 +325,7 @@ void swc_pool_connect_failed(struct swc_pool *p, int err, const char *msg)
 					swc_msgf(m, sizeof(m), "%s (after %u attempts)", msg, cr->resp.retries + 1);
 				swc_creq_complete(cr, err, m);
 			} else {
-				cr->resp.retries++;
-				c->st.retries++;
+				swc_creq_count_retry(cr, SW_RETRY_CONNECT_FAILED);
 			}
 		}
 	}
@@ -413,51 +423,16 @@ static void pool_close(struct swc_pool *p)
 
 static int parse_url(struct sw_client *c, const char *url, char *err, size_t errlen)
 {
-	const char *p;
-	unsigned port;
-	if (strncasecmp(url, "https://", 8) == 0) {
-		c->tls = 1;
-		p = url + 8;
-		port = 443;
-	} else if (strncasecmp(url, "http://", 7) == 0) {
-		p = url + 7;
-		port = 80;
-	} else {
-		swc_msgf(err, errlen, "url %s: scheme must be http:// or https://", url);
-		return SW_ERR_INVALID;
+	struct sw_url u;
+	char why[128];
+	int rv = sw_url_parse(url, &u, why, sizeof(why));
+	if (rv < 0) {
+		swc_msgf(err, errlen, "url %s: %s", url, why);
+		return rv;
 	}
-	const char *hs = p, *he;
-	if (*p == '[') {
-		hs = p + 1;
-		he = strchr(hs, ']');
-		if (!he) {
-			swc_msgf(err, errlen, "url %s: unterminated [IPv6] host", url);
-			return SW_ERR_INVALID;
-		}
-		p = he + 1;
-	} else {
-		he = p + strcspn(p, ":/?#");
-		p = he;
-	}
-	size_t hl = (size_t)(he - hs);
-	if (hl == 0 || hl >= sizeof(c->host)) {
-		swc_msgf(err, errlen, "url %s: bad host", url);
-		return SW_ERR_INVALID;
-	}
-	memcpy(c->host, hs, hl);
-	c->host[hl] = '\0';
-	if (*p == ':') {
-		char *end;
-		unsigned long v = strtoul(p + 1, &end, 10);
-		if (end == p + 1 || v == 0 || v > 65535 || (*end && !strchr("/?#", *end))) {
-			swc_msgf(err, errlen, "url %s: bad port", url);
-			return SW_ERR_INVALID;
-		}
-		port = (unsigned)v;
-	} else if (*p && !strchr("/?#", *p)) {
-		swc_msgf(err, errlen, "url %s: bad host", url);
-		return SW_ERR_INVALID;
-	}
+	unsigned port = u.port;
+	c->tls = u.tls;
+	memcpy(c->host, u.host, sizeof(c->host));
 	int v6 = strchr(c->host, ':') != NULL;
 	swc_msgf(c->authority, sizeof(c->authority), v6 ? "[%s]:%u" : "%s:%u", c->host, port);
 
@@ -651,7 +626,7 @@ void sw_client_free(struct sw_client **cp)
 int sw_client_request(struct sw_client *c, struct sw_link *link, struct sw_req *req,
                       sw_resp_cb cb, void *arg)
 {
-	if (!c || !req || !cb || !req->method || !req->path || req->path[0] != '/' ||
+	if (!c || !req || !cb || sw_req_check(req) < 0 ||
 	    c->shared.closing || (link && (link->pool.closing || link->pool.c != c))) {
 		sw_req_free(&req);
 		return SW_ERR_INVALID;

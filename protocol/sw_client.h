@@ -23,6 +23,9 @@
  * request was written, or an idempotent request on a reused HTTP/1.1
  * connection closed before any response byte) is re-sent on a new connection up
  * to cfg.max_retries times. Anything else fails with a precise error code.
+ * These retries are not hidden: each is counted by reason (enum
+ * sw_retry_reason) in the client's stats, in the response's |retries| and,
+ * when the caller gives one, in its req->retries before the callback runs.
  *
  * Not thread-safe: one client per event loop thread.
  */
@@ -111,7 +114,9 @@ typedef void (*sw_resp_cb)(void *arg, int err, const char *msg, struct sw_resp *
  * Submits |req| (ownership passes to the client in every case) on |link|,
  * or on the shared pool when |link| is NULL. Returns 0 when the callback will
  * be called later, or a negative code (callback not called) for invalid
- * arguments or allocation failure.
+ * arguments (among them a request sw_req_check() refuses: a CR, LF or NUL
+ * in its method, path or headers never reaches the wire) or allocation
+ * failure.
  */
 int sw_client_request(struct sw_client *c, struct sw_link *link, struct sw_req *req,
                       sw_resp_cb cb, void *arg);
@@ -130,12 +135,14 @@ void sw_link_free(struct sw_link **lp);
  * conns_closed = usable ones closed since, conns_open = usable now;
  * tls_resumed counts handshakes that resumed a cached session; requests =
  * accepted by sw_client_request(), responses/errors = callbacks with err 0 /
- * err < 0; retries = re-sends and re-attempts; goaways = GOAWAY frames
- * received; resets = RST_STREAM received; bytes are HTTP-level (inside TLS). */
+ * err < 0; retries = re-sends and re-attempts (retries_by: by reason); goaways
+ * = GOAWAY frames received, and HTTP/1.1 responses announcing
+ * "connection: close" the request did not ask for; resets = RST_STREAM received; bytes are HTTP-level (inside TLS). */
 struct sw_client_stats {
 	uint64_t conns_opened, conns_failed, conns_closed, conns_open;
 	uint64_t tls_handshakes, tls_resumed;
 	uint64_t requests, responses, errors, retries, goaways, resets;
+	uint64_t retries_by[SW_RETRY_REASON_COUNT]; /* |retries| by enum sw_retry_reason */
 	uint64_t bytes_out, bytes_in;
 };
 

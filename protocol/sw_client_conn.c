@@ -243,7 +243,9 @@ void swc_conn_fail(struct swc_conn *cn, int err, const char *msg)
 	while ((cr = TAILQ_FIRST(&cn->active)) != NULL) {
 		char m[SW_MSG_LEN];
 		if (p && !p->closing && conn_can_retry(cn, cr)) {
-			swc_creq_retry(cr, msg);
+			swc_creq_retry(cr, !cn->h2 ? SW_RETRY_CONN_CLOSED
+			                   : cn->goaway && cr->stream_id > cn->last_stream_id ? SW_RETRY_GOAWAY
+			                   : SW_RETRY_NOT_SENT, msg);
 			continue;
 		}
 		int e = err;

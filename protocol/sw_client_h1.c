@@ -45,6 +45,10 @@ static int h1_on_done(void *arg)
 	 * out of sync: never put another request behind it. */
 	if (!cn->h1p.keep_alive || evbuffer_get_length(cn->out))
 		cn->no_reuse = 1;
+	/* The peer ends the connection after this answer (HTTP/1.1's GOAWAY;
+	 * the client never asks for that itself). */
+	if (!cn->h1p.keep_alive)
+		cn->c->st.goaways++;
 	swc_creq_complete(cr, 0, NULL);
 	return 0;
 }

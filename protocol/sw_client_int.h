@@ -160,8 +160,12 @@ void swc_client_deliver_all(struct sw_client *c);
 /* Applies the client's priority for |ev| (deliver or I/O) when one is set. */
 void swc_event_prio(struct sw_client *c, struct event *ev, int deliver);
 /* Puts |cr| back at the head of its pool queue for another connection, or
- * completes it with SW_ERR_RETRIES (|why| in the message) past max_retries. */
-void swc_creq_retry(struct swc_creq *cr, const char *why);
+ * completes it with SW_ERR_RETRIES (|why| in the message) past max_retries.
+ * |reason| (enum sw_retry_reason) is counted in the request's retries. */
+void swc_creq_retry(struct swc_creq *cr, int reason, const char *why);
+/* Counts one transport-level retry of |cr| for |reason| (client stats, the
+ * response's count and the caller's req->retries). */
+void swc_creq_count_retry(struct swc_creq *cr, int reason);
 /* A connection attempt of |p| failed with |err|/|msg|: charges queued
  * requests one attempt (when no live connection exists) and backs off. */
 void swc_pool_connect_failed(struct swc_pool *p, int err, const char *msg);

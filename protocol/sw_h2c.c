@@ -162,7 +162,10 @@ static int h2_on_close(nghttp2_session *s, int32_t id, uint32_t code, void *ud)
 	} else if (code == NGHTTP2_REFUSED_STREAM) {
 		cn->c->st.resets++;
 		swc_msgf(m, sizeof(m), "stream %d refused by peer", id);
-		swc_creq_retry(cr, m);
+		/* nghttp2 closes the streams above a GOAWAY's last_stream_id with
+		 * REFUSED_STREAM itself: those count as GOAWAY retries. */
+		swc_creq_retry(cr, cn->goaway && id > cn->last_stream_id ? SW_RETRY_GOAWAY
+		                                                         : SW_RETRY_REFUSED_STREAM, m);
 	} else {
 		cn->c->st.resets++;
 		swc_msgf(m, sizeof(m), "stream %d reset by peer: %s", id, nghttp2_http2_strerror(code));
@@ -225,7 +228,7 @@ static int h2_on_not_send(nghttp2_session *s, const nghttp2_frame *f, int lib_er
 		if (cr->stream_id == f->hd.stream_id) {
 			char m[SW_MSG_LEN];
 			swc_msgf(m, sizeof(m), "stream %d not sent: %s", cr->stream_id, nghttp2_strerror(lib_error));
-			swc_creq_retry(cr, m);
+			swc_creq_retry(cr, cn->goaway ? SW_RETRY_GOAWAY : SW_RETRY_NOT_SENT, m);
 			break;
 		}
 	}

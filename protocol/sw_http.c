@@ -93,11 +93,61 @@ struct sw_req *sw_req_new(const char *method, const char *path)
 	return req;
 }
 
+const char *sw_retry_reason_name(int r)
+{
+	static const char *const names[SW_RETRY_REASON_COUNT] = {
+		[SW_RETRY_GOAWAY] = "goaway",
+		[SW_RETRY_REFUSED_STREAM] = "refused_stream",
+		[SW_RETRY_CONN_CLOSED] = "conn_closed_before_response",
+		[SW_RETRY_NOT_SENT] = "not_sent",
+		[SW_RETRY_CONNECT_FAILED] = "connect_failed",
+	};
+	return r >= 0 && r < SW_RETRY_REASON_COUNT ? names[r] : "other";
+}
+
 size_t sw_http_value_bad(const char *v, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
 		if (((unsigned char)v[i] < 0x20 && v[i] != '\t') || v[i] == 0x7f)
 			return i + 1;
+	return 0;
+}
+
+/* RFC 9110 tchar: what a method or a header name may contain. */
+static int tchar(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+int sw_req_check(const struct sw_req *req)
+{
+	size_t n;
+
+	if (!req || !req->method || !req->path)
+		return SW_ERR_INVALID;
+	n = strlen(req->method);
+	if (n == 0 || n > 32)
+		return SW_ERR_INVALID;
+	for (size_t i = 0; i < n; i++)
+		if (!tchar((unsigned char)req->method[i]))
+			return SW_ERR_INVALID;
+	if (req->path[0] != '/')
+		return SW_ERR_INVALID;
+	for (const char *p = req->path; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return SW_ERR_INVALID;
+	for (size_t i = 0; i < req->hdrs.n; i++) {
+		const struct sw_hdr *h = &req->hdrs.v[i];
+		if (!h->name || !h->value || h->namelen == 0 || strlen(h->name) != h->namelen ||
+		    strlen(h->value) != h->valuelen)
+			return SW_ERR_INVALID;
+		for (size_t k = 0; k < h->namelen; k++)
+			if (!tchar((unsigned char)h->name[k]))
+				return SW_ERR_INVALID;
+		if (sw_http_value_bad(h->value, h->valuelen))
+			return SW_ERR_INVALID;
+	}
 	return 0;
 }
 
@@ -110,7 +160,7 @@ int sw_req_header(struct sw_req *req, const char *name, const char *value)
 	if (!nl)
 		return SW_ERR_INVALID;
 	for (size_t i = 0; i < nl; i++)
-		if ((unsigned char)name[i] <= 0x20 || name[i] == ':' || (unsigned char)name[i] >= 0x7f)
+		if (!tchar((unsigned char)name[i]))
 			return SW_ERR_INVALID;
 	if (sw_http_value_bad(value, vl))
 		return SW_ERR_INVALID;

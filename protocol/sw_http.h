@@ -43,6 +43,30 @@ const char *sw_hdrs_get(const struct sw_hdrs *h, const char *name);
 void sw_hdrs_clear(struct sw_hdrs *h);
 
 /*
+ * Why the client re-sent a request on its own (transport-level retries of
+ * requests the server provably did not process, sw_client.h "Retries").
+ */
+enum sw_retry_reason {
+	SW_RETRY_GOAWAY,          /* HTTP/2: its stream was above GOAWAY's last_stream_id */
+	SW_RETRY_REFUSED_STREAM,  /* HTTP/2: RST_STREAM with REFUSED_STREAM */
+	SW_RETRY_CONN_CLOSED,     /* HTTP/1.1: a reused connection closed before any response
+	                           * byte (idempotent requests only) */
+	SW_RETRY_NOT_SENT,        /* the connection failed before the request was written */
+	SW_RETRY_CONNECT_FAILED,  /* a connection attempt failed while it waited for one */
+	SW_RETRY_REASON_COUNT
+};
+
+/* The stable name of |r| ("goaway", "refused_stream",
+ * "conn_closed_before_response", "not_sent", "connect_failed"); "other"
+ * out of range. These are label values of the swarm's metrics. */
+const char *sw_retry_reason_name(int r);
+
+/* A request's transport-level retries by reason. */
+struct sw_retries {
+	uint32_t n[SW_RETRY_REASON_COUNT];
+};
+
+/*
  * A client request. Build it with sw_req_new(), then hand it to
  * sw_client_request(), which takes ownership whatever it returns.
  */
@@ -53,6 +77,11 @@ struct sw_req {
 	struct evbuffer *body;/* request body, may be empty */
 	unsigned timeout_ms;  /* 0 = the client's default request timeout */
 	int idempotent;       /* may be retried after an ambiguous failure (GET sets it) */
+	/* Optional, owned by the caller: the client adds every transport-level
+	 * retry of this request here, by reason, before its callback runs (the
+	 * callback reads the complete count, on success and on error). Must
+	 * stay valid until the callback ran. */
+	struct sw_retries *retries;
 };
 
 /* Returns a new request or NULL on allocation failure. Frees: sw_req_free(). */
@@ -62,9 +91,20 @@ struct sw_req *sw_req_new(const char *method, const char *path);
  * the 1-based position of the first offending byte. */
 size_t sw_http_value_bad(const char *v, size_t len);
 /* Adds a header. Returns 0, SW_ERR_NOMEM, or SW_ERR_INVALID (nothing added)
- * for an empty |name|, a |name| with a space, colon or control byte, or a
- * |value| that sw_http_value_bad() refuses. */
+ * for an empty |name|, a |name| with anything but token characters (no
+ * space, colon, control byte...), or a |value| that sw_http_value_bad()
+ * refuses. */
 int sw_req_header(struct sw_req *req, const char *name, const char *value);
+/*
+ * Checks everything of |req| that goes into the request head on the wire:
+ * the method (1-32 token characters), the path (starts with '/', no space,
+ * control or non-ASCII byte), every header name (token characters) and
+ * value (sw_http_value_bad(); no embedded NUL). sw_client_request() refuses
+ * a request that fails it, whatever put the bytes there, so neither the
+ * HTTP/1.1 nor the HTTP/2 serialiser can emit a CR, LF or NUL (request
+ * smuggling, header injection). Returns 0 or SW_ERR_INVALID.
+ */
+int sw_req_check(const struct sw_req *req);
 /* Sets a JSON body (copied) and Content-Type: application/json. Returns 0 or SW_ERR_NOMEM. */
 int sw_req_json(struct sw_req *req, const char *json, size_t len);
 /* Frees |*reqp| and sets it to NULL. NULL-safe. */

@@ -7,6 +7,7 @@
 #include "cluster.h"
 #include "installer.h"
 #include "inventory.h"
+#include "replies.h"
 #include "rt.h"
 #include "steps.h"
 #include "sw_err.h"
@@ -154,9 +155,10 @@ static void on_register(struct rt_call *c, int err, const char *msg, struct sw_r
 {
 	struct swarm_cluster *cl = cluster_of(c);
 	struct agent *a = &cl->hosts[c->host];
-	json_t *j = NULL, *cmd, *args, *inner = NULL;
-	const char *s;
-	char why[96];
+	json_t *j = NULL;
+	char why[96], version[512];
+	size_t vlen = 0;
+	int vr;
 
 	if (a->state != AG_REGISTERING)
 		return;
@@ -194,18 +196,12 @@ static void on_register(struct rt_call *c, int err, const char *msg, struct sw_r
 		register_retry(a);
 		return;
 	}
-	cmd = json_object_get(j, "next_step_runner_command");
-	args = json_is_object(cmd) ? json_object_get(cmd, "args") : NULL;
-	s = json_is_array(args) ? json_string_value(json_array_get(args, 0)) : NULL;
-	if (s)
-		inner = json_loads(s, 0, NULL);
-	s = json_is_object(inner) ? json_string_value(json_object_get(inner, "agent_version")) : NULL;
-	if (s && *s && strlen(s) < 512 && !sw_http_value_bad(s, strlen(s)))
-		a->version = cluster_intern_version(cl, s);
-	else if (s && *s)
+	vr = replies_agent_version(j, version, sizeof(version), &vlen);
+	if (vr > 0)
+		a->version = cluster_intern_version(cl, version);
+	else if (vr < 0)
 		rt_log(cl->rt, 0, "%s host %u: register: agent_version unusable in a header (%zu bytes "
-		       "or control bytes); keeping %s", cl->name, a->index, strlen(s), a->version);
-	json_decref(inner);
+		       "or control bytes); keeping %s", cl->name, a->index, vlen, a->version);
 	json_decref(j);
 	if (a->phase == HP_REGISTERING || a->phase == HP_WAITING)
 		agent_set_phase(a, HP_DISCOVERY);
@@ -406,8 +402,8 @@ static void on_poll(struct rt_call *c, int err, const char *msg, struct sw_resp 
 {
 	struct swarm_cluster *cl = cluster_of(c);
 	struct agent *a = &cl->hosts[c->host];
-	json_t *j, *ins, *v;
-	const char *post;
+	json_t *j, *v;
+	struct replies_steps rs;
 	double nis = 0;
 	size_t i;
 	int exit_now;
@@ -432,22 +428,17 @@ static void on_poll(struct rt_call *c, int err, const char *msg, struct sw_resp 
 		return;
 	}
 	j = rt_resp_json(resp);
-	if (!json_is_object(j)) {
+	if (replies_steps(j, &rs) < 0) {
 		json_decref(j);
 		poll_failed(a, "unparseable steps");
 		return;
 	}
 	a->backoff_start_ns = 0;
 	a->backoff_ms = 0;
-	v = json_object_get(j, "next_instruction_seconds");
-	if (json_is_number(v))
-		nis = json_number_value(v);
-	v = json_object_get(j, "post_step_action");
-	post = json_is_string(v) ? json_string_value(v) : "continue";
-	exit_now = !strcmp(post, "exit");
-	ins = json_object_get(j, "instructions");
-	if (json_is_array(ins)) {
-		json_array_foreach(ins, i, v) {
+	nis = rs.next_s;
+	exit_now = rs.exit;
+	if (rs.instructions) {
+		json_array_foreach(rs.instructions, i, v) {
 			agent_answer(a, v, sw_now_ns());
 			if (a->state != AG_POLLING)
 				break; /* silenced by what a step did */

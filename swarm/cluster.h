@@ -44,6 +44,9 @@ struct cluster_driver_ops {
 };
 
 extern const struct cluster_driver_ops cluster_driver_rest;
+/* For the tests' invariant check: 1 when the REST driver of |cl| has its
+ * next action pending (timer armed or its call in flight) or is done. */
+int driver_rest_pending_action(const struct swarm_cluster *cl);
 
 struct swarm_cluster {
 	struct swarm_rt *rt;

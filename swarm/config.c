@@ -21,9 +21,11 @@
 #include <yaml.h>
 #include <jansson.h>
 
+#include "cfg_input.h"
 #include "sw_duration.h"
 #include "sw_err.h"
 #include "sw_http.h"
+#include "sw_url.h"
 #include "sw_xalloc.h"
 
 #define CFG_MAX_FILE (4u << 20)        /* plans are small; refuse absurd inputs */
@@ -409,48 +411,6 @@ static int cfg_enum(struct cfg_ctx *c, const yaml_node_t *map, const char *prefi
 	return SW_ERR_INVALID;
 }
 
-/*
- * Reads all of |f| into a new NUL-terminated buffer, growing it as needed
- * up to |cap| bytes. Returns 0, SW_ERR_TOO_BIG (over |cap|), SW_ERR_IO or
- * SW_ERR_NOMEM. Frees: the caller free()s |*out| (NULL on error).
- */
-static int read_capped(FILE *f, size_t cap, char **out, size_t *len)
-{
-	size_t size = 0, alloc = 64 * 1024;
-	char *buf = malloc(alloc + 1);
-	*out = NULL;
-	*len = 0;
-	if (!buf)
-		return SW_ERR_NOMEM;
-	for (;;) {
-		size_t got = fread(buf + size, 1, alloc - size, f);
-		size += got;
-		if (size < alloc) {
-			if (ferror(f)) {
-				free(buf);
-				return SW_ERR_IO;
-			}
-			break;
-		}
-		if (alloc > cap) {
-			free(buf);
-			return SW_ERR_TOO_BIG;
-		}
-		size_t nalloc = alloc * 2 > cap + 1 ? cap + 1 : alloc * 2;
-		char *nb = realloc(buf, nalloc + 1);
-		if (!nb) {
-			free(buf);
-			return SW_ERR_NOMEM;
-		}
-		buf = nb;
-		alloc = nalloc;
-	}
-	buf[size] = '\0';
-	*out = buf;
-	*len = size;
-	return 0;
-}
-
 /* Loads |path| into c->doc; returns the root mapping or NULL with c->err set. */
 static yaml_node_t *cfg_load(struct cfg_ctx *c, int *rv)
 {
@@ -458,14 +418,9 @@ static yaml_node_t *cfg_load(struct cfg_ctx *c, int *rv)
 	char *data = NULL;
 	size_t len = 0;
 	yaml_node_t *root = NULL;
-	FILE *f = fopen(c->path, "rb");
+	char why[160];
 	*rv = SW_ERR_INVALID;
-	if (!f) {
-		snprintf(c->err, c->errlen, "%s: cannot open: %s", c->path, strerror(errno));
-		return NULL;
-	}
-	int rrv = read_capped(f, CFG_MAX_FILE, &data, &len);
-	fclose(f);
+	int rrv = cfg_input_read(c->path, CFG_MAX_FILE, &data, &len, why, sizeof(why));
 	if (rrv == SW_ERR_NOMEM) {
 		*rv = SW_ERR_NOMEM;
 		return NULL;
@@ -475,7 +430,14 @@ static yaml_node_t *cfg_load(struct cfg_ctx *c, int *rv)
 		goto out;
 	}
 	if (rrv < 0) {
-		snprintf(c->err, c->errlen, "%s: read error", c->path);
+		snprintf(c->err, c->errlen, "%s: %s", c->path, why);
+		goto out;
+	}
+	/* Depth, size, one document, no NUL: checked on the event stream
+	 * first, so the document loader only ever sees a bounded input. */
+	rrv = cfg_input_yaml_check(c->path, data, len, c->err, c->errlen);
+	if (rrv < 0) {
+		*rv = rrv;
 		goto out;
 	}
 	if (!yaml_parser_initialize(&parser)) {
@@ -667,6 +629,22 @@ static const char *const timing_keys[] = {
 	"controller_poll", "cluster_poll", "jitter", "time_scale", NULL,
 };
 
+/* A rate of arrival.|key|: 0 (only for start_per_minute: a ramp from
+ * nothing) or SWARM_RATE_MIN..SWARM_RATE_MAX clusters per minute. */
+static int cfg_rate(struct cfg_ctx *c, const yaml_node_t *arrival, const char *key, double *out)
+{
+	char kp[64];
+	int rv = cfg_double(c, arrival, "arrival", key, 0, SWARM_RATE_MAX, out);
+
+	if (rv != 0 || *out == 0 || *out >= SWARM_RATE_MIN)
+		return rv < 0 ? rv : 0;
+	snprintf(kp, sizeof(kp), "arrival.%s", key);
+	cfg_errf(c, cfg_get(c, arrival, key, NULL), kp, "expected a number from %g to %g (clusters per "
+	         "minute), got '%s'", SWARM_RATE_MIN, SWARM_RATE_MAX,
+	         cfg_scalar(cfg_get(c, arrival, key, NULL)));
+	return SW_ERR_INVALID;
+}
+
 static int load_arrival(struct cfg_ctx *c, const yaml_node_t *root, struct swarm_arrival *a)
 {
 	static const char *const kinds[] = {"asap", "rate", "ramp", "burst", NULL};
@@ -686,8 +664,11 @@ static int load_arrival(struct cfg_ctx *c, const yaml_node_t *root, struct swarm
 	CFG_TRY_RET(cfg_check_keys(c, v, "arrival", arrival_keys));
 	CFG_TRY_RET(cfg_enum(c, v, "arrival", "kind", kinds, &kind));
 	a->kind = (enum swarm_arrival_kind)kind;
-	CFG_TRY_RET(cfg_double(c, v, "arrival", "clusters_per_minute", 0, 1e7, &a->clusters_per_minute));
-	CFG_TRY_RET(cfg_double(c, v, "arrival", "start_per_minute", 0, 1e7, &a->start_per_minute));
+	/* Bounded so that every start time is a finite number of nanoseconds
+	 * (schedule.c saturates the rest): at least one cluster per 1000
+	 * minutes, at most 10^7 per minute. */
+	CFG_TRY_RET(cfg_rate(c, v, "clusters_per_minute", &a->clusters_per_minute));
+	CFG_TRY_RET(cfg_rate(c, v, "start_per_minute", &a->start_per_minute));
 	CFG_TRY_RET(cfg_bool(c, v, "arrival", "poisson", 0, &a->poisson));
 	rv = cfg_duration(c, v, "arrival", "ramp", UINT64_C(30) * 24 * 3600 * 1000000000, &ns);
 	if (rv < 0)
@@ -922,8 +903,41 @@ static const char *const service_keys[] = {
 	"service_endpoint", "pull_secret_file", "release_image", "ssh_pub_key", "auth",
 	"user_token", "agent_token", "ca_file", "insecure_skip_verify", "client_cert_file",
 	"client_key_file", "http", "connections", "max_connections", "api_generation",
-	"service_metrics", "pushgateway", NULL,
+	"service_metrics", "pushgateway", "startup_timeout", NULL,
 };
+
+/* Refuses URL |url| of |key| (in |map|) that sw_client could not use, at
+ * the value's LINE:COL: the scheme, user info, host and port. */
+static int cfg_url_check(struct cfg_ctx *c, const yaml_node_t *map, const char *prefix,
+                         const char *key, const char *url)
+{
+	struct sw_url u;
+	char kp[256], why[128];
+
+	if (sw_url_parse(url, &u, why, sizeof(why)) == 0)
+		return 0;
+	join_key(kp, sizeof(kp), prefix, key);
+	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+		cfg_errf(c, cfg_get(c, map, key, NULL), kp, "expected an http:// or https:// URL, got '%s'",
+		         url);
+	else
+		cfg_errf(c, cfg_get(c, map, key, NULL), kp, "%s", why);
+	return SW_ERR_INVALID;
+}
+
+/* Refuses a file of |key| that cannot be read or is no regular file (a FIFO
+ * would block the TLS set-up for ever), at the value's LINE:COL. */
+static int cfg_file_check(struct cfg_ctx *c, const yaml_node_t *root, const char *key,
+                          const char *path)
+{
+	char why[160];
+
+	if (!path || cfg_input_check_file(path, why, sizeof(why)) == 0)
+		return 0;
+	cfg_errf(c, cfg_get(c, root, key, NULL), key, "cannot read '%s': %s", path,
+	         strncmp(why, "cannot open: ", 13) ? why : why + 13);
+	return SW_ERR_INVALID;
+}
 
 /* Relative paths in a config file are relative to that file, like the
  * original's example suggests when run from another directory. */
@@ -978,12 +992,8 @@ static int cfg_http_url(struct cfg_ctx *c, const yaml_node_t *map, const char *p
                         const char *key, int required, char **out)
 {
 	int rv = cfg_string(c, map, prefix, key, required, out);
-	if (rv == 0 && strncmp(*out, "http://", 7) && strncmp(*out, "https://", 8)) {
-		char kp[256];
-		join_key(kp, sizeof(kp), prefix, key);
-		cfg_errf(c, cfg_get(c, map, key, NULL), kp, "expected an http:// or https:// URL, got '%s'", *out);
-		return SW_ERR_INVALID;
-	}
+	if (rv == 0)
+		CFG_TRY_RET(cfg_url_check(c, map, prefix, key, *out));
 	return rv;
 }
 
@@ -1103,23 +1113,17 @@ static int derive_agent_token(struct cfg_ctx *c, const yaml_node_t *root, json_t
 static int load_pull_secret(struct cfg_ctx *c, const yaml_node_t *root, struct swarm_service *s)
 {
 	yaml_node_t *v = cfg_get(c, root, "pull_secret_file", NULL);
-	FILE *f = fopen(s->pull_secret_file, "rb");
-	char *data = NULL;
+	char *data = NULL, why[160];
 	json_t *j = NULL;
 	json_error_t je;
 	int rv = SW_ERR_INVALID;
-	if (!f) {
-		cfg_errf(c, v, "pull_secret_file", "cannot read '%s': %s", s->pull_secret_file,
-		         strerror(errno));
-		return SW_ERR_INVALID;
-	}
 	size_t len = 0;
-	int rrv = read_capped(f, CFG_MAX_SECRET, &data, &len);
-	fclose(f);
+	int rrv = cfg_input_read(s->pull_secret_file, CFG_MAX_SECRET, &data, &len, why, sizeof(why));
 	if (rrv == SW_ERR_NOMEM)
 		return SW_ERR_NOMEM;
-	if (rrv == SW_ERR_IO) {
-		cfg_errf(c, v, "pull_secret_file", "cannot read '%s': read error", s->pull_secret_file);
+	if (rrv == SW_ERR_IO || rrv == SW_ERR_INVALID) {
+		cfg_errf(c, v, "pull_secret_file", "cannot read '%s': %s", s->pull_secret_file,
+		         strncmp(why, "cannot open: ", 13) ? why : why + 13);
 		goto out;
 	}
 	if (rrv == SW_ERR_TOO_BIG) {
@@ -1181,12 +1185,7 @@ int swarm_service_load(const char *path, struct swarm_service *out, char *err, s
 	CFG_TRY(cfg_string(&c, root, "", "pull_secret_file", 1, &out->pull_secret_file));
 	CFG_TRY(cfg_string(&c, root, "", "release_image", 1, &out->release_image));
 	CFG_TRY(cfg_string(&c, root, "", "ssh_pub_key", 1, &out->ssh_pub_key));
-	if (strncmp(out->endpoint, "http://", 7) && strncmp(out->endpoint, "https://", 8)) {
-		cfg_errf(&c, cfg_get(&c, root, "service_endpoint", NULL), "service_endpoint",
-		         "expected an http:// or https:// URL, got '%s'", out->endpoint);
-		rv = SW_ERR_INVALID;
-		goto out;
-	}
+	CFG_TRY(cfg_url_check(&c, root, "", "service_endpoint", out->endpoint));
 	x = SWARM_AUTH_NONE;
 	yaml_node_t *authv = cfg_get(&c, root, "auth", NULL);
 	if (authv && cfg_scalar(authv) && !strcmp(cfg_scalar(authv), "agent-installer-local")) {
@@ -1249,6 +1248,12 @@ int swarm_service_load(const char *path, struct swarm_service *out, char *err, s
 	CFG_TRY(resolve_path(path, &out->ca_file));
 	CFG_TRY(resolve_path(path, &out->client_cert_file));
 	CFG_TRY(resolve_path(path, &out->client_key_file));
+	CFG_TRY(cfg_file_check(&c, root, "ca_file", out->ca_file));
+	CFG_TRY(cfg_file_check(&c, root, "client_cert_file", out->client_cert_file));
+	CFG_TRY(cfg_file_check(&c, root, "client_key_file", out->client_key_file));
+	uint64_t st_ns = UINT64_C(60) * 1000000000;
+	CFG_TRY(cfg_duration(&c, root, "", "startup_timeout", UINT64_C(3600) * 1000000000, &st_ns));
+	out->startup_timeout_ms = (unsigned)(st_ns / 1000000);
 	CFG_TRY(load_service_metrics(&c, root, &out->service_metrics));
 	CFG_TRY(load_pushgateway(&c, root, out));
 	CFG_TRY(load_pull_secret(&c, root, out));

@@ -54,6 +54,9 @@ enum swarm_arrival_kind {
 	SWARM_ARRIVAL_RAMP,    /* linear ramp from `start_per_minute` to `clusters_per_minute` over `ramp_seconds` */
 	SWARM_ARRIVAL_BURST,   /* `burst` clusters every `burst_interval_seconds` */
 };
+/* Range of arrival.clusters_per_minute and start_per_minute (besides 0). */
+#define SWARM_RATE_MIN 0.001
+#define SWARM_RATE_MAX 1e7
 struct swarm_arrival {
 	enum swarm_arrival_kind kind;
 	double clusters_per_minute;
@@ -125,6 +128,8 @@ struct swarm_service {
 	struct swarm_service_metrics service_metrics;
 	char *push_url;                   /* `pushgateway.url`: Pushgateway base URL, or NULL */
 	char *push_job;                   /* `pushgateway.job`: default "swarm" */
+	unsigned startup_timeout_ms;      /* `startup_timeout`: how long the start-up check retries
+	                                   * transient failures (default 60 s; 0 = one attempt) */
 };
 
 /* Command-line options (parsed in main.c). */
@@ -140,6 +145,7 @@ struct swarm_opts {
 	uint64_t series_interval_ns;      /* --series-interval; 0 = no time series */
 	const char *push_url;             /* --push URL (overrides the service config) */
 	uint64_t metrics_linger_ns;       /* --metrics-linger: serve /metrics this long after the run */
+	int64_t startup_timeout_ms;       /* --startup-timeout; -1 = the service config's */
 	int quiet, verbose;
 };
 

@@ -1,3 +1,13 @@
+/*
+ * controller (see controller.h). One rule keeps it alive: outside CTL_DONE
+ * it always has exactly one pending action, either its timer or its own
+ * chain call in flight (a cluster GET, a finalizing step, or one batch of
+ * operator PUTs), never both and never neither. Every handler that ends a
+ * chain call therefore either sends the next one or arms the timer, and the
+ * timer handler always sends one. (Host reports, C3, are fire-and-forget
+ * side calls and do not count.) controller_pending_actions() exposes the
+ * count for the tests' invariant check.
+ */
 #include "controller.h"
 
 #include <stdio.h>
@@ -6,6 +16,7 @@
 #include <jansson.h>
 #include "cluster.h"
 #include "installer.h"
+#include "replies.h"
 #include "rt.h"
 #include "sw_err.h"
 #include "sw_xalloc.h"
@@ -31,8 +42,7 @@ struct controller {
 	struct swarm_cluster *cl;
 	uint8_t state;
 	uint8_t fin;              /* enum ctl_fin */
-	uint8_t polling;          /* a cluster GET is in flight */
-	uint8_t fin_retry;        /* the current finalizing step waits for the next tick */
+	uint8_t chain;            /* its own chain call (or C7 batch) is in flight */
 	unsigned ops_pending;     /* C7 PUTs in flight */
 	uint64_t due_ns;
 };
@@ -45,6 +55,25 @@ static void ctl_set_state(struct controller *ctl, enum ctl_state st)
 static void ctl_arm(struct controller *ctl, double plan_ms)
 {
 	ctl->due_ns = rt_timer(ctl->cl->rt, &ctl->ev, rt_delay_ns(ctl->cl->rt, plan_ms), 0);
+}
+
+/* Sends |c|, the chain's next call, with |done|. */
+static void ctl_send(struct controller *ctl, struct rt_call *c, rt_done_fn done)
+{
+	ctl->chain = 1;
+	rt_call_send(c, done);
+}
+
+/* The chain call that |c| was has ended: returns the controller when it
+ * still runs and expects that answer, else NULL. */
+static struct controller *ctl_chain_done(struct rt_call *c, enum ctl_state st)
+{
+	struct controller *ctl = cluster_of(c)->ctl;
+
+	if (!ctl || ctl->state != st)
+		return NULL;
+	ctl->chain = 0;
+	return ctl;
 }
 
 static struct rt_call *ctl_call(struct controller *ctl, enum swarm_ep ep, const char *method,
@@ -112,14 +141,14 @@ static void fin_step(struct controller *ctl);
 
 static void on_fin(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
-	struct controller *ctl = cluster_of(c)->ctl;
+	struct controller *ctl = ctl_chain_done(c, CTL_FINALIZING);
 
 	(void)msg;
-	if (!ctl || ctl->state != CTL_FINALIZING)
+	if (!ctl)
 		return;
 	if (ctl->fin == FIN_INGRESS_CERT && !err && resp->status == 400) {
-		/* Not finalizing yet from the service's view: try again next loop. */
-		ctl->fin_retry = 1;
+		/* Not finalizing yet from the service's view: the timer runs this
+		 * step again next loop. */
 		ctl_arm(ctl, ctl->cl->rt->plan->timings.controller_poll_ms);
 		return;
 	}
@@ -137,6 +166,7 @@ static void on_operator_put(struct rt_call *c, int err, const char *msg, struct 
 	if (!ctl || ctl->state != CTL_FINALIZING)
 		return;
 	if (ctl->ops_pending && --ctl->ops_pending == 0) {
+		ctl->chain = 0; /* the batch was one chain call */
 		ctl->fin++;
 		fin_step(ctl);
 	}
@@ -144,20 +174,19 @@ static void on_operator_put(struct rt_call *c, int err, const char *msg, struct 
 
 static void on_operators(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
-	struct controller *ctl = cluster_of(c)->ctl;
+	struct controller *ctl = ctl_chain_done(c, CTL_FINALIZING);
 	struct swarm_cluster *cl = cluster_of(c);
 	json_t *j, *op;
 	size_t i;
 	char path[160];
 
 	(void)msg;
-	if (!ctl || ctl->state != CTL_FINALIZING)
+	if (!ctl)
 		return;
 	j = (!err && resp->status == 200) ? rt_resp_json(resp) : NULL;
 	if (!json_is_array(j)) {
 		json_decref(j);
-		/* The real controller retries the operator loop; so do we. */
-		ctl->fin_retry = 1;
+		/* The real controller retries the operator loop; so do we (timer). */
 		ctl_arm(ctl, cl->rt->plan->timings.controller_poll_ms);
 		return;
 	}
@@ -182,7 +211,7 @@ static void on_operators(struct rt_call *c, int err, const char *msg, struct sw_
 		rt_call_json(pc, txt, strlen(txt));
 		free(txt);
 		ctl->ops_pending++;
-		rt_call_send(pc, on_operator_put);
+		ctl_send(ctl, pc, on_operator_put);
 	}
 	json_decref(j);
 	if (!ctl->ops_pending) {
@@ -201,7 +230,7 @@ static void fin_stage(struct controller *ctl, enum as_finalizing_stage st)
 	n = snprintf(body, sizeof(body), "{\"finalizing_stage\":\"%s\"}", as_finalizing_stage_name(st));
 	c = ctl_call(ctl, EP_CLUSTER_PROGRESS, "PUT", path);
 	rt_call_json(c, body, (size_t)n);
-	rt_call_send(c, on_fin);
+	ctl_send(ctl, c, on_fin);
 }
 
 static void fin_step(struct controller *ctl)
@@ -217,7 +246,7 @@ static void fin_step(struct controller *ctl)
 	case FIN_LIST_OPERATORS:
 		snprintf(path, sizeof(path), "/v2/clusters/%s/monitored-operators", cl->cluster_id);
 		c = ctl_call(ctl, EP_GET_OPERATORS, "GET", path);
-		rt_call_send(c, on_operators);
+		ctl_send(ctl, c, on_operators);
 		break;
 	case FIN_ROUTER_CA_STAGE:
 		fin_stage(ctl, AS_FIN_ADDING_ROUTER_CA);
@@ -238,7 +267,7 @@ static void fin_step(struct controller *ctl)
 		c = ctl_call(ctl, EP_INGRESS_CERT, "POST", path);
 		rt_call_json(c, txt, strlen(txt));
 		free(txt);
-		rt_call_send(c, on_fin);
+		ctl_send(ctl, c, on_fin);
 		break;
 	}
 	case FIN_OLM_STAGE:
@@ -252,7 +281,7 @@ static void fin_step(struct controller *ctl)
 		         cl->cluster_id);
 		c = ctl_call(ctl, EP_COMPLETE_INSTALL, "POST", path);
 		rt_call_lit(c, "{\"is_success\":true}");
-		rt_call_send(c, on_fin);
+		ctl_send(ctl, c, on_fin);
 		break;
 	case FIN_LOGS_REQUESTED:
 	case FIN_LOGS_COMPLETED:
@@ -262,7 +291,7 @@ static void fin_step(struct controller *ctl)
 			rt_call_lit(c, "{\"logs_state\":\"requested\"}");
 		else
 			rt_call_lit(c, "{\"logs_state\":\"completed\"}");
-		rt_call_send(c, on_fin);
+		ctl_send(ctl, c, on_fin);
 		break;
 	case FIN_LOGS_UPLOAD: {
 		struct evbuffer *eb = evbuffer_new();
@@ -288,7 +317,7 @@ static void fin_step(struct controller *ctl)
 		snprintf(path, sizeof(path), "/v2/clusters/%s/logs?logs_type=controller", cl->cluster_id);
 		c = ctl_call(ctl, EP_UPLOAD_LOGS, "POST", path);
 		rt_call_body(c, body, blen, ctype);
-		rt_call_send(c, on_fin);
+		ctl_send(ctl, c, on_fin);
 		break;
 	}
 	case FIN_END:
@@ -304,18 +333,16 @@ static void fin_step(struct controller *ctl)
 static void on_cluster(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
 	struct controller *ctl = cluster_of(c)->ctl;
-	json_t *j = NULL, *v;
+	json_t *j;
 	int status = -1;
 
 	(void)msg;
-	if (!ctl)
+	if (!ctl || ctl->state == CTL_FINALIZING || ctl->state == CTL_DONE)
 		return;
-	ctl->polling = 0;
+	ctl->chain = 0;
 	if (!err && resp->status == 200) {
 		j = rt_resp_json(resp);
-		v = json_is_object(j) ? json_object_get(j, "status") : NULL;
-		if (json_is_string(v))
-			status = as_cluster_status_parse(json_string_value(v));
+		status = replies_cluster_status(j, NULL);
 		json_decref(j);
 	}
 	switch ((enum ctl_state)ctl->state) {
@@ -331,22 +358,29 @@ static void on_cluster(struct rt_call *c, int err, const char *msg, struct sw_re
 			ctl_set_state(ctl, CTL_FINALIZING);
 			ctl->fin = FIN_WAIT_OPERATORS;
 			fin_step(ctl);
-		} else if (status == AS_CLUSTER_INSTALLED || status == AS_CLUSTER_ERROR ||
-		           status == AS_CLUSTER_CANCELLED) {
+			return;
+		}
+		if (status == AS_CLUSTER_INSTALLED || status == AS_CLUSTER_ERROR ||
+		    status == AS_CLUSTER_CANCELLED) {
 			ctl_set_state(ctl, CTL_DONE);
+			return;
 		}
 		break;
 	case CTL_WATCH:
 		if (status == AS_CLUSTER_INSTALLED || status == AS_CLUSTER_ERROR ||
-		    status == AS_CLUSTER_CANCELLED || status == AS_CLUSTER_ADDING_HOSTS)
+		    status == AS_CLUSTER_CANCELLED || status == AS_CLUSTER_ADDING_HOSTS) {
 			ctl_set_state(ctl, CTL_DONE);
+			return;
+		}
 		break;
 	case CTL_FINALIZING:
 	case CTL_DONE:
 	case CTL_STATE_COUNT:
 	default:
-		break;
+		return;
 	}
+	/* Still looping or watching: the next poll is the timer's. */
+	ctl_arm(ctl, ctl->cl->rt->plan->timings.controller_poll_ms);
 }
 
 static void ctl_get_cluster(struct controller *ctl)
@@ -354,13 +388,10 @@ static void ctl_get_cluster(struct controller *ctl)
 	char path[160];
 	struct rt_call *c;
 
-	if (ctl->polling)
-		return;
 	snprintf(path, sizeof(path), "/v2/clusters/%s?exclude-hosts=true", ctl->cl->cluster_id);
 	c = ctl_call(ctl, EP_GET_CLUSTER, "GET", path);
 	c->intended_ns = ctl->due_ns ? ctl->due_ns : sw_now_ns();
-	ctl->polling = 1;
-	rt_call_send(c, on_cluster);
+	ctl_send(ctl, c, on_cluster);
 }
 
 static void ctl_timer(evutil_socket_t fd, short what, void *arg)
@@ -373,10 +404,12 @@ static void ctl_timer(evutil_socket_t fd, short what, void *arg)
 	if (rt->stopping)
 		return;
 	rt_timer_fired(rt, ctl->due_ns);
+	if (ctl->chain)
+		return; /* cannot happen (one pending action); never a second chain call */
 	switch ((enum ctl_state)ctl->state) {
 	case CTL_WAIT_CLUSTER:
 		ctl_get_cluster(ctl);
-		return;
+		break;
 	case CTL_LOOP:
 	case CTL_WATCH:
 		report_nodes(ctl);
@@ -385,19 +418,14 @@ static void ctl_timer(evutil_socket_t fd, short what, void *arg)
 	case CTL_FINALIZING:
 		report_nodes(ctl);
 		/* a step asked to be retried (operators list, ingress cert) */
-		if (ctl->fin_retry) {
-			ctl->fin_retry = 0;
-			fin_step(ctl);
-		}
+		fin_step(ctl);
 		break;
 	case CTL_DONE:
 	case CTL_STATE_COUNT:
 	default:
 		report_nodes(ctl);
-		return;
+		break;
 	}
-	if (!event_pending(&ctl->ev, EV_TIMEOUT, NULL))
-		ctl_arm(ctl, rt->plan->timings.controller_poll_ms);
 }
 
 void controller_start(struct swarm_cluster *cl)
@@ -412,10 +440,9 @@ void controller_start(struct swarm_cluster *cl)
 	rt_timer_assign(cl->rt, &ctl->ev, ctl_timer, ctl);
 	cl->ctl = ctl;
 	ctl->due_ns = sw_now_ns();
-	ctl_get_cluster(ctl);
 	/* The node-status loop runs from the start. */
 	report_nodes(ctl);
-	ctl_arm(ctl, cl->rt->plan->timings.controller_poll_ms);
+	ctl_get_cluster(ctl);
 }
 
 void controller_stop(struct swarm_cluster *cl)
@@ -430,4 +457,13 @@ void controller_stop(struct swarm_cluster *cl)
 int controller_finished(const struct swarm_cluster *cl)
 {
 	return cl->ctl && cl->ctl->state == CTL_DONE;
+}
+
+int controller_pending_actions(const struct swarm_cluster *cl)
+{
+	const struct controller *ctl = cl ? cl->ctl : NULL;
+
+	if (!ctl)
+		return 0;
+	return (event_pending(&ctl->ev, EV_TIMEOUT, NULL) ? 1 : 0) + (ctl->chain ? 1 : 0);
 }

@@ -19,5 +19,9 @@ void controller_start(struct swarm_cluster *cl);
 void controller_stop(struct swarm_cluster *cl);
 /* Returns 1 when the controller saw the cluster end (installed/error/cancelled). */
 int controller_finished(const struct swarm_cluster *cl);
+/* The controller's pending actions: its timer armed (1) plus its own chain
+ * call in flight (1). Always exactly 1 while it runs and is not finished, 0
+ * once finished or when there is none. For the tests' invariant check. */
+int controller_pending_actions(const struct swarm_cluster *cl);
 
 #endif

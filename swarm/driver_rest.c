@@ -13,6 +13,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "cluster.h"
+#include "replies.h"
 #include "sw_err.h"
 #include "sw_http.h"
 #include "sw_xalloc.h"
@@ -187,6 +188,23 @@ static int body_mentions(struct sw_resp *resp, const char *a, const char *b)
 	return hit;
 }
 
+/* An id the service gave us goes into every later path: only the
+ * characters of a UUID (and a few harmless ones) may travel there, so a
+ * reply cannot put a space, CR or LF into a request line. */
+static int id_usable(const json_t *id, size_t max)
+{
+	const char *s = json_string_value(id);
+	size_t n = json_string_length(id);
+
+	if (!s || n == 0 || n >= max || strlen(s) != n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '-' || s[i] == '_' || s[i] == '.'))
+			return 0;
+	return 1;
+}
+
 static void on_cluster_created(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
 	struct swarm_cluster *cl = cluster_of(c);
@@ -210,7 +228,7 @@ static void on_cluster_created(struct rt_call *c, int err, const char *msg, stru
 	}
 	j = rt_resp_json(resp);
 	id = json_is_object(j) ? json_object_get(j, "id") : NULL;
-	if (!json_is_string(id) || json_string_length(id) >= sizeof(cl->cluster_id)) {
+	if (!id_usable(id, sizeof(cl->cluster_id))) {
 		json_decref(j);
 		cluster_finish(cl, 1, "register cluster: response without a usable id");
 		return;
@@ -305,7 +323,7 @@ static void on_infraenv_created(struct rt_call *c, int err, const char *msg, str
 	}
 	j = rt_resp_json(resp);
 	id = json_is_object(j) ? json_object_get(j, "id") : NULL;
-	if (!json_is_string(id) || json_string_length(id) >= sizeof(cl->infra_env_id)) {
+	if (!id_usable(id, sizeof(cl->infra_env_id))) {
 		json_decref(j);
 		cluster_finish(cl, 1, "register infra-env: response without a usable id");
 		return;
@@ -451,7 +469,8 @@ static void on_cluster_status(struct rt_call *c, int err, const char *msg, struc
 	struct swarm_cluster *cl = cluster_of(c);
 	struct rest_drv *d = drv_of(cl);
 	struct swarm_cluster_record *rec;
-	json_t *j = NULL, *v, *info;
+	json_t *j = NULL;
+	const char *info = NULL;
 	int status = -1;
 	char why[128];
 
@@ -465,16 +484,13 @@ static void on_cluster_status(struct rt_call *c, int err, const char *msg, struc
 	}
 	if (resp_ok(err, resp))
 		j = rt_resp_json(resp);
-	v = json_is_object(j) ? json_object_get(j, "status") : NULL;
-	if (json_is_string(v))
-		status = as_cluster_status_parse(json_string_value(v));
-	info = json_is_object(j) ? json_object_get(j, "status_info") : NULL;
+	status = replies_cluster_status(j, &info);
 	rec = cluster_record(cl);
 	if (rec && status >= 0)
 		rec->status = status;
 	if (status == AS_CLUSTER_ERROR || status == AS_CLUSTER_CANCELLED) {
 		snprintf(why, sizeof(why), "cluster %s: %s", as_cluster_status_name(status),
-		         json_is_string(info) ? json_string_value(info) : "");
+		         info ? info : "");
 		json_decref(j);
 		cluster_finish(cl, 1, why);
 		return;
@@ -520,10 +536,10 @@ static void on_cluster_status(struct rt_call *c, int err, const char *msg, struc
 static void on_infraenv_hosts(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
 	struct swarm_cluster *cl = cluster_of(c);
+	static const char *const known_statuses[] = {"known-unbound", "known", NULL};
 	struct rest_drv *d = drv_of(cl);
-	json_t *j = NULL, *h;
-	size_t i;
-	unsigned known = 0;
+	json_t *j = NULL;
+	unsigned known;
 
 	(void)msg;
 	d->polling = 0;
@@ -531,12 +547,7 @@ static void on_infraenv_hosts(struct rt_call *c, int err, const char *msg, struc
 		return;
 	if (resp_ok(err, resp))
 		j = rt_resp_json(resp);
-	json_array_foreach(j, i, h) {
-		json_t *st = json_object_get(h, "status");
-		const char *s = json_is_string(st) ? json_string_value(st) : "";
-		if (!strcmp(s, "known-unbound") || !strcmp(s, "known"))
-			known++;
-	}
+	known = replies_hosts_with_status(j, known_statuses);
 	json_decref(j);
 	cl->known_hosts = known;
 	if (known >= cl->nhosts) {
@@ -686,6 +697,29 @@ static void rest_free(struct swarm_cluster *cl)
 	event_del(&d->ev);
 	free(d);
 	cl->drv = NULL;
+}
+
+int driver_rest_pending_action(const struct swarm_cluster *cl)
+{
+	const struct rest_drv *d = cl ? cl->drv : NULL;
+
+	if (!d || cl->finished || d->state == RS_DONE)
+		return 1;
+	switch ((enum rest_state)d->state) {
+	case RS_CREATE_CLUSTER:
+	case RS_CREATE_INFRAENV:
+	case RS_SET_VIPS:
+	case RS_INSTALL:
+		return cl->owner.live > 0;    /* the call of the state */
+	case RS_WAIT_D0:
+	case RS_WAIT_READY:
+	case RS_WATCH:
+	case RS_WAIT_KNOWN:
+	case RS_DONE:
+	case RS_STATE_COUNT:
+	default:
+		return event_pending(&d->ev, EV_TIMEOUT, NULL) || d->polling;
+	}
 }
 
 const struct cluster_driver_ops cluster_driver_rest = {

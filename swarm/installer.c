@@ -5,6 +5,7 @@
 #include <event2/buffer.h>
 #include <jansson.h>
 #include "cluster.h"
+#include "replies.h"
 #include "rt.h"
 #include "sw_err.h"
 #include "sw_xalloc.h"
@@ -226,21 +227,15 @@ static void wait_masters_rebooted(struct installer *in)
 static void on_masters_list(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
 	struct installer *in = call_installer(c);
-	json_t *j, *h;
-	size_t i;
-	unsigned done = 0, need;
+	json_t *j;
+	unsigned done, need;
 
 	(void)msg;
 	if (!in)
 		return;
 	need = in->a->cl->ncp < 2 ? in->a->cl->ncp : 2;
 	j = (!err && resp->status == 200) ? rt_resp_json(resp) : NULL;
-	json_array_foreach(j, i, h) {
-		json_t *p = json_object_get(h, "progress");
-		json_t *st = json_is_object(p) ? json_object_get(p, "current_stage") : NULL;
-		if (json_is_string(st) && !strcmp(json_string_value(st), "Done"))
-			done++;
-	}
+	done = replies_hosts_at_stage(j, "Done");
 	json_decref(j);
 	if (done >= need && need > 0) {
 		inst_advance(in);
@@ -397,6 +392,15 @@ void installer_start(struct agent *a, enum as_stage_role role)
 	agent_set_phase(a, HP_INSTALLING);
 	/* The installer container starts right after the install step reply. */
 	inst_arm(in, 0);
+}
+
+int installer_pending_action(const struct agent *a)
+{
+	const struct installer *in = a ? a->inst : NULL;
+
+	if (!in || in->pos >= in->nseq)
+		return 1;
+	return event_pending(&in->ev, EV_TIMEOUT, NULL) || a->rth.live > 0;
 }
 
 void installer_stop(struct agent *a)

@@ -29,6 +29,10 @@ void installer_start(struct agent *a, enum as_stage_role role);
 /* Stops and frees host |a|'s installer (stop-installation, cluster over).
  * Requests in flight complete without effect. NULL-safe on a->inst. */
 void installer_stop(struct agent *a);
+/* For the tests' invariant check: 1 when host |a|'s installer has its next
+ * step pending (its timer armed, or a call of the host in flight) or has
+ * nothing left to do, 0 when it would never move again. */
+int installer_pending_action(const struct agent *a);
 /* Runs the A4 host logs upload (logs-progress requested, multipart upload,
  * completed) unless one is already running for |a|. */
 void installer_host_logs(struct agent *a);

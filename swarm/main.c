@@ -30,10 +30,10 @@
 #include "push.h"
 #include "report.h"
 #include "results.h"
-#include "rt.h"
 #include "schedule.h"
 #include "series.h"
 #include "shard.h"
+#include "startup.h"
 #include "stats.h"
 #include "sw_duration.h"
 #include "sw_err.h"
@@ -49,7 +49,6 @@
 #define MAX_THREADS 256u
 #define MAX_CONCURRENT_LIMIT 100000000u
 #define CHECK_PERIOD_MS 100
-#define PREFLIGHT_TIMEOUT_MS 15000
 
 enum stop_reason { STOP_NONE, STOP_SIGNAL, STOP_DEADLINE, STOP_SETUP };
 
@@ -104,6 +103,9 @@ static void usage(FILE *out)
 	        "      --metrics-linger DURATION\n"
 	        "                           keep serving the final metrics this long after the run\n"
 	        "      --push URL           push the final metrics to this Prometheus Pushgateway\n"
+	        "      --startup-timeout DURATION\n"
+	        "                           how long the start-up check retries an unavailable\n"
+	        "                           service (overrides startup_timeout; default 60s)\n"
 	        "  -q, --quiet              no progress and no warnings (summary still printed)\n"
 	        "  -v, --verbose            print the configuration and schedule at start\n"
 	        "  -h, --help               show this help and exit\n"
@@ -115,7 +117,8 @@ static void usage(FILE *out)
 	        "  2  usage or configuration error\n"
 	        "  3  aborted (SIGINT/SIGTERM or the plan's max_duration)\n"
 	        "  4  service unreachable or setup failed at start\n"
-	        "  5  every cluster installed, but the push to the Pushgateway failed\n");
+	        "  5  every cluster installed, but the push to the Pushgateway failed\n"
+	        "  6  the results file could not be written at the end of the run\n");
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -153,6 +156,7 @@ static int parse_args(int argc, char **argv, struct swarm_opts *o)
 		{"series-interval", required_argument, NULL, 'S'},
 		{"push", required_argument, NULL, 'U'},
 		{"metrics-linger", required_argument, NULL, 'L'},
+		{"startup-timeout", required_argument, NULL, 'T'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0},
@@ -162,6 +166,7 @@ static int parse_args(int argc, char **argv, struct swarm_opts *o)
 	o->results_path = "swarm-results.json";
 	o->progress = -1;
 	o->series_interval_ns = UINT64_C(10) * 1000000000;
+	o->startup_timeout_ms = -1;
 	opterr = 0;
 	for (;;) {
 		int c = getopt_long(argc, argv, "+hVt:r:m:qv", longopts, NULL);
@@ -223,6 +228,14 @@ static int parse_args(int argc, char **argv, struct swarm_opts *o)
 			if (sw_duration_parse(optarg, &ns) < 0 || ns > UINT64_C(3600) * 1000000000)
 				return usage_error("--metrics-linger: expected a duration up to 1h (e.g. 5s), got '%s'", optarg);
 			o->metrics_linger_ns = ns;
+			break;
+		}
+		case 'T': {
+			uint64_t ns = 0;
+			if (sw_duration_parse(optarg, &ns) < 0 || ns > UINT64_C(3600) * 1000000000)
+				return usage_error("--startup-timeout: expected a duration up to 1h (e.g. 60s, 0s), "
+				                   "got '%s'", optarg);
+			o->startup_timeout_ms = (int64_t)(ns / 1000000);
 			break;
 		}
 		case 'U':
@@ -436,129 +449,6 @@ static void on_metrics(void *arg, struct sw_exchange *x, struct sw_sreq *req)
 		evbuffer_free(buf);
 }
 
-struct preflight {
-	struct event_base *base;
-	struct swarm_stats *st;
-	uint64_t t0;
-	int done, err, status;
-	char msg[256];
-	char *agent_image;      /* versions["discovery-agent"] of a 2xx answer */
-};
-
-static void on_preflight(void *arg, int err, const char *msg, struct sw_resp *resp)
-{
-	struct preflight *pf = arg;
-	uint64_t now = sw_now_ns();
-	pf->done = 1;
-	pf->err = err;
-	if (err < 0) {
-		snprintf(pf->msg, sizeof(pf->msg), "%s", msg ? msg : sw_err_name(err));
-		stats_record_call(pf->st, EP_COMPONENT_VERSIONS, err, 0, pf->t0, pf->t0, now);
-	} else {
-		pf->status = resp->status;
-		if (resp->status >= 200 && resp->status <= 299)
-			pf->agent_image = rt_versions_agent_image(resp);
-		stats_record_call(pf->st, EP_COMPONENT_VERSIONS, 0, resp->status, pf->t0,
-		                  resp->t_sent_ns ? resp->t_sent_ns : pf->t0, now);
-	}
-	event_base_loopbreak(pf->base);
-}
-
-static void on_preflight_timeout(evutil_socket_t fd, short what, void *arg)
-{
-	struct preflight *pf = arg;
-	(void)fd;
-	(void)what;
-	event_base_loopbreak(pf->base);
-}
-
-/*
- * Like the original tool, asks the service for its component versions
- * before starting anything, so a wrong endpoint, certificate or token is
- * one clear message (exit 4) instead of thousands of failed agents.
- * Returns 0 when the service answered 2xx, else a negative code with the
- * reason in |err|; sets |*cfg_bad| when the client itself could not be set
- * up (unreadable CA or certificate). The call is recorded in |st|. The
- * discovery agent image it names goes to |*agent_image| (malloc'd, NULL when
- * absent): the shards use it instead of asking again.
- */
-static int preflight(struct event_base *base, const struct swarm_service *svc, struct swarm_stats *st,
-                     char **agent_image, int *cfg_bad, char *err, size_t errlen)
-{
-	struct sw_client_cfg cfg;
-	struct preflight pf;
-	struct sw_client *c = NULL;
-	struct event *tmo = NULL;
-	int rv = SW_ERR_CONNECT;
-	memset(&pf, 0, sizeof(pf));
-	pf.base = base;
-	pf.st = st;
-	swarm_service_client_cfg(svc, &cfg);
-	cfg.connect_timeout_ms = 5000;
-	cfg.tls_timeout_ms = 5000;
-	cfg.request_timeout_ms = 10000;
-	cfg.max_retries = 1;
-	cfg.max_conns = 1;
-	c = sw_client_new(base, &cfg, err, errlen);
-	if (!c) {
-		*cfg_bad = 1;
-		return SW_ERR_INVALID;
-	}
-	struct sw_req *req = sw_req_new("GET", AS_API_BASE "/v2/component-versions");
-	if (!req) {
-		rv = SW_ERR_NOMEM;
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	int hrv = sw_req_header(req, "accept", "application/json");
-	char *bearer = swarm_service_bearer(svc);
-	if (!hrv && bearer)
-		hrv = sw_req_header(req, "authorization", bearer);
-	free(bearer);
-	if (hrv) {
-		sw_req_free(&req);
-		rv = hrv;
-		snprintf(err, errlen, "%s", hrv == SW_ERR_NOMEM ? "out of memory"
-		         : "user_token cannot be sent in an HTTP header");
-		goto out;
-	}
-	pf.t0 = sw_now_ns();
-	rv = sw_client_request(c, NULL, req, on_preflight, &pf);
-	if (rv < 0) {
-		snprintf(err, errlen, "cannot send the request: %s", sw_err_name(rv));
-		goto out;
-	}
-	tmo = evtimer_new(base, on_preflight_timeout, &pf);
-	if (tmo) {
-		struct timeval tv = {PREFLIGHT_TIMEOUT_MS / 1000, 0};
-		evtimer_add(tmo, &tv);
-	}
-	event_base_dispatch(base);
-	if (!pf.done) {
-		rv = SW_ERR_TIMEOUT;
-		snprintf(err, errlen, "GET %s/v2/component-versions: no answer within %ds", AS_API_BASE,
-		         PREFLIGHT_TIMEOUT_MS / 1000);
-	} else if (pf.err < 0) {
-		rv = pf.err;
-		snprintf(err, errlen, "GET %s/v2/component-versions: %s", AS_API_BASE, pf.msg);
-	} else if (pf.status < 200 || pf.status > 299) {
-		rv = SW_ERR_INVALID;
-		snprintf(err, errlen, "GET %s/v2/component-versions answered HTTP %d%s", AS_API_BASE, pf.status,
-		         pf.status == 401 || pf.status == 403 ? " (check auth and user_token)" : "");
-	} else {
-		rv = 0;
-		*agent_image = pf.agent_image;
-		pf.agent_image = NULL;
-	}
-out:
-	if (tmo)
-		event_free(tmo);
-	/* Cancels the request if it is still pending (its callback runs now). */
-	sw_client_free(&c);
-	free(pf.agent_image);
-	return rv;
-}
-
 static void on_linger_end(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -693,6 +583,14 @@ int main(int argc, char **argv)
 	have_svc = 1;
 	if (!opts.quiet)
 		print_warnings(warn);
+	if (opts.startup_timeout_ms >= 0)
+		svc.startup_timeout_ms = (unsigned)opts.startup_timeout_ms;
+
+	/* An unwritable results path is found now, not after the whole run. */
+	if (results_check_path(opts.results_path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "swarm: --results %s\n", err);
+		goto out;
+	}
 
 	int rv = schedule_build(&plan, &jobs, &njobs);
 	if (rv < 0) {
@@ -754,10 +652,19 @@ int main(int argc, char **argv)
 	 * set up (CA file, certificate) is a configuration error (exit 2). */
 	int cfg_bad = 0;
 	uint64_t pf_start = sw_now_ns();
-	rv = preflight(r.base, &svc, mainst, &agent_image, &cfg_bad, err, sizeof(err));
+	rv = startup_check(r.base, &svc, mainst, opts.quiet, &agent_image, &cfg_bad, err, sizeof(err));
 	if (rv < 0 && cfg_bad) {
 		fprintf(stderr, "swarm: %s: %s\n", svc.path, err);
 		goto out;
+	}
+	if (rv == SW_ERR_CANCELLED) {
+		/* SIGINT/SIGTERM while the service was being retried: aborted. */
+		fprintf(stderr, "swarm: %s\n", err);
+		r.stop = STOP_SIGNAL;
+		mainst->clusters_total = njobs;
+		r.ctx.run_start_ns = pf_start;
+		r.nth = 0;
+		goto report;
 	}
 	if (rv < 0) {
 		/* Printed after the (short) summary, so it is the last line seen. */
@@ -922,9 +829,12 @@ report:;
 	if (push && !json_is_true(json_object_get(push, "ok")) && code == SWARM_EXIT_OK)
 		code = run.exit_code = SWARM_EXIT_PUSH;
 	struct results_extra rx = {.series = r.series, .service_metrics = svcm_status, .push = push};
-	if (results_write_run(opts.results_path, final, &run, &rx, err, sizeof(err)) < 0)
-		fprintf(stderr, "swarm: %s\n", err);
-	else if (!opts.quiet)
+	if (results_write_run(opts.results_path, final, &run, &rx, err, sizeof(err)) < 0) {
+		/* The one record of the run is lost: an error, whatever the run's
+		 * own outcome (which the summary above still shows). */
+		fprintf(stderr, "swarm: results not written: %s\n", err);
+		code = SWARM_EXIT_RESULTS;
+	} else if (!opts.quiet)
 		fprintf(stderr, "swarm: results written to %s\n", opts.results_path);
 	json_decref(svcm_status);
 	json_decref(push);

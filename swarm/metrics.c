@@ -23,6 +23,7 @@ static const double late_le[] = {0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 
 #define NLE(a) (sizeof(a) / sizeof((a)[0]))
 
 static int metrics_render_saturation(struct evbuffer *out, const struct swarm_stats *st);
+static int metrics_render_retries(struct evbuffer *out, const struct swarm_stats *st);
 
 static int histo(struct evbuffer *out, const char *name, const char *const *labels,
                  const struct hist *h, const double *le, size_t n)
@@ -93,6 +94,7 @@ int metrics_render(struct evbuffer *out, const struct swarm_stats *st, const cha
 			bad |= prom_sample_u64(out, "swarm_http_request_errors_total", l, s->transport_errors[c]);
 		}
 	}
+	bad |= metrics_render_retries(out, st);
 	bad |= prom_family(out, "swarm_http_request_duration_seconds", "histogram",
 	                   "Service time of calls (request sent to response complete), by operation.");
 	for (int e = 0; e < EP_COUNT; e++) {
@@ -146,6 +148,36 @@ int metrics_render(struct evbuffer *out, const struct swarm_stats *st, const cha
 	bad |= prom_family(out, "swarm_cpu_seconds_total", "counter", "CPU time of the shard loops.");
 	bad |= prom_sample(out, "swarm_cpu_seconds_total", NULL, (double)st->cpu_ns / 1e9);
 	bad |= metrics_render_saturation(out, st);
+	return bad ? SW_ERR_NOMEM : 0;
+}
+
+/* Retries, never hidden: re-sends by the client on its own (a request the
+ * service provably did not process: goaway, refused_stream,
+ * conn_closed_before_response, not_sent, connect_failed) and by the retry
+ * policy after an answer or a transport error (http_503, error_reset...).
+ * Each failed attempt is also in requests_total and errors_total. */
+static int metrics_render_retries(struct evbuffer *out, const struct swarm_stats *st)
+{
+	int bad = 0;
+	char buf[48];
+	bad |= prom_family(out, "swarm_http_request_retries_total", "counter",
+	                   "Calls re-sent, by operation and reason (transport: goaway, refused_stream, "
+	                   "conn_closed_before_response, not_sent, connect_failed; retry policy: "
+	                   "http_<status>, error_<transport error>).");
+	for (int e = 0; e < EP_COUNT; e++) {
+		const struct swarm_ep_stats *s = &st->ep[e];
+		uint64_t n;
+		const char *reason;
+		for (unsigned i = 0; (reason = stats_retry_slot(s, i, &n, buf, sizeof(buf))) != NULL; i++) {
+			if (!n)
+				continue;
+			const char *l[] = {"operation", stats_ep_name((enum swarm_ep)e), "reason", reason, NULL};
+			bad |= prom_sample_u64(out, "swarm_http_request_retries_total", l, n);
+		}
+	}
+	bad |= prom_family(out, "swarm_http_goaways_total", "counter",
+	                   "GOAWAYs received (HTTP/1.1: answers closing the connection unasked).");
+	bad |= prom_sample_u64(out, "swarm_http_goaways_total", NULL, st->goaways);
 	return bad ? SW_ERR_NOMEM : 0;
 }
 

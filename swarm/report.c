@@ -297,6 +297,14 @@ static json_t *j_endpoint(enum swarm_ep ep, const struct swarm_ep_stats *e, int 
 	jset(o, "errors", json_integer((json_int_t)errors), bad);
 	jset(o, "status_codes", codes, bad);
 	jset(o, "transport_errors", terr, bad);
+	json_t *retries = json_object();
+	char rbuf[48];
+	uint64_t rn;
+	const char *reason;
+	for (unsigned i = 0; (reason = stats_retry_slot(e, i, &rn, rbuf, sizeof(rbuf))) != NULL; i++)
+		if (rn)
+			jset(retries, reason, json_integer((json_int_t)rn), bad);
+	jset(o, "retries", retries, bad);
 	jset(o, "service_latency_seconds", j_quantiles(&e->service), bad);
 	jset(o, "intended_latency_seconds", j_quantiles(&e->intended), bad);
 	return o;
@@ -394,6 +402,11 @@ json_t *report_json(const struct swarm_stats *st, const struct report_run *run)
 	                              "hosts", (json_int_t)hosts,
 	                              "hosts_by_phase", phases,
 	                              "cpu_seconds", sec(st->cpu_ns)), &bad);
+	json_t *totals = json_object_get(doc, "totals");
+	if (totals) {
+		jset(totals, "retries", json_integer((json_int_t)st->retries), &bad);
+		jset(totals, "goaways", json_integer((json_int_t)st->goaways), &bad);
+	}
 
 	json_t *eps = json_object();
 	for (int e = 0; e < EP_COUNT; e++)
@@ -464,6 +477,32 @@ static void shape_print(void *arg, size_t s, const struct shape_sum *sum)
 	        (unsigned long long)sum->failed, q(&sum->ready, 0.5, b1, sizeof(b1)),
 	        q(&sum->ready, 0.99, b2, sizeof(b2)), q(&sum->installed_h, 0.5, b3, sizeof(b3)),
 	        q(&sum->installed_h, 0.99, b4, sizeof(b4)));
+}
+
+/* Retries by operation: what the client re-sent on its own and what the
+ * retry policy re-sent, so errors plus retries add up to what the service
+ * (or a fault injector) did. */
+static void print_retries(FILE *out, const struct swarm_stats *st)
+{
+	if (!st->retries)
+		return;
+	fprintf(out, "\nRetries by operation (reason x count; %llu in all)\n",
+	        (unsigned long long)st->retries);
+	for (int e = 0; e < EP_COUNT; e++) {
+		const struct swarm_ep_stats *s = &st->ep[e];
+		char line[1024], buf[48];
+		size_t n = 0;
+		uint64_t c;
+		const char *reason;
+		line[0] = '\0';
+		for (unsigned i = 0; (reason = stats_retry_slot(s, i, &c, buf, sizeof(buf))) != NULL &&
+		                     n < sizeof(line) - 80; i++)
+			if (c)
+				n += (size_t)snprintf(line + n, sizeof(line) - n, " %s x%llu", reason,
+				                      (unsigned long long)c);
+		if (n)
+			fprintf(out, "  %-26s%s\n", stats_ep_name((enum swarm_ep)e), line);
+	}
 }
 
 static void print_errors(FILE *out, const struct swarm_stats *st)
@@ -571,7 +610,7 @@ void report_print(FILE *out, const struct swarm_stats *st, const struct report_r
 		fprintf(out, "clusters: %llu in the plan, none started   requests: %llu, errors: %llu\n",
 		        (unsigned long long)st->clusters_total, (unsigned long long)st->requests,
 		        (unsigned long long)st->errors);
-		print_errors(out, st);
+		print_errors(out, st); /* retries: in the results and /metrics; the reason says how many */
 		return;
 	}
 	fprintf(out, "clusters: %llu total, %llu started, %llu ready, %llu installed, %llu failed"
@@ -602,6 +641,7 @@ void report_print(FILE *out, const struct swarm_stats *st, const struct report_r
 		        q(&s->intended, 0.99, b[4], 16));
 	}
 	print_errors(out, st);
+	print_retries(out, st);
 
 	fprintf(out, "\nClusters by shape (times from cluster start)\n");
 	fprintf(out, "  %-3s %-18s %6s %8s %9s %7s %9s %9s %9s %9s\n", "#", "shape", "hosts", "clusters",

@@ -23,6 +23,7 @@ enum swarm_exit {
 	SWARM_EXIT_ABORTED = 3,     /* SIGINT/SIGTERM or max_duration */
 	SWARM_EXIT_UNREACHABLE = 4, /* service unreachable / setup failed at start */
 	SWARM_EXIT_PUSH = 5,        /* every cluster installed, the Pushgateway push failed */
+	SWARM_EXIT_RESULTS = 6,     /* the results file could not be written (any outcome) */
 };
 
 /* Everything about the run that is not a measurement. Borrowed pointers. */

@@ -3,6 +3,9 @@
  */
 #include "results.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,4 +135,34 @@ int results_write_run(const char *path, const struct swarm_stats *st, const stru
 	int rv = results_write(path, doc, x ? x->series : NULL, err, errlen);
 	json_decref(doc);
 	return rv;
+}
+
+int results_check_path(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	char tmp[4096];
+	int fd;
+
+	if (!path || !*path) {
+		snprintf(err, errlen, "empty results path");
+		return SW_ERR_INVALID;
+	}
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: is a directory (the results file is written there)", path);
+		return SW_ERR_INVALID;
+	}
+	/* The very file results_write() creates first, then renames: if it can
+	 * be created now, the directory takes the file and the rename. */
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= sizeof(tmp)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return SW_ERR_INVALID;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NONBLOCK, 0644);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot create files in its directory: %s", path, strerror(errno));
+		return SW_ERR_INVALID;
+	}
+	close(fd);
+	unlink(tmp);
+	return 0;
 }

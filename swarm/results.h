@@ -43,6 +43,14 @@ int results_write(const char *path, const json_t *doc, const struct series *ser,
                   size_t errlen);
 
 /*
+ * Checks before the run that the results can be written to |path| at its
+ * end: not a directory, and its directory takes a new file (the temporary
+ * file results_write() renames into place is created and removed). Returns
+ * 0, or SW_ERR_INVALID with a message naming |path| and the reason.
+ */
+int results_check_path(const char *path, char *err, size_t errlen);
+
+/*
  * The whole results file of a run: report_json(), results_add_histograms(),
  * "series_interval_seconds" and the members of |x|, written with
  * results_write(). Returns 0, SW_ERR_NOMEM or SW_ERR_IO with a message.

@@ -339,8 +339,14 @@ static void on_resp(void *arg, int err, const char *msg, struct sw_resp *resp)
 	sent = (resp && resp->t_sent_ns) ? resp->t_sent_ns : c->submit_ns;
 	done_ns = (resp && resp->t_done_ns) ? resp->t_done_ns : now;
 	stats_record_call(rt->stats, c->ep, err, status, c->intended_ns, sent, done_ns);
+	/* What the client re-sent on its own is counted too, by reason: with
+	 * the calls and errors above, the retries reconcile with what a
+	 * service (or a fault injector) saw and did. */
+	stats_record_transport_retries(rt->stats, c->ep, &c->tretries);
+	memset(&c->tretries, 0, sizeof(c->tretries));
 	delay = retry_delay(c, err, status);
 	if (delay) {
+		stats_record_retry(rt->stats, c->ep, err, status);
 		if (rt->verbose)
 			rt_log(rt, 0, "%s %s: %s, retrying", c->method, c->path,
 			       err ? (msg ? msg : sw_err_name(err)) : "unavailable");
@@ -411,6 +417,8 @@ static int call_submit(struct rt_call *c)
 		link = c->rth->link;
 	}
 	c->submit_ns = sw_now_ns();
+	memset(&c->tretries, 0, sizeof(c->tretries));
+	req->retries = &c->tretries;
 	return rt->submit(rt->submit_arg, link, req, on_resp, c);
 }
 

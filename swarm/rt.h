@@ -187,6 +187,7 @@ struct rt_call {
 	unsigned attempts;
 	int retry_armed;                 /* |retry_ev| is pending or active */
 	int submit_err;                  /* a submission that failed at once, reported from the loop */
+	struct sw_retries tretries;      /* the current attempt's transport retries (the client's) */
 	uint64_t intended_ns;            /* schedule time for coordinated-omission stats */
 	uint64_t submit_ns;
 	char *method, *path;

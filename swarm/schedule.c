@@ -111,9 +111,14 @@ int schedule_build(const struct swarm_plan *plan, struct swarm_job **jobs, size_
 				x += -log(rand_unit(&arng));
 			xi = a->poisson ? x : (double)i;
 		}
-		double sec = start_seconds(a, (unsigned)i, xi);
+		double ns = start_seconds(a, (unsigned)i, xi) * 1e9;
 		v[i].index = (unsigned)i;
-		v[i].start_ns = sec > 0 ? (uint64_t)(sec * 1e9 + 0.5) : 0;
+		/* Converting a double out of uint64_t's range is undefined; a tiny
+		 * rate gives huge (or infinite, or NaN) times: saturate them. */
+		if (!(ns < (double)SCHEDULE_MAX_START_NS))
+			v[i].start_ns = ns > 0 || ns != ns ? SCHEDULE_MAX_START_NS : 0;
+		else
+			v[i].start_ns = ns > 0 ? (uint64_t)(ns + 0.5) : 0;
 		v[i].seed = schedule_job_seed(plan->seed, (unsigned)i);
 	}
 	*jobs = v;

@@ -14,6 +14,9 @@
 
 /* Most clusters one run may contain (bounded memory for jobs and records). */
 #define SCHEDULE_MAX_JOBS 10000000u
+/* Latest start time of a job, about 146 years: later (or not finite) start
+ * times saturate here, so adding a start time to a clock never wraps. */
+#define SCHEDULE_MAX_START_NS (UINT64_C(1) << 62)
 
 /*
  * Builds the jobs of |plan| into a new array |*jobs| of |*njobs| entries,
@@ -21,7 +24,9 @@
  * i*60/clusters_per_minute s; ramp -> the time the linearly rising rate has
  * produced i arrivals; burst -> floor(i/burst)*burst_interval; with poisson
  * the fixed gaps become exponential gaps (a non-homogeneous Poisson process
- * for ramp) drawn from the plan's seed. Returns 0, SW_ERR_INVALID when the
+ * for ramp) drawn from the plan's seed. Start times saturate at
+ * SCHEDULE_MAX_START_NS, whatever the rates (the loader bounds them, but
+ * the arithmetic does not rely on it). Returns 0, SW_ERR_INVALID when the
  * plan holds more than SCHEDULE_MAX_JOBS clusters, or SW_ERR_NOMEM.
  * Frees: the caller free()s |*jobs| (NULL when there are no jobs).
  */

@@ -204,6 +204,11 @@ static void shard_gauges(struct swarm_shard *sh)
 {
 	sh->stats.cpu_ns = thread_cpu_ns() - sh->cpu_start_ns;
 	sh->stats.calls_in_flight = (int64_t)sh->rt.calls_live;
+	if (sh->client) {
+		struct sw_client_stats cs;
+		sw_client_get_stats(sh->client, &cs);
+		sh->stats.goaways = cs.goaways;
+	}
 	sh->stats.hosts_waiting_slot = 0;
 	if (sh->hosts_before && !sh->rt.stopping) {
 		size_t due = jobs_due(sh, sw_now_ns());
@@ -470,6 +475,7 @@ int shard_run(struct swarm_shard *sh)
 	event_del(&sh->job_ev);
 	event_del(&sh->reap_ev);
 	event_del(&sh->cut_ev);
+	shard_gauges(sh); /* the client's last counters, before it goes */
 	sw_client_free(&sh->client);
 	sh->rt.client = NULL;
 	sh->rt.submit = NULL;

@@ -5,6 +5,7 @@
  */
 #include "stats.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,6 +148,81 @@ void stats_record_call(struct swarm_stats *s, enum swarm_ep ep, int err, int sta
 	hist_record(&s->send_delay, sent_ns > from ? sent_ns - from : 0);
 }
 
+void stats_record_transport_retries(struct swarm_stats *s, enum swarm_ep ep,
+                                    const struct sw_retries *r)
+{
+	if (!r)
+		return;
+	if ((unsigned)ep >= EP_COUNT)
+		ep = EP_OTHER;
+	for (unsigned i = 0; i < SW_RETRY_REASON_COUNT; i++) {
+		s->ep[ep].retries_transport[i] += r->n[i];
+		s->retries += r->n[i];
+	}
+}
+
+/* 408, 429, 500..504, then every other status in the last slot. */
+static unsigned retry_http_slot(int status)
+{
+	if (status == 408)
+		return 0;
+	if (status == 429)
+		return 1;
+	if (status >= 500 && status <= 504)
+		return 2 + (unsigned)(status - 500);
+	return STATS_RETRY_HTTP_SLOTS - 1;
+}
+
+void stats_record_retry(struct swarm_stats *s, enum swarm_ep ep, int err, int status)
+{
+	if ((unsigned)ep >= EP_COUNT)
+		ep = EP_OTHER;
+	if (err < 0) {
+		unsigned idx = (unsigned)(-err);
+		s->ep[ep].retries_error[idx < STATS_ERR_SLOTS ? idx : 0]++;
+	} else {
+		s->ep[ep].retries_http[retry_http_slot(status)]++;
+	}
+	s->retries++;
+}
+
+const char *stats_retry_slot(const struct swarm_ep_stats *e, unsigned i, uint64_t *n, char *buf,
+                             size_t len)
+{
+	static const char *const http[STATS_RETRY_HTTP_SLOTS] = {
+		"http_408", "http_429", "http_500", "http_501", "http_502", "http_503", "http_504",
+		"http_5xx",
+	};
+	if (i < SW_RETRY_REASON_COUNT) {
+		*n = e->retries_transport[i];
+		return sw_retry_reason_name((int)i);
+	}
+	i -= SW_RETRY_REASON_COUNT;
+	if (i < STATS_RETRY_HTTP_SLOTS) {
+		*n = e->retries_http[i];
+		return http[i];
+	}
+	i -= STATS_RETRY_HTTP_SLOTS;
+	if (i < STATS_ERR_SLOTS) {
+		*n = e->retries_error[i];
+		snprintf(buf, len, "error_%s", i ? sw_err_name(-(int)i) : "other");
+		return buf;
+	}
+	return NULL;
+}
+
+uint64_t stats_ep_retries(const struct swarm_ep_stats *e)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < SW_RETRY_REASON_COUNT; i++)
+		n += e->retries_transport[i];
+	for (unsigned i = 0; i < STATS_RETRY_HTTP_SLOTS; i++)
+		n += e->retries_http[i];
+	for (unsigned i = 0; i < STATS_ERR_SLOTS; i++)
+		n += e->retries_error[i];
+	return n;
+}
+
 void stats_host_phase(struct swarm_stats *s, enum swarm_host_phase from, enum swarm_host_phase to)
 {
 	if (from == to || (unsigned)from >= HP_COUNT || (unsigned)to >= HP_COUNT)
@@ -174,6 +250,12 @@ static void ep_merge(struct swarm_ep_stats *d, const struct swarm_ep_stats *s)
 		d->status[i] += s->status[i];
 	for (unsigned i = 0; i < TRANSPORT_SLOTS; i++)
 		d->transport_errors[i] += s->transport_errors[i];
+	for (unsigned i = 0; i < SW_RETRY_REASON_COUNT; i++)
+		d->retries_transport[i] += s->retries_transport[i];
+	for (unsigned i = 0; i < STATS_RETRY_HTTP_SLOTS; i++)
+		d->retries_http[i] += s->retries_http[i];
+	for (unsigned i = 0; i < STATS_ERR_SLOTS; i++)
+		d->retries_error[i] += s->retries_error[i];
 	hist_merge(&d->service, &s->service);
 	hist_merge(&d->intended, &s->intended);
 }
@@ -204,6 +286,8 @@ int stats_merge(struct swarm_stats *dst, const struct swarm_stats *src)
 	dst->clusters_failed += src->clusters_failed;
 	dst->requests += src->requests;
 	dst->errors += src->errors;
+	dst->retries += src->retries;
+	dst->goaways += src->goaways;
 	hist_merge(&dst->lateness, &src->lateness);
 	hist_merge(&dst->start_delay, &src->start_delay);
 	hist_merge(&dst->cluster_ready, &src->cluster_ready);

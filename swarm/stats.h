@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "hist.h"
+#include "sw_http.h"
 
 /* Every call the swarm makes, by operation (protocol/README.md §3.0). */
 enum swarm_ep {
@@ -41,11 +42,20 @@ enum swarm_host_phase {
 };
 
 #define STATS_HTTP_CODES 600
+#define STATS_ERR_SLOTS 24
+/* Retries of the retry policy after an HTTP status: 408, 429, 500-504, other 5xx. */
+#define STATS_RETRY_HTTP_SLOTS 8
 
 struct swarm_ep_stats {
 	uint64_t count;                   /* completed calls (any outcome) */
 	uint64_t status[STATS_HTTP_CODES];/* by HTTP status (index = code) */
-	uint64_t transport_errors[24];    /* by -SW_ERR_* code (index = -code) */
+	uint64_t transport_errors[STATS_ERR_SLOTS]; /* by -SW_ERR_* code (index = -code) */
+	/* Retries (every attempt is also counted above, as a call): */
+	uint64_t retries_transport[SW_RETRY_REASON_COUNT]; /* re-sent by the client on its own
+	                                                    * (enum sw_retry_reason) */
+	uint64_t retries_http[STATS_RETRY_HTTP_SLOTS];      /* re-sent by the retry policy after
+	                                                    * this status (stats_retry_name) */
+	uint64_t retries_error[STATS_ERR_SLOTS];           /* ... after this transport error */
 	struct hist service;              /* actual send -> response */
 	struct hist intended;             /* intended send -> response */
 };
@@ -71,6 +81,9 @@ struct swarm_stats {
 	uint64_t clusters_total, clusters_started, clusters_ready, clusters_installed,
 	         clusters_failed;
 	uint64_t requests, errors;         /* errors: transport errors + 5xx + unexpected 4xx */
+	uint64_t retries;                  /* every retry, transport and retry policy */
+	uint64_t goaways;                  /* GOAWAYs (HTTP/1.1: connection: close answers) the
+	                                    * shard's client received (set when publishing) */
 	struct hist lateness;              /* timer firing lateness vs schedule */
 	struct hist start_delay;           /* cluster actual start - intended start */
 	struct hist cluster_ready;         /* create -> ready */
@@ -105,6 +118,24 @@ void stats_free(struct swarm_stats *s);
  */
 void stats_record_call(struct swarm_stats *s, enum swarm_ep ep, int err, int status,
                        uint64_t intended_ns, uint64_t sent_ns, uint64_t done_ns);
+/* Counts the transport-level retries |r| (may be NULL) of one call of |ep|. */
+void stats_record_transport_retries(struct swarm_stats *s, enum swarm_ep ep,
+                                    const struct sw_retries *r);
+/* Counts one retry of a call of |ep| by the retry policy after |err| (a
+ * negative SW_ERR_*) or, with |err| 0, after HTTP |status|. */
+void stats_record_retry(struct swarm_stats *s, enum swarm_ep ep, int err, int status);
+/*
+ * The label of retry slot |i| of an operation, over all three arrays in
+ * order: transport retries (sw_retry_reason_name: "goaway", ...), then
+ * "http_408", "http_429", "http_500".."http_504", "http_5xx", then
+ * "error_" + sw_err_name() ("error_reset", ...; "error_other" for slot 0).
+ * |*n| gets the count of |e| in that slot. Returns NULL past the last slot.
+ */
+const char *stats_retry_slot(const struct swarm_ep_stats *e, unsigned i, uint64_t *n, char *buf,
+                             size_t len);
+/* Sum of every retry counter of |e|. */
+uint64_t stats_ep_retries(const struct swarm_ep_stats *e);
+
 /* Moves one host from phase |from| to |to| (from may equal to). */
 void stats_host_phase(struct swarm_stats *s, enum swarm_host_phase from, enum swarm_host_phase to);
 /* Appends a cluster record copy; returns its index (never fails: it aborts

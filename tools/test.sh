@@ -1,8 +1,9 @@
 #!/bin/sh
 # The whole test suite: a normal build with warnings as errors, an
 # AddressSanitizer + UndefinedBehaviorSanitizer build (leaks are failures)
-# and a clang build, each running every meson test; then a ThreadSanitizer
-# build running the multi-shard tests (meson suite "threads"). Skipped tests
+# and a clang build, each running every meson test; then a libFuzzer build
+# (clang) running each fuzz target for two seconds (suite "fuzz-smoke") and
+# a ThreadSanitizer build running the multi-shard tests (suite "threads"). Skipped tests
 # (exit 77: a tool or the reference material outside the repository is
 # missing) are counted and listed with their reason. Ends with one line
 # "N passed, N failed".
@@ -23,10 +24,12 @@ failed=0
 skipped=0
 status=0
 
-# run_suite NAME BUILDDIR MESON-SETUP-ARGS...; $cc (compiler) and $suite (one
-# meson suite instead of all) apply when set.
+# run_suite NAME BUILDDIR MESON-SETUP-ARGS...; $cc (compiler), $suite (one
+# meson suite instead of all) and $target (one ninja target instead of all)
+# apply when set.
 cc=
 suite=
+target=
 run_suite() {
 	name=$1; dir=$2; shift 2
 	echo "=== $name build ($dir) ==="
@@ -35,13 +38,14 @@ run_suite() {
 		env ${cc:+CC=$cc} meson setup "$dir" --werror "$@" >"$dir.setup.log" 2>&1 ||
 			{ cat "$dir.setup.log"; failed=$((failed + 1)); status=1; return; }
 	fi
-	if ! ninja -C "$dir" >"$dir.build.log" 2>&1; then
+	# shellcheck disable=SC2086
+	if ! ninja -C "$dir" $target >"$dir.build.log" 2>&1; then
 		tail -n 60 "$dir.build.log"
 		echo "$name: build failed"
 		failed=$((failed + 1)); status=1; return
 	fi
 	# shellcheck disable=SC2086
-	meson test -C "$dir" --print-errorlogs --num-processes 2 ${suite:+--suite $suite} \
+	meson test -C "$dir" --print-errorlogs --num-processes 2 ${suite:+--suite $suite} ${target:+--no-rebuild} \
 		${TEST_ARGS:+$TEST_ARGS} >"$dir.test.log" 2>&1
 	rc=$?
 	grep -E '^ *[0-9]+/[0-9]+ ' "$dir.test.log" | sed "s/^/[$name] /"
@@ -84,6 +88,13 @@ if command -v clang >/dev/null 2>&1; then
 else
 	echo "=== clang build: SKIP (clang not installed; tools/deps/install.sh installs it) ==="
 	skipped=$((skipped + 1))
+fi
+# libFuzzer: every fuzz target builds with the whole code instrumented (ASan +
+# UBSan) and runs for two seconds on its seeds (suite fuzz-smoke).
+if command -v clang >/dev/null 2>&1; then
+	cc=clang suite=fuzz-smoke target=fuzz
+	run_suite libfuzzer build-test-fuzz -Dfuzzing_engine=libfuzzer
+	cc= suite= target=
 fi
 # Data races between the shard threads and the main thread.
 suite=threads

@@ -28,6 +28,9 @@ command -v curl >/dev/null 2>&1 || { echo "SKIP: curl not installed" >&2; exit 7
 emu_start() {
 	name=$1 listen=$2
 	shift 2
+	# Emptied now: the background job's own redirection may come after the
+	# loop below read a previous emulator's port from the same file.
+	: >"$TMP/$name.out"
 	"$EMU" --listen "$listen" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
 	EMU_PID=$!
 	i=0

@@ -420,6 +420,9 @@ static void test_refused_and_bad_config(void **state)
 	sw_client_cfg_init(&cfg);
 	cfg.url = "http://no_such host:80";
 	assert_null(sw_client_new(base, &cfg, err, sizeof(err)));
+	assert_non_null(strstr(err, "bad character in host"));
+	cfg.url = "http://no_such_host:80";
+	assert_null(sw_client_new(base, &cfg, err, sizeof(err)));
 	assert_non_null(strstr(err, "resolve"));
 	cfg.url = "ftp://127.0.0.1";
 	assert_null(sw_client_new(base, &cfg, err, sizeof(err)));

@@ -589,6 +589,121 @@ static void test_bad_args(void **state)
 	rfx_stop(&f, NULL);
 }
 
+
+/* ---- transport retries are counted by reason (issue 9 finding 3) ---- */
+
+struct counted {
+	struct event_base *base;
+	int done, err;
+	struct sw_retries seen;   /* what the callback found in req->retries */
+	struct sw_retries r;      /* the request's count, written by the client */
+};
+
+static void counted_cb(void *arg, int err, const char *msg, struct sw_resp *resp)
+{
+	struct counted *c = arg;
+	(void)msg;
+	(void)resp;
+	c->done++;
+	c->err = err;
+	c->seen = c->r;
+	event_base_loopbreak(c->base);
+}
+
+/* One GET on |f|'s client (on |link| when set), its retries counted. */
+static void one_counted(struct rfx *f, struct sw_link *link, struct counted *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->base = f->base;
+	struct sw_req *q = sw_req_new("GET", "/x");
+	q->retries = &c->r;
+	assert_int_equal(sw_client_request(f->r.c, link, q, counted_cb, c), 0);
+	event_base_loopexit(f->base, &(struct timeval){10, 0});
+	event_base_dispatch(f->base);
+	assert_int_equal(c->done, 1);
+}
+
+static unsigned retries_total(const struct sw_retries *r)
+{
+	unsigned n = 0;
+	for (int i = 0; i < SW_RETRY_REASON_COUNT; i++)
+		n += r->n[i];
+	return n;
+}
+
+static void test_retry_reasons(void **state)
+{
+	struct rfx f;
+	struct counted c;
+	struct sw_client_stats st;
+	(void)state;
+	assert_string_equal(sw_retry_reason_name(SW_RETRY_CONN_CLOSED), "conn_closed_before_response");
+	assert_string_equal(sw_retry_reason_name(SW_RETRY_REASON_COUNT), "other");
+
+	/* HTTP/1.1: a reused connection closed before the answer: re-sent, counted */
+	rfx_start(&f, RAW_KA_THEN_DROP, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 0, "http",
+	          SW_PROTO_H1);
+	rfx_client(&f);
+	struct sw_link *link = sw_link_new(f.r.c);
+	one_counted(&f, link, &c);
+	assert_int_equal(retries_total(&c.seen), 0);
+	one_counted(&f, link, &c);
+	assert_int_equal(c.err, 0);
+	assert_int_equal(c.seen.n[SW_RETRY_CONN_CLOSED], 1);
+	assert_int_equal(retries_total(&c.seen), 1);
+	sw_link_free(&link);
+	rfx_stop(&f, &st);
+	assert_int_equal(st.retries_by[SW_RETRY_CONN_CLOSED], 1);
+
+	/* HTTP/2: REFUSED_STREAM until max_retries: the error callback has the count */
+	static const char refused[] = H2_SETTINGS "\x00\x00\x04\x03\x00\x00\x00\x00\x01\x00\x00\x00\x07";
+	rfx_start(&f, RAW_REPLY_CLOSE, refused, sizeof(refused) - 1, "http", SW_PROTO_H2);
+	rfx_client(&f);
+	one_counted(&f, NULL, &c);
+	assert_int_equal(c.err, SW_ERR_RETRIES);
+	assert_int_equal(c.seen.n[SW_RETRY_REFUSED_STREAM], 1);
+	assert_int_equal(retries_total(&c.seen), 1);
+	rfx_stop(&f, &st);
+	assert_int_equal(st.retries, 1);
+	assert_int_equal(st.retries_by[SW_RETRY_REFUSED_STREAM], 1);
+
+	/* HTTP/2: GOAWAY(last_stream_id 0): the stream was not processed */
+	static const char ga0[] = H2_SETTINGS "\x00\x00\x08\x07\x00\x00\x00\x00\x00"
+	                                      "\x00\x00\x00\x00\x00\x00\x00\x00";
+	rfx_start(&f, RAW_REPLY_CLOSE, ga0, sizeof(ga0) - 1, "http", SW_PROTO_H2);
+	rfx_client(&f);
+	one_counted(&f, NULL, &c);
+	assert_int_equal(c.err, SW_ERR_RETRIES);
+	assert_true(c.seen.n[SW_RETRY_GOAWAY] >= 1);
+	assert_int_equal(c.seen.n[SW_RETRY_REFUSED_STREAM], 0);
+	rfx_stop(&f, &st);
+	assert_true(st.goaways >= 1);
+
+	/* HTTP/1.1 "connection: close" answers are the peer's GOAWAY */
+	rfx_start(&f, RAW_REPLY_CLOSE, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok",
+	          0, "http", SW_PROTO_H1);
+	rfx_client(&f);
+	one_counted(&f, NULL, &c);
+	assert_int_equal(c.err, 0);
+	rfx_stop(&f, &st);
+	assert_int_equal(st.goaways, 1);
+	assert_int_equal(st.retries, 0);
+
+	/* A refused connection while the request waits: connect_failed */
+	rfx_start(&f, RAW_REPLY_CLOSE, NULL, 0, "http", SW_PROTO_H1);
+	f.cfg.max_retries = 2;
+	rfx_client(&f);
+	close(f.srv.lfd);
+	f.srv.lfd = socket(AF_INET, SOCK_STREAM, 0); /* raw_stop closes it */
+	event_del(&f.srv.lev);
+	f.srv.mode = RAW_BACKLOG;
+	one_counted(&f, NULL, &c);
+	assert_int_equal(c.err, SW_ERR_CONNECT);
+	assert_int_equal(c.seen.n[SW_RETRY_CONNECT_FAILED], 2);
+	rfx_stop(&f, &st);
+	assert_int_equal(st.retries_by[SW_RETRY_CONNECT_FAILED], 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -599,6 +714,7 @@ int main(void)
 		cmocka_unit_test(test_h1_keepalive_drop_retried),
 		cmocka_unit_test(test_h2_garbage),
 		cmocka_unit_test(test_h2_peer_misbehaves),
+		cmocka_unit_test(test_retry_reasons),
 		cmocka_unit_test(test_timeouts),
 		cmocka_unit_test(test_connect_timeout),
 		cmocka_unit_test(test_link_backoff_recovers),

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 #include <event2/buffer.h>
+#include "controller.h"
+#include "installer.h"
 #include "sw_err.h"
 
 static int fake_submit(void *arg, struct sw_link *link, struct sw_req *req, sw_resp_cb cb,
@@ -104,6 +106,45 @@ struct fx *fx_new(unsigned shape)
 	return fx_new_ops(shape, &fake_ops);
 }
 
+/* Every live state machine of the cluster has its next action pending: a
+ * machine with neither a timer armed nor a call in flight would never move
+ * again (the controller of issue 9's finding 1 stopped that way). */
+void fx_check(struct fx *f)
+{
+	struct swarm_cluster *cl = f->cl;
+
+	if (!cl || f->rt.stopping || cl->finished)
+		return;
+	if (cl->ctl && !controller_finished(cl))
+		assert_int_equal(controller_pending_actions(cl), 1);
+	if (cl->ops == &cluster_driver_rest)
+		assert_true(driver_rest_pending_action(cl));
+	for (unsigned i = 0; i < cl->nhosts; i++) {
+		struct agent *a = &cl->hosts[i];
+		switch ((enum agent_state)a->state) {
+		case AG_REGISTER_WAIT:
+		case AG_POLL_WAIT:
+		case AG_BACKOFF:
+			if (!event_pending(&a->ev, EV_TIMEOUT, NULL))
+				fail_msg("host %u in state %s without its timer", i, agent_state_name(a->state));
+			break;
+		case AG_REGISTERING:
+		case AG_POLLING:
+			if (a->rth.live == 0)
+				fail_msg("host %u in state %s without its call", i, agent_state_name(a->state));
+			break;
+		case AG_IDLE:
+		case AG_REBOOTED:
+		case AG_STOPPED:
+		case AG_STATE_COUNT:
+		default:
+			break;
+		}
+		if (!installer_pending_action(a))
+			fail_msg("host %u: installer without a timer or a call", i);
+	}
+}
+
 void fx_refuse(struct fx *f, const char *method, const char *part, int code, int times)
 {
 	f->refuse_method = method;
@@ -122,6 +163,7 @@ int run_until_request(struct fx *f, const char *method, const char *part, unsign
 		struct timeval tv = {0, 2000};
 		event_base_loopexit(f->base, &tv);
 		event_base_loop(f->base, EVLOOP_ONCE);
+		fx_check(f);
 	}
 	return i;
 }
@@ -144,6 +186,7 @@ void fx_free(struct fx *f)
 void spin(struct fx *f)
 {
 	event_base_loop(f->base, EVLOOP_NONBLOCK);
+	fx_check(f);
 }
 
 void fire(struct fx *f, struct agent *a)
@@ -186,6 +229,7 @@ void answer(struct fx *f, int i, int status, const char *body)
 	resp.t_sent_ns = resp.t_done_ns = sw_now_ns();
 	p.cb(p.arg, 0, NULL, &resp);
 	evbuffer_free(resp.body);
+	fx_check(f);
 }
 
 void fail_transport(struct fx *f, int i, int err)
@@ -195,6 +239,7 @@ void fail_transport(struct fx *f, int i, int err)
 	f->nq--;
 	sw_req_free(&p.req);
 	p.cb(p.arg, err, "test failure", NULL);
+	fx_check(f);
 }
 
 const char *const REG_OK =

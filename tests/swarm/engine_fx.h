@@ -5,7 +5,9 @@
  * refused at once (fx_refuse). One cluster of plan shape 0 (SNO) or 1
  * (3 control plane + 2 workers), driven by a driver that does nothing unless
  * the test passes one (the REST driver). No sockets; timers fire only when
- * a test fires or runs them.
+ * a test fires or runs them. After every answer, failure and loop pass the
+ * fixture checks that each live state machine (controller, REST driver,
+ * agents, installers) has its next action pending (fx_check).
  */
 #ifndef ENGINE_FX_H
 #define ENGINE_FX_H
@@ -50,6 +52,10 @@ struct fx *fx_new(unsigned shape);
 struct fx *fx_new_ops(unsigned shape, const struct cluster_driver_ops *ops);
 /* Stops the runtime, drops queued requests, frees everything. */
 void fx_free(struct fx *f);
+/* Fails the test when a live state machine of the cluster has neither its
+ * timer armed nor a call in flight (run after every callback by the helpers
+ * below). */
+void fx_check(struct fx *f);
 /* Refuses submissions of |method| with a path containing |part| with |code|
  * (|times| times, -1 always). */
 void fx_refuse(struct fx *f, const char *method, const char *part, int code, int times);

@@ -1,7 +1,9 @@
 #!/bin/sh
 # CLI contract of the swarm binary: usage errors exit 2 with a clear message,
 # --help/--version exit 0, configuration errors name FILE:LINE:COL, and an
-# unreachable service exits 4. Runs the built binary; loopback only.
+# unreachable service exits 4 (--startup-timeout 0s: one attempt, no retries;
+# tests/swarm/test_startup.sh covers the retries). Runs the built binary;
+# loopback only.
 # With --shared, runs only the cases on the byte-for-byte original example
 # files (reference material outside the repository, SWARM_SHARED_DIR or the
 # build's SWARM_SHARED_DIR_DEFAULT) and exits 77 (SKIP) when they are absent.
@@ -91,9 +93,9 @@ expect 2 "$TMP/empty.yaml:1:11: key 'clusters': empty list: the plan has no clus
 # Files in the original format (fixtures written for this project): the plan
 # loads with the infranev warning, the service config too, and the run goes
 # as far as the start-up check of the (unresolvable) service: exit 4.
-expect 4 "warning: key 'clusters[2].infranev_labels'" --progress=off --results "$TMP/r-fix.json" \
+expect 4 "warning: key 'clusters[2].infranev_labels'" --startup-timeout 0s --progress=off --results "$TMP/r-fix.json" \
 	20 "$FIX/testplan.example.yaml" "$FIX/service_config.example.yaml"
-expect 4 "unreachable" --progress=off --results "$TMP/r-fix.json" \
+expect 4 "unreachable" --startup-timeout 0s --progress=off --results "$TMP/r-fix.json" \
 	20 "$FIX/testplan.example.yaml" "$FIX/service_config.example.yaml"
 
 # A cluster that cannot fit in MAX_CONCURRENT / threads is refused up front.
@@ -121,7 +123,7 @@ ca_file: /nonexistent/ca.pem
 YAML
 expect 2 "/nonexistent/ca.pem" --progress=off --results "$TMP/r-ca.json" 10 "$TMP/one.yaml" "$TMP/svc-ca.yaml"
 
-expect 4 "" --progress=off --results "$TMP/r.json" 10 "$TMP/one.yaml" "$TMP/svc.yaml"
+expect 4 "" --startup-timeout 0s --progress=off --results "$TMP/r.json" 10 "$TMP/one.yaml" "$TMP/svc.yaml"
 if [ -f "$TMP/r.json" ] && grep -q '"exit_code": 4' "$TMP/r.json"; then
 	echo "ok: results written with exit_code 4"
 else
@@ -140,7 +142,7 @@ check() {
 # Unreachable: a short summary with the plan's cluster count (not "0 total"),
 # no empty tables, and the one-line reason last.
 printf 'clusters:\n  - {single_node: true, num_workers: 0, amount: 10}\n' >"$TMP/ten.yaml"
-expect 4 "clusters: 10 in the plan, none started" --progress=off --results "$TMP/r10.json" \
+expect 4 "clusters: 10 in the plan, none started" --startup-timeout 0s --progress=off --results "$TMP/r10.json" \
 	10 "$TMP/ten.yaml" "$TMP/svc.yaml"
 check "unreachable: the reason is the last line" \
 	sh -c 'tail -n1 "$1" | grep -q "^swarm: service http://127.0.0.1:[0-9]* unreachable: GET "' _ "$TMP/out"
@@ -156,14 +158,14 @@ pull_secret_file: ps.json
 release_image: "quay.io/openshift-release-dev/ocp-release:4.16.0-x86_64"
 insecure_skip_verify: true
 YAML
-expect 4 "insecure_skip_verify': the service's TLS certificate is not verified" --progress=off \
+expect 4 "insecure_skip_verify': the service's TLS certificate is not verified" --startup-timeout 0s --progress=off \
 	--results "$TMP/r.json" 10 "$TMP/one.yaml" "$TMP/svc-insecure.yaml"
 check "insecure: warned once" sh -c '[ "$(grep -c "not verified" "$1")" = 1 ]' _ "$TMP/out"
-expect 4 "unreachable" -q --results "$TMP/r.json" 10 "$TMP/one.yaml" "$TMP/svc-insecure.yaml"
+expect 4 "unreachable" --startup-timeout 0s -q --results "$TMP/r.json" 10 "$TMP/one.yaml" "$TMP/svc-insecure.yaml"
 check "insecure: -q silences the warning" sh -c '! grep -qi "verif" "$1"' _ "$TMP/out"
 
 # Singular forms: "1 shape, 1 cluster, 1 host", "over 1 thread".
-expect 4 "plan $TMP/one.yaml: 1 shape, 1 cluster, 1 host;" -v --progress=off --results "$TMP/r.json" \
+expect 4 "plan $TMP/one.yaml: 1 shape, 1 cluster, 1 host;" --startup-timeout 0s -v --progress=off --results "$TMP/r.json" \
 	1 "$TMP/one.yaml" "$TMP/svc.yaml"
 check "singular: 1 host in flight over 1 thread" grep -q "1 host in flight over 1 thread$" "$TMP/out"
 check "singular: 1 host (1 control plane + 0 workers)" grep -q "1 x 1 host (1 control plane + 0 workers)" "$TMP/out"

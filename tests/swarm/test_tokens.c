@@ -107,6 +107,11 @@ static void test_config_refuses(void **state)
 	expect_error("cHM=", "user_token: \"\"", "5:13: key 'user_token': ", "empty token");
 	expect_error("a\\nb", "user_token: u", "2:19: key 'pull_secret_file': ",
 	             "control character at byte 2");
+	/* issue 9 finding 10: CR LF (a second header over HTTP/1.1) in either token */
+	expect_error("cHM=", "agent_token: \"a\\r\\nInjected: 1\"\nuser_token: u",
+	             "5:14: key 'agent_token': ", "control character at byte 2");
+	expect_error("cHM=", "user_token: \"Bearer\\r\\nInjected: 1\"", "5:13: key 'user_token': ",
+	             "control character at byte 7");
 	free(line);
 	free(tok);
 }

@@ -18,10 +18,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "emu_util.h"
-#include "sw_xalloc.h"
 #include "sw_err.h"
 #include "sw_http.h"
+#include "sw_xalloc.h"
 
 #define SNAPSHOT_FILE "snapshot.bin"
 #define SNAPSHOT_TMP "snapshot.tmp"

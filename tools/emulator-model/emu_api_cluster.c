@@ -107,8 +107,11 @@ static int set_nets(struct emu_ctx *x, json_t *arr, struct emu_net *out, uint8_t
 			emu_resp_error(x->resp, 400, "Failed to parse CIDR %s", cidr ? cidr : "");
 			return -1;
 		}
-		if (k < max)
-			out[k++] = net;
+		if (k < max) {
+			/* field by field: no stack padding in the model's bytes */
+			out[k].base = net.base;
+			out[k++].prefix = net.prefix;
+		}
 	}
 	*n = k;
 	return 0;

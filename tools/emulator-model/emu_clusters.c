@@ -140,7 +140,10 @@ static void auto_machine_network(struct emu_model *m, struct emu_cluster *c)
 		}
 		uint32_t mask = n.prefix ? 0xffffffffu << (32 - n.prefix) : 0;
 		n.base &= mask;
-		c->machine_nets[0] = n;
+		/* Field by field: a struct copy may carry the stack's padding bytes,
+		 * and --state-dir's recovery check compares entities byte for byte. */
+		c->machine_nets[0].base = n.base;
+		c->machine_nets[0].prefix = n.prefix;
 		c->n_machine_nets = 1;
 		c->machine_net_auto = 1;
 		return;
