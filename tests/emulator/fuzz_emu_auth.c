@@ -1,6 +1,6 @@
 /* Fuzz target for the emulator front end's parsers of untrusted input:
  * JWTs (emu_jwt_verify, emu_b64url_decode, local-mode emu_auth_check),
- * request paths (emu_ops_match) and query strings (emu_util_query_get).
+ * request paths (emu_route_match) and query strings (emu_util_query_get).
  * Built with libFuzzer when -Dfuzzing_engine=libfuzzer; otherwise main()
  * replays the corpus given as arguments and then runs a fixed-seed mutation
  * run over valid tokens and paths (deterministic, bounded). */
@@ -13,7 +13,7 @@
 
 #include "emu_auth.h"
 #include "emu_jwt.h"
-#include "emu_ops.h"
+#include "emu_routes.h"
 #include "emu_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -61,15 +61,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)emu_jwt_verify(NULL, s, size, 0, &claims, reason, sizeof(reason));
 
 	snprintf(path, size + 64, "/api/assisted-install%s", s);
-	struct emu_op_match m;
+	struct emu_route_match m;
 	static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
 	for (size_t i = 0; i < 5; i++) {
-		if (emu_ops_match(methods[i], path, &m)) {
-			if ((m.infra_env_len && m.infra_env_off + m.infra_env_len > strlen(path)) ||
-			    (m.cluster_len && m.cluster_off + m.cluster_len > strlen(path)) ||
-			    (m.host_len && m.host_off + m.host_len > strlen(path)))
-				abort();
-			struct emu_auth_input in = {.match = &m, .path = path, .secret_key = s,
+		if (emu_route_match(methods[i], path, &m) == EMU_ROUTE_MATCH) {
+			for (int k = 0; k < m.nparams; k++)
+				if (strlen(m.params[k].value) > EMU_ROUTE_PARAM_MAX)
+					abort();
+			struct emu_auth_input in = {.match = &m, .secret_key = s,
 			                            .api_key = s, .authorization = s, .now_s = 1};
 			struct emu_auth_result r;
 			if (emu_auth_check(a, &in, &r) != 0)
@@ -78,9 +77,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* the token as an agent credential on a fixed operation */
 	const char *fixed = "/api/assisted-install/v2/infra-envs/" IE "/hosts/" IE "/instructions";
-	if (emu_ops_match("GET", fixed, &m) != 1)
+	if (emu_route_match("GET", fixed, &m) != EMU_ROUTE_MATCH)
 		abort();
-	struct emu_auth_input in = {.match = &m, .path = fixed, .secret_key = s, .now_s = 1};
+	struct emu_auth_input in = {.match = &m, .secret_key = s, .now_s = 1};
 	struct emu_auth_result r;
 	if (emu_auth_check(a, &in, &r) != 0 || (r.status != 0 && r.status != 401))
 		abort();

@@ -52,6 +52,8 @@ int mh_req_full(struct mh *h, const char *method, const char *path, const char *
 	r.is_agent = 1;
 	r.now_ns = h->now_ns;
 	r.wall_s = h->wall;
+	if (h->on_request)
+		h->on_request(h->hook_arg, &r);
 	assert_int_equal(emu_model_handle(h->m, &r, &resp), 0);
 	if (getenv("MH_BODIES") && resp.body) {
 		/* Debug aid: keep one body per operation and status for schema checks. */
@@ -446,6 +448,8 @@ void mh_step(struct mh *h, double s)
 {
 	h->now_ns += (uint64_t)(s * 1e9);
 	h->wall += (int64_t)s;
+	if (h->on_monitor)
+		h->on_monitor(h->hook_arg, h->now_ns, h->wall);
 	emu_model_monitor(h->m, h->now_ns, h->wall);
 	for (int i = 0; i < h->nhosts; i++) {
 		struct mh_host *hh = &h->hosts[i];

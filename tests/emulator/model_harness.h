@@ -47,6 +47,11 @@ struct mh {
 	int fin_stage;
 	int completed;
 	int polls;
+	/* Optional: called with every request and monitor call before the model
+	 * gets it (the state-dir tests journal them). */
+	void (*on_request)(void *arg, const struct emu_request *r);
+	void (*on_monitor)(void *arg, uint64_t now_ns, int64_t wall_s);
+	void *hook_arg;
 };
 
 /* Creates the model with |cfg| (NULL: defaults). */

@@ -12,7 +12,7 @@
 
 #include "emu_cli.h"
 #include "emu_faults.h"
-#include "emu_ops.h"
+#include "emu_routes.h"
 #include "emu_util.h"
 #include "sw_err.h"
 #include "sw_http.h"
@@ -96,9 +96,9 @@ static void test_precedence(void **state)
 {
 	(void)state;
 	char err[256];
-	int steps = emu_ops_find("v2GetNextSteps");
-	int reg = emu_ops_find("v2RegisterHost");
-	int reply = emu_ops_find("v2PostStepReply");
+	int steps = emu_routes_find("v2GetNextSteps");
+	int reg = emu_routes_find("v2RegisterHost");
+	int reply = emu_routes_find("v2PostStepReply");
 	struct emu_faults *f = emu_faults_new(42);
 	assert_int_equal(emu_faults_add_error(f, "v2GetNextSteps:1:503", err, sizeof(err)), 0);
 	assert_int_equal(emu_faults_add_error(f, "*:1:500", err, sizeof(err)), 0);
@@ -141,7 +141,7 @@ static void test_seeded(void **state)
 {
 	(void)state;
 	char err[256];
-	int steps = emu_ops_find("v2GetNextSteps");
+	int steps = emu_routes_find("v2GetNextSteps");
 	struct emu_faults *a = emu_faults_new(1234), *b = emu_faults_new(1234),
 	                  *c = emu_faults_new(1235);
 	struct emu_faults *all[] = {a, b, c};
@@ -287,7 +287,7 @@ static void test_cli_full(void **state)
 	assert_string_equal(o.image_service_base, "https://img");
 	assert_int_equal(emu_faults_any(o.faults), 1);
 	struct emu_fault_decision d;
-	int reply = emu_ops_find("v2PostStepReply");
+	int reply = emu_routes_find("v2PostStepReply");
 	emu_faults_decide(o.faults, reply, &d);
 	assert_true(d.delay_ns > 0);
 	emu_cli_free(&o);

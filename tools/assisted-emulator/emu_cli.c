@@ -3,8 +3,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sw_duration.h"
 #include "sw_err.h"
@@ -21,6 +24,9 @@ enum {
 	OPT_GOAWAY_AFTER, OPT_RESTART_EVERY, OPT_H2_MAX_STREAMS, OPT_IDLE_TIMEOUT, OPT_HELP,
 	OPT_VERSION, OPT_KUBE_API, OPT_KUBE_TLS_CERT, OPT_KUBE_TLS_KEY, OPT_KUBE_TOKEN,
 	OPT_KUBE_TOKEN_FILE, OPT_KUBE_WATCH_WINDOW, OPT_KUBE_BOOKMARK_INTERVAL,
+	OPT_PULL_SECRET_TOKEN_FILE, OPT_USER_TOKEN_FILE, OPT_LOCAL_USER_TOKEN_FILE,
+	OPT_HEADER_TIMEOUT, OPT_BODY_TIMEOUT, OPT_MAX_CONNS, OPT_MAX_BODY_TOTAL, OPT_STATE_DIR,
+	OPT_FSYNC, OPT_FSYNC_INTERVAL, OPT_JOURNAL_MAX,
 };
 
 static const struct option long_opts[] = {
@@ -56,6 +62,17 @@ static const struct option long_opts[] = {
 	{"kube-token-file", required_argument, NULL, OPT_KUBE_TOKEN_FILE},
 	{"kube-watch-window", required_argument, NULL, OPT_KUBE_WATCH_WINDOW},
 	{"kube-bookmark-interval", required_argument, NULL, OPT_KUBE_BOOKMARK_INTERVAL},
+	{"pull-secret-token-file", required_argument, NULL, OPT_PULL_SECRET_TOKEN_FILE},
+	{"user-token-file", required_argument, NULL, OPT_USER_TOKEN_FILE},
+	{"local-allow-user-token-file", required_argument, NULL, OPT_LOCAL_USER_TOKEN_FILE},
+	{"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
+	{"body-timeout", required_argument, NULL, OPT_BODY_TIMEOUT},
+	{"max-connections", required_argument, NULL, OPT_MAX_CONNS},
+	{"max-body-total", required_argument, NULL, OPT_MAX_BODY_TOTAL},
+	{"state-dir", required_argument, NULL, OPT_STATE_DIR},
+	{"fsync", required_argument, NULL, OPT_FSYNC},
+	{"fsync-interval", required_argument, NULL, OPT_FSYNC_INTERVAL},
+	{"journal-max", required_argument, NULL, OPT_JOURNAL_MAX},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -75,7 +92,19 @@ void emu_cli_usage(FILE *out)
 "                              serve TLS with ALPN h2/http1.1; without them the port\n"
 "                              speaks h2c (prior knowledge) and HTTP/1.1\n"
 "  --h2-max-streams N          SETTINGS_MAX_CONCURRENT_STREAMS (default 256)\n"
-"  --idle-timeout DURATION     close idle connections after this (default 120s)\n"
+"  --idle-timeout DURATION     close idle connections after this (default 120s; an\n"
+"                              HTTP/2 connection without streams too, PINGs or not)\n"
+"  --header-timeout DURATION   a request head must be complete this long after its\n"
+"                              first byte, a new connection's first head (TLS\n"
+"                              handshake included) after accept (default 30s; 408)\n"
+"  --body-timeout DURATION     a request body must be complete this long after its\n"
+"                              head (default 300s; 408)\n"
+"  --max-connections N         connections open at once; more are closed at accept\n"
+"                              (default: the descriptor limit - 64)\n"
+"  --max-body-total SIZE       request-body bytes held in memory over all requests;\n"
+"                              a body that would pass it gets 503 (default 512MiB).\n"
+"                              Each operation has its own limit (413): 2 MiB of JSON,\n"
+"                              250 MB for log uploads (counted, not kept)\n"
 "\n"
 "Authentication (named after AUTH_TYPE of the real service):\n"
 "  --auth none|rhsso|local     none (default): everything allowed.\n"
@@ -92,6 +121,12 @@ void emu_cli_usage(FILE *out)
 "                              tests can create clusters over REST\n"
 "  --local-strict-scope        local mode: 403 when an agent token belongs to another\n"
 "                              infra-env than the path (the real service allows it)\n"
+"  --pull-secret-token-file FILE, --user-token-file FILE,\n"
+"  --local-allow-user-token-file FILE\n"
+"                              the same secrets from the first line of FILE, or from\n"
+"                              the environment: " EMU_ENV_PULL_SECRET_TOKEN ",\n"
+"                              " EMU_ENV_USER_TOKEN ", " EMU_ENV_LOCAL_USER_TOKEN "\n"
+"                              (so they stay out of the process list)\n"
 "\n"
 "Service behaviour:\n"
 "  --time-scale X              divide monitor periods, poll intervals and timeouts by X\n"
@@ -105,6 +140,20 @@ void emu_cli_usage(FILE *out)
 "  --enable-single-node-dnsmasq\n"
 "                              ENABLE_SINGLE_NODE_DNSMASQ=true\n"
 "  --seed N                    seed of ids, step ids and fault decisions (default 1)\n"
+"\n"
+"State (the service restarting on its database):\n"
+"  --state-dir DIR             keep the model in DIR (snapshot + journal of every\n"
+"                              request and monitor pass): a restart, even after\n"
+"                              SIGKILL, resumes where it was. Start it again with the\n"
+"                              same service options.\n"
+"  --fsync batch|always|never  batch (default): fdatasync every --fsync-interval;\n"
+"                              always: a reply waits for its record's fdatasync;\n"
+"                              never: the kernel decides. Every answered request is\n"
+"                              in the journal before its reply (SIGKILL loses none);\n"
+"                              the mode decides what a power loss loses\n"
+"  --fsync-interval DURATION   batch period (default 100ms)\n"
+"  --journal-max SIZE          compact (new snapshot) past this journal size\n"
+"                              (default 64MiB)\n"
 "\n"
 "Faults (repeatable; OP is a swagger operationId, e.g. v2GetNextSteps, or '*'):\n"
 "  --fault-error OP:RATE:STATUS     answer STATUS (400..599) with probability RATE\n"
@@ -138,7 +187,8 @@ void emu_cli_usage(FILE *out)
 "a number needs its unit (only 0 may go without).\n"
 "\n"
 "Endpoints besides the API: GET /health, /ready, /metrics (Prometheus), /debug/state\n"
-"(JSON dump of the model), POST /debug/restart.\n"
+"(JSON dump of the model, tokens masked), /debug/faults (what each fault kind did per\n"
+"operation: reached the client or lost), POST /debug/restart.\n"
 "Exit status: 0 after SIGINT/SIGTERM, 1 on a runtime error, 2 on a usage error.\n",
 	      out);
 }
@@ -162,8 +212,99 @@ static int parse_uint(const char *s, unsigned long long max, unsigned long long 
 	return 0;
 }
 
+/* "1024", "64KiB", "512MiB", "2GiB" (also KB/MB/GB as powers of 1000). */
+static int parse_size(const char *s, uint64_t *v)
+{
+	static const struct { const char *unit; uint64_t mult; } units[] = {
+		{"", 1}, {"B", 1}, {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30},
+		{"KB", 1000}, {"MB", 1000000}, {"GB", 1000000000},
+	};
+	if (!s || !*s || *s == '-' || *s == '+')
+		return SW_ERR_INVALID;
+	char *end = NULL;
+	errno = 0;
+	unsigned long long x = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return SW_ERR_INVALID;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit) != 0)
+			continue;
+		if (x > UINT64_MAX / units[i].mult)
+			return SW_ERR_INVALID;
+		*v = x * units[i].mult;
+		return 0;
+	}
+	return SW_ERR_INVALID;
+}
+
+/* Reads a secret: the first line of regular file |path| (at most 64 KiB),
+ * without its line end; no control characters. Returns a malloc'ed string
+ * or NULL with a message in |err|. */
+static char *read_secret(const char *opt, const char *path, char *err, size_t errlen)
+{
+	char buf[65536 + 1];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat sb;
+	if (fd < 0) {
+		snprintf(err, errlen, "%s %s: %s", opt, path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s %s: not a regular file", opt, path);
+		close(fd);
+		return NULL;
+	}
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0 || n == (ssize_t)sizeof(buf) - 1) {
+		snprintf(err, errlen, "%s %s: %s", opt, path, n < 0 ? strerror(errno) : "larger than 64 KiB");
+		return NULL;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	for (const char *p = buf; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			snprintf(err, errlen, "%s %s: control character in the secret", opt, path);
+			return NULL;
+		}
+	}
+	if (!buf[0]) {
+		snprintf(err, errlen, "%s %s: the first line is empty", opt, path);
+		return NULL;
+	}
+	char *s = strdup(buf);
+	if (!s)
+		snprintf(err, errlen, "%s: out of memory", opt);
+	return s;
+}
+
+/* One secret from --X, --X-file or the environment (in that order; --X and
+ * --X-file together are an error). Returns 0 or EMU_CLI_USAGE. */
+static int secret(struct emu_opts *o, int slot, const char **dst, const char *opt,
+                  const char *file, const char *env, char *err, size_t errlen)
+{
+	if (*dst && file) {
+		snprintf(err, errlen, "%s and %s-file exclude each other", opt, opt);
+		return EMU_CLI_USAGE;
+	}
+	if (file) {
+		char fopt[64];
+		snprintf(fopt, sizeof(fopt), "%s-file", opt);
+		o->secrets[slot] = read_secret(fopt, file, err, errlen);
+		if (!o->secrets[slot])
+			return EMU_CLI_USAGE;
+		*dst = o->secrets[slot];
+	} else if (!*dst) {
+		const char *v = getenv(env);
+		if (v && *v)
+			*dst = v;
+	}
+	return 0;
+}
+
 int emu_cli_parse(int argc, char **argv, struct emu_opts *o, FILE *out, char *err, size_t errlen)
 {
+	const char *ps_file = NULL, *user_file = NULL, *local_file = NULL;
 	const char *fault_error[EMU_CLI_MAX_FAULTS], *fault_latency[EMU_CLI_MAX_FAULTS],
 	           *fault_reset[EMU_CLI_MAX_FAULTS];
 	size_t n_error = 0, n_latency = 0, n_reset = 0;
@@ -207,6 +348,59 @@ int emu_cli_parse(int argc, char **argv, struct emu_opts *o, FILE *out, char *er
 		case OPT_PULL_SECRET_TOKEN: o->pull_secret_token = arg; break;
 		case OPT_USER_TOKEN: o->user_token = arg; break;
 		case OPT_LOCAL_ALLOW_USER_TOKEN: o->local_user_token = arg; break;
+		case OPT_PULL_SECRET_TOKEN_FILE: ps_file = arg; break;
+		case OPT_USER_TOKEN_FILE: user_file = arg; break;
+		case OPT_LOCAL_USER_TOKEN_FILE: local_file = arg; break;
+		case OPT_HEADER_TIMEOUT:
+		case OPT_BODY_TIMEOUT:
+			if (sw_duration_parse(arg, &ns) != 0 || ns < 1000000ull ||
+			    ns / 1000000ull > UINT32_MAX)
+				return usage_err(err, errlen, "--%s '%s': expected a duration of at least 1ms "
+				                 "(e.g. 30s)", c == OPT_HEADER_TIMEOUT ? "header-timeout"
+				                                                     : "body-timeout", arg);
+			if (c == OPT_HEADER_TIMEOUT)
+				o->header_timeout_ms = (unsigned)(ns / 1000000ull);
+			else
+				o->body_timeout_ms = (unsigned)(ns / 1000000ull);
+			break;
+		case OPT_MAX_CONNS:
+			if (parse_uint(arg, UINT32_MAX, &u) != 0 || u == 0)
+				return usage_err(err, errlen, "--max-connections '%s': expected a positive "
+				                 "count%s", arg, NULL);
+			o->max_conns = (unsigned)u;
+			break;
+		case OPT_MAX_BODY_TOTAL:
+		case OPT_JOURNAL_MAX: {
+			uint64_t v = 0;
+			if (parse_size(arg, &v) != 0 || v < 4096)
+				return usage_err(err, errlen, "--%s '%s': expected a size of at least 4096 "
+				                 "bytes (e.g. 512MiB)", c == OPT_MAX_BODY_TOTAL ? "max-body-total"
+				                                                                : "journal-max", arg);
+			if (c == OPT_MAX_BODY_TOTAL)
+				o->max_body_total = v;
+			else
+				o->journal_max = v;
+			break;
+		}
+		case OPT_STATE_DIR:
+			if (!*arg)
+				return usage_err(err, errlen, "--state-dir needs a directory%s%s", NULL, NULL);
+			o->state_dir = arg;
+			break;
+		case OPT_FSYNC: {
+			int f = emu_fsync_parse(arg);
+			if (f < 0)
+				return usage_err(err, errlen, "--fsync '%s': expected batch, always or never%s",
+				                 arg, NULL);
+			o->fsync = (enum emu_fsync)f;
+			break;
+		}
+		case OPT_FSYNC_INTERVAL:
+			if (sw_duration_parse(arg, &ns) != 0 || ns < 1000000ull || ns > 60000000000ull)
+				return usage_err(err, errlen, "--fsync-interval '%s': expected 1ms..60s%s", arg,
+				                 NULL);
+			o->fsync_interval_ns = ns;
+			break;
 		case OPT_LOCAL_STRICT_SCOPE: o->local_strict_scope = 1; break;
 		case OPT_TIME_SCALE: {
 			char *end = NULL;
@@ -336,6 +530,21 @@ int emu_cli_parse(int argc, char **argv, struct emu_opts *o, FILE *out, char *er
 		o->kube_tls_cert = o->tls_cert;
 		o->kube_tls_key = o->tls_key;
 	}
+	if (secret(o, 0, &o->pull_secret_token, "--pull-secret-token", ps_file,
+	           EMU_ENV_PULL_SECRET_TOKEN, err, errlen) ||
+	    secret(o, 1, &o->user_token, "--user-token", user_file, EMU_ENV_USER_TOKEN, err, errlen) ||
+	    secret(o, 2, &o->local_user_token, "--local-allow-user-token", local_file,
+	           EMU_ENV_LOCAL_USER_TOKEN, err, errlen))
+		return EMU_CLI_USAGE;
+	/* Secrets from the environment apply to the modes that use them only. */
+	if (o->auth != EMU_AUTH_TOKEN && !user_file && o->user_token == getenv(EMU_ENV_USER_TOKEN))
+		o->user_token = NULL;
+	if (o->auth != EMU_AUTH_LOCAL && !local_file &&
+	    o->local_user_token == getenv(EMU_ENV_LOCAL_USER_TOKEN))
+		o->local_user_token = NULL;
+	if ((o->fsync != EMU_FSYNC_BATCH || o->fsync_interval_ns || o->journal_max) && !o->state_dir)
+		return usage_err(err, errlen, "--fsync, --fsync-interval and --journal-max need "
+		                 "--state-dir%s%s", NULL, NULL);
 	if (o->auth == EMU_AUTH_TOKEN && (!o->pull_secret_token || !*o->pull_secret_token))
 		return usage_err(err, errlen, "--auth rhsso needs --pull-secret-token TOKEN%s%s", NULL, NULL);
 	if (o->local_user_token && o->auth != EMU_AUTH_LOCAL)
@@ -359,6 +568,11 @@ int emu_cli_parse(int argc, char **argv, struct emu_opts *o, FILE *out, char *er
 
 void emu_cli_free(struct emu_opts *o)
 {
-	if (o)
-		emu_faults_free(&o->faults);
+	if (!o)
+		return;
+	emu_faults_free(&o->faults);
+	for (size_t i = 0; i < sizeof(o->secrets) / sizeof(o->secrets[0]); i++) {
+		free(o->secrets[i]);
+		o->secrets[i] = NULL;
+	}
 }

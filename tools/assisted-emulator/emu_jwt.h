@@ -20,6 +20,13 @@ struct emu_jwt_key *emu_jwt_key_new(void);
 /* Frees |*kp| and sets it to NULL. NULL-safe. */
 void emu_jwt_key_free(struct emu_jwt_key **kp);
 
+/* Loads a P-256 private key from PEM text (|len| bytes; what
+ * emu_jwt_key_pem() wrote). Returns NULL when it is not one. */
+struct emu_jwt_key *emu_jwt_key_from_pem(const char *pem, size_t len);
+/* Writes the private key as PEM into a malloc'ed string *|out| (caller frees).
+ * Returns 0, SW_ERR_NOMEM or SW_ERR_TLS. */
+int emu_jwt_key_pem(const struct emu_jwt_key *key, char **out);
+
 /*
  * Signs a token whose claims are {|claim|: |value|} into |out| (|outlen|
  * bytes, NUL-terminated; 512 is plenty for a UUID value). Returns the token

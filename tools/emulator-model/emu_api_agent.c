@@ -205,7 +205,8 @@ void emu_api_post_step(struct emu_ctx *x)
 		goto out;
 	}
 	emu_steps_reply(x->m, h, type ? type : "", (int)json_integer_value(ec),
-	                json_string_value(json_object_get(body, "output")), x->req, x->resp);
+	                json_string_value(json_object_get(body, "output")),
+	                json_string_value(json_object_get(body, "error")), x->req, x->resp);
 out:
 	json_decref(body);
 }

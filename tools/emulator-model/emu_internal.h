@@ -207,16 +207,8 @@ struct emu_event {
 	char message[160];
 };
 
-struct emu_routes;
-
-/* Pre-split route patterns (emu_routes.c); returns 0 or SW_ERR_NOMEM. */
-int emu_routes_new(struct emu_routes **out);
-/* NULL-safe; sets *rtp to NULL. */
-void emu_routes_free(struct emu_routes **rtp);
-
 struct emu_model {
 	struct emu_model_cfg cfg;
-	struct emu_routes *routes;
 	char *agent_image, *release_tag, *image_service_base;
 	uint64_t rng;
 	struct emu_host *hosts;
@@ -233,6 +225,7 @@ struct emu_model {
 	uint64_t next_host_monitor_ns, next_cluster_monitor_ns;
 	int monitors_started;
 	size_t heap_bytes;              /* tracked allocations (bytes_per_host) */
+	uint64_t requests;              /* requests dispatched to an operation */
 };
 
 /* Why a host is in its status, rendered by emu_host_status_info(). */
@@ -414,9 +407,10 @@ void emu_cluster_init_operators(const struct emu_model *m, struct emu_cluster *c
 /* ---- emu_steps.c ---- */
 void emu_steps_build(struct emu_model *m, struct emu_host *h, uint64_t now_ns,
                      struct emu_buf *b);
-/* Applies a step reply; fills |resp| (204 or an error). */
+/* Applies a step reply (its "output" and "error" strings may be NULL); fills
+ * |resp| (204 or an error). */
 void emu_steps_reply(struct emu_model *m, struct emu_host *h, const char *type, int exit_code,
-                     const char *output, const struct emu_request *req,
+                     const char *output, const char *error, const struct emu_request *req,
                      struct emu_response *resp);
 
 /* ---- emu_render.c ---- */

@@ -404,8 +404,7 @@ struct emu_model *emu_model_new(const struct emu_model_cfg *cfg)
 	m->image_service_base = strdup(cfg->image_service_base ? cfg->image_service_base
 	                                                         : def.image_service_base);
 	m->events = calloc(EMU_EVENTS_MAX, sizeof(*m->events));
-	if (!m->agent_image || !m->release_tag || !m->image_service_base || !m->events ||
-	    emu_routes_new(&m->routes) < 0) {
+	if (!m->agent_image || !m->release_tag || !m->image_service_base || !m->events) {
 		emu_model_free(&m);
 		return NULL;
 	}
@@ -440,7 +439,6 @@ void emu_model_free(struct emu_model **mp)
 	map_free(&m->cluster_map);
 	map_free(&m->infraenv_map);
 	free(m->events);
-	emu_routes_free(&m->routes);
 	free(m->agent_image);
 	free(m->release_tag);
 	free(m->image_service_base);
@@ -493,11 +491,22 @@ size_t emu_model_bytes_per_host(const struct emu_model *m)
 	return bytes / m->live_hosts;
 }
 
+uint64_t emu_model_requests(const struct emu_model *m)
+{
+	return m ? m->requests : 0;
+}
+
 uint64_t emu_model_monitor_period_ns(const struct emu_model *m)
 {
 	/* Half the host monitor period so neither monitor runs late by more than that. */
 	uint64_t p = emu_scaled_ns(m, 4.0);
 	return p ? p : 1;
+}
+
+int emu_model_monitor_due(const struct emu_model *m, uint64_t now_ns)
+{
+	return !m->monitors_started || now_ns >= m->next_host_monitor_ns ||
+	       now_ns >= m->next_cluster_monitor_ns;
 }
 
 void emu_model_monitor(struct emu_model *m, uint64_t now_ns, int64_t wall_s)
