@@ -296,7 +296,10 @@ static void run_mode(const char *emu, enum mode mode)
 	running = &child;
 	const char *creds = mode == M_TOKEN_AUTH
 	                    ? "Authorization: Bearer " USER_TOKEN "\r\nX-Secret-Key: " PS_TOKEN "\r\n" : "";
-	const char *hdrs[] = {"authorization", "Bearer " USER_TOKEN, "x-secret-key", PS_TOKEN, NULL};
+	/* No Accept, as on the raw HTTP/1.1 pass: every operation's first produced type. */
+	const char *hdrs[] = {"authorization", "Bearer " USER_TOKEN, "x-secret-key", PS_TOKEN,
+	                      "accept", "", NULL};
+	const char *no_accept[] = {"accept", "", NULL};
 
 	/* HTTP/1.1, raw */
 	struct h1 c = {.port = child.port};
@@ -324,7 +327,7 @@ static void run_mode(const char *emu, enum mode mode)
 		if (reqs[i].absform)
 			continue;
 		struct e2e_res res;
-		e2e_call(&h, reqs[i].method, reqs[i].path, mode == M_TOKEN_AUTH ? hdrs : NULL, NULL,
+		e2e_call(&h, reqs[i].method, reqs[i].path, mode == M_TOKEN_AUTH ? hdrs : no_accept, NULL,
 		         NULL, 0, &res);
 		CHECK(res.err == 0, "h2c %s %s: %s", reqs[i].method, reqs[i].path, sw_err_name(res.err));
 		if (mode == M_TOKEN_ANON || mode == M_LOCAL_ANON)

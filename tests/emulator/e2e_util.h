@@ -48,7 +48,9 @@ struct e2e_http {
 	uint64_t calls;
 };
 
-/* Extra request headers: NULL-terminated name/value pairs, may be NULL. */
+/* Extra request headers: NULL-terminated name/value pairs, may be NULL. An
+ * "accept" pair replaces the default Accept (the operation's produces, as a
+ * go-swagger client sends it); an empty value sends none. */
 /* Runs one request and waits for it. |body| (JSON text or raw bytes with
  * |ctype|) may be NULL. Fills |res| (free with e2e_res_free). Returns res->err. */
 int e2e_call(struct e2e_http *h, const char *method, const char *path, const char *const *hdrs,
