@@ -1,9 +1,12 @@
 /*
  * driver_rest: the REST ("SaaS") cluster driver (protocol/README.md §3.4, §7,
  * §8): component versions once per shard (D0), register cluster (D1) and
- * infra-env (D2), set VIPs for multi-node (D3, both VIP forms when the
- * service's generation needs them), boot the hosts, poll until ready, install
- * (D5), watch until installed / error / cancelled, optional cleanup.
+ * infra-env (D2), boot the hosts, poll until ready, install (D5), watch until
+ * installed / error / cancelled, optional cleanup. A multi-node cluster gets
+ * its VIPs (D3, both VIP forms when the service's generation needs them) the
+ * way the UI sets them: once the cluster, read with its hosts, shows a host
+ * network holding the API VIP (before that the service refuses them: "No
+ * suitable matching CIDR found for VIP").
  *
  * just_infraenv shapes create only the infra-env and its hosts; the cluster
  * counts as done ("installed") once every host is known (known-unbound):
@@ -24,8 +27,7 @@ enum rest_state {
 	RS_WAIT_D0,        /* component versions not known yet */
 	RS_CREATE_CLUSTER, /* D1 in flight */
 	RS_CREATE_INFRAENV,/* D2 in flight */
-	RS_SET_VIPS,       /* D3 in flight */
-	RS_WAIT_READY,     /* polling D4 */
+	RS_WAIT_READY,     /* polling D4 (with hosts until the VIPs are set) */
 	RS_INSTALL,        /* D5 in flight */
 	RS_WATCH,          /* polling D4 until installed */
 	RS_WAIT_KNOWN,     /* just_infraenv: polling the infra-env's hosts */
@@ -38,7 +40,7 @@ struct rest_drv {
 	uint8_t state;
 	uint8_t polling;
 	uint8_t vips_ok;
-	uint8_t vips_legacy_sent;
+	uint8_t vips_busy;            /* D3 in flight */
 	unsigned install_tries;
 	unsigned deletes_pending;     /* host DELETEs before the unbound infra-env's */
 	uint64_t due_ns;
@@ -323,10 +325,7 @@ static void on_infraenv_created(struct rt_call *c, int err, const char *msg, str
 		}
 	}
 	json_decref(j);
-	if (!cl->single_node && !(cl->shape && cl->shape->just_infraenv))
-		set_vips(cl);
-	else
-		start_hosts_and_poll(cl);
+	start_hosts_and_poll(cl);
 }
 
 static void create_infraenv(struct swarm_cluster *cl)
@@ -355,12 +354,12 @@ static void on_vips(struct rt_call *c, int err, const char *msg, struct sw_resp 
 	struct swarm_cluster *cl = cluster_of(c);
 	struct rest_drv *d = drv_of(cl);
 	struct swarm_rt *rt = cl->rt;
-	int first = d->state == RS_SET_VIPS;
 
+	d->vips_busy = 0;
 	if (cl->finished)
 		return;
 	if (!err && resp->status == 400 && !c->aux && body_mentions(resp, "apiVIP", "api_vip")) {
-		/* 2023 generation: "request must include apiVIP alongside apiVIPs". */
+		/* 2023 generation the probe missed: "request must include apiVIP alongside apiVIPs". */
 		rt->vip_legacy = 1;
 		set_vips(cl);
 		return;
@@ -374,8 +373,6 @@ static void on_vips(struct rt_call *c, int err, const char *msg, struct sw_resp 
 		resp_reason(resp, err, msg, reason, sizeof(reason));
 		rt_log(rt, 0, "cluster %s: set VIPs: %s (will retry while polling)", cl->name, reason);
 	}
-	if (first)
-		start_hosts_and_poll(cl);
 }
 
 static void set_vips(struct swarm_cluster *cl)
@@ -386,8 +383,6 @@ static void set_vips(struct swarm_cluster *cl)
 	int legacy = cl->rt->vip_legacy == 1;
 	json_t *b;
 
-	if (d->state == RS_CREATE_INFRAENV)
-		rest_set_state(cl, RS_SET_VIPS);
 	b = json_pack("{s:[{s:s}],s:[{s:s}]}", "api_vips", "ip", cl->api_vip, "ingress_vips", "ip",
 	              cl->ingress_vip);
 	if (!b)
@@ -399,7 +394,33 @@ static void set_vips(struct swarm_cluster *cl)
 	snprintf(path, sizeof(path), "/v2/clusters/%s", cl->cluster_id);
 	c = user_call(cl, EP_PATCH_CLUSTER, "PATCH", path);
 	c->aux = (uint64_t)legacy;
+	d->vips_busy = 1;
 	send_json(c, b, on_vips);
+}
+
+/* 1 when the cluster |j| (read with its hosts) lists a host network that
+ * holds |ip|: some host's inventory is in the VIP's network, so the service
+ * can compute the machine network from it. */
+static int host_network_holds(json_t *j, const char *ip)
+{
+	json_t *nets = json_is_object(j) ? json_object_get(j, "host_networks") : NULL, *n;
+	unsigned a, b, c4, d4, p, ia, ib, ic, id;
+	size_t i;
+
+	if (sscanf(ip, "%u.%u.%u.%u", &ia, &ib, &ic, &id) != 4)
+		return 0;
+	json_array_foreach(nets, i, n) {
+		const char *cidr = json_string_value(json_object_get(n, "cidr"));
+		uint32_t base, addr, mask;
+		if (!cidr || sscanf(cidr, "%u.%u.%u.%u/%u", &a, &b, &c4, &d4, &p) != 5 || p > 32)
+			continue;
+		base = (a << 24) | (b << 16) | (c4 << 8) | d4;
+		addr = (ia << 24) | (ib << 16) | (ic << 8) | id;
+		mask = p ? 0xffffffffu << (32 - p) : 0;
+		if ((base & mask) == (addr & mask))
+			return 1;
+	}
+	return 0;
 }
 
 /* ---- D4 / D5 ---- */
@@ -452,7 +473,7 @@ static void on_cluster_status(struct rt_call *c, int err, const char *msg, struc
 	struct rest_drv *d = drv_of(cl);
 	struct swarm_cluster_record *rec;
 	json_t *j = NULL, *v, *info;
-	int status = -1;
+	int status = -1, vip_net = 0;
 	char why[128];
 
 	(void)msg;
@@ -469,6 +490,7 @@ static void on_cluster_status(struct rt_call *c, int err, const char *msg, struc
 	if (json_is_string(v))
 		status = as_cluster_status_parse(json_string_value(v));
 	info = json_is_object(j) ? json_object_get(j, "status_info") : NULL;
+	vip_net = host_network_holds(j, cl->api_vip);
 	rec = cluster_record(cl);
 	if (rec && status >= 0)
 		rec->status = status;
@@ -486,7 +508,7 @@ static void on_cluster_status(struct rt_call *c, int err, const char *msg, struc
 		mark_ready(cl);
 	switch ((enum rest_state)d->state) {
 	case RS_WAIT_READY:
-		if (!d->vips_ok && !cl->single_node)
+		if (!d->vips_ok && !d->vips_busy && !cl->single_node && vip_net)
 			set_vips(cl);
 		if (status == AS_CLUSTER_READY) {
 			install(cl);
@@ -506,7 +528,6 @@ static void on_cluster_status(struct rt_call *c, int err, const char *msg, struc
 	case RS_WAIT_D0:
 	case RS_CREATE_CLUSTER:
 	case RS_CREATE_INFRAENV:
-	case RS_SET_VIPS:
 	case RS_INSTALL:
 	case RS_WAIT_KNOWN:
 	case RS_DONE:
@@ -564,7 +585,11 @@ static void poll_cluster(struct swarm_cluster *cl)
 		rt_call_send(c, on_infraenv_hosts);
 		return;
 	}
-	snprintf(path, sizeof(path), "/v2/clusters/%s?exclude-hosts=true", cl->cluster_id);
+	/* Until the VIPs are set, read the hosts too: their networks say when. */
+	if (!d->vips_ok && !cl->single_node && d->state == RS_WAIT_READY)
+		snprintf(path, sizeof(path), "/v2/clusters/%s", cl->cluster_id);
+	else
+		snprintf(path, sizeof(path), "/v2/clusters/%s?exclude-hosts=true", cl->cluster_id);
 	c = user_call(cl, EP_GET_CLUSTER, "GET", path);
 	c->intended_ns = d->due_ns;
 	d->polling = 1;
@@ -599,7 +624,6 @@ static void rest_timer(evutil_socket_t fd, short what, void *arg)
 		break;
 	case RS_CREATE_CLUSTER:
 	case RS_CREATE_INFRAENV:
-	case RS_SET_VIPS:
 	case RS_INSTALL:
 	case RS_DONE:
 	case RS_STATE_COUNT:

@@ -24,6 +24,7 @@
 #include <event2/thread.h>
 
 #include "as_model.h"
+#include "apigen.h"
 #include "config.h"
 #include "metrics.h"
 #include "progress.h"
@@ -559,6 +560,27 @@ out:
 	return rv;
 }
 
+/* The API generation of the service (apigen.h): the config's, or for
+ * `auto` in REST mode the one probe's answer. Printed unless quiet. */
+static int detect_api_generation(struct event_base *base, const struct swarm_service *svc,
+                                 const struct swarm_plan *plan, struct swarm_stats *st, int quiet)
+{
+	char why[256];
+	enum swarm_api_gen g = apigen_from_config(svc);
+	if (g != SWARM_GEN_UNKNOWN || plan->mode != SWARM_MODE_REST)
+		return (int)g;
+	g = apigen_probe(base, svc, st, 10000, why, sizeof(why));
+	if (!quiet) {
+		if (g == SWARM_GEN_UNKNOWN)
+			fprintf(stderr, "swarm: api_generation auto: probe inconclusive (%s); speaking the "
+			        "current generation\n", why);
+		else
+			fprintf(stderr, "swarm: api_generation auto: the service speaks the %s generation\n",
+			        apigen_name(g));
+	}
+	return (int)g;
+}
+
 static void on_linger_end(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -771,6 +793,7 @@ int main(int argc, char **argv)
 	}
 	r.ctx.versions_known = 1;
 	r.ctx.agent_image = agent_image;
+	r.ctx.api_gen = detect_api_generation(r.base, &svc, &plan, mainst, opts.quiet);
 	if (!agent_image && !opts.quiet)
 		fprintf(stderr, "swarm: component-versions names no discovery-agent image; agents use "
 		        "the one registration gives them\n");

@@ -33,6 +33,8 @@ struct swarm_ctx {
 	char run_id[32];         /* e.g. "swarm-1700000000": prefix of object names */
 	int versions_known;      /* component versions asked already: shards skip D0 */
 	const char *agent_image; /* its versions["discovery-agent"], or NULL */
+	int api_gen;             /* enum swarm_api_gen (apigen.h): decided before the shards
+	                          * start; unknown = speak current, learn from answers */
 };
 
 /* Creates a shard. |max_hosts| bounds hosts in flight in this shard.
