@@ -9,11 +9,6 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-static const char *const supported_versions[] = {
-	"4.14", "4.15", "4.16", "4.17", "4.18", "4.19", "4.20", "4.21", "4.22",
-};
-#define N_VERSIONS (sizeof(supported_versions) / sizeof(supported_versions[0]))
-
 /* 2023-generation field sets of the cluster create and update parameters
  * (protocol/README.md §8): api_vip and ingress_vip were still there, the
  * later fields not yet. */
@@ -23,19 +18,6 @@ static const char *const gen2023_deny[] = {"control_plane_count", "load_balancer
 /* ... and of the infra-env create parameters. */
 static const char *const gen2023_ie_deny[] = {"network_discovery_delay_seconds", "ntp_sources",
                                               "rendezvous_ip", NULL};
-
-static int version_supported(const char *v)
-{
-	char mm[16];
-	int maj, min;
-	if (!v || sscanf(v, "%d.%d", &maj, &min) != 2)
-		return 0;
-	snprintf(mm, sizeof(mm), "%d.%d", maj, min);
-	for (size_t i = 0; i < N_VERSIONS; i++)
-		if (strcmp(mm, supported_versions[i]) == 0)
-			return 1;
-	return 0;
-}
 
 static int cluster_name_valid(const char *s)
 {
@@ -306,11 +288,16 @@ void emu_api_register_cluster(struct emu_ctx *x)
 	                    x->resp) < 0)
 		return;
 	const char *ver = json_string_value(json_object_get(body, "openshift_version"));
-	if (!version_supported(ver)) {
-		emu_resp_error(x->resp, 400, "Requested OpenShift version %s is not supported", ver);
+	const char *arch = json_string_value(json_object_get(body, "cpu_architecture"));
+	char why[512];
+	const struct emu_release_image *ri = emu_images_for_cluster(&m->images, ver, arch ? arch : "",
+	                                                            g23, why, sizeof(why));
+	if (!ri) {
+		emu_resp_error(x->resp, 400, "%s", why);
 		goto out;
 	}
 	memset(&tmp, 0, sizeof(tmp));
+	snprintf(tmp.release_image, sizeof(tmp.release_image), "%s", ri->url);
 	emu_cidr_parse("10.128.0.0/14", &tmp.cluster_net);
 	emu_cidr_parse("172.30.0.0/16", &tmp.service_net);
 	tmp.host_prefix = 23;
@@ -843,17 +830,10 @@ void emu_api_component_versions(struct emu_ctx *x)
 
 void emu_api_openshift_versions(struct emu_ctx *x)
 {
-	json_t *o = json_object();
-	for (size_t i = 0; i < N_VERSIONS; i++) {
-		char disp[24];
-		snprintf(disp, sizeof(disp), "%s.0", supported_versions[i]);
-		json_object_set_new(o, supported_versions[i],
-		                    json_pack("{s:s,s:s,s:b,s:[s]}", "display_name", disp,
-		                              "support_level", i + 1 == N_VERSIONS ? "production"
-		                                               : i + 4 >= N_VERSIONS ? "maintenance"
-		                                               : "end-of-life",
-		                              "default", i + 1 == N_VERSIONS, "cpu_architectures",
-		                              "x86_64"));
+	json_t *o = emu_images_versions_json(&x->m->images, x->m->cfg.api == EMU_API_2023);
+	if (!o) {
+		emu_resp_error(x->resp, 500, "out of memory");
+		return;
 	}
 	emu_resp_json(x->resp, 200, o);
 }
@@ -917,8 +897,9 @@ void emu_api_register_infraenv(struct emu_ctx *x)
 		               "infraenv-create-params.image_type in body should be one of [full-iso minimal-iso]");
 		goto out;
 	}
-	if (ver && *ver && !version_supported(ver)) {
-		emu_resp_error(x->resp, 400, "Requested OpenShift version %s is not supported", ver);
+	char why[512];
+	if (!emu_images_for_infraenv(&m->images, ver ? ver : "", arch ? arch : "", why, sizeof(why))) {
+		emu_resp_error(x->resp, 400, "%s", why);
 		goto out;
 	}
 	struct emu_infraenv *ie = emu_infraenv_alloc(m);

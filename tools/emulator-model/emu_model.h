@@ -40,6 +40,11 @@ struct emu_model_cfg {
 	uint64_t seed;              /* step ids and UUIDs are reproducible per seed */
 	int check_cluster_version;  /* CHECK_CLUSTER_VERSION: adds the "cvo" monitored operator */
 	int enable_single_node_dnsmasq; /* ENABLE_SINGLE_NODE_DNSMASQ */
+	/* RELEASE_IMAGES / OS_IMAGES: JSON arrays as the service's environment
+	 * takes them (emu_images.h); NULL = the defaults (4.13 to 4.22). Checked
+	 * by emu_images_load(); emu_model_new() fails on invalid ones. */
+	const char *release_images;
+	const char *os_images;
 	/* Builds the token shown in local-auth ISO URLs (/byapikey/<token>/...); may be NULL. */
 	int (*make_infraenv_token)(void *arg, const char *infra_env_id, char *out, size_t outlen);
 	void *token_arg;

@@ -403,12 +403,7 @@ json_t *emu_render_cluster(const struct emu_model *m, const struct emu_cluster *
 	set_str(o, "href", href);
 	set_str(o, "name", c->name);
 	set_str(o, "openshift_version", c->openshift_version);
-	char rel[160];
-	snprintf(rel, sizeof(rel), "quay.io/openshift-release-dev/ocp-release:%s%s-x86_64",
-	         c->openshift_version,
-	         strchr(c->openshift_version, '.') && strchr(strchr(c->openshift_version, '.') + 1, '.')
-	                 ? "" : ".0");
-	set_str(o, "ocp_release_image", rel);
+	set_str(o, "ocp_release_image", c->release_image);
 	json_t *ii = json_object();
 	set_time(ii, "created_at", 0);
 	set_time(ii, "expires_at", 0);
