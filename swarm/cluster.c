@@ -212,6 +212,9 @@ void cluster_finish(struct swarm_cluster *cl, int failed, const char *why)
 		rt->stats->clusters_failed++;
 	else
 		rt->stats->clusters_installed++;
+	/* One finite cluster less: the until_end holders wait for none left. */
+	if (!(cl->shape && cl->shape->hold_until_end) && rt->ctx->finite_left)
+		atomic_fetch_sub(rt->ctx->finite_left, 1);
 	/* Clusters ended by the run's own stop (signal, max_duration) are
 	 * counted in the summary, not named one line each. */
 	if (failed && !rt->stopping)

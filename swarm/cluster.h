@@ -71,6 +71,7 @@ struct swarm_cluster {
 	uint64_t t_start_ns;             /* actual start (monotonic) */
 	unsigned rebooted, failed_hosts, known_hosts;
 	uint8_t finished : 1, failed : 1, idle_notified : 1;
+	uint8_t holding : 1;             /* in its discovery hold (driver_rest.c) */
 };
 
 /* Creates cluster |job| in |rt| (identity derived, hosts initialised, no I/O),

@@ -9,8 +9,16 @@
  * suitable matching CIDR found for VIP").
  *
  * just_infraenv shapes create only the infra-env and its hosts; the cluster
- * counts as done ("installed") once every host is known (known-unbound):
- * there is nothing to install, and the original tool never terminated there.
+ * counts as done ("installed") once every host is known (known-unbound) and
+ * its discovery hold is over: there is nothing to install.
+ *
+ * The discovery hold (the shape's `discovery_hold`): once every host is
+ * discovered (the cluster ready, or all hosts known), the driver waits --
+ * the hosts keep polling like discovered, idle machines -- for the duration,
+ * or with `until_end` (the default of just_infraenv, as the original
+ * tool's agents never stopped) until every cluster of the run without it
+ * has finished; then it installs (or the infra-env is done). The driver
+ * sends nothing meanwhile.
  */
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +39,7 @@ enum rest_state {
 	RS_INSTALL,        /* D5 in flight */
 	RS_WATCH,          /* polling D4 until installed */
 	RS_WAIT_KNOWN,     /* just_infraenv: polling the infra-env's hosts */
+	RS_HOLD,           /* every host discovered: holding (discovery_hold) */
 	RS_DONE,
 	RS_STATE_COUNT
 };
@@ -41,6 +50,7 @@ struct rest_drv {
 	uint8_t polling;
 	uint8_t vips_ok;
 	uint8_t vips_busy;            /* D3 in flight */
+	uint8_t hold_done;            /* the discovery hold is over (or there is none) */
 	unsigned install_tries;
 	unsigned deletes_pending;     /* host DELETEs before the unbound infra-env's */
 	uint64_t due_ns;
@@ -423,6 +433,52 @@ static int host_network_holds(json_t *j, const char *ip)
 	return 0;
 }
 
+/* ---- discovery hold ---- */
+
+static void poll_cluster(struct swarm_cluster *cl);
+
+/* 1 when the shape holds and the hold has not happened yet. */
+static int wants_hold(struct swarm_cluster *cl)
+{
+	const struct swarm_shape *sh = cl->shape;
+
+	return !drv_of(cl)->hold_done && sh && (sh->hold_until_end || sh->discovery_hold_ns);
+}
+
+static void start_hold(struct swarm_cluster *cl)
+{
+	const struct swarm_shape *sh = cl->shape;
+
+	drv_of(cl)->hold_done = 1;
+	cl->holding = 1;
+	rest_set_state(cl, RS_HOLD);
+	if (sh->hold_until_end)
+		rest_arm_poll(cl);
+	else
+		rest_arm(cl, rt_scaled_ns(cl->rt, (double)sh->discovery_hold_ns / 1e6));
+}
+
+/* The hold's timer: over after its duration, or (until_end) once no other
+ * cluster is left to finish; a just_infraenv shape is then done, a cluster
+ * goes on to install. */
+static void hold_timer(struct swarm_cluster *cl)
+{
+	atomic_ulong *left = cl->rt->ctx->finite_left;
+
+	if (cl->shape->hold_until_end && left && atomic_load(left) > 0) {
+		rest_arm_poll(cl);
+		return;
+	}
+	cl->holding = 0;
+	if (cl->shape->just_infraenv) {
+		rest_set_state(cl, RS_DONE);
+		cluster_finish(cl, 0, NULL);
+		return;
+	}
+	rest_set_state(cl, RS_WAIT_READY);
+	poll_cluster(cl);
+}
+
 /* ---- D4 / D5 ---- */
 
 static void mark_ready(struct swarm_cluster *cl)
@@ -511,7 +567,10 @@ static void on_cluster_status(struct rt_call *c, int err, const char *msg, struc
 		if (!d->vips_ok && !d->vips_busy && !cl->single_node && vip_net)
 			set_vips(cl);
 		if (status == AS_CLUSTER_READY) {
-			install(cl);
+			if (wants_hold(cl))
+				start_hold(cl);
+			else
+				install(cl);
 			return;
 		}
 		if (status == AS_CLUSTER_PREPARING || status == AS_CLUSTER_INSTALLING ||
@@ -562,6 +621,10 @@ static void on_infraenv_hosts(struct rt_call *c, int err, const char *msg, struc
 	cl->known_hosts = known;
 	if (known >= cl->nhosts) {
 		mark_ready(cl);
+		if (wants_hold(cl)) {
+			start_hold(cl);
+			return;
+		}
 		rest_set_state(cl, RS_DONE);
 		cluster_finish(cl, 0, NULL);
 		return;
@@ -621,6 +684,9 @@ static void rest_timer(evutil_socket_t fd, short what, void *arg)
 	case RS_WATCH:
 	case RS_WAIT_KNOWN:
 		poll_cluster(cl);
+		break;
+	case RS_HOLD:
+		hold_timer(cl);
 		break;
 	case RS_CREATE_CLUSTER:
 	case RS_CREATE_INFRAENV:

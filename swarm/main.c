@@ -79,6 +79,7 @@ struct run {
 	struct swarm_stats *mainst; /* the main thread's own calls (start-up check) */
 	int lingering;           /* --metrics-linger after the run: a signal ends it */
 	struct event *ev_tick, *ev_check, *ev_deadline, *ev_int, *ev_term;
+	atomic_ulong finite_left; /* ctx.finite_left */
 };
 
 static void usage(FILE *out)
@@ -794,6 +795,12 @@ int main(int argc, char **argv)
 	r.ctx.versions_known = 1;
 	r.ctx.agent_image = agent_image;
 	r.ctx.api_gen = detect_api_generation(r.base, &svc, &plan, mainst, opts.quiet);
+	/* discovery_hold: until_end holders end once every other cluster did. */
+	unsigned long finite = 0;
+	for (size_t j = 0; j < njobs; j++)
+		finite += !plan.shapes[jobs[j].shape].hold_until_end;
+	atomic_init(&r.finite_left, finite);
+	r.ctx.finite_left = &r.finite_left;
 	if (!agent_image && !opts.quiet)
 		fprintf(stderr, "swarm: component-versions names no discovery-agent image; agents use "
 		        "the one registration gives them\n");

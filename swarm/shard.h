@@ -11,6 +11,7 @@
 #ifndef SWARM_SHARD_H
 #define SWARM_SHARD_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include "config.h"
 #include "stats.h"
@@ -35,6 +36,10 @@ struct swarm_ctx {
 	const char *agent_image; /* its versions["discovery-agent"], or NULL */
 	int api_gen;             /* enum swarm_api_gen (apigen.h): decided before the shards
 	                          * start; unknown = speak current, learn from answers */
+	/* Clusters of the run not holding `until_end` that have not finished
+	 * (every shard counts down; the holders end at 0). NULL: none count
+	 * (tests). */
+	atomic_ulong *finite_left;
 };
 
 /* Creates a shard. |max_hosts| bounds hosts in flight in this shard.
