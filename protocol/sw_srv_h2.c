@@ -15,6 +15,8 @@
 #define H2_CONN_WINDOW (64 * 1024 * 1024)
 /* nva entries on the stack before falling back to the heap. */
 #define H2_NVA_STACK 24
+/* How long a refused stream may stay open after its answer (see h2_refuse). */
+#define H2_REFUSE_GRACE_MS 300
 
 static ssize_t h2_send_cb(nghttp2_session *session, const uint8_t *data, size_t length, int flags,
                           void *user_data)
@@ -251,15 +253,16 @@ void srv_h2_goaway(struct srv_conn *c)
 }
 
 /* Answers a request the server refuses itself (431, 413, 503, 408, 400).
- * The peer may still be sending its body: what comes is discarded (clients
- * such as curl lose the answer when the stream is reset right after it);
- * a stream still sending at its body deadline is reset by the sweep. */
+ * The peer may still be sending its body: what comes is discarded, and a
+ * stream still open H2_REFUSE_GRACE_MS after the answer is reset with
+ * NO_ERROR by the sweep (RFC 9113 §8.1). Not at once: clients such as curl
+ * drop an answer whose RST_STREAM arrives with it, and some of them stop
+ * sending without ending the stream, waiting for the server to end it. */
 static void h2_refuse(struct sw_exchange *x, int status)
 {
 	x->conn->srv->stats.bad_requests++;
 	x->refuse_status = status;
-	if (!x->t_head_ns)
-		x->t_head_ns = sw_now_ns(); /* the body deadline of what may still come */
+	x->t_refused_ns = sw_now_ns();
 	if (status == 503) {
 		struct sw_hdrs h = {0};
 		sw_hdrs_add(&h, "retry-after", 11, "1", 1);
@@ -318,7 +321,6 @@ static int h2_frame_recv_cb(nghttp2_session *session, const nghttp2_frame *frame
 static int h2_data_chunk_cb(nghttp2_session *session, uint8_t flags, int32_t stream_id,
                             const uint8_t *data, size_t len, void *user_data)
 {
-	struct srv_conn *c = user_data;
 	struct sw_exchange *x = nghttp2_session_get_stream_user_data(session, stream_id);
 	if (!x || x->state != SRV_X_RECV)
 		return 0;
@@ -327,7 +329,6 @@ static int h2_data_chunk_cb(nghttp2_session *session, uint8_t flags, int32_t str
 		h2_refuse(x, x->refuse_status);
 	else if (rv != 0)
 		nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_INTERNAL_ERROR);
-	(void)c;
 	return 0;
 }
 
@@ -402,9 +403,10 @@ void srv_h2_sweep(struct srv_conn *c, uint64_t now)
 	struct sw_exchange *next;
 	for (struct sw_exchange *x = c->xs; x && c->state == SRV_CONN_H2; x = next) {
 		next = x->next;
-		if (x->state == SRV_X_SENDING && x->refuse_status && now - x->t_head_ns > body_ns &&
+		if (x->state == SRV_X_SENDING && x->refuse_status &&
+		    now - x->t_refused_ns > (uint64_t)H2_REFUSE_GRACE_MS * 1000000u &&
 		    nghttp2_session_get_stream_remote_close(c->h2, x->stream_id) == 0) {
-			/* Refused, answered, and the peer still sends its body: stop it. */
+			/* Refused, answered, and the stream is still open: end it. */
 			nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, x->stream_id, NGHTTP2_NO_ERROR);
 			x->refuse_status = 0;
 			continue;

@@ -72,6 +72,7 @@ struct sw_exchange {
 	size_t body_max, body_keep;      /* the body policy */
 	size_t body_kept;                /* bytes of req.body counted in stats.body_bytes */
 	uint64_t t_head_ns;              /* head complete (the body deadline runs from here) */
+	uint64_t t_refused_ns;           /* h2: refused (413/503/408...) at this time */
 	struct evbuffer *resp;           /* h2 response body being sent */
 	struct srv_stream *st;           /* streaming response, or NULL */
 	char *pathbuf;                   /* "path\0query\0" */

@@ -994,9 +994,59 @@ static void run_faults(struct drv *d)
 	CHECK(metric_value(r.body, "emulator_faults_injected_total{kind=\"goaway\",operation=\"*\"}",
 	                   &v) == 0 && v >= 2, "goaway faults: %g", v);
 	e2e_res_free(&r);
+	/* An exchange waiting for its 30 s delay when a restart drops its
+	 * connection: like a crashed service, its request never runs and its
+	 * reply is lost; the delay does not count as injected. */
+	struct sw_req *req = sw_req_new("GET", API "/v2/release-sources");
+	int lost_answered = 0;
+	if (req)
+		req->idempotent = 0; /* the client must report the drop, not retry it */
+	CHECK(req && sw_client_request(d->http.client, NULL, req, on_parked, &lost_answered) == 0,
+	      "park");
+	e2e_sleep(&d->http, 300);
+	e2e_call(&d->http, "POST", "/debug/restart", NULL, NULL, NULL, 0, &r);
+	CHECK(r.status == 202, "/debug/restart: %d", r.status);
+	e2e_res_free(&r);
+	for (int i = 0; i < 100 && !lost_answered; i++)
+		e2e_sleep(&d->http, 20);
+	CHECK(lost_answered, "the dropped exchange's client saw nothing");
+	e2e_call(&d->http, "GET", "/metrics", NULL, NULL, NULL, 0, &r);
+	CHECK(metric_value(r.body, "emulator_restart_replies_lost_total{operation="
+	                   "\"v2ListReleaseSources\"}", &v) == 0 && v == 1, "restart-lost replies: %g", v);
+	CHECK(metric_value(r.body, "emulator_faults_lost_total{kind=\"latency\",operation="
+	                   "\"v2ListReleaseSources\"}", &v) == 0 && v == 1, "lost latency faults: %g", v);
+	CHECK(metric_value(r.body, "emulator_faults_injected_total{kind=\"latency\",operation="
+	                   "\"v2ListReleaseSources\"}", &v) != 0, "a dropped delay counted as injected");
+	CHECK(metric_value(r.body, "emulator_restart_exchanges_in_flight_total", &v) == 0 && v >= 1,
+	      "exchanges in flight at restarts: %g", v);
+	CHECK(metric_value(r.body, "emulator_pending_delayed_exchanges", &v) == 0 && v == 0,
+	      "pending after the restart: %g", v);
+	CHECK(metric_value(r.body, "emulator_fault_error_responses_total{operation="
+	                   "\"v2ListComponentVersions\",code=\"503\"}", &v) == 0 && v == 20,
+	      "error statuses sent: %g", v);
+	e2e_res_free(&r);
+	/* The same accounting as JSON. */
+	e2e_call(&d->http, "GET", "/debug/faults", NULL, NULL, NULL, 0, &r);
+	CHECK(r.status == 200 && r.json, "/debug/faults: %d", r.status);
+	json_t *ops = json_object_get(r.json, "operations");
+	json_t *cv = json_object_get(json_object_get(ops, "v2ListComponentVersions"), "error");
+	CHECK(json_integer_value(json_object_get(cv, "injected")) == 20 &&
+	      json_integer_value(json_object_get(cv, "lost")) == 0 &&
+	      json_integer_value(json_object_get(json_object_get(cv, "statuses"), "503")) == 20,
+	      "/debug/faults error accounting: %s", r.body);
+	json_t *rs = json_object_get(ops, "v2ListReleaseSources");
+	CHECK(json_integer_value(json_object_get(rs, "restart_replies_lost")) == 1 &&
+	      json_integer_value(json_object_get(json_object_get(rs, "latency"), "lost")) == 1,
+	      "/debug/faults restart accounting: %s", r.body);
+	CHECK(json_integer_value(json_object_get(json_object_get(r.json, "restart"), "count")) == 2,
+	      "/debug/faults restarts: %s", r.body);
+	CHECK(json_real_value(json_object_get(json_object_get(json_object_get(ops,
+	      "v2ListSupportedOpenshiftVersions"), "latency"), "seconds")) >= 0.2,
+	      "/debug/faults latency seconds: %s", r.body);
+	e2e_res_free(&r);
 	/* Leave one exchange waiting for its 30 s delay: the emulator must still
 	 * shut down cleanly (the caller checks its exit status, ASan included). */
-	struct sw_req *req = sw_req_new("GET", API "/v2/release-sources");
+	req = sw_req_new("GET", API "/v2/release-sources");
 	d->parked_answered = 0;
 	CHECK(req && sw_client_request(d->http.client, NULL, req, on_parked, &d->parked_answered) == 0,
 	      "park");

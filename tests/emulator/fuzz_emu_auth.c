@@ -4,17 +4,16 @@
  * Built with libFuzzer when -Dfuzzing_engine=libfuzzer; otherwise main()
  * replays the corpus given as arguments and then runs a fixed-seed mutation
  * run over valid tokens and paths (deterministic, bounded). */
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "emu_auth.h"
 #include "emu_jwt.h"
 #include "emu_routes.h"
 #include "emu_util.h"
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -89,51 +88,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifndef SW_FUZZ_LIBFUZZER
-static void replay_file(const char *p)
-{
-	FILE *f = fopen(p, "rb");
-	if (!f)
-		return;
-	static uint8_t buf[16384];
-	size_t n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, n);
-}
-
-static void replay(const char *p)
-{
-	struct stat st;
-	if (stat(p, &st) != 0)
-		return;
-	if (!S_ISDIR(st.st_mode)) {
-		replay_file(p);
-		return;
-	}
-	DIR *d = opendir(p);
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		char full[4096];
-		snprintf(full, sizeof(full), "%s/%s", p, e->d_name);
-		replay_file(full);
-	}
-	if (d)
-		closedir(d);
-}
-
-static uint64_t rng(uint64_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
-
 int main(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++)
-		replay(argv[i]);
+		fuzz_replay(argv[i], 16384, fuzz_run, NULL);
 	/* seeds: a valid token of the process key, and paths */
 	char tok[512];
 	if (emu_auth_make_infraenv_token(auth(), IE, tok, sizeof(tok)) != 0)
@@ -146,17 +104,7 @@ int main(int argc, char **argv)
 		const char *seed = seeds[iter % 4];
 		size_t n = strlen(seed);
 		memcpy(buf, seed, n);
-		int muts = 1 + (int)(rng(&x) % 4);
-		for (int k = 0; k < muts; k++) {
-			size_t pos = n ? rng(&x) % n : 0;
-			switch (rng(&x) % 5) {
-			case 0: buf[pos] ^= (uint8_t)(1u << (rng(&x) % 8)); break;
-			case 1: n = pos; break;                                  /* truncate */
-			case 2: buf[pos] = ".%/{}=&"[rng(&x) % 7]; break;        /* separators */
-			case 3: if (n < sizeof(buf)) { memmove(buf + pos + 1, buf + pos, n - pos); buf[pos] = '.'; n++; } break;
-			default: buf[pos] = (uint8_t)rng(&x); break;
-			}
-		}
+		n = fuzz_mutate(buf, n, sizeof(buf), 0, ".%/{}=&", ".", &x);
 		LLVMFuzzerTestOneInput(buf, n);
 	}
 	printf("fuzz_emu_auth: corpus replayed, 20000 mutations ok\n");

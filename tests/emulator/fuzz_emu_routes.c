@@ -7,16 +7,15 @@
  * request that matched none. Built with libFuzzer when
  * -Dfuzzing_engine=libfuzzer; otherwise main() replays the corpus given as
  * arguments and runs a bounded fixed-seed mutation pass over seed paths. */
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include "emu_model.h"
 #include "emu_routes.h"
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -124,51 +123,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifndef SW_FUZZ_LIBFUZZER
-static void replay_file(const char *p)
-{
-	FILE *f = fopen(p, "rb");
-	if (!f)
-		return;
-	static uint8_t buf[8192];
-	size_t n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, n);
-}
-
-static void replay(const char *p)
-{
-	struct stat st;
-	if (stat(p, &st) != 0)
-		return;
-	if (!S_ISDIR(st.st_mode)) {
-		replay_file(p);
-		return;
-	}
-	DIR *d = opendir(p);
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		char full[4096];
-		snprintf(full, sizeof(full), "%s/%s", p, e->d_name);
-		replay_file(full);
-	}
-	if (d)
-		closedir(d);
-}
-
-static uint64_t rng(uint64_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
-
 int main(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++)
-		replay(argv[i]);
+		fuzz_replay(argv[i], 8192, fuzz_run, NULL);
 	static const char *const seeds[] = {
 		"\x80/v2/infra-envs/11111111-1111-1111-1111-111111111111/hosts/x/instructions",
 		"\x81/v2/clusters//33333333-3333-3333-3333-333333333333/./logs/",
@@ -181,29 +139,7 @@ int main(int argc, char **argv)
 		const char *seed = seeds[iter % 4];
 		size_t n = strlen(seed + 1) + 1;
 		memcpy(buf, seed, n);
-		int muts = 1 + (int)(rng(&x) % 4);
-		for (int k = 0; k < muts; k++) {
-			size_t pos = 1 + (n > 1 ? rng(&x) % (n - 1) : 0);
-			switch (rng(&x) % 6) {
-			case 0: buf[0] = (uint8_t)rng(&x); break;                  /* method, prefix */
-			case 1: if (pos < n) n = pos; break;                        /* truncate */
-			case 2: if (pos < n) buf[pos] = "./%2Fe{}"[rng(&x) % 8]; break;
-			case 3: /* insert a separator run */
-				if (n + 3 < sizeof(buf) && pos <= n) {
-					memmove(buf + pos + 3, buf + pos, n - pos);
-					memcpy(buf + pos, (rng(&x) & 1) ? "/.." : "//.", 3);
-					n += 3;
-				}
-				break;
-			case 4: if (pos < n) buf[pos] = (uint8_t)rng(&x); break;
-			default: /* duplicate a slice */
-				if (n * 2 < sizeof(buf)) {
-					memcpy(buf + n, buf + 1, n - 1);
-					n += n - 1;
-				}
-				break;
-			}
-		}
+		n = fuzz_mutate(buf, n, sizeof(buf), 1, "./%2Fe{}", "/..", &x);
 		LLVMFuzzerTestOneInput(buf, n);
 	}
 	struct emu_model *m = model();

@@ -516,3 +516,33 @@ char *mh_pem(void)
 	EVP_PKEY_free(key);
 	return out;
 }
+
+struct mh_buf {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+static int mh_buf_write(void *arg, const void *p, size_t n)
+{
+	struct mh_buf *b = arg;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 65536;
+		while (cap < b->len + n)
+			cap *= 2;
+		unsigned char *q = realloc(b->p, cap);
+		assert_non_null(q);
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+unsigned char *mh_snapshot(const struct emu_model *m, size_t *len)
+{
+	struct mh_buf b = {0};
+	assert_int_equal(emu_model_snapshot(m, mh_buf_write, &b), 0);
+	*len = b.len;
+	return b.p;
+}

@@ -78,5 +78,7 @@ const char *mh_host_status(struct mh *h, int i);
 char *mh_inventory(const struct mh_host *hh);
 /* Makes a self-signed PEM certificate (caller frees). */
 char *mh_pem(void);
+/* emu_model_snapshot() of |m| into a malloc'ed buffer (caller frees); its size in *|len|. */
+unsigned char *mh_snapshot(const struct emu_model *m, size_t *len);
 
 #endif

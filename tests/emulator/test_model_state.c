@@ -16,39 +16,16 @@
 
 #define BASE "/api/assisted-install/v2"
 
-struct membuf {
-	unsigned char *p;
-	size_t len, cap;
-};
-
-static int mem_write(void *arg, const void *p, size_t n)
-{
-	struct membuf *b = arg;
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 65536;
-		while (cap < b->len + n)
-			cap *= 2;
-		unsigned char *q = realloc(b->p, cap);
-		if (!q)
-			return SW_ERR_NOMEM;
-		b->p = q;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	return 0;
-}
-
 /* Snapshots |m|, restores it into a new model, and checks that both are the
  * same entity by entity and in their JSON dumps. Returns the snapshot size. */
 static size_t roundtrip(const struct emu_model *m, const struct emu_model_cfg *cfg)
 {
-	struct membuf b = {0};
+	size_t len = 0;
 	char err[256], why[256];
-	assert_int_equal(emu_model_snapshot(m, mem_write, &b), 0);
+	unsigned char *snap = mh_snapshot(m, &len);
 	struct emu_model *r = emu_model_new(cfg);
 	assert_non_null(r);
-	if (emu_model_restore(r, b.p, b.len, err, sizeof(err)) != 0)
+	if (emu_model_restore(r, snap, len, err, sizeof(err)) != 0)
 		fail_msg("restore: %s", err);
 	if (emu_model_state_diff(m, r, why, sizeof(why)) != 0)
 		fail_msg("restored model differs: %s", why);
@@ -58,8 +35,8 @@ static size_t roundtrip(const struct emu_model *m, const struct emu_model_cfg *c
 	json_decref(db);
 	assert_int_equal(emu_model_requests(m), emu_model_requests(r));
 	emu_model_free(&r);
-	free(b.p);
-	return b.len;
+	free(snap);
+	return len;
 }
 
 static void steps_until(struct mh *h, const char *want, int max)
@@ -143,12 +120,12 @@ static void test_roundtrip_lockstep(void **state)
 		mh_step(&a, 5.0);
 		mh_step(&b, 5.0);
 	}
-	struct membuf buf = {0};
-	assert_int_equal(emu_model_snapshot(b.m, mem_write, &buf), 0);
+	size_t len = 0;
+	unsigned char *snap = mh_snapshot(b.m, &len);
 	emu_model_free(&b.m);
 	b.m = emu_model_new(&b.cfg);
-	assert_int_equal(emu_model_restore(b.m, buf.p, buf.len, err, sizeof(err)), 0);
-	free(buf.p);
+	assert_int_equal(emu_model_restore(b.m, snap, len, err, sizeof(err)), 0);
+	free(snap);
 	/* Every request goes to both models (status reads count as requests too). */
 	char path[256], sa[64], sb[64];
 	snprintf(path, sizeof(path), BASE "/clusters/%s/actions/install", a.cluster_id);
@@ -182,8 +159,11 @@ static void test_restore_rejects(void **state)
 	mh_create_cluster(&h, 1, 1);
 	mh_add_hosts(&h, 1);
 	mh_step(&h, 5.0);
-	struct membuf b = {0};
-	assert_int_equal(emu_model_snapshot(h.m, mem_write, &b), 0);
+	struct {
+		unsigned char *p;
+		size_t len;
+	} b;
+	b.p = mh_snapshot(h.m, &b.len);
 	/* cut short anywhere */
 	for (size_t cut = 0; cut < b.len; cut += cut < 4096 ? 7 : 4093) {
 		struct emu_model *r = emu_model_new(&h.cfg);

@@ -170,24 +170,6 @@ static void test_recover(void **state)
 	fx_rm(&f);
 }
 
-struct membuf {
-	unsigned char *p;
-	size_t len, cap;
-};
-
-static int mem_write(void *arg, const void *p, size_t n)
-{
-	struct membuf *b = arg;
-	if (b->len + n > b->cap) {
-		b->cap = (b->len + n) * 2;
-		b->p = realloc(b->p, b->cap);
-		assert_non_null(b->p);
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	return 0;
-}
-
 /* Tears the last record (|how|: 0 cut short, 1 a flipped byte) and checks
  * the recovered state is the one before that record. */
 static void torn_case(int how, int extra_segment)
@@ -200,8 +182,8 @@ static void torn_case(int how, int extra_segment)
 	f.st = open_state(&f, h.m, EMU_FSYNC_NEVER, 0);
 	drive(&h, &f, 20);
 	/* The state before the last record, then the last record. */
-	struct membuf before = {0};
-	assert_int_equal(emu_model_snapshot(h.m, mem_write, &before), 0);
+	size_t before_len = 0;
+	unsigned char *before = mh_snapshot(h.m, &before_len);
 	uint64_t seq_before = f.last_seq;
 	char body[256];
 	snprintf(body, sizeof(body), "{\"cluster_id\":\"%s\",\"message\":\"last\",\"severity\":"
@@ -238,11 +220,11 @@ static void torn_case(int how, int extra_segment)
 		close(fd);
 	}
 	struct emu_model *pre = emu_model_new(&h.cfg);
-	assert_int_equal(emu_model_restore(pre, before.p, before.len, err, sizeof(err)), 0);
+	assert_int_equal(emu_model_restore(pre, before, before_len, err, sizeof(err)), 0);
 	assert_recovers_to(&f, pre, &h.cfg, s.records - 1);
 	assert_int_equal(count_segments(f.dir), 1);
 	emu_model_free(&pre);
-	free(before.p);
+	free(before);
 	mh_free(&h);
 	fx_rm(&f);
 }

@@ -199,7 +199,8 @@ void emu_cli_usage(FILE *out)
 "Endpoints besides the API: GET /health, /ready, /metrics (Prometheus), /debug/state\n"
 "(JSON dump of the model, tokens masked), /debug/faults (what each fault kind did per\n"
 "operation: reached the client or lost), POST /debug/restart.\n"
-"Exit status: 0 after SIGINT/SIGTERM, 1 on a runtime error, 2 on a usage error.\n",
+"Exit status: 0 after SIGINT/SIGTERM, 1 on a runtime error, 2 on a usage error or a\n"
+"--state-dir written with other options or damaged.\n",
 	      out);
 }
 

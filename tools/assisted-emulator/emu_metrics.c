@@ -1,5 +1,6 @@
 #include "emu_metrics.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +220,44 @@ static void code_label(int code, char *buf, size_t len)
 		snprintf(buf, len, "%d", code);
 }
 
+/* One counter family with a sample per operation and fault kind: the
+ * uint64_t[EMU_FAULT_KIND_COUNT] at |off| in each entry; zeros left out. */
+static void render_kinds(const struct emu_metrics *m, struct evbuffer *out, const char *name,
+                         const char *help, size_t off)
+{
+	prom_family(out, name, "counter", help);
+	for (size_t i = 0; i < SLOTS; i++) {
+		const struct op_entry *e = &m->slots[i];
+		const uint64_t *v = (const uint64_t *)((const char *)e + off);
+		for (int k = 0; e->name[0] && k < EMU_FAULT_KIND_COUNT; k++) {
+			if (!v[k])
+				continue;
+			const char *labels[] = {"kind", emu_fault_kind_name((enum emu_fault_kind)k),
+			                        "operation", e->name, NULL};
+			prom_sample_u64(out, name, labels, v[k]);
+		}
+	}
+}
+
+/* One counter family with a sample per operation: the uint64_t at |off| in
+ * each entry, times |scale| when it is not 0 (ns to seconds); zeros left out. */
+static void render_per_op(const struct emu_metrics *m, struct evbuffer *out, const char *name,
+                          const char *help, size_t off, double scale)
+{
+	prom_family(out, name, "counter", help);
+	for (size_t i = 0; i < SLOTS; i++) {
+		const struct op_entry *e = &m->slots[i];
+		uint64_t v = *(const uint64_t *)((const char *)e + off);
+		if (!e->name[0] || !v)
+			continue;
+		const char *labels[] = {"operation", e->name, NULL};
+		if (scale)
+			prom_sample(out, name, labels, (double)v * scale);
+		else
+			prom_sample_u64(out, name, labels, v);
+	}
+}
+
 static void render_requests(const struct emu_metrics *m, const struct emu_metrics_gauges *g,
                             struct evbuffer *out)
 {
@@ -245,35 +284,16 @@ static void render_requests(const struct emu_metrics *m, const struct emu_metric
 		prom_histogram(out, "emulator_request_duration_seconds", labels, buckets_s, counts,
 		               NBUCKETS, (double)e->hist->sum_ns / 1e9, e->hist->count);
 	}
-	prom_family(out, "emulator_faults_injected_total", "counter",
-	            "Faults injected, by kind and operation (\"*\": connection-wide)");
-	for (size_t i = 0; i < SLOTS; i++) {
-		const struct op_entry *e = &m->slots[i];
-		for (int k = 0; e->name[0] && k < EMU_FAULT_KIND_COUNT; k++) {
-			if (!e->faults[k])
-				continue;
-			const char *labels[] = {"kind", emu_fault_kind_name((enum emu_fault_kind)k),
-			                        "operation", e->name, NULL};
-			prom_sample_u64(out, "emulator_faults_injected_total", labels, e->faults[k]);
-		}
-	}
+	render_kinds(m, out, "emulator_faults_injected_total",
+	             "Faults that reached the client, by kind and operation (\"*\": connection-wide)",
+	             offsetof(struct op_entry, faults));
 	if (g && g->goaway_faults) {
 		const char *labels[] = {"kind", "goaway", "operation", "*", NULL};
 		prom_sample_u64(out, "emulator_faults_injected_total", labels, g->goaway_faults);
 	}
-	prom_family(out, "emulator_faults_lost_total", "counter",
-	            "Faults drawn whose exchange had gone (restart or client close) before they "
-	            "reached the client, by kind and operation");
-	for (size_t i = 0; i < SLOTS; i++) {
-		const struct op_entry *e = &m->slots[i];
-		for (int k = 0; e->name[0] && k < EMU_FAULT_KIND_COUNT; k++) {
-			if (!e->lost[k])
-				continue;
-			const char *labels[] = {"kind", emu_fault_kind_name((enum emu_fault_kind)k),
-			                        "operation", e->name, NULL};
-			prom_sample_u64(out, "emulator_faults_lost_total", labels, e->lost[k]);
-		}
-	}
+	render_kinds(m, out, "emulator_faults_lost_total",
+	             "Faults drawn whose exchange had gone (restart or client close) before they "
+	             "reached the client, by kind and operation", offsetof(struct op_entry, lost));
 	prom_family(out, "emulator_fault_error_responses_total", "counter",
 	            "Error statuses sent by error faults, by operation and code");
 	for (size_t i = 0; i < SLOTS; i++) {
@@ -287,41 +307,15 @@ static void render_requests(const struct emu_metrics *m, const struct emu_metric
 			prom_sample_u64(out, "emulator_fault_error_responses_total", labels, e->err_codes[c].n);
 		}
 	}
-	prom_family(out, "emulator_fault_latency_seconds_total", "counter",
-	            "Latency injected into replies that reached the client, by operation");
-	for (size_t i = 0; i < SLOTS; i++) {
-		const struct op_entry *e = &m->slots[i];
-		if (!e->name[0] || !e->delay_ns)
-			continue;
-		const char *labels[] = {"operation", e->name, NULL};
-		prom_sample(out, "emulator_fault_latency_seconds_total", labels, (double)e->delay_ns / 1e9);
-	}
-	prom_family(out, "emulator_restart_replies_lost_total", "counter",
-	            "Exchanges the emulator held (delayed or waiting) when a restart dropped their "
-	            "connection, by operation");
-	for (size_t i = 0; i < SLOTS; i++) {
-		const struct op_entry *e = &m->slots[i];
-		if (!e->name[0] || !e->restart_lost)
-			continue;
-		const char *labels[] = {"operation", e->name, NULL};
-		prom_sample_u64(out, "emulator_restart_replies_lost_total", labels, e->restart_lost);
-	}
-	prom_family(out, "emulator_replies_lost_total", "counter",
-	            "Replies that found their connection gone (restart or client close), by operation");
-	for (size_t i = 0; i < SLOTS; i++) {
-		const struct op_entry *e = &m->slots[i];
-		if (!e->name[0] || !e->replies_lost)
-			continue;
-		const char *labels[] = {"operation", e->name, NULL};
-		prom_sample_u64(out, "emulator_replies_lost_total", labels, e->replies_lost);
-	}
-}
-
-static void counter(struct evbuffer *out, const char *name, const char *type, const char *help,
-                    uint64_t v)
-{
-	prom_family(out, name, type, help);
-	prom_sample_u64(out, name, NULL, v);
+	render_per_op(m, out, "emulator_fault_latency_seconds_total",
+	              "Latency injected into replies that reached the client, by operation",
+	              offsetof(struct op_entry, delay_ns), 1e-9);
+	render_per_op(m, out, "emulator_restart_replies_lost_total",
+	              "Exchanges the emulator held (delayed or waiting) when a restart dropped their "
+	              "connection, by operation", offsetof(struct op_entry, restart_lost), 0);
+	render_per_op(m, out, "emulator_replies_lost_total",
+	              "Replies that found their connection gone (restart or client close), by operation",
+	              offsetof(struct op_entry, replies_lost), 0);
 }
 
 static void render_gauges(const struct emu_metrics_gauges *g, struct evbuffer *out)
@@ -337,82 +331,83 @@ static void render_gauges(const struct emu_metrics_gauges *g, struct evbuffer *o
 		prom_sample_u64(out, "emulator_clusters", labels, g->clusters[s]);
 	}
 	const struct sw_server_stats *s = &g->server;
-	counter(out, "emulator_connections_open", "gauge", "Client connections open now", s->conns_open);
-	counter(out, "emulator_connections_accepted_total", "counter", "Connections accepted",
-	        s->conns_accepted);
-	counter(out, "emulator_connections_h2_total", "counter", "Connections that spoke HTTP/2",
-	        s->conns_h2);
-	counter(out, "emulator_connections_http1_total", "counter", "Connections that spoke HTTP/1.1",
-	        s->conns_h1);
-	counter(out, "emulator_connections_tls_total", "counter", "Connections over TLS", s->conns_tls);
-	counter(out, "emulator_server_requests_total", "counter", "Requests parsed by the server",
-	        s->requests);
-	counter(out, "emulator_server_resets_total", "counter", "Exchanges reset by the server",
-	        s->resets);
-	counter(out, "emulator_server_goaways_total", "counter", "GOAWAY frames sent", s->goaways);
-	counter(out, "emulator_server_drops_total", "counter", "Connections dropped on purpose",
-	        s->drops);
-	counter(out, "emulator_server_bad_requests_total", "counter", "Malformed requests refused",
-	        s->bad_requests);
-	counter(out, "emulator_restart_connections_dropped_total", "counter",
-	        "Connections dropped by restarts", s->drops);
-	counter(out, "emulator_restart_exchanges_in_flight_total", "counter",
-	        "Exchanges awaiting their reply on connections dropped by restarts", s->drop_exchanges);
-	counter(out, "emulator_restart_replies_unsent_total", "counter",
-	        "Replies written but not yet sent when a restart dropped their connection",
-	        s->drop_unsent);
-	counter(out, "emulator_restart_requests_partial_total", "counter",
-	        "Requests still arriving when a restart dropped their connection", s->drop_partial);
-	counter(out, "emulator_server_connections_refused_total", "counter",
-	        "Connections closed at accept: the connection limit was reached", s->conns_refused);
-	counter(out, "emulator_server_body_too_large_total", "counter",
-	        "Requests refused with 413: body over its operation's limit", s->too_large);
-	counter(out, "emulator_server_body_over_budget_total", "counter",
-	        "Requests refused with 503: bodies in memory would pass the global budget",
-	        s->over_budget);
-	counter(out, "emulator_server_body_bytes", "gauge", "Request-body bytes held in memory now",
-	        s->body_bytes);
-	counter(out, "emulator_server_body_bytes_peak", "gauge",
-	        "Most request-body bytes held in memory at once", s->body_bytes_peak);
-	counter(out, "emulator_server_header_timeouts_total", "counter",
-	        "Request heads (or TLS handshakes) not complete within the header timeout",
-	        s->header_timeouts);
-	counter(out, "emulator_server_body_timeouts_total", "counter",
-	        "Request bodies not complete within the body timeout", s->body_timeouts);
-	counter(out, "emulator_server_idle_h2_closed_total", "counter",
-	        "HTTP/2 connections closed after the idle timeout without a stream", s->idle_h2_closed);
-	counter(out, "emulator_server_tls_on_plain_total", "counter",
-	        "TLS handshakes received on the cleartext port (answered 400)", s->tls_on_plain);
-	counter(out, "emulator_pending_delayed_exchanges", "gauge",
-	        "Exchanges waiting for an injected latency", g->pending_delayed);
-	counter(out, "emulator_auth_token_cache_hits_total", "counter",
-	        "Local-auth tokens found in the verified-token cache", g->auth_cache_hits);
-	counter(out, "emulator_auth_token_cache_misses_total", "counter",
-	        "Local-auth tokens verified with ECDSA", g->auth_cache_misses);
-	counter(out, "emulator_model_requests_total", "counter",
-	        "Requests that reached an operation of the model (authenticated, not faulted)",
-	        g->model_requests);
-	counter(out, "emulator_model_bytes_per_host", "gauge",
-	        "Approximate model memory per registered host", g->bytes_per_host);
-	if (g->have_state) {
-		const struct emu_state_stats *st = &g->state;
-		counter(out, "emulator_state_journal_records_total", "counter",
-		        "Journal records written (--state-dir)", st->records);
-		counter(out, "emulator_state_journal_bytes_total", "counter", "Journal bytes written",
-		        st->bytes);
-		counter(out, "emulator_state_fsyncs_total", "counter", "Journal fdatasync calls done",
-		        st->fsyncs);
-		counter(out, "emulator_state_snapshots_total", "counter", "Snapshots written",
-		        st->snapshots);
-		counter(out, "emulator_state_snapshot_failures_total", "counter",
-		        "Snapshots that failed", st->snapshot_failures);
-		counter(out, "emulator_state_write_errors_total", "counter",
-		        "Journal writes that failed (journaling stops)", st->write_errors);
-		counter(out, "emulator_state_recovered_records", "gauge",
-		        "Journal records replayed at start", st->recovered_records);
-		counter(out, "emulator_state_replies_waiting_fsync", "gauge",
-		        "Replies held until their journal record is durable (--fsync always)",
-		        st->durable_waiting);
+	const struct emu_state_stats *st = &g->state;
+	/* One sample each: name, type ("c" counter, "g" gauge), help, value. */
+	const struct {
+		const char *name, *type, *help;
+		uint64_t v;
+		int state_only;
+	} rows[] = {
+		{"emulator_connections_open", "g", "Client connections open now", s->conns_open, 0},
+		{"emulator_connections_accepted_total", "c", "Connections accepted", s->conns_accepted, 0},
+		{"emulator_connections_h2_total", "c", "Connections that spoke HTTP/2", s->conns_h2, 0},
+		{"emulator_connections_http1_total", "c", "Connections that spoke HTTP/1.1", s->conns_h1, 0},
+		{"emulator_connections_tls_total", "c", "Connections over TLS", s->conns_tls, 0},
+		{"emulator_server_requests_total", "c", "Requests parsed by the server", s->requests, 0},
+		{"emulator_server_resets_total", "c", "Exchanges reset by the server", s->resets, 0},
+		{"emulator_server_goaways_total", "c", "GOAWAY frames sent", s->goaways, 0},
+		{"emulator_server_drops_total", "c", "Connections dropped on purpose", s->drops, 0},
+		{"emulator_server_bad_requests_total", "c", "Malformed requests refused", s->bad_requests, 0},
+		{"emulator_restart_connections_dropped_total", "c", "Connections dropped by restarts",
+		 s->drops, 0},
+		{"emulator_restart_exchanges_in_flight_total", "c",
+		 "Exchanges awaiting their reply on connections dropped by restarts", s->drop_exchanges, 0},
+		{"emulator_restart_replies_unsent_total", "c",
+		 "Replies written but not yet sent when a restart dropped their connection",
+		 s->drop_unsent, 0},
+		{"emulator_restart_requests_partial_total", "c",
+		 "Requests still arriving when a restart dropped their connection", s->drop_partial, 0},
+		{"emulator_server_connections_refused_total", "c",
+		 "Connections closed at accept: the connection limit was reached", s->conns_refused, 0},
+		{"emulator_server_body_too_large_total", "c",
+		 "Requests refused with 413: body over its operation's limit", s->too_large, 0},
+		{"emulator_server_body_over_budget_total", "c",
+		 "Requests refused with 503: bodies in memory would pass the global budget",
+		 s->over_budget, 0},
+		{"emulator_server_body_bytes", "g", "Request-body bytes held in memory now",
+		 s->body_bytes, 0},
+		{"emulator_server_body_bytes_peak", "g", "Most request-body bytes held in memory at once",
+		 s->body_bytes_peak, 0},
+		{"emulator_server_header_timeouts_total", "c",
+		 "Request heads (or TLS handshakes) not complete within the header timeout",
+		 s->header_timeouts, 0},
+		{"emulator_server_body_timeouts_total", "c",
+		 "Request bodies not complete within the body timeout", s->body_timeouts, 0},
+		{"emulator_server_idle_h2_closed_total", "c",
+		 "HTTP/2 connections closed after the idle timeout without a stream", s->idle_h2_closed, 0},
+		{"emulator_server_tls_on_plain_total", "c",
+		 "TLS handshakes received on the cleartext port (answered 400)", s->tls_on_plain, 0},
+		{"emulator_pending_delayed_exchanges", "g", "Exchanges waiting for an injected latency",
+		 g->pending_delayed, 0},
+		{"emulator_auth_token_cache_hits_total", "c",
+		 "Local-auth tokens found in the verified-token cache", g->auth_cache_hits, 0},
+		{"emulator_auth_token_cache_misses_total", "c", "Local-auth tokens verified with ECDSA",
+		 g->auth_cache_misses, 0},
+		{"emulator_model_requests_total", "c",
+		 "Requests that reached an operation of the model (authenticated, not faulted)",
+		 g->model_requests, 0},
+		{"emulator_model_bytes_per_host", "g", "Approximate model memory per registered host",
+		 g->bytes_per_host, 0},
+		{"emulator_state_journal_records_total", "c", "Journal records written (--state-dir)",
+		 st->records, 1},
+		{"emulator_state_journal_bytes_total", "c", "Journal bytes written", st->bytes, 1},
+		{"emulator_state_fsyncs_total", "c", "Journal fdatasync calls done", st->fsyncs, 1},
+		{"emulator_state_snapshots_total", "c", "Snapshots written", st->snapshots, 1},
+		{"emulator_state_snapshot_failures_total", "c", "Snapshots that failed",
+		 st->snapshot_failures, 1},
+		{"emulator_state_write_errors_total", "c", "Journal writes that failed (journaling stops)",
+		 st->write_errors, 1},
+		{"emulator_state_recovered_records", "g", "Journal records replayed at start",
+		 st->recovered_records, 1},
+		{"emulator_state_replies_waiting_fsync", "g",
+		 "Replies held until their journal record is durable (--fsync always)",
+		 st->durable_waiting, 1},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (rows[i].state_only && !g->have_state)
+			continue;
+		prom_family(out, rows[i].name, rows[i].type[0] == 'c' ? "counter" : "gauge", rows[i].help);
+		prom_sample_u64(out, rows[i].name, NULL, rows[i].v);
 	}
 	prom_family(out, "emulator_uptime_seconds", "gauge", "Seconds since the emulator started");
 	prom_sample(out, "emulator_uptime_seconds", NULL, g->uptime_seconds);

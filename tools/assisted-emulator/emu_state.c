@@ -309,7 +309,7 @@ static int buf_room(struct emu_state *st, size_t more)
 
 static void add(struct emu_state *st, const void *p, size_t n)
 {
-	if (buf_room(st, n) == 0) {
+	if (n && buf_room(st, n) == 0) {
 		memcpy(st->buf + st->len, p, n);
 		st->len += n;
 	}
@@ -882,7 +882,10 @@ static void maybe_compact(struct emu_state *st)
 		signal(SIGINT, SIG_IGN);
 		signal(SIGTERM, SIG_DFL);
 		close_fds_except(st->dirfd);
-		_exit(write_snapshot(st, covers, err, sizeof(err)) == 0 ? 0 : 1);
+		if (write_snapshot(st, covers, err, sizeof(err)) == 0)
+			_exit(0);
+		fprintf(stderr, "assisted-emulator: state: compaction: %s\n", err);
+		_exit(1);
 	}
 	st->child = pid;
 	st->child_covers = covers;

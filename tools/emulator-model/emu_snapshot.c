@@ -421,7 +421,7 @@ int emu_model_state_diff(const struct emu_model *a, const struct emu_model *b, c
 	for (size_t i = 0; i < a->nclusters; i++) {
 		struct emu_cluster ca = *a->clusters[i], cb = *b->clusters[i];
 		if (ca.nhosts != cb.nhosts ||
-		    memcmp(ca.hosts, cb.hosts, ca.nhosts * sizeof(uint32_t)) != 0) {
+		    (ca.nhosts && memcmp(ca.hosts, cb.hosts, ca.nhosts * sizeof(uint32_t)) != 0)) {
 			snprintf(why, len, "cluster %zu host list differs", i);
 			return 1;
 		}
