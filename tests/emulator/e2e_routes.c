@@ -313,15 +313,9 @@ static void run_mode(const char *emu, enum mode mode)
 	close(c.fd);
 
 	/* h2c through the protocol client (paths sent as given) */
-	struct e2e_http h = {.base = event_base_new(), .timeout_ms = 10000};
-	char url[64], err[256];
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", child.port);
-	struct sw_client_cfg cfg;
-	sw_client_cfg_init(&cfg);
-	cfg.url = url;
-	cfg.proto = SW_PROTO_H2;
-	h.client = sw_client_new(h.base, &cfg, err, sizeof(err));
-	CHECK(h.client, "client: %s", err);
+	struct e2e_http h;
+	char err[256];
+	CHECK(e2e_http_h2c(&h, child.port, err, sizeof(err)) == 0, "client: %s", err);
 	size_t sent_h2 = 0;
 	for (size_t i = 0; i < nreqs; i++) {
 		if (reqs[i].absform)
@@ -338,8 +332,7 @@ static void run_mode(const char *emu, enum mode mode)
 		sent_h2++;
 	}
 	unsigned long reached = metric(&h, "emulator_model_requests_total");
-	sw_client_free(&h.client);
-	event_base_free(h.base);
+	e2e_http_close(&h);
 	CHECK(e2e_child_stop(&child) == 0, "emulator exit status");
 	running = NULL;
 

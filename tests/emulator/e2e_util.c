@@ -173,6 +173,33 @@ int e2e_call(struct e2e_http *h, const char *method, const char *path, const cha
 	return res->err;
 }
 
+int e2e_http_h2c(struct e2e_http *h, int port, char *err, size_t errlen)
+{
+	char url[64];
+	struct sw_client_cfg cfg;
+	memset(h, 0, sizeof(*h));
+	h->timeout_ms = 10000;
+	h->base = event_base_new();
+	if (!h->base) {
+		snprintf(err, errlen, "cannot create an event loop");
+		return -1;
+	}
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+	sw_client_cfg_init(&cfg);
+	cfg.url = url;
+	cfg.proto = SW_PROTO_H2;
+	h->client = sw_client_new(h->base, &cfg, err, errlen);
+	return h->client ? 0 : -1;
+}
+
+void e2e_http_close(struct e2e_http *h)
+{
+	sw_client_free(&h->client);
+	if (h->base)
+		event_base_free(h->base);
+	h->base = NULL;
+}
+
 void e2e_res_free(struct e2e_res *res)
 {
 	free(res->body);

@@ -14,42 +14,18 @@
 #           absent.
 # usage: conformance_swarm.sh [tables|swagger]
 set -u
-B=${SWARM_BUILD_ROOT:?}
-S=${SWARM_SOURCE_ROOT:?}
 mode=${1:-tables}
-EMU=$B/tools/assisted-emulator/assisted-emulator
+. "$(dirname "$0")/../fixtures/swarm_env.sh"
+B=$build
+S=$src
+TMP=$tmp
 SW=$B/swarm/swarm
 CHECK=$B/tests/swarm/record_check
 CONF=$S/tests/emulator/conformance
+EMU=$B/tools/assisted-emulator/assisted-emulator
 
-if [ "$mode" = swagger ]; then
-	command -v node >/dev/null 2>&1 || { echo "SKIP: node not found (the swagger variant runs on node)"; exit 77; }
-	for m in @apidevtools/swagger-parser ajv ajv-formats; do
-		[ -d "$CONF/node_modules/$m" ] ||
-			{ echo "SKIP: node module $m missing (run $CONF/install.sh)"; exit 77; }
-	done
-	shared=${SWARM_SHARED_DIR:-${SWARM_SHARED_DIR_DEFAULT:-}}
-	spec=${shared:-(SWARM_SHARED_DIR unset)}/reference/assisted-service-swagger.yaml
-	if [ -z "$shared" ] || [ ! -f "$spec" ]; then
-		echo "SKIP: $spec not found: the swagger variant needs the assisted-service swagger" \
-			"(reference material outside the repository; set SWARM_SHARED_DIR or meson -Dshared_dir)"
-		exit 77
-	fi
-fi
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sw-conformance.XXXXXX")
-EMU_PID=
-cleanup() {
-	if [ -n "$EMU_PID" ]; then kill "$EMU_PID" 2>/dev/null; wait "$EMU_PID" 2>/dev/null; fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 143' INT TERM
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$TMP"/*.err; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }; done
-	exit 1
-}
+# The swagger variant's needs (node, its modules, the swagger): SKIP without them.
+[ "$mode" != swagger ] || . "$CONF/need.sh"
 
 cat >"$TMP/plan-ie.yaml" <<'PLAN'
 clusters:
@@ -64,28 +40,13 @@ PLAN
 # $TMP/rec-GEN.jsonl.
 record() {
 	gen=$1
-	: >"$TMP/emu.out"
-	"$EMU" --listen 127.0.0.1:0 --time-scale 60 --api-generation "$gen" --record "$TMP/rec-$gen.jsonl" \
-		>"$TMP/emu.out" 2>"$TMP/emu-$gen.err" &
-	EMU_PID=$!
-	i=0
-	port=
-	while [ $i -lt 100 ] && [ -z "$port" ]; do
-		port=$(sed -n 's/.*listening on [a-z]*:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/emu.out" | head -n1)
-		[ -n "$port" ] || sleep 0.05
-		i=$((i + 1))
-	done
-	[ -n "$port" ] || fail "emulator did not start"
-	sed -e "s#http://127.0.0.1:8090#http://127.0.0.1:$port#" \
-		-e "s#\.\./emulator-pull-secret\.json#$S/scenarios/emulator-pull-secret.json#" \
-		"$S/scenarios/default/service.yaml" >"$TMP/svc.yaml"
+	start_emulator --api-generation "$gen" --record "$TMP/rec-$gen.jsonl"
+	plain_service_yaml "$TMP/svc.yaml"
 	for plan in "$S/scenarios/default/plan.yaml" "$TMP/plan-ie.yaml"; do
 		timeout 200 "$SW" -q --progress off -r "$TMP/res.json" 50 "$plan" "$TMP/svc.yaml" \
 			>"$TMP/run-$gen.log" 2>"$TMP/run-$gen.err" || fail "$gen: swarm exit $? on $plan"
 	done
-	kill "$EMU_PID"
-	wait "$EMU_PID" 2>/dev/null
-	EMU_PID=
+	stop_emulator
 	[ -s "$TMP/rec-$gen.jsonl" ] || fail "$gen: nothing recorded"
 }
 

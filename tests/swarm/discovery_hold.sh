@@ -11,37 +11,13 @@
 #    (at least 3 polls after its install call), and the infra-env finished
 #    after both other clusters.
 set -u
-B=${SWARM_BUILD_ROOT:?}
-S=${SWARM_SOURCE_ROOT:?}
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sw-hold.XXXXXX")
-EMU_PID=
-cleanup() {
-	if [ -n "$EMU_PID" ]; then kill "$EMU_PID" 2>/dev/null; wait "$EMU_PID" 2>/dev/null; fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 143' INT TERM
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$TMP"/*.err; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }; done
-	exit 1
-}
-command -v jq >/dev/null 2>&1 || { echo "SKIP: jq not found"; exit 77; }
+. "$(dirname "$0")/../fixtures/swarm_env.sh"
+B=$build
+TMP=$tmp
+command -v jq >/dev/null 2>&1 || skip "jq not found"
 
-"$B/tools/assisted-emulator/assisted-emulator" --listen 127.0.0.1:0 --time-scale 60 \
-	--record "$TMP/rec.jsonl" >"$TMP/emu.out" 2>"$TMP/emu.err" &
-EMU_PID=$!
-i=0
-port=
-while [ $i -lt 100 ] && [ -z "$port" ]; do
-	port=$(sed -n 's/.*listening on [a-z]*:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/emu.out" | head -n1)
-	[ -n "$port" ] || sleep 0.05
-	i=$((i + 1))
-done
-[ -n "$port" ] || fail "emulator did not start"
-sed -e "s#http://127.0.0.1:8090#http://127.0.0.1:$port#" \
-	-e "s#\.\./emulator-pull-secret\.json#$S/scenarios/emulator-pull-secret.json#" \
-	"$S/scenarios/default/service.yaml" >"$TMP/svc.yaml"
+start_emulator --record "$TMP/rec.jsonl"
+plain_service_yaml "$TMP/svc.yaml"
 cat >"$TMP/plan.yaml" <<'PLAN'
 clusters:
   - {single_node: true, num_workers: 0, amount: 1, name: held, discovery_hold: 10m}
@@ -53,9 +29,7 @@ PLAN
 timeout 240 "$B/swarm/swarm" --progress off -r "$TMP/res.json" 50 "$TMP/plan.yaml" "$TMP/svc.yaml" \
 	>"$TMP/run.log" 2>"$TMP/run.err" || fail "swarm exit $?"
 # The record is complete once the emulator exited.
-kill "$EMU_PID"
-wait "$EMU_PID" 2>/dev/null
-EMU_PID=
+stop_emulator
 res=$TMP/res.json
 [ "$(jq '.totals.clusters_installed' "$res")" = 3 ] || fail "not every cluster done: $(jq -c '.clusters' "$res")"
 [ "$(jq '.totals.errors' "$res")" = 0 ] || fail "errors: $(jq -c '.totals' "$res")"

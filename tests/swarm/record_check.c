@@ -307,14 +307,10 @@ static void replay(const char *emulator, struct seen_op *seen, size_t nseen)
 		failf(NULL, NULL, NULL, "cannot start %s", emulator);
 		return;
 	}
-	struct e2e_http h = {.base = event_base_new(), .timeout_ms = 10000};
-	char url[64], err[256];
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", child.port);
-	struct sw_client_cfg cfg;
-	sw_client_cfg_init(&cfg);
-	cfg.url = url;
-	cfg.proto = SW_PROTO_H2;
-	h.client = sw_client_new(h.base, &cfg, err, sizeof(err));
+	struct e2e_http h;
+	char err[256];
+	if (e2e_http_h2c(&h, child.port, err, sizeof(err)) < 0)
+		failf(NULL, NULL, NULL, "client: %s", err);
 	unsigned n406 = 0, n415 = 0;
 	for (size_t i = 0; h.client && i < nseen; i++) {
 		const struct emu_op_meta *op = &emu_op_metas[seen[i].route];
@@ -350,10 +346,7 @@ static void replay(const char *emulator, struct seen_op *seen, size_t nseen)
 		}
 		e2e_res_free(&res);
 	}
-	if (!h.client)
-		failf(NULL, NULL, NULL, "client: %s", err);
-	sw_client_free(&h.client);
-	event_base_free(h.base);
+	e2e_http_close(&h);
 	e2e_child_stop(&child);
 	printf("replay: %u bodiless operations answered 406 to a wrong Accept, %u with a body 415 "
 	       "to a wrong Content-Type\n", n406, n415);
