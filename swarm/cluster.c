@@ -238,6 +238,9 @@ void cluster_check_idle(struct swarm_cluster *cl)
 {
 	if (!cl->finished || cl->owner.live || cl->idle_notified)
 		return;
+	/* Its own calls come after every other one of the cluster (cleanup). */
+	if (!cl->rt->stopping && cl->ops && cl->ops->drained && cl->ops->drained(cl))
+		return;
 	cl->idle_notified = 1;
 	if (cl->rt->cluster_idle)
 		cl->rt->cluster_idle(cl->rt, cl);

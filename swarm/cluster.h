@@ -41,6 +41,11 @@ struct cluster_driver_ops {
 	void (*free)(struct swarm_cluster *cl);
 	/* The host |idx| became known-unbound etc.: optional progress hook. May be NULL. */
 	void (*host_event)(struct swarm_cluster *cl, unsigned idx);
+	/* The finished cluster's last call is gone (its hosts, installer and
+	 * controller are quiet): the driver may start its cleanup calls now.
+	 * Returns 1 when it started calls (the cluster is not idle yet), else 0.
+	 * Not called while the runtime stops. May be NULL. */
+	int (*drained)(struct swarm_cluster *cl);
 };
 
 extern const struct cluster_driver_ops cluster_driver_rest;

@@ -51,6 +51,7 @@ struct rest_drv {
 	uint8_t vips_ok;
 	uint8_t vips_busy;            /* D3 in flight */
 	uint8_t hold_done;            /* the discovery hold is over (or there is none) */
+	uint8_t cleanup_sent;         /* the cleanup deletes went out */
 	unsigned install_tries;
 	unsigned deletes_pending;     /* host DELETEs before the unbound infra-env's */
 	uint64_t due_ns;
@@ -736,19 +737,32 @@ infraenv:
 static void rest_finish(struct swarm_cluster *cl)
 {
 	struct rest_drv *d = drv_of(cl);
-	char path[120];
-	struct rt_call *c;
 
 	if (d)
 		event_del(&d->ev);
-	if (!cl->rt->plan->cleanup || cl->rt->stopping)
-		return;
+	/* The cleanup waits for the cluster's last call (rest_drained): the
+	 * controller may still be uploading its logs, and a real user deletes
+	 * what its tools no longer use. */
+}
+
+/* Cleanup (the plan's `cleanup`) once the finished cluster is quiet: the
+ * cluster first (it owns the hosts), then its infra-env; an unbound
+ * infra-env's hosts first. Returns 1 when a call was sent. */
+static int rest_drained(struct swarm_cluster *cl)
+{
+	struct rest_drv *d = drv_of(cl);
+	char path[120];
+	struct rt_call *c;
+
+	if (!d || d->cleanup_sent || !cl->rt->plan->cleanup)
+		return 0;
+	d->cleanup_sent = 1;
 	if (cl->cluster_id[0]) {
 		snprintf(path, sizeof(path), "/v2/clusters/%s", cl->cluster_id);
 		c = user_call(cl, EP_DELETE_CLUSTER, "DELETE", path);
 	} else if (cl->infra_env_id[0]) {
 		unsigned i;
-		for (i = 0; d && i < cl->nhosts; i++) {
+		for (i = 0; i < cl->nhosts; i++) {
 			if (cl->hosts[i].sessions == 0)
 				continue; /* never registered */
 			snprintf(path, sizeof(path), "/v2/infra-envs/%s/hosts/%s", cl->infra_env_id,
@@ -757,14 +771,15 @@ static void rest_finish(struct swarm_cluster *cl)
 			d->deletes_pending++;
 			rt_call_send(c, on_deleted);
 		}
-		if (d && d->deletes_pending)
-			return;
+		if (d->deletes_pending)
+			return 1;
 		snprintf(path, sizeof(path), "/v2/infra-envs/%s", cl->infra_env_id);
 		c = user_call(cl, EP_DELETE_INFRAENV, "DELETE", path);
 	} else {
-		return;
+		return 0;
 	}
 	rt_call_send(c, on_deleted);
+	return 1;
 }
 
 static void rest_free(struct swarm_cluster *cl)
@@ -784,4 +799,5 @@ const struct cluster_driver_ops cluster_driver_rest = {
 	.finish = rest_finish,
 	.free = rest_free,
 	.host_event = NULL,
+	.drained = rest_drained,
 };

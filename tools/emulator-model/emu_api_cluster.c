@@ -339,11 +339,13 @@ static int host_network_of(const struct emu_model *m, const struct emu_cluster *
 		const struct emu_host *h = &m->hosts[c->hosts[i]];
 		for (int k = 0; h->has_inventory && k < h->inv.n_ipv4; k++) {
 			uint32_t mask = h->inv.prefix[k] ? 0xffffffffu << (32 - h->inv.prefix[k]) : 0;
-			struct emu_net n = {h->inv.ipv4[k] & mask, h->inv.prefix[k]};
-			if (emu_net_contains(&n, ip)) {
-				*out = n;
+			/* Field by field: the model's bytes are compared and persisted,
+			 * so no stack padding may reach them (--state-dir). */
+			memset(out, 0, sizeof(*out));
+			out->base = h->inv.ipv4[k] & mask;
+			out->prefix = h->inv.prefix[k];
+			if (emu_net_contains(out, ip))
 				return 1;
-			}
 		}
 	}
 	return 0;
@@ -410,7 +412,8 @@ static int vips_machine_network(struct emu_ctx *x, const struct emu_cluster *c,
 			return -1;
 		}
 	}
-	tmp->machine_nets[0] = net;
+	tmp->machine_nets[0].base = net.base;
+	tmp->machine_nets[0].prefix = net.prefix;
 	tmp->n_machine_nets = 1;
 	tmp->machine_net_auto = 0;
 	return 0;
