@@ -91,34 +91,37 @@ int emu_mime_parse(const char *v, char *mt, size_t mtlen, const char **why)
 		b++;
 	while (e > b && go_space((unsigned char)e[-1]))
 		e--;
-	size_t n = (size_t)(e - b);
+	size_t n = (size_t)(e - b), t = 0, st;
+	/* checkMediaTypeDisposition, on the whole of it (token bytes are ASCII:
+	 * lower-casing does not change them) */
+	while (t < n && mime_token_char((unsigned char)b[t]))
+		t++;
+	if (!t) {
+		*why = "mime: no media type";
+		return -1;
+	}
+	if (t < n) {
+		if (b[t] != '/') {
+			*why = "mime: expected slash after first token";
+			return -1;
+		}
+		for (st = 0; t + 1 + st < n && mime_token_char((unsigned char)b[t + 1 + st]); st++)
+			;
+		if (!st) {
+			*why = "mime: expected token after slash";
+			return -1;
+		}
+		if (t + 1 + st < n) {
+			*why = "mime: unexpected content after media subtype";
+			return -1;
+		}
+	}
 	if (n >= mtlen)
 		n = mtlen ? mtlen - 1 : 0;
 	for (size_t i = 0; i < n; i++)
 		mt[i] = (char)((b[i] >= 'A' && b[i] <= 'Z') ? b[i] - 'A' + 'a' : b[i]);
 	if (mtlen)
 		mt[n] = '\0';
-	/* checkMediaTypeDisposition */
-	size_t t = token_len(mt);
-	if (!t) {
-		*why = "mime: no media type";
-		return -1;
-	}
-	if (mt[t]) {
-		if (mt[t] != '/') {
-			*why = "mime: expected slash after first token";
-			return -1;
-		}
-		size_t st = token_len(mt + t + 1);
-		if (!st) {
-			*why = "mime: expected token after slash";
-			return -1;
-		}
-		if (mt[t + 1 + st]) {
-			*why = "mime: unexpected content after media subtype";
-			return -1;
-		}
-	}
 	/* Parameters: "; key=value" pairs; a lone trailing ';' is fine. */
 	char keys[8][64];
 	char vals[8][128];
