@@ -212,6 +212,9 @@ void cluster_finish(struct swarm_cluster *cl, int failed, const char *why)
 		rt->stats->clusters_failed++;
 	else
 		rt->stats->clusters_installed++;
+	/* One finite cluster less: the until_end holders wait for none left. */
+	if (!(cl->shape && cl->shape->hold_until_end) && rt->ctx->finite_left)
+		atomic_fetch_sub(rt->ctx->finite_left, 1);
 	/* Clusters ended by the run's own stop (signal, max_duration) are
 	 * counted in the summary, not named one line each. */
 	if (failed && !rt->stopping)
@@ -234,6 +237,9 @@ void cluster_finish(struct swarm_cluster *cl, int failed, const char *why)
 void cluster_check_idle(struct swarm_cluster *cl)
 {
 	if (!cl->finished || cl->owner.live || cl->idle_notified)
+		return;
+	/* Its own calls come after every other one of the cluster (cleanup). */
+	if (!cl->rt->stopping && cl->ops && cl->ops->drained && cl->ops->drained(cl))
 		return;
 	cl->idle_notified = 1;
 	if (cl->rt->cluster_idle)

@@ -41,6 +41,11 @@ struct cluster_driver_ops {
 	void (*free)(struct swarm_cluster *cl);
 	/* The host |idx| became known-unbound etc.: optional progress hook. May be NULL. */
 	void (*host_event)(struct swarm_cluster *cl, unsigned idx);
+	/* The finished cluster's last call is gone (its hosts, installer and
+	 * controller are quiet): the driver may start its cleanup calls now.
+	 * Returns 1 when it started calls (the cluster is not idle yet), else 0.
+	 * Not called while the runtime stops. May be NULL. */
+	int (*drained)(struct swarm_cluster *cl);
 };
 
 extern const struct cluster_driver_ops cluster_driver_rest;
@@ -74,6 +79,7 @@ struct swarm_cluster {
 	uint64_t t_start_ns;             /* actual start (monotonic) */
 	unsigned rebooted, failed_hosts, known_hosts;
 	uint8_t finished : 1, failed : 1, idle_notified : 1;
+	uint8_t holding : 1;             /* in its discovery hold (driver_rest.c) */
 };
 
 /* Creates cluster |job| in |rt| (identity derived, hosts initialised, no I/O),

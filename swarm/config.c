@@ -484,8 +484,38 @@ static void cfg_done(struct cfg_ctx *c)
 
 static const char *const shape_keys[] = {
 	"single_node", "num_workers", "amount", "with_nmstate", "just_infraenv",
-	"infraenv_labels", "infranev_labels", "control_plane", "name", "openshift_version", NULL,
+	"infraenv_labels", "infranev_labels", "control_plane", "name", "openshift_version",
+	"discovery_hold", NULL,
 };
+
+/* `discovery_hold`: a duration or `until_end` (default: until_end for
+ * just_infraenv shapes, 0 otherwise). */
+static int load_hold(struct cfg_ctx *c, const yaml_node_t *entry, const char *prefix,
+                     struct swarm_shape *sh)
+{
+	yaml_node_t *v = cfg_get(c, entry, "discovery_hold", NULL);
+	const char *s = v ? cfg_scalar(v) : NULL;
+	char kp[256], buf[64];
+	uint64_t ns = 0;
+	sh->hold_until_end = sh->just_infraenv;
+	if (!v || cfg_is_null(v))
+		return 0;
+	join_key(kp, sizeof(kp), prefix, "discovery_hold");
+	sh->hold_until_end = s && !strcmp(s, "until_end");
+	if (sh->hold_until_end)
+		return 0;
+	if (!s || sw_duration_parse(s, &ns) < 0) {
+		cfg_errf(c, v, kp, "expected a duration like '10m' or 'until_end', got %s",
+		         cfg_quote(v, buf, sizeof(buf)));
+		return SW_ERR_INVALID;
+	}
+	if (ns > UINT64_C(30) * 24 * 3600 * 1000000000) {
+		cfg_errf(c, v, kp, "duration '%s' is too long (at most 720h)", s);
+		return SW_ERR_INVALID;
+	}
+	sh->discovery_hold_ns = ns;
+	return 0;
+}
 
 static int load_labels(struct cfg_ctx *c, const yaml_node_t *entry, const char *prefix,
                        struct swarm_shape *sh)
@@ -567,6 +597,7 @@ static int load_shape(struct cfg_ctx *c, const yaml_node_t *entry, unsigned idx,
 	sh->amount = (unsigned)x;
 	CFG_TRY_RET(cfg_bool(c, entry, prefix, "with_nmstate", 0, &sh->with_nmstate));
 	CFG_TRY_RET(cfg_bool(c, entry, prefix, "just_infraenv", 0, &sh->just_infraenv));
+	CFG_TRY_RET(load_hold(c, entry, prefix, sh));
 	sh->control_plane = sh->single_node ? 1 : 3;
 	rv = cfg_int(c, entry, prefix, "control_plane", 0, 1, 5, &x);
 	if (rv < 0)

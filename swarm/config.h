@@ -40,6 +40,14 @@ struct swarm_shape {
 	unsigned amount;          /* clusters of this shape */
 	int with_nmstate;
 	int just_infraenv;
+	/* extension `discovery_hold`: once every host is discovered (cluster
+	 * ready, or all hosts known for just_infraenv), the hosts keep polling
+	 * this long (plan time, divided by time_scale) before the cluster
+	 * installs (or a just_infraenv shape is done); `until_end` holds until
+	 * every cluster without it finished. Default 0, until_end for
+	 * just_infraenv. */
+	uint64_t discovery_hold_ns;
+	int hold_until_end;
 	struct swarm_label *labels; /* infraenv_labels (or infranev_labels) */
 	size_t nlabels;
 	char *name_prefix;        /* extension `name`: cluster name prefix; NULL = "swarm" */

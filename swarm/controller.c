@@ -14,6 +14,7 @@
 #include <string.h>
 #include <event2/buffer.h>
 #include <jansson.h>
+#include "apigen.h"
 #include "cluster.h"
 #include "installer.h"
 #include "replies.h"
@@ -146,6 +147,16 @@ static void on_fin(struct rt_call *c, int err, const char *msg, struct sw_resp *
 	(void)msg;
 	if (!ctl)
 		return;
+	if (c->ep == EP_CLUSTER_PROGRESS && !err && !ctl->cl->rt->no_fin_progress &&
+	    apigen_route_missing(resp->status, resp->body ? (const char *)evbuffer_pullup(resp->body, -1)
+	                                                  : NULL,
+	                         resp->body ? evbuffer_get_length(resp->body) : 0)) {
+		/* A 2023-generation service the probe did not recognise: its
+		 * controller never reported finalizing stages (apigen.h). */
+		ctl->cl->rt->no_fin_progress = 1;
+		rt_log(ctl->cl->rt, 1, "the service has no %s route (2023 generation): no more "
+		       "finalizing-progress calls", c->path);
+	}
 	if (ctl->fin == FIN_INGRESS_CERT && !err && resp->status == 400) {
 		/* Not finalizing yet from the service's view: the timer runs this
 		 * step again next loop. */
@@ -226,6 +237,12 @@ static void fin_stage(struct controller *ctl, enum as_finalizing_stage st)
 	struct rt_call *c;
 	int n;
 
+	if (ctl->cl->rt->no_fin_progress) {
+		/* 2023 generation: no such route, nothing to report (apigen.h). */
+		ctl->fin++;
+		fin_step(ctl);
+		return;
+	}
 	snprintf(path, sizeof(path), "/v2/clusters/%s/progress", ctl->cl->cluster_id);
 	n = snprintf(body, sizeof(body), "{\"finalizing_stage\":\"%s\"}", as_finalizing_stage_name(st));
 	c = ctl_call(ctl, EP_CLUSTER_PROGRESS, "PUT", path);

@@ -1,13 +1,24 @@
 /*
  * driver_rest: the REST ("SaaS") cluster driver (protocol/README.md §3.4, §7,
  * §8): component versions once per shard (D0), register cluster (D1) and
- * infra-env (D2), set VIPs for multi-node (D3, both VIP forms when the
- * service's generation needs them), boot the hosts, poll until ready, install
- * (D5), watch until installed / error / cancelled, optional cleanup.
+ * infra-env (D2), boot the hosts, poll until ready, install (D5), watch until
+ * installed / error / cancelled, optional cleanup. A multi-node cluster gets
+ * its VIPs (D3, both VIP forms when the service's generation needs them) the
+ * way the UI sets them: once the cluster, read with its hosts, shows a host
+ * network holding the API VIP (before that the service refuses them: "No
+ * suitable matching CIDR found for VIP").
  *
  * just_infraenv shapes create only the infra-env and its hosts; the cluster
- * counts as done ("installed") once every host is known (known-unbound):
- * there is nothing to install, and the original tool never terminated there.
+ * counts as done ("installed") once every host is known (known-unbound) and
+ * its discovery hold is over: there is nothing to install.
+ *
+ * The discovery hold (the shape's `discovery_hold`): once every host is
+ * discovered (the cluster ready, or all hosts known), the driver waits --
+ * the hosts keep polling like discovered, idle machines -- for the duration,
+ * or with `until_end` (the default of just_infraenv, as the original
+ * tool's agents never stopped) until every cluster of the run without it
+ * has finished; then it installs (or the infra-env is done). The driver
+ * sends nothing meanwhile.
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,11 +36,11 @@ enum rest_state {
 	RS_WAIT_D0,        /* component versions not known yet */
 	RS_CREATE_CLUSTER, /* D1 in flight */
 	RS_CREATE_INFRAENV,/* D2 in flight */
-	RS_SET_VIPS,       /* D3 in flight */
-	RS_WAIT_READY,     /* polling D4 */
+	RS_WAIT_READY,     /* polling D4 (with hosts until the VIPs are set) */
 	RS_INSTALL,        /* D5 in flight */
 	RS_WATCH,          /* polling D4 until installed */
 	RS_WAIT_KNOWN,     /* just_infraenv: polling the infra-env's hosts */
+	RS_HOLD,           /* every host discovered: holding (discovery_hold) */
 	RS_DONE,
 	RS_STATE_COUNT
 };
@@ -39,7 +50,9 @@ struct rest_drv {
 	uint8_t state;
 	uint8_t polling;
 	uint8_t vips_ok;
-	uint8_t vips_legacy_sent;
+	uint8_t vips_busy;            /* D3 in flight */
+	uint8_t hold_done;            /* the discovery hold is over (or there is none) */
+	uint8_t cleanup_sent;         /* the cleanup deletes went out */
 	unsigned install_tries;
 	unsigned deletes_pending;     /* host DELETEs before the unbound infra-env's */
 	uint64_t due_ns;
@@ -341,10 +354,7 @@ static void on_infraenv_created(struct rt_call *c, int err, const char *msg, str
 		}
 	}
 	json_decref(j);
-	if (!cl->single_node && !(cl->shape && cl->shape->just_infraenv))
-		set_vips(cl);
-	else
-		start_hosts_and_poll(cl);
+	start_hosts_and_poll(cl);
 }
 
 static void create_infraenv(struct swarm_cluster *cl)
@@ -373,12 +383,12 @@ static void on_vips(struct rt_call *c, int err, const char *msg, struct sw_resp 
 	struct swarm_cluster *cl = cluster_of(c);
 	struct rest_drv *d = drv_of(cl);
 	struct swarm_rt *rt = cl->rt;
-	int first = d->state == RS_SET_VIPS;
 
+	d->vips_busy = 0;
 	if (cl->finished)
 		return;
 	if (!err && resp->status == 400 && !c->aux && body_mentions(resp, "apiVIP", "api_vip")) {
-		/* 2023 generation: "request must include apiVIP alongside apiVIPs". */
+		/* 2023 generation the probe missed: "request must include apiVIP alongside apiVIPs". */
 		rt->vip_legacy = 1;
 		set_vips(cl);
 		return;
@@ -392,8 +402,6 @@ static void on_vips(struct rt_call *c, int err, const char *msg, struct sw_resp 
 		resp_reason(resp, err, msg, reason, sizeof(reason));
 		rt_log(rt, 0, "cluster %s: set VIPs: %s (will retry while polling)", cl->name, reason);
 	}
-	if (first)
-		start_hosts_and_poll(cl);
 }
 
 static void set_vips(struct swarm_cluster *cl)
@@ -404,8 +412,6 @@ static void set_vips(struct swarm_cluster *cl)
 	int legacy = cl->rt->vip_legacy == 1;
 	json_t *b;
 
-	if (d->state == RS_CREATE_INFRAENV)
-		rest_set_state(cl, RS_SET_VIPS);
 	b = json_pack("{s:[{s:s}],s:[{s:s}]}", "api_vips", "ip", cl->api_vip, "ingress_vips", "ip",
 	              cl->ingress_vip);
 	if (!b)
@@ -417,7 +423,79 @@ static void set_vips(struct swarm_cluster *cl)
 	snprintf(path, sizeof(path), "/v2/clusters/%s", cl->cluster_id);
 	c = user_call(cl, EP_PATCH_CLUSTER, "PATCH", path);
 	c->aux = (uint64_t)legacy;
+	d->vips_busy = 1;
 	send_json(c, b, on_vips);
+}
+
+/* 1 when the cluster |j| (read with its hosts) lists a host network that
+ * holds |ip|: some host's inventory is in the VIP's network, so the service
+ * can compute the machine network from it. */
+static int host_network_holds(json_t *j, const char *ip)
+{
+	json_t *nets = json_is_object(j) ? json_object_get(j, "host_networks") : NULL, *n;
+	unsigned a, b, c4, d4, p, ia, ib, ic, id;
+	size_t i;
+
+	if (sscanf(ip, "%u.%u.%u.%u", &ia, &ib, &ic, &id) != 4)
+		return 0;
+	json_array_foreach(nets, i, n) {
+		const char *cidr = json_string_value(json_object_get(n, "cidr"));
+		uint32_t base, addr, mask;
+		if (!cidr || sscanf(cidr, "%u.%u.%u.%u/%u", &a, &b, &c4, &d4, &p) != 5 || p > 32)
+			continue;
+		base = (a << 24) | (b << 16) | (c4 << 8) | d4;
+		addr = (ia << 24) | (ib << 16) | (ic << 8) | id;
+		mask = p ? 0xffffffffu << (32 - p) : 0;
+		if ((base & mask) == (addr & mask))
+			return 1;
+	}
+	return 0;
+}
+
+/* ---- discovery hold ---- */
+
+static void poll_cluster(struct swarm_cluster *cl);
+
+/* 1 when the shape holds and the hold has not happened yet. */
+static int wants_hold(struct swarm_cluster *cl)
+{
+	const struct swarm_shape *sh = cl->shape;
+
+	return !drv_of(cl)->hold_done && sh && (sh->hold_until_end || sh->discovery_hold_ns);
+}
+
+static void start_hold(struct swarm_cluster *cl)
+{
+	const struct swarm_shape *sh = cl->shape;
+
+	drv_of(cl)->hold_done = 1;
+	cl->holding = 1;
+	rest_set_state(cl, RS_HOLD);
+	if (sh->hold_until_end)
+		rest_arm_poll(cl);
+	else
+		rest_arm(cl, rt_scaled_ns(cl->rt, (double)sh->discovery_hold_ns / 1e6));
+}
+
+/* The hold's timer: over after its duration, or (until_end) once no other
+ * cluster is left to finish; a just_infraenv shape is then done, a cluster
+ * goes on to install. */
+static void hold_timer(struct swarm_cluster *cl)
+{
+	atomic_ulong *left = cl->rt->ctx->finite_left;
+
+	if (cl->shape->hold_until_end && left && atomic_load(left) > 0) {
+		rest_arm_poll(cl);
+		return;
+	}
+	cl->holding = 0;
+	if (cl->shape->just_infraenv) {
+		rest_set_state(cl, RS_DONE);
+		cluster_finish(cl, 0, NULL);
+		return;
+	}
+	rest_set_state(cl, RS_WAIT_READY);
+	poll_cluster(cl);
 }
 
 /* ---- D4 / D5 ---- */
@@ -471,7 +549,7 @@ static void on_cluster_status(struct rt_call *c, int err, const char *msg, struc
 	struct swarm_cluster_record *rec;
 	json_t *j = NULL;
 	const char *info = NULL;
-	int status = -1;
+	int status = -1, vip_net = 0;
 	char why[128];
 
 	(void)msg;
@@ -485,6 +563,7 @@ static void on_cluster_status(struct rt_call *c, int err, const char *msg, struc
 	if (resp_ok(err, resp))
 		j = rt_resp_json(resp);
 	status = replies_cluster_status(j, &info);
+	vip_net = host_network_holds(j, cl->api_vip);
 	rec = cluster_record(cl);
 	if (rec && status >= 0)
 		rec->status = status;
@@ -502,10 +581,13 @@ static void on_cluster_status(struct rt_call *c, int err, const char *msg, struc
 		mark_ready(cl);
 	switch ((enum rest_state)d->state) {
 	case RS_WAIT_READY:
-		if (!d->vips_ok && !cl->single_node)
+		if (!d->vips_ok && !d->vips_busy && !cl->single_node && vip_net)
 			set_vips(cl);
 		if (status == AS_CLUSTER_READY) {
-			install(cl);
+			if (wants_hold(cl))
+				start_hold(cl);
+			else
+				install(cl);
 			return;
 		}
 		if (status == AS_CLUSTER_PREPARING || status == AS_CLUSTER_INSTALLING ||
@@ -522,7 +604,6 @@ static void on_cluster_status(struct rt_call *c, int err, const char *msg, struc
 	case RS_WAIT_D0:
 	case RS_CREATE_CLUSTER:
 	case RS_CREATE_INFRAENV:
-	case RS_SET_VIPS:
 	case RS_INSTALL:
 	case RS_WAIT_KNOWN:
 	case RS_DONE:
@@ -552,6 +633,10 @@ static void on_infraenv_hosts(struct rt_call *c, int err, const char *msg, struc
 	cl->known_hosts = known;
 	if (known >= cl->nhosts) {
 		mark_ready(cl);
+		if (wants_hold(cl)) {
+			start_hold(cl);
+			return;
+		}
 		rest_set_state(cl, RS_DONE);
 		cluster_finish(cl, 0, NULL);
 		return;
@@ -575,7 +660,11 @@ static void poll_cluster(struct swarm_cluster *cl)
 		rt_call_send(c, on_infraenv_hosts);
 		return;
 	}
-	snprintf(path, sizeof(path), "/v2/clusters/%s?exclude-hosts=true", cl->cluster_id);
+	/* Until the VIPs are set, read the hosts too: their networks say when. */
+	if (!d->vips_ok && !cl->single_node && d->state == RS_WAIT_READY)
+		snprintf(path, sizeof(path), "/v2/clusters/%s", cl->cluster_id);
+	else
+		snprintf(path, sizeof(path), "/v2/clusters/%s?exclude-hosts=true", cl->cluster_id);
 	c = user_call(cl, EP_GET_CLUSTER, "GET", path);
 	c->intended_ns = d->due_ns;
 	d->polling = 1;
@@ -608,9 +697,11 @@ static void rest_timer(evutil_socket_t fd, short what, void *arg)
 	case RS_WAIT_KNOWN:
 		poll_cluster(cl);
 		break;
+	case RS_HOLD:
+		hold_timer(cl);
+		break;
 	case RS_CREATE_CLUSTER:
 	case RS_CREATE_INFRAENV:
-	case RS_SET_VIPS:
 	case RS_INSTALL:
 	case RS_DONE:
 	case RS_STATE_COUNT:
@@ -657,19 +748,32 @@ infraenv:
 static void rest_finish(struct swarm_cluster *cl)
 {
 	struct rest_drv *d = drv_of(cl);
-	char path[120];
-	struct rt_call *c;
 
 	if (d)
 		event_del(&d->ev);
-	if (!cl->rt->plan->cleanup || cl->rt->stopping)
-		return;
+	/* The cleanup waits for the cluster's last call (rest_drained): the
+	 * controller may still be uploading its logs, and a real user deletes
+	 * what its tools no longer use. */
+}
+
+/* Cleanup (the plan's `cleanup`) once the finished cluster is quiet: the
+ * cluster first (it owns the hosts), then its infra-env; an unbound
+ * infra-env's hosts first. Returns 1 when a call was sent. */
+static int rest_drained(struct swarm_cluster *cl)
+{
+	struct rest_drv *d = drv_of(cl);
+	char path[120];
+	struct rt_call *c;
+
+	if (!d || d->cleanup_sent || !cl->rt->plan->cleanup)
+		return 0;
+	d->cleanup_sent = 1;
 	if (cl->cluster_id[0]) {
 		snprintf(path, sizeof(path), "/v2/clusters/%s", cl->cluster_id);
 		c = user_call(cl, EP_DELETE_CLUSTER, "DELETE", path);
 	} else if (cl->infra_env_id[0]) {
 		unsigned i;
-		for (i = 0; d && i < cl->nhosts; i++) {
+		for (i = 0; i < cl->nhosts; i++) {
 			if (cl->hosts[i].sessions == 0)
 				continue; /* never registered */
 			snprintf(path, sizeof(path), "/v2/infra-envs/%s/hosts/%s", cl->infra_env_id,
@@ -678,14 +782,15 @@ static void rest_finish(struct swarm_cluster *cl)
 			d->deletes_pending++;
 			rt_call_send(c, on_deleted);
 		}
-		if (d && d->deletes_pending)
-			return;
+		if (d->deletes_pending)
+			return 1;
 		snprintf(path, sizeof(path), "/v2/infra-envs/%s", cl->infra_env_id);
 		c = user_call(cl, EP_DELETE_INFRAENV, "DELETE", path);
 	} else {
-		return;
+		return 0;
 	}
 	rt_call_send(c, on_deleted);
+	return 1;
 }
 
 static void rest_free(struct swarm_cluster *cl)
@@ -728,4 +833,5 @@ const struct cluster_driver_ops cluster_driver_rest = {
 	.finish = rest_finish,
 	.free = rest_free,
 	.host_event = NULL,
+	.drained = rest_drained,
 };

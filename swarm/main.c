@@ -24,6 +24,7 @@
 #include <event2/thread.h>
 
 #include "as_model.h"
+#include "apigen.h"
 #include "config.h"
 #include "metrics.h"
 #include "progress.h"
@@ -77,6 +78,7 @@ struct run {
 	struct swarm_stats *mainst; /* the main thread's own calls (start-up check) */
 	int lingering;           /* --metrics-linger after the run: a signal ends it */
 	struct event *ev_tick, *ev_check, *ev_deadline, *ev_int, *ev_term;
+	atomic_ulong finite_left; /* ctx.finite_left */
 };
 
 static void usage(FILE *out)
@@ -449,6 +451,27 @@ static void on_metrics(void *arg, struct sw_exchange *x, struct sw_sreq *req)
 		evbuffer_free(buf);
 }
 
+/* The API generation of the service (apigen.h): the config's, or for
+ * `auto` in REST mode the one probe's answer. Printed unless quiet. */
+static int detect_api_generation(struct event_base *base, const struct swarm_service *svc,
+                                 const struct swarm_plan *plan, struct swarm_stats *st, int quiet)
+{
+	char why[256];
+	enum swarm_api_gen g = apigen_from_config(svc);
+	if (g != SWARM_GEN_UNKNOWN || plan->mode != SWARM_MODE_REST)
+		return (int)g;
+	g = apigen_probe(base, svc, st, 10000, why, sizeof(why));
+	if (!quiet) {
+		if (g == SWARM_GEN_UNKNOWN)
+			fprintf(stderr, "swarm: api_generation auto: probe inconclusive (%s); speaking the "
+			        "current generation\n", why);
+		else
+			fprintf(stderr, "swarm: api_generation auto: the service speaks the %s generation\n",
+			        apigen_name(g));
+	}
+	return (int)g;
+}
+
 static void on_linger_end(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -678,6 +701,13 @@ int main(int argc, char **argv)
 	}
 	r.ctx.versions_known = 1;
 	r.ctx.agent_image = agent_image;
+	r.ctx.api_gen = detect_api_generation(r.base, &svc, &plan, mainst, opts.quiet);
+	/* discovery_hold: until_end holders end once every other cluster did. */
+	unsigned long finite = 0;
+	for (size_t j = 0; j < njobs; j++)
+		finite += !plan.shapes[jobs[j].shape].hold_until_end;
+	atomic_init(&r.finite_left, finite);
+	r.ctx.finite_left = &r.finite_left;
 	if (!agent_image && !opts.quiet)
 		fprintf(stderr, "swarm: component-versions names no discovery-agent image; agents use "
 		        "the one registration gives them\n");

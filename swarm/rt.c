@@ -13,7 +13,9 @@
 #include <string.h>
 #include <time.h>
 #include <event2/buffer.h>
+#include "apigen.h"
 #include "as_model.h"
+#include "ops.h"
 #include "sw_err.h"
 #include "sw_xalloc.h"
 
@@ -42,13 +44,14 @@ void rt_init(struct swarm_rt *rt, struct event_base *base, struct sw_client *cli
 		rt->d0_state = 2;
 		rt->agent_image = ctx->agent_image ? xstrdup(ctx->agent_image) : NULL;
 	}
-	if (ctx->svc && ctx->svc->api_generation) {
-		if (!strcmp(ctx->svc->api_generation, "2023")) {
-			rt->vip_legacy = 1;
-			rt->cpc_refused = 1;
-		} else if (!strcmp(ctx->svc->api_generation, "current")) {
-			rt->vip_legacy = 0;
-		}
+	/* The generation main decided (apigen.h), else what the config names. */
+	int gen = ctx->api_gen ? ctx->api_gen : (int)apigen_from_config(ctx->svc);
+	if (gen == SWARM_GEN_2023) {
+		rt->vip_legacy = 1;
+		rt->cpc_refused = 1;
+		rt->no_fin_progress = 1;
+	} else if (gen == SWARM_GEN_CURRENT) {
+		rt->vip_legacy = 0;
 	}
 	ids_rng_seed(&rt->rng, seed);
 	if (ctx->svc && ctx->svc->auth == SWARM_AUTH_RHSSO)
@@ -368,7 +371,9 @@ static int call_headers(struct rt_call *c, struct sw_req *req)
 	const char *key, *version;
 	int rv;
 
-	rv = sw_req_header(req, "accept", "application/json");
+	const struct swarm_op *op = swarm_op(c->ep);
+
+	rv = sw_req_header(req, "accept", op->accept);
 	if (!rv && (c->auth == RT_AUTH_AGENT || c->auth == RT_AUTH_HOST)) {
 		key = c->owner && c->owner->agent_key ? c->owner->agent_key : rt->agent_token;
 		if (key)
@@ -383,7 +388,7 @@ static int call_headers(struct rt_call *c, struct sw_req *req)
 	if (!rv && c->body) {
 		if (evbuffer_add(req->body, c->body, c->body_len) != 0)
 			x_oom(c->body_len);
-		rv = sw_req_header(req, "content-type", c->ctype ? c->ctype : "application/json");
+		rv = sw_req_header(req, "content-type", c->ctype ? c->ctype : op->content_type);
 	}
 	return rv;
 }

@@ -116,6 +116,7 @@ struct swarm_rt {
 	char *bearer;                    /* "Bearer <user_token>" of user calls, NULL = none */
 	int vip_legacy;                  /* -1 unknown, 0 api_vips only, 1 send api_vip too */
 	int cpc_refused;                 /* service refused control_plane_count */
+	int no_fin_progress;             /* the service has no finalizing-progress route (2023) */
 
 	/* common timeouts (same-duration timers share one queue) */
 	struct {

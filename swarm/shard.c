@@ -391,9 +391,15 @@ static void abort_all(struct swarm_shard *sh)
 	if (sh->rt.stopping)
 		return;
 	sh->rt.stopping = 1;
-	for (cl = sh->clusters; cl; cl = cl->next)
-		if (!cl->finished)
+	for (cl = sh->clusters; cl; cl = cl->next) {
+		if (cl->finished)
+			continue;
+		/* An infra-env whose hosts are all discovered and holding has done its work. */
+		if (cl->holding && cl->shape && cl->shape->just_infraenv)
+			cluster_finish(cl, 0, NULL);
+		else
 			cluster_finish(cl, 1, "aborted");
+	}
 	/* Jobs that never started are counted as failed too. */
 	for (; sh->next < sh->njobs; sh->next++) {
 		const struct swarm_job *job = &sh->jobs[sh->next];

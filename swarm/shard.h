@@ -11,6 +11,7 @@
 #ifndef SWARM_SHARD_H
 #define SWARM_SHARD_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include "config.h"
 #include "stats.h"
@@ -33,6 +34,12 @@ struct swarm_ctx {
 	char run_id[32];         /* e.g. "swarm-1700000000": prefix of object names */
 	int versions_known;      /* component versions asked already: shards skip D0 */
 	const char *agent_image; /* its versions["discovery-agent"], or NULL */
+	int api_gen;             /* enum swarm_api_gen (apigen.h): decided before the shards
+	                          * start; unknown = speak current, learn from answers */
+	/* Clusters of the run not holding `until_end` that have not finished
+	 * (every shard counts down; the holders end at 0). NULL: none count
+	 * (tests). */
+	atomic_ulong *finite_left;
 };
 
 /* Creates a shard. |max_hosts| bounds hosts in flight in this shard.

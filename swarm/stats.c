@@ -41,6 +41,7 @@ static const char *const ep_names[EP_COUNT] = {
 	[EP_INSTALL_CLUSTER] = "install_cluster",
 	[EP_DELETE_CLUSTER] = "delete_cluster",
 	[EP_DELETE_INFRAENV] = "delete_infraenv",
+	[EP_API_PROBE] = "api_generation_probe",
 	[EP_KUBE] = "kube_api",
 	[EP_OTHER] = "other",
 };
@@ -101,8 +102,10 @@ void stats_free(struct swarm_stats *s)
 
 /*
  * 4xx answers that are part of the protocol rather than a failure: deleting
- * something already gone. Everything else >= 400 counts as an error, since
- * the swarm only sends requests a healthy service must accept.
+ * something already gone, and the two answers of the API generation probe
+ * (405: the route exists; 404: it does not). Everything else >= 400 counts
+ * as an error, since the swarm only sends requests a healthy service must
+ * accept.
  */
 int stats_status_is_error(enum swarm_ep ep, int status)
 {
@@ -112,6 +115,8 @@ int stats_status_is_error(enum swarm_ep ep, int status)
 		return 1;
 	if (status >= 400) {
 		if (status == 404 && (ep == EP_DELETE_CLUSTER || ep == EP_DELETE_INFRAENV))
+			return 0;
+		if ((status == 404 || status == 405) && ep == EP_API_PROBE)
 			return 0;
 		return 1;
 	}

@@ -296,7 +296,10 @@ static void run_mode(const char *emu, enum mode mode)
 	running = &child;
 	const char *creds = mode == M_TOKEN_AUTH
 	                    ? "Authorization: Bearer " USER_TOKEN "\r\nX-Secret-Key: " PS_TOKEN "\r\n" : "";
-	const char *hdrs[] = {"authorization", "Bearer " USER_TOKEN, "x-secret-key", PS_TOKEN, NULL};
+	/* No Accept, as on the raw HTTP/1.1 pass: every operation's first produced type. */
+	const char *hdrs[] = {"authorization", "Bearer " USER_TOKEN, "x-secret-key", PS_TOKEN,
+	                      "accept", "", NULL};
+	const char *no_accept[] = {"accept", "", NULL};
 
 	/* HTTP/1.1, raw */
 	struct h1 c = {.port = child.port};
@@ -310,21 +313,15 @@ static void run_mode(const char *emu, enum mode mode)
 	close(c.fd);
 
 	/* h2c through the protocol client (paths sent as given) */
-	struct e2e_http h = {.base = event_base_new(), .timeout_ms = 10000};
-	char url[64], err[256];
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", child.port);
-	struct sw_client_cfg cfg;
-	sw_client_cfg_init(&cfg);
-	cfg.url = url;
-	cfg.proto = SW_PROTO_H2;
-	h.client = sw_client_new(h.base, &cfg, err, sizeof(err));
-	CHECK(h.client, "client: %s", err);
+	struct e2e_http h;
+	char err[256];
+	CHECK(e2e_http_h2c(&h, child.port, err, sizeof(err)) == 0, "client: %s", err);
 	size_t sent_h2 = 0;
 	for (size_t i = 0; i < nreqs; i++) {
 		if (reqs[i].absform)
 			continue;
 		struct e2e_res res;
-		e2e_call(&h, reqs[i].method, reqs[i].path, mode == M_TOKEN_AUTH ? hdrs : NULL, NULL,
+		e2e_call(&h, reqs[i].method, reqs[i].path, mode == M_TOKEN_AUTH ? hdrs : no_accept, NULL,
 		         NULL, 0, &res);
 		CHECK(res.err == 0, "h2c %s %s: %s", reqs[i].method, reqs[i].path, sw_err_name(res.err));
 		if (mode == M_TOKEN_ANON || mode == M_LOCAL_ANON)
@@ -335,8 +332,7 @@ static void run_mode(const char *emu, enum mode mode)
 		sent_h2++;
 	}
 	unsigned long reached = metric(&h, "emulator_model_requests_total");
-	sw_client_free(&h.client);
-	event_base_free(h.base);
+	e2e_http_close(&h);
 	CHECK(e2e_child_stop(&child) == 0, "emulator exit status");
 	running = NULL;
 

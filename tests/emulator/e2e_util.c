@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -116,6 +117,23 @@ static void on_resp(void *arg, int err, const char *msg, struct sw_resp *resp)
 		r->json = json_loadb(r->body, len, 0, NULL);
 }
 
+/* The Accept a go-swagger client sends: the operation's produces, which is
+ * application/octet-stream for the file downloads this driver makes. */
+static const char *default_accept(const char *method, const char *path)
+{
+	const char *q = strchr(path, '?');
+	size_t n = q ? (size_t)(q - path) : strlen(path);
+	static const char *const files[] = {"/downloads/files", "/downloads/ignition",
+	                                    "/downloads/credentials"};
+	if (strcmp(method, "GET") == 0)
+		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			size_t l = strlen(files[i]);
+			if (n >= l && memcmp(path + n - l, files[i], l) == 0)
+				return "application/octet-stream";
+		}
+	return "application/json";
+}
+
 int e2e_call(struct e2e_http *h, const char *method, const char *path, const char *const *hdrs,
              const char *ctype, const void *body, size_t len, struct e2e_res *res)
 {
@@ -125,9 +143,15 @@ int e2e_call(struct e2e_http *h, const char *method, const char *path, const cha
 		res->err = SW_ERR_NOMEM;
 		return res->err;
 	}
-	sw_req_header(req, "accept", "application/json");
-	for (size_t i = 0; hdrs && hdrs[i] && hdrs[i + 1]; i += 2)
-		sw_req_header(req, hdrs[i], hdrs[i + 1]);
+	int own_accept = 0;
+	for (size_t i = 0; hdrs && hdrs[i] && hdrs[i + 1]; i += 2) {
+		own_accept |= strcasecmp(hdrs[i], "accept") == 0;
+		if (*hdrs[i + 1] || strcasecmp(hdrs[i], "accept") != 0)
+			sw_req_header(req, hdrs[i], hdrs[i + 1]);
+	}
+	/* "accept" with an empty value in |hdrs|: no Accept at all. */
+	if (!own_accept)
+		sw_req_header(req, "accept", default_accept(method, path));
 	if (body) {
 		if (!ctype || strcmp(ctype, "application/json") == 0) {
 			sw_req_json(req, body, len);
@@ -147,6 +171,33 @@ int e2e_call(struct e2e_http *h, const char *method, const char *path, const cha
 	while (!p.done)
 		event_base_loop(h->base, EVLOOP_ONCE);
 	return res->err;
+}
+
+int e2e_http_h2c(struct e2e_http *h, int port, char *err, size_t errlen)
+{
+	char url[64];
+	struct sw_client_cfg cfg;
+	memset(h, 0, sizeof(*h));
+	h->timeout_ms = 10000;
+	h->base = event_base_new();
+	if (!h->base) {
+		snprintf(err, errlen, "cannot create an event loop");
+		return -1;
+	}
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+	sw_client_cfg_init(&cfg);
+	cfg.url = url;
+	cfg.proto = SW_PROTO_H2;
+	h->client = sw_client_new(h->base, &cfg, err, errlen);
+	return h->client ? 0 : -1;
+}
+
+void e2e_http_close(struct e2e_http *h)
+{
+	sw_client_free(&h->client);
+	if (h->base)
+		event_base_free(h->base);
+	h->base = NULL;
 }
 
 void e2e_res_free(struct e2e_res *res)

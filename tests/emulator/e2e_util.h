@@ -48,12 +48,21 @@ struct e2e_http {
 	uint64_t calls;
 };
 
-/* Extra request headers: NULL-terminated name/value pairs, may be NULL. */
+/* Extra request headers: NULL-terminated name/value pairs, may be NULL. An
+ * "accept" pair replaces the default Accept (the operation's produces, as a
+ * go-swagger client sends it); an empty value sends none. */
 /* Runs one request and waits for it. |body| (JSON text or raw bytes with
  * |ctype|) may be NULL. Fills |res| (free with e2e_res_free). Returns res->err. */
 int e2e_call(struct e2e_http *h, const char *method, const char *path, const char *const *hdrs,
              const char *ctype, const void *body, size_t len, struct e2e_res *res);
 void e2e_res_free(struct e2e_res *res);
+
+/* Sets |h| up with its own loop and an h2c (prior knowledge) client to
+ * 127.0.0.1:|port|, calls timing out after 10 s. Returns 0, or -1 with the
+ * reason in |err|. Frees: e2e_http_close(). */
+int e2e_http_h2c(struct e2e_http *h, int port, char *err, size_t errlen);
+/* Frees the client and the loop of |h|. */
+void e2e_http_close(struct e2e_http *h);
 
 /* Runs the loop for |ms| milliseconds. */
 void e2e_sleep(struct e2e_http *h, unsigned ms);

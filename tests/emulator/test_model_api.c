@@ -400,22 +400,74 @@ static void test_generation_2023(void **state)
 	                 201);
 	json_t *j = mh_json(&h);
 	assert_null(json_object_get(j, "control_plane_count"));
-	snprintf(path, sizeof(path), BASE "/clusters/%s", json_string_value(json_object_get(j, "id")));
+	snprintf(h.cluster_id, sizeof(h.cluster_id), "%s", json_string_value(json_object_get(j, "id")));
+	snprintf(path, sizeof(path), BASE "/clusters/%s", h.cluster_id);
+	json_decref(j);
+	/* the later infra-env fields are unknown too */
+	char body[512];
+	snprintf(body, sizeof(body), "{\"name\":\"ie\",\"pull_secret\":\"" PS "\",\"cluster_id\":\"%s\","
+	         "\"rendezvous_ip\":\"10.0.0.1\"}", h.cluster_id);
+	assert_int_equal(mh_req(&h, "POST", BASE "/infra-envs", NULL, body), 400);
+	assert_non_null(strstr(h.last_body, "unknown field \\\"rendezvous_ip\\\""));
+	snprintf(body, sizeof(body), "{\"name\":\"ie\",\"pull_secret\":\"" PS "\",\"cluster_id\":\"%s\"}",
+	         h.cluster_id);
+	assert_int_equal(mh_req(&h, "POST", BASE "/infra-envs", NULL, body), 201);
+	j = mh_json(&h);
+	snprintf(h.infra_env_id, sizeof(h.infra_env_id), "%s", json_string_value(json_object_get(j, "id")));
 	json_decref(j);
 	assert_int_equal(mh_req(&h, "PATCH", path, NULL, "{\"api_vips\":[{\"ip\":\"10.123.255.253\"}]}"),
 	                 400);
 	assert_string_equal(h.last_body,
 	                    "{\"kind\":\"Error\",\"id\":400,\"href\":\"\",\"code\":\"400\",\"reason\":"
 	                    "\"request must include apiVIP alongside apiVIPs\"}");
+	static const char vips23[] =
+		"{\"api_vip\":\"10.123.255.253\",\"api_vips\":[{\"ip\":\"10.123.255.253\"}],"
+		"\"ingress_vip\":\"10.123.255.254\",\"ingress_vips\":[{\"ip\":\"10.123.255.254\"}]}";
+	/* no host has reported an inventory in the VIPs' network yet */
+	assert_int_equal(mh_req(&h, "PATCH", path, NULL, vips23), 400);
+	assert_string_equal(h.last_body,
+	                    "{\"kind\":\"Error\",\"id\":400,\"href\":\"\",\"code\":\"400\",\"reason\":"
+	                    "\"Calculate machine network CIDR: No suitable matching CIDR found for VIP "
+	                    "10.123.255.253\"}");
+	/* machine networks may not be given (not in VIP DHCP mode) */
 	assert_int_equal(mh_req(&h, "PATCH", path, NULL,
-	                        "{\"api_vip\":\"10.123.255.253\",\"api_vips\":[{\"ip\":\"10.123.255.253\"}],"
-	                        "\"ingress_vip\":\"10.123.255.254\",\"ingress_vips\":[{\"ip\":\"10.123.255.254\"}]}"),
-	                 201);
+	                        "{\"machine_networks\":[{\"cidr\":\"10.123.0.0/16\"}]}"), 400);
+	assert_non_null(strstr(h.last_body, "Setting Machine network CIDR is forbidden when cluster is "
+	                                    "not in vip-dhcp-allocation mode"));
+	mh_add_hosts(&h, 1);
+	mh_step(&h, 70);
+	/* with hosts, the cluster shows their networks */
+	assert_int_equal(mh_req(&h, "GET", path, NULL, NULL), 200);
+	j = mh_json(&h);
+	assert_string_equal(json_string_value(json_object_get(
+	                            json_array_get(json_object_get(j, "host_networks"), 0), "cidr")),
+	                    "10.123.0.0/16");
+	json_decref(j);
+	assert_int_equal(mh_req(&h, "GET", path, "exclude-hosts=true", NULL), 200);
+	j = mh_json(&h);
+	assert_int_equal(json_array_size(json_object_get(j, "host_networks")), 0);
+	json_decref(j);
+	assert_int_equal(mh_req(&h, "PATCH", path, NULL, vips23), 201);
 	j = mh_json(&h);
 	assert_string_equal(json_string_value(json_object_get(
 	                            json_array_get(json_object_get(j, "api_vips"), 0), "ip")),
 	                    "10.123.255.253");
+	/* the machine network is the host network holding the API VIP */
+	assert_string_equal(json_string_value(json_object_get(
+	                            json_array_get(json_object_get(j, "machine_networks"), 0), "cidr")),
+	                    "10.123.0.0/16");
 	json_decref(j);
+	/* a VIP outside that network */
+	assert_int_equal(mh_req(&h, "PATCH", path, NULL,
+	                        "{\"api_vip\":\"10.123.255.253\",\"api_vips\":[{\"ip\":\"10.123.255.253\"}],"
+	                        "\"ingress_vip\":\"10.124.0.9\",\"ingress_vips\":[{\"ip\":\"10.124.0.9\"}]}"),
+	                 400);
+	assert_non_null(strstr(h.last_body, "ingress-vip <10.124.0.9> does not belong to "
+	                                    "machine-network-cidr <10.123.0.0/16>"));
+	/* the 2023 router has no finalizing-progress route */
+	snprintf(body, sizeof(body), BASE "/clusters/%s/progress", h.cluster_id);
+	assert_int_equal(mh_req(&h, "PUT", body, NULL, "{\"finalizing_stage\":\"Done\"}"), 404);
+	assert_non_null(strstr(h.last_body, "was not found"));
 	mh_free(&h);
 
 	/* The current generation takes api_vips alone and refuses api_vip. */
@@ -423,9 +475,21 @@ static void test_generation_2023(void **state)
 	mh_create_cluster(&h, 3, 0);
 	snprintf(path, sizeof(path), BASE "/clusters/%s", h.cluster_id);
 	assert_int_equal(mh_req(&h, "PATCH", path, NULL, "{\"api_vips\":[{\"ip\":\"10.123.255.250\"}]}"),
+	                 400);
+	assert_non_null(strstr(h.last_body, "No suitable matching CIDR found for VIP 10.123.255.250"));
+	assert_int_equal(mh_req(&h, "PATCH", path, NULL,
+	                        "{\"machine_networks\":[{\"cidr\":\"10.123.0.0/16\"}]}"), 400);
+	assert_non_null(strstr(h.last_body, "Setting the Machine Network CIDR is forbidden when the "
+	                                    "cluster is neither in VIP DHCP allocation mode nor using a "
+	                                    "user-managed load balancer"));
+	mh_add_hosts(&h, 1);
+	mh_step(&h, 70);
+	assert_int_equal(mh_req(&h, "PATCH", path, NULL, "{\"api_vips\":[{\"ip\":\"10.123.255.250\"}]}"),
 	                 201);
 	assert_int_equal(mh_req(&h, "PATCH", path, NULL, "{\"api_vip\":\"10.123.255.250\"}"), 400);
 	assert_non_null(strstr(h.last_body, "unknown field \\\"api_vip\\\""));
+	snprintf(body, sizeof(body), BASE "/clusters/%s/progress", h.cluster_id);
+	assert_int_equal(mh_req(&h, "GET", body, NULL, NULL), 405);
 	mh_free(&h);
 }
 

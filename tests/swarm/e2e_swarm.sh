@@ -2,11 +2,14 @@
 # e2e_swarm: runs the real `swarm` binary against tools/assisted-emulator on a
 # random loopback port until every cluster of a mixed plan (2 SNO, 1 compact,
 # 1 3+2) is installed, over h2c, HTTP/1.1 and HTTP/2 over TLS, shared and
-# dedicated connections, 1 and 2 threads, with auth none / rhsso / local, the
-# 2023 API generation, and injected faults (5xx, resets, latency: the swarm's
-# error count must equal what the emulator injected). Each case checks swarm's
-# exit code, its results JSON (every cluster installed, no failed host) and
-# that the emulator's own state agrees (clusters and their hosts installed).
+# dedicated connections, 1 and 2 threads, with auth none / rhsso / local, and
+# injected faults (5xx, resets, latency: the swarm's error count must equal
+# what the emulator injected). The core cases run against both API
+# generations (the emulator's --api-generation current and 2023; the swarm
+# detects which with api_generation: auto). Each case checks swarm's exit
+# code, its results JSON (every cluster installed, no failed host, and in
+# every healthy case 0 errors: no 4xx, no 5xx, no transport error) and that
+# the emulator's own state agrees (clusters and their hosts installed).
 # Bounded: each run has a timeout, the emulator runs with --time-scale.
 # Usage: e2e_swarm.sh [threads]   (threads: the multi-shard cases only)
 set -eu
@@ -135,8 +138,10 @@ run_case() {
 		[ "$(jq '.totals.hosts_by_phase.done' "$res")" = "${NHOSTS:-11}" ] || fail "$name: not every host done"
 		[ "$(jq '[.clusters[] | select(.status == "installed")] | length' "$res")" = "${NINST:-5}" ] ||
 			fail "$name: cluster records not installed"
-		if [ -n "${NOERRORS:-}" ]; then
-			[ "$(jq '.totals.errors' "$res")" = 0 ] || fail "$name: errors counted"
+		# A healthy run: every call answered 2xx (FAULTS=1 cases count their own).
+		if [ -z "${FAULTS:-}" ]; then
+			[ "$(jq '.totals.errors' "$res")" = 0 ] ||
+				fail "$name: $(jq -c '.totals.errors as $e | [.endpoints | to_entries[] | select(.value.errors > 0) | {(.key): .value.status_codes}] | {errors: $e, by: .}' "$res")"
 		fi
 		agree_with_emulator "$name" "$res"
 		echo "ok $name: $(jq -r '"\(.totals.requests) requests, \(.totals.errors) errors, cpu \(.totals.cpu_seconds)s, \(.duration_seconds)s"' "$res")"
@@ -177,16 +182,52 @@ if [ "${1:-}" = threads ]; then
 	exit 0
 fi
 
-start_emu
-NOERRORS=1 run_case h2c-shared h2 shared
-# just_infraenv: done once its 3 hosts are known; cleanup deletes everything
-CLEANUP=1 PLAN=plan-ie NCL=2 NHOSTS=4 NINST=1 NOERRORS=1 run_case infraenv-cleanup h2 shared
-run_case h1-shared http1.1 shared
-run_case h2c-dedicated h2 dedicated
-run_case h1-dedicated http1.1 dedicated
-# several threads (shards) in one process
-SWARM_ARGS="--threads 2" run_case h2c-2threads h2 shared
-
+# The core cases, against today's service and the October 2023 one; the
+# swarm finds out which it talks to (its one probe, logged).
+for gen in current 2023; do
+	start_emu --api-generation "$gen"
+	run_case "h2c-shared-$gen" h2 shared
+	grep -q "the service speaks the $gen generation" "$TMP/h2c-shared-$gen.err" ||
+		fail "h2c-shared-$gen: generation not detected: $(cat "$TMP/h2c-shared-$gen.err")"
+	# just_infraenv: done once its 3 hosts are known; cleanup deletes everything
+	CLEANUP=1 PLAN=plan-ie NCL=2 NHOSTS=4 NINST=1 run_case "infraenv-cleanup-$gen" h2 shared
+	run_case "h1-shared-$gen" http1.1 shared
+	run_case "h2c-dedicated-$gen" h2 dedicated
+	run_case "h1-dedicated-$gen" http1.1 dedicated
+	# several threads (shards) in one process
+	SWARM_ARGS="--threads 2" run_case "h2c-2threads-$gen" h2 shared
+	# the generation named in the config: no probe
+	run_case "named-$gen" h2 shared "api_generation: $gen"
+	! grep -q "api_generation auto" "$TMP/named-$gen.err" || fail "named-$gen: probed anyway"
+	# What the emulator saw: no route it lacks was asked for (the probe aside,
+	# one per auto run), every download asked for its produced type.
+	curl -fsS "http://127.0.0.1:$PORT/metrics" >"$TMP/metrics-$gen.txt" || fail "metrics $gen"
+	bad=$(awk '/^emulator_requests_total\{/ && /code="(4[0-9][0-9]|5[0-9][0-9])"/ &&
+		!/operation="unknown",code="40[45]"/ { n += $2 } END { print n + 0 }' "$TMP/metrics-$gen.txt")
+	[ "$bad" = 0 ] || fail "$gen: the emulator answered $bad requests with 4xx/5xx: $(grep -E 'code="[45]' "$TMP/metrics-$gen.txt")"
+	probes=$(awk '/^emulator_requests_total\{operation="unknown",code="40[45]"/ { n += $2 } END { print n + 0 }' "$TMP/metrics-$gen.txt")
+	[ "$probes" = 6 ] || fail "$gen: $probes generation probes for 6 auto runs"
+	prog=$(awk '/^emulator_requests_total\{operation="v2UpdateClusterFinalizingProgress"/ { n += $2 } END { print n + 0 }' "$TMP/metrics-$gen.txt")
+	if [ "$gen" = 2023 ]; then
+		[ "$prog" = 0 ] || fail "2023: $prog finalizing-progress calls reached the emulator"
+	else
+		[ "$prog" -gt 0 ] || fail "current: no finalizing-progress call"
+	fi
+	echo "ok generation $gen: no 4xx/5xx at the emulator, $probes probes, $prog finalizing-progress calls"
+done
+# Told the wrong generation, the swarm learns from the 2023 service's
+# answers: a 400 asking for api_vip (then both VIP forms), the router's 404
+# on finalizing progress (then no more such calls, logged once); every
+# cluster still installs and those are the only errors.
+FAULTS=1 run_case learn-2023 h2 shared "api_generation: current"
+others=$(jq '[.endpoints | to_entries[] | select(.value.errors > 0) | .key |
+	select(. != "update_cluster" and . != "cluster_install_progress")] | length' "$TMP/res-learn-2023.json")
+[ "$others" = 0 ] || fail "learn-2023: errors outside the VIP update and finalizing progress: $(jq -c '.endpoints' "$TMP/res-learn-2023.json")"
+[ "$(jq '.endpoints.update_cluster.status_codes["400"] // 0' "$TMP/res-learn-2023.json")" -ge 1 ] ||
+	fail "learn-2023: no 400 on the VIP update"
+n=$(grep -c "no more finalizing-progress calls" "$TMP/learn-2023.err" || true)
+[ "$n" = 1 ] || fail "learn-2023: the missing route was logged $n times (want once)"
+echo "ok learn-2023: learnt api_vip and the missing route from the answers"
 
 start_emu --auth rhsso --pull-secret-token c3dhcm06dG9rZW4= --user-token user-secret
 run_case rhsso h2 shared "auth: rhsso" "user_token: user-secret"
@@ -202,7 +243,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 	-subj "/CN=swarm e2e" -addext "subjectAltName=IP:127.0.0.1" \
 	-keyout "$TMP/tls.key" -out "$TMP/tls.crt" >/dev/null 2>&1 || fail "openssl"
 start_emu --tls-cert "$TMP/tls.crt" --tls-key "$TMP/tls.key"
-SCHEME=https CURL_TLS="--cacert $TMP/tls.crt" NOERRORS=1 run_case tls-h2 auto shared "ca_file: \"$TMP/tls.crt\""
+SCHEME=https CURL_TLS="--cacert $TMP/tls.crt" run_case tls-h2 auto shared "ca_file: \"$TMP/tls.crt\""
 SCHEME=https CURL_TLS="--cacert $TMP/tls.crt" SWARM_ARGS="--threads 2" run_case tls-h2-dedicated h2 dedicated "ca_file: \"$TMP/tls.crt\""
 # The start-up check's answer serves every shard: one component-versions
 # request per run (two runs here, the second with two threads).
@@ -233,15 +274,12 @@ echo "ok insecure_skip_verify: warned once, silent with -q"
 # installs and the swarm's error count equals what the emulator injected
 start_emu --fault-error 'v2GetNextSteps:0.1:503' --fault-error 'v2UpdateHostInstallProgress:0.05:500' \
 	--fault-reset 'v2PostStepReply:0.05' --fault-latency '*:uniform:1ms:30ms'
-run_case faults h2 shared
+FAULTS=1 run_case faults h2 shared
 injected=$(curl -fsS "http://127.0.0.1:$PORT/metrics" |
 	awk '/^emulator_faults_injected_total\{kind="(error|reset)"/ { n += $2 } END { print n + 0 }')
 errors=$(jq '.totals.errors' "$TMP/res-faults.json")
 [ "$injected" -gt 0 ] || fail "faults: nothing injected"
 [ "$errors" = "$injected" ] || fail "faults: swarm counted $errors errors, emulator injected $injected"
 echo "ok faults: $errors errors counted = $injected injected"
-
-start_emu --api-generation 2023
-run_case gen2023 h2 shared "api_generation: auto"
 
 echo "all e2e cases passed"

@@ -51,7 +51,10 @@ static int drv_start(struct swarm_cluster *cl)
 	return 0;
 }
 
-static const struct cluster_driver_ops fake_ops = { "fake", drv_start, NULL, NULL, NULL };
+static const struct cluster_driver_ops fake_ops = {
+	.name = "fake", .start = drv_start, .finish = NULL, .free = NULL, .host_event = NULL,
+	.drained = NULL,
+};
 
 struct fx *fx_new_ops(unsigned shape, const struct cluster_driver_ops *ops)
 {

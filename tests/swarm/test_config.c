@@ -100,6 +100,8 @@ static struct swarm_plan load_original_format(const char *path, const struct for
 	                    "agentclusterinstalls.extensions.hive.openshift.io/location");
 	assert_string_equal(p.shapes[2].labels[0].value, e->label2);
 	assert_true(p.shapes[3].just_infraenv);
+	assert_true(p.shapes[3].hold_until_end); /* just_infraenv's default, as the original's agents */
+	assert_false(p.shapes[0].hold_until_end);
 	assert_true(p.shapes[3].with_nmstate);
 	assert_string_equal(p.shapes[3].labels[0].value, e->label3);
 	assert_int_equal(p.mode, SWARM_MODE_REST);
@@ -323,6 +325,8 @@ static void test_plan_extensions(void **state)
 	assert_int_equal(p.shapes[0].control_plane, 5);
 	assert_int_equal(swarm_shape_hosts(&p.shapes[0]), 7);
 	assert_string_equal(p.shapes[0].name_prefix, "big");
+	assert_int_equal(p.shapes[0].discovery_hold_ns, 0);
+	assert_false(p.shapes[0].hold_until_end);
 	assert_string_equal(p.shapes[0].openshift_version, "4.17");
 	assert_string_equal(p.openshift_version, "4.15");
 	assert_int_equal(p.seed, 42);
@@ -417,6 +421,11 @@ static const struct bad_case bad_cases[] = {
 	{"svc_agent_installer_local", 1, SVC_HEAD "pull_secret_file: ps.json\nauth: agent-installer-local\n",
 	 SW_ERR_INVALID, "5:7: key 'auth': 'agent-installer-local' (the agent-based installer's AUTH_TYPE) "
 	 "is not supported: expected none, rhsso or local"},
+	{"bad_hold", 0, "clusters:\n  - {single_node: true, num_workers: 0, amount: 1, discovery_hold: soon}\n",
+	 SW_ERR_INVALID, "2:68: key 'clusters[0].discovery_hold': expected a duration like '10m' or "
+	 "'until_end', got 'soon'"},
+	{"long_hold", 0, "clusters:\n  - {single_node: true, num_workers: 0, amount: 1, discovery_hold: 1000h}\n",
+	 SW_ERR_INVALID, "2:68: key 'clusters[0].discovery_hold': duration '1000h' is too long (at most 720h)"},
 	{"no_clusters", 0, "clusters: []\n", SW_ERR_INVALID,
 	 "1:11: key 'clusters': empty list: the plan has no cluster to run"},
 	{"zero_amounts", 0, "clusters:\n  - {single_node: true, num_workers: 0, amount: 0}\n"
@@ -427,6 +436,33 @@ static const struct bad_case bad_cases[] = {
 	{"svc_typo", 1, SVC_HEAD "pull_secret_file: ps.json\nservice_endpiont: x\n", SW_ERR_INVALID,
 	 "5:1: key 'service_endpiont': unknown key (did you mean 'service_endpoint'?)"},
 };
+
+static void test_discovery_hold(void **state)
+{
+	(void)state;
+	char path[512], err[512];
+	write_file("hold.yaml",
+	           "clusters:\n"
+	           "  - {single_node: true, num_workers: 0, amount: 1, discovery_hold: 10m}\n"
+	           "  - {single_node: true, num_workers: 0, amount: 1, discovery_hold: until_end}\n"
+	           "  - {single_node: false, num_workers: 5, amount: 1, just_infraenv: true,\n"
+	           "     discovery_hold: 30m}\n"
+	           "  - {single_node: false, num_workers: 5, amount: 1, just_infraenv: true,\n"
+	           "     discovery_hold: 0}\n",
+	           path, sizeof(path));
+	struct swarm_plan p;
+	if (swarm_plan_load(path, &p, err, sizeof(err), NULL, 0))
+		fail_msg("%s", err);
+	assert_int_equal(p.shapes[0].discovery_hold_ns, UINT64_C(600) * 1000000000);
+	assert_false(p.shapes[0].hold_until_end);
+	assert_true(p.shapes[1].hold_until_end);
+	assert_int_equal(p.shapes[2].discovery_hold_ns, UINT64_C(1800) * 1000000000);
+	assert_false(p.shapes[2].hold_until_end);
+	/* 0: a just_infraenv shape done as soon as its hosts are known */
+	assert_int_equal(p.shapes[3].discovery_hold_ns, 0);
+	assert_false(p.shapes[3].hold_until_end);
+	swarm_plan_free(&p);
+}
 
 static void test_bad_inputs(void **state)
 {
@@ -500,7 +536,7 @@ static void test_scenarios(void **state)
 {
 	(void)state;
 	static const char *const names[] = {"default", "original-example", "sno-1000-ramp",
-	                                     "large-multinode"};
+	                                     "large-multinode", "discovered-100k"};
 	const char *root = env_or("SWARM_SOURCE_ROOT", ".");
 	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
 		char path[512], err[512];
@@ -556,6 +592,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_insecure_warning),
 		cmocka_unit_test(test_version_text),
 		cmocka_unit_test(test_plan_extensions),
+		cmocka_unit_test(test_discovery_hold),
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_too_big),

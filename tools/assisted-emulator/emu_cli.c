@@ -9,8 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "emu_images.h"
 #include "sw_duration.h"
 #include "sw_err.h"
+#include "sw_xalloc.h"
 
 #ifndef EMU_VERSION
 #define EMU_VERSION "unknown"
@@ -28,7 +30,7 @@ enum {
 	OPT_KUBE_WORKERS, OPT_KUBE_CALL_LATENCY, OPT_KUBE_CHECK_WRITES,
 	OPT_PULL_SECRET_TOKEN_FILE, OPT_USER_TOKEN_FILE, OPT_LOCAL_USER_TOKEN_FILE,
 	OPT_HEADER_TIMEOUT, OPT_BODY_TIMEOUT, OPT_MAX_CONNS, OPT_MAX_BODY_TOTAL, OPT_STATE_DIR,
-	OPT_FSYNC, OPT_FSYNC_INTERVAL, OPT_JOURNAL_MAX,
+	OPT_FSYNC, OPT_FSYNC_INTERVAL, OPT_JOURNAL_MAX, OPT_RELEASE_IMAGES, OPT_OS_IMAGES,
 };
 
 static const struct option long_opts[] = {
@@ -82,6 +84,8 @@ static const struct option long_opts[] = {
 	{"fsync", required_argument, NULL, OPT_FSYNC},
 	{"fsync-interval", required_argument, NULL, OPT_FSYNC_INTERVAL},
 	{"journal-max", required_argument, NULL, OPT_JOURNAL_MAX},
+	{"release-images", required_argument, NULL, OPT_RELEASE_IMAGES},
+	{"os-images", required_argument, NULL, OPT_OS_IMAGES},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -141,7 +145,13 @@ void emu_cli_usage(FILE *out)
 "  --time-scale X              divide monitor periods, poll intervals and timeouts by X\n"
 "                              (X >= 1; default 1 = the real timings)\n"
 "  --api-generation current|2023\n"
-"                              which API generation to answer like (default current)\n"
+"                              which API generation to answer like (default current);\n"
+"                              2023: the October 2023 service (six later routes are\n"
+"                              404, the later body fields unknown, api_vip with api_vips)\n"
+"  --release-images JSON|FILE  the offered OpenShift versions, as the service's\n"
+"                              RELEASE_IMAGES (default: 4.13 to 4.22, x86_64 and arm64)\n"
+"  --os-images JSON|FILE       their RHCOS images, as the service's OS_IMAGES; a version\n"
+"                              is offered only with an OS image of its architecture\n"
 "  --agent-image IMG           discovery agent image (versions[\"discovery-agent\"])\n"
 "  --release-tag TAG           release_tag of component-versions\n"
 "  --image-service-base URL    base of ISO download URLs\n"
@@ -307,6 +317,50 @@ static char *read_secret(const char *opt, const char *path, char *err, size_t er
 
 /* One secret from --X, --X-file or the environment (in that order; --X and
  * --X-file together are an error). Returns 0 or EMU_CLI_USAGE. */
+/* --release-images / --os-images: the JSON itself (it starts with '[') or a
+ * file holding it (at most 4 MiB). Stores a malloc'd copy in |*dst|. */
+static int images_arg(const char *name, const char *arg, char **dst, char *err, size_t errlen)
+{
+	const char *p = arg;
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	if (*p == '[') {
+		*dst = xstrdup(arg);
+		return 0;
+	}
+	FILE *f = fopen(arg, "rb");
+	if (!f) {
+		snprintf(err, errlen, "%s %s: %s (give a JSON array or a file holding one)", name, arg,
+		         strerror(errno));
+		return -1;
+	}
+	size_t cap = 4096, len = 0, n;
+	char *buf = xmalloc(cap + 1);
+	while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
+		len += n;
+		if (len == cap) {
+			if (cap >= (size_t)4 << 20) {
+				fclose(f);
+				free(buf);
+				snprintf(err, errlen, "%s %s: larger than 4 MiB", name, arg);
+				return -1;
+			}
+			cap *= 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+	}
+	int bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		free(buf);
+		snprintf(err, errlen, "%s %s: read error", name, arg);
+		return -1;
+	}
+	buf[len] = '\0';
+	*dst = buf;
+	return 0;
+}
+
 static int secret(struct emu_opts *o, int slot, const char **dst, const char *opt,
                   const char *file, const char *env, char *err, size_t errlen)
 {
@@ -453,6 +507,16 @@ int emu_cli_parse(int argc, char **argv, struct emu_opts *o, FILE *out, char *er
 			break;
 		case OPT_AGENT_IMAGE: o->agent_image = arg; break;
 		case OPT_RELEASE_TAG: o->release_tag = arg; break;
+		case OPT_RELEASE_IMAGES:
+		case OPT_OS_IMAGES: {
+			char **dst = c == OPT_RELEASE_IMAGES ? &o->release_images : &o->os_images;
+			const char *name = c == OPT_RELEASE_IMAGES ? "--release-images" : "--os-images";
+			free(*dst);
+			*dst = NULL;
+			if (images_arg(name, arg, dst, err, errlen) < 0)
+				return EMU_CLI_USAGE;
+			break;
+		}
 		case OPT_IMAGE_SERVICE_BASE: o->image_service_base = arg; break;
 		case OPT_SEED:
 			if (parse_uint(arg, UINT64_MAX, &u) != 0)
@@ -605,6 +669,14 @@ int emu_cli_parse(int argc, char **argv, struct emu_opts *o, FILE *out, char *er
 	if ((o->fsync != EMU_FSYNC_BATCH || o->fsync_interval_ns || o->journal_max) && !o->state_dir)
 		return usage_err(err, errlen, "--fsync, --fsync-interval and --journal-max need "
 		                 "--state-dir%s%s", NULL, NULL);
+	if (o->release_images || o->os_images) {
+		struct emu_images im;
+		char why[384];
+		if (emu_images_load(&im, o->release_images, o->os_images, why, sizeof(why)) < 0)
+			return usage_err(err, errlen, "%s%s (--release-images / --os-images: the service's "
+			                 "RELEASE_IMAGES / OS_IMAGES format)", why, "");
+		emu_images_free(&im);
+	}
 	if (o->auth == EMU_AUTH_TOKEN && (!o->pull_secret_token || !*o->pull_secret_token))
 		return usage_err(err, errlen, "--auth rhsso needs --pull-secret-token TOKEN%s%s", NULL, NULL);
 	if (o->local_user_token && o->auth != EMU_AUTH_LOCAL)
@@ -635,4 +707,8 @@ void emu_cli_free(struct emu_opts *o)
 		free(o->secrets[i]);
 		o->secrets[i] = NULL;
 	}
+	free(o->release_images);
+	o->release_images = NULL;
+	free(o->os_images);
+	o->os_images = NULL;
 }

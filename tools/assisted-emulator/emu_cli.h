@@ -44,6 +44,7 @@ struct emu_opts {
 	double time_scale;             /* default 1 */
 	enum emu_api_generation api;
 	const char *agent_image, *release_tag, *image_service_base; /* NULL = model default */
+	char *release_images, *os_images; /* RELEASE_IMAGES / OS_IMAGES JSON (owned), NULL = defaults */
 	uint64_t seed;                 /* default 1 */
 	int check_cluster_version;
 	int single_node_dnsmasq;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "as_model.h"
+#include "emu_opmeta.h"
 #include "emu_util.h"
 #include "sw_err.h"
 #include "sw_xalloc.h"
@@ -269,6 +270,7 @@ static void account(struct emu_front *f, struct sw_sreq *req, const struct outco
 		.operation = o->operation, .status = o->status, .fault = o->fault,
 		.auth_scheme = o->scheme, .proto = sw_proto_name(req->proto, req->tls),
 		.req_ctype = sw_hdrs_get(&req->hdrs, "content-type"),
+		.req_accept = sw_hdrs_get(&req->hdrs, "accept"),
 		.req_body = req_body, .req_len = req_len,
 		.resp_ctype = o->ctype, .resp_body = o->body, .resp_len = o->len,
 	};
@@ -298,6 +300,22 @@ static int reply_error_body(struct emu_front *f, struct sw_exchange *x, struct s
 	struct outcome o = {operation, status, fault, scheme, "application/json", body,
 	                    n > 0 ? (size_t)n : 0};
 	return reply(f, x, req, &o);
+}
+
+/* go-openapi's own error body {"code":N,"message":"..."} (protocol/README.md §1.3). */
+static int reply_framework_error(struct emu_front *f, struct sw_exchange *x, struct sw_sreq *req,
+                                 const char *operation, int status, const char *message,
+                                 const char *scheme)
+{
+	json_t *j = json_pack("{s:i,s:s}", "code", status, "message", message);
+	char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (!body)
+		x_oom(0);
+	struct outcome o = {operation, status, NULL, scheme, "application/json", body, strlen(body)};
+	int rv = reply(f, x, req, &o);
+	free(body);
+	return rv;
 }
 
 static int reply_model(struct emu_front *f, struct sw_exchange *x, const char *scheme,
@@ -427,7 +445,8 @@ static void handle_api(struct emu_front *f, struct sw_exchange *x, struct sw_sre
 	struct emu_route_match m;
 	/* One match decides authentication, faults and the operation that runs;
 	 * whatever matches nothing is answered here, before the model. */
-	if (emu_route_match(req->method, req->path, &m) != EMU_ROUTE_MATCH) {
+	if (emu_route_match_absent(req->method, req->path, emu_model_absent_routes(f->cfg.model),
+	                           &m) != EMU_ROUTE_MATCH) {
 		struct emu_response r;
 		emu_model_route_error(&m, req->method, req->path, &r);
 		struct outcome o = {"unknown", r.status, NULL, NULL, "application/json", r.body,
@@ -459,6 +478,18 @@ static void handle_api(struct emu_front *f, struct sw_exchange *x, struct sw_sre
 		struct outcome o = {m.route->operation, ar.status, NULL, ar.scheme, "application/json",
 		                    ar.body, strlen(ar.body)};
 		reply(f, x, req, &o);
+		return;
+	}
+	/* Then the framework binds the request: content types first (the
+	 * swagger's consumes and produces of the operation). */
+	char neg_msg[512];
+	int has_body = req->body_total > 0 || (req->body && evbuffer_get_length(req->body) > 0);
+	enum emu_negotiate neg = emu_op_negotiate(&emu_op_metas[m.index],
+	                                          sw_hdrs_get(&req->hdrs, "content-type"), has_body,
+	                                          sw_hdrs_get(&req->hdrs, "accept"), neg_msg,
+	                                          sizeof(neg_msg));
+	if (neg != EMU_NEG_OK) {
+		reply_framework_error(f, x, req, m.route->operation, (int)neg, neg_msg, ar.scheme);
 		return;
 	}
 	struct emu_fault_decision d;

@@ -94,6 +94,7 @@ int emu_record_write(struct emu_record *r, const struct emu_record_entry *e)
 	    json_object_set_new(o, "auth", str_or_null(e->auth_scheme)) ||
 	    json_object_set_new(o, "proto", str_or_null(e->proto)) ||
 	    json_object_set_new(o, "request_content_type", str_or_null(e->req_ctype)) ||
+	    json_object_set_new(o, "request_accept", str_or_null(e->req_accept)) ||
 	    json_object_set_new(o, "response_content_type", str_or_null(e->resp_ctype)))
 		goto out;
 	if (add_body(o, "request_body", "request_body_len", e->req_ctype, e->req_body, e->req_len) ||

@@ -1,7 +1,7 @@
 /*
  * emu_record: the --record file: one JSON object per line per answered API
- * exchange (method, path, query, operation, status, request and response
- * bodies, fault), appended as exchanges complete, for the conformance test
+ * exchange (method, path, query, operation, status, request Content-Type
+ * and Accept, request and response bodies, fault), appended as exchanges complete, for the conformance test
  * (tests/emulator/conformance). JSON bodies are kept verbatim as strings;
  * other bodies (multipart, octet-stream) are recorded by length only.
  * Writes through stdio with a large buffer: meant for tests, not for
@@ -22,6 +22,7 @@ struct emu_record_entry {
 	const char *auth_scheme;    /* scheme that authenticated, or NULL */
 	const char *proto;          /* "h2", "h2c", "http/1.1" */
 	const char *req_ctype;      /* may be NULL */
+	const char *req_accept;     /* the request's Accept, may be NULL */
 	const void *req_body;
 	size_t req_len;
 	const char *resp_ctype;     /* may be NULL */

@@ -19,6 +19,7 @@
 #include <zlib.h>
 
 #include "sw_err.h"
+#include "sw_xalloc.h"
 #include "sw_http.h"
 #include "sw_xalloc.h"
 

@@ -148,6 +148,8 @@ int main(int argc, char **argv)
 		mcfg.agent_image = o.agent_image;
 	if (o.release_tag)
 		mcfg.release_tag = o.release_tag;
+	mcfg.release_images = o.release_images;
+	mcfg.os_images = o.os_images;
 	if (o.image_service_base)
 		mcfg.image_service_base = o.image_service_base;
 	mcfg.seed = o.seed;

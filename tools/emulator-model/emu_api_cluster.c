@@ -9,27 +9,15 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-static const char *const supported_versions[] = {
-	"4.14", "4.15", "4.16", "4.17", "4.18", "4.19", "4.20", "4.21", "4.22",
-};
-#define N_VERSIONS (sizeof(supported_versions) / sizeof(supported_versions[0]))
-
-/* 2023-generation field sets (protocol/README.md §8). */
+/* 2023-generation field sets of the cluster create and update parameters
+ * (protocol/README.md §8): api_vip and ingress_vip were still there, the
+ * later fields not yet. */
 static const char *const gen2023_extra[] = {"api_vip", "ingress_vip", NULL};
-static const char *const gen2023_deny[] = {"control_plane_count", NULL};
-
-static int version_supported(const char *v)
-{
-	char mm[16];
-	int maj, min;
-	if (!v || sscanf(v, "%d.%d", &maj, &min) != 2)
-		return 0;
-	snprintf(mm, sizeof(mm), "%d.%d", maj, min);
-	for (size_t i = 0; i < N_VERSIONS; i++)
-		if (strcmp(mm, supported_versions[i]) == 0)
-			return 1;
-	return 0;
-}
+static const char *const gen2023_deny[] = {"control_plane_count", "load_balancer", "ntp_sources",
+                                           "operator_bundles", NULL};
+/* ... and of the infra-env create parameters. */
+static const char *const gen2023_ie_deny[] = {"network_discovery_delay_seconds", "ntp_sources",
+                                              "rendezvous_ip", NULL};
 
 static int cluster_name_valid(const char *s)
 {
@@ -303,11 +291,16 @@ void emu_api_register_cluster(struct emu_ctx *x)
 	                    x->resp) < 0)
 		return;
 	const char *ver = json_string_value(json_object_get(body, "openshift_version"));
-	if (!version_supported(ver)) {
-		emu_resp_error(x->resp, 400, "Requested OpenShift version %s is not supported", ver);
+	const char *arch = json_string_value(json_object_get(body, "cpu_architecture"));
+	char why[512];
+	const struct emu_release_image *ri = emu_images_for_cluster(&m->images, ver, arch ? arch : "",
+	                                                            g23, why, sizeof(why));
+	if (!ri) {
+		emu_resp_error(x->resp, 400, "%s", why);
 		goto out;
 	}
 	memset(&tmp, 0, sizeof(tmp));
+	snprintf(tmp.release_image, sizeof(tmp.release_image), "%s", ri->url);
 	emu_cidr_parse("10.128.0.0/14", &tmp.cluster_net);
 	emu_cidr_parse("172.30.0.0/16", &tmp.service_net);
 	tmp.host_prefix = 23;
@@ -338,6 +331,95 @@ void emu_api_register_cluster(struct emu_ctx *x)
 	emu_resp_json(x->resp, 201, emu_render_cluster(m, c, 1));
 out:
 	json_decref(body);
+}
+
+/* The host network (from the hosts' inventories) holding |ip|, as the
+ * service's CalculateMachineNetworkCIDR looks for it. Returns 1 when found. */
+static int host_network_of(const struct emu_model *m, const struct emu_cluster *c, uint32_t ip,
+                           struct emu_net *out)
+{
+	for (size_t i = 0; i < c->nhosts; i++) {
+		const struct emu_host *h = &m->hosts[c->hosts[i]];
+		for (int k = 0; h->has_inventory && k < h->inv.n_ipv4; k++) {
+			uint32_t mask = h->inv.prefix[k] ? 0xffffffffu << (32 - h->inv.prefix[k]) : 0;
+			/* Field by field: the model's bytes are compared and persisted,
+			 * so no stack padding may reach them (--state-dir). */
+			memset(out, 0, sizeof(*out));
+			out->base = h->inv.ipv4[k] & mask;
+			out->prefix = h->inv.prefix[k];
+			if (emu_net_contains(out, ip))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * What the service does with the networks of an update of a cluster with
+ * cluster-managed networking and no VIP DHCP (single stack), in both
+ * generations (protocol/README.md §3.4): machine networks may not be given;
+ * when the update sets VIPs, the machine network is the network of the
+ * first host whose inventory holds the first VIP, and no such host is 400
+ * "Calculate machine network CIDR: No suitable matching CIDR found for VIP
+ * X"; then both VIPs must be inside it and not its broadcast address.
+ * |c| is the cluster as stored, |tmp| the updated copy (its machine network
+ * is set). Returns 0, or -1 with the answer in x->resp.
+ */
+static int vips_machine_network(struct emu_ctx *x, const struct emu_cluster *c,
+                                struct emu_cluster *tmp, json_t *body)
+{
+	int g23 = x->m->cfg.api == EMU_API_2023;
+	if (json_array_size(json_object_get(body, "machine_networks")) > 0) {
+		emu_resp_error(x->resp, 400, g23 ? "Setting Machine network CIDR is forbidden when cluster is "
+		                                   "not in vip-dhcp-allocation mode"
+		                                 : "Setting the Machine Network CIDR is forbidden when the "
+		                                   "cluster is neither in VIP DHCP allocation mode nor using "
+		                                   "a user-managed load balancer");
+		return -1;
+	}
+	int sets = json_object_get(body, "api_vips") || json_object_get(body, "ingress_vips") ||
+	           (g23 && (json_object_get(body, "api_vip") || json_object_get(body, "ingress_vip")));
+	if (!sets)
+		return 0;
+	const struct emu_vip *first = tmp->n_api_vips ? &tmp->api_vips[0]
+	                            : tmp->n_ingress_vips ? &tmp->ingress_vips[0] : NULL;
+	if (!first)
+		return 0; /* VIPs cleared: nothing to match */
+	struct emu_net net;
+	char ip[16], cidr[24];
+	if (!host_network_of(x->m, c, first->ip, &net)) {
+		emu_ipv4_fmt(first->ip, ip);
+		emu_resp_error(x->resp, 400, "Calculate machine network CIDR: No suitable matching CIDR "
+		               "found for VIP %s", ip);
+		return -1;
+	}
+	emu_cidr_fmt(&net, cidr);
+	const struct { const char *name; const struct emu_vip *v; uint8_t n; } vs[] = {
+		{"api-vip", tmp->api_vips, tmp->n_api_vips},
+		{"ingress-vip", tmp->ingress_vips, tmp->n_ingress_vips},
+	};
+	for (size_t k = 0; k < 2; k++) {
+		if (!vs[k].n)
+			continue;
+		uint32_t v = vs[k].v[0].ip;
+		uint32_t bcast = net.base | (net.prefix ? ~(0xffffffffu << (32 - net.prefix)) : 0xffffffffu);
+		emu_ipv4_fmt(v, ip);
+		if (!emu_net_contains(&net, v)) {
+			emu_resp_error(x->resp, 400, "%s <%s> does not belong to machine-network-cidr <%s>",
+			               vs[k].name, ip, cidr);
+			return -1;
+		}
+		if (net.prefix < 31 && v == bcast) {
+			emu_resp_error(x->resp, 400, "%s <%s> is the broadcast address of machine-network-cidr <%s>",
+			               vs[k].name, ip, cidr);
+			return -1;
+		}
+	}
+	tmp->machine_nets[0].base = net.base;
+	tmp->machine_nets[0].prefix = net.prefix;
+	tmp->n_machine_nets = 1;
+	tmp->machine_net_auto = 0;
+	return 0;
 }
 
 void emu_api_update_cluster(struct emu_ctx *x)
@@ -372,6 +454,8 @@ void emu_api_update_cluster(struct emu_ctx *x)
 	/* Validate on a copy so a refused update changes nothing. */
 	struct emu_cluster tmp = *c;
 	if (apply_common(x, &tmp, body) < 0 || apply_topology(x, &tmp, body, 0) < 0)
+		goto out;
+	if (!tmp.umn && !tmp.vip_dhcp && vips_machine_network(x, c, &tmp, body) < 0)
 		goto out;
 	if (tmp.control_plane_count != c->control_plane_count && c->nhosts &&
 	    (tmp.control_plane_count == 1 || c->control_plane_count == 1)) {
@@ -646,7 +730,14 @@ void emu_api_complete_installation(struct emu_ctx *x)
 		               x->p[0], as_cluster_status_name((enum as_cluster_status)c->status));
 		goto out;
 	}
-	if (!json_is_true(json_object_get(body, "is_success")) && c->status == AS_CLUSTER_FINALIZING) {
+	if (x->m->cfg.api == EMU_API_2023 && json_is_true(json_object_get(body, "is_success")) &&
+	    c->status == AS_CLUSTER_FINALIZING) {
+		/* That generation's CompleteInstallation moved finalizing to installed itself. */
+		c->install_completed_at = r->wall_s;
+		c->finalizing_stage = AS_FIN_DONE;
+		emu_cluster_set_status(x->m, c, AS_CLUSTER_INSTALLED, CI_INSTALLED, r->now_ns, r->wall_s);
+	} else if (!json_is_true(json_object_get(body, "is_success")) &&
+	           c->status == AS_CLUSTER_FINALIZING) {
 		const char *info = json_string_value(json_object_get(body, "error_info"));
 		snprintf(c->status_detail, sizeof(c->status_detail), "cluster installation failed: %s",
 		         info ? info : "");
@@ -746,17 +837,10 @@ void emu_api_component_versions(struct emu_ctx *x)
 
 void emu_api_openshift_versions(struct emu_ctx *x)
 {
-	json_t *o = json_object();
-	for (size_t i = 0; i < N_VERSIONS; i++) {
-		char disp[24];
-		snprintf(disp, sizeof(disp), "%s.0", supported_versions[i]);
-		json_object_set_new(o, supported_versions[i],
-		                    json_pack("{s:s,s:s,s:b,s:[s]}", "display_name", disp,
-		                              "support_level", i + 1 == N_VERSIONS ? "production"
-		                                               : i + 4 >= N_VERSIONS ? "maintenance"
-		                                               : "end-of-life",
-		                              "default", i + 1 == N_VERSIONS, "cpu_architectures",
-		                              "x86_64"));
+	json_t *o = emu_images_versions_json(&x->m->images, x->m->cfg.api == EMU_API_2023);
+	if (!o) {
+		emu_resp_error(x->resp, 500, "out of memory");
+		return;
 	}
 	emu_resp_json(x->resp, 200, o);
 }
@@ -800,8 +884,8 @@ void emu_api_register_infraenv(struct emu_ctx *x)
 	const struct emu_request *r = x->req;
 	json_t *body = NULL;
 	struct emu_cluster *c = NULL;
-	if (emu_decode_body(m, r, "infra-env-create-params", "infraenv-create-params", NULL, NULL,
-	                    &body, x->resp) < 0)
+	if (emu_decode_body(m, r, "infra-env-create-params", "infraenv-create-params", NULL,
+	                    m->cfg.api == EMU_API_2023 ? gen2023_ie_deny : NULL, &body, x->resp) < 0)
 		return;
 	const char *name = json_string_value(json_object_get(body, "name"));
 	const char *cid = json_string_value(json_object_get(body, "cluster_id"));
@@ -820,8 +904,9 @@ void emu_api_register_infraenv(struct emu_ctx *x)
 		               "infraenv-create-params.image_type in body should be one of [full-iso minimal-iso]");
 		goto out;
 	}
-	if (ver && *ver && !version_supported(ver)) {
-		emu_resp_error(x->resp, 400, "Requested OpenShift version %s is not supported", ver);
+	char why[512];
+	if (!emu_images_for_infraenv(&m->images, ver ? ver : "", arch ? arch : "", why, sizeof(why))) {
+		emu_resp_error(x->resp, 400, "%s", why);
 		goto out;
 	}
 	struct emu_infraenv *ie = emu_infraenv_alloc(m);

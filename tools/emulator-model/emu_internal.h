@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "as_model.h"
+#include "emu_images.h"
 #include "emu_model.h"
 
 #define EMU_NS 1000000000ULL
@@ -170,6 +171,7 @@ struct emu_cluster {
 	uint64_t status_ns;
 	char name[64];
 	char openshift_version[24];
+	char release_image[200];        /* the release image its version resolved to */
 	char base_dns_domain[128];
 	char cpu_architecture[12];
 	char ssh_public_key[128];
@@ -213,6 +215,8 @@ struct emu_kube_ext;
 struct emu_model {
 	struct emu_model_cfg cfg;
 	char *agent_image, *release_tag, *image_service_base;
+	char *release_images_json, *os_images_json; /* copies of the cfg's, or NULL */
+	struct emu_images images;       /* the versions the service offers */
 	uint64_t rng;
 	struct emu_host *hosts;
 	size_t nhosts, caphosts, live_hosts;

@@ -24,7 +24,8 @@ struct emu_model;
 
 enum emu_api_generation {
 	EMU_API_CURRENT,  /* spec of openshift/assisted-service@063b2579 (2026) */
-	EMU_API_2023,     /* b29f9bcf era: no control_plane_count; PATCH needs api_vip with api_vips */
+	EMU_API_2023,     /* b29f9bcf (October 2023): six routes and the newer fields absent,
+	                   * api_vip with api_vips (protocol/README.md §8) */
 };
 
 enum emu_auth_mode { EMU_AUTH_NONE, EMU_AUTH_TOKEN, EMU_AUTH_LOCAL };
@@ -39,6 +40,11 @@ struct emu_model_cfg {
 	uint64_t seed;              /* step ids and UUIDs are reproducible per seed */
 	int check_cluster_version;  /* CHECK_CLUSTER_VERSION: adds the "cvo" monitored operator */
 	int enable_single_node_dnsmasq; /* ENABLE_SINGLE_NODE_DNSMASQ */
+	/* RELEASE_IMAGES / OS_IMAGES: JSON arrays as the service's environment
+	 * takes them (emu_images.h); NULL = the defaults (4.13 to 4.22). Checked
+	 * by emu_images_load(); emu_model_new() fails on invalid ones. */
+	const char *release_images;
+	const char *os_images;
 	/* Builds the token shown in local-auth ISO URLs (/byapikey/<token>/...); may be NULL. */
 	int (*make_infraenv_token)(void *arg, const char *infra_env_id, char *out, size_t outlen);
 	void *token_arg;
@@ -91,6 +97,11 @@ int emu_model_handle_match(struct emu_model *m, const struct emu_route_match *rm
  * allowed methods) or 404 "path PATH was not found", in the service's shape. */
 void emu_model_route_error(const struct emu_route_match *rm, const char *method, const char *path,
                            struct emu_response *resp);
+
+/* The route flags (emu_routes.h) of the operations this model's API
+ * generation lacks: EMU_ROUTE_AFTER_2023 for the 2023 generation, else 0.
+ * Give it to emu_route_match_absent(). */
+unsigned emu_model_absent_routes(const struct emu_model *m);
 
 /* Requests that reached an operation (emu_model_handle_match() with a match). */
 uint64_t emu_model_requests(const struct emu_model *m);

@@ -393,6 +393,8 @@ static json_t *cluster_progress(const struct emu_model *m, const struct emu_clus
 	return p;
 }
 
+static json_t *host_networks(const struct emu_model *m, const struct emu_cluster *c, int with_hosts);
+
 json_t *emu_render_cluster(const struct emu_model *m, const struct emu_cluster *c, int with_hosts)
 {
 	static const char *const platforms[] = {"baremetal", "none", "vsphere", "nutanix", "external"};
@@ -408,12 +410,7 @@ json_t *emu_render_cluster(const struct emu_model *m, const struct emu_cluster *
 	set_str(o, "href", href);
 	set_str(o, "name", c->name);
 	set_str(o, "openshift_version", c->openshift_version);
-	char rel[160];
-	snprintf(rel, sizeof(rel), "quay.io/openshift-release-dev/ocp-release:%s%s-x86_64",
-	         c->openshift_version,
-	         strchr(c->openshift_version, '.') && strchr(strchr(c->openshift_version, '.') + 1, '.')
-	                 ? "" : ".0");
-	set_str(o, "ocp_release_image", rel);
+	set_str(o, "ocp_release_image", c->release_image);
 	json_t *ii = json_object();
 	set_time(ii, "created_at", 0);
 	set_time(ii, "expires_at", 0);
@@ -463,6 +460,7 @@ json_t *emu_render_cluster(const struct emu_model *m, const struct emu_cluster *
 			json_array_append_new(hosts, emu_render_host(m, h, 1));
 	}
 	json_object_set_new(o, "hosts", hosts);
+	json_object_set_new(o, "host_networks", host_networks(m, c, with_hosts));
 	json_object_set_new(o, "ready_host_count", json_integer(ready));
 	json_object_set_new(o, "enabled_host_count", json_integer((json_int_t)c->nhosts));
 	json_object_set_new(o, "total_host_count", json_integer((json_int_t)c->nhosts));
@@ -498,6 +496,44 @@ json_t *emu_render_cluster(const struct emu_model *m, const struct emu_cluster *
 	set_str(o, "ignored_cluster_validations", "");
 	json_object_set_new(o, "imported", json_false());
 	return o;
+}
+
+/* host_networks: each network some host's inventory has an address in,
+ * with those hosts' ids, in the order first seen. The service computes it
+ * from the hosts it loaded: none when they were excluded (protocol/README.md §3.4). */
+static json_t *host_networks(const struct emu_model *m, const struct emu_cluster *c, int with_hosts)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; with_hosts && i < c->nhosts; i++) {
+		const struct emu_host *h = &m->hosts[c->hosts[i]];
+		char hid[37], cidr[24];
+		if (!h->has_inventory)
+			continue;
+		emu_uuid_fmt(&h->id, hid);
+		for (int k = 0; k < h->inv.n_ipv4; k++) {
+			uint32_t mask = h->inv.prefix[k] ? 0xffffffffu << (32 - h->inv.prefix[k]) : 0;
+			struct emu_net n = {h->inv.ipv4[k] & mask, h->inv.prefix[k]};
+			emu_cidr_fmt(&n, cidr);
+			json_t *e = NULL, *x;
+			size_t j;
+			json_array_foreach(a, j, x) {
+				if (strcmp(json_string_value(json_object_get(x, "cidr")), cidr) == 0)
+					e = x;
+			}
+			if (!e) {
+				e = json_pack("{s:s,s:[]}", "cidr", cidr, "host_ids");
+				json_array_append_new(a, e);
+			}
+			json_t *ids = json_object_get(e, "host_ids");
+			int dup = 0;
+			json_array_foreach(ids, j, x) {
+				dup |= strcmp(json_string_value(x), hid) == 0;
+			}
+			if (!dup)
+				json_array_append_new(ids, json_string(hid));
+		}
+	}
+	return a;
 }
 
 json_t *emu_render_infraenv(const struct emu_model *m, const struct emu_infraenv *ie)

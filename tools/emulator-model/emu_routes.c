@@ -17,7 +17,7 @@ static const struct emu_route routes[] = {
 	{"GET", "/v2/clusters/{cluster_id}", "v2GetCluster", EMU_SEC_USER | EMU_SEC_AGENT | EMU_SEC_WATCHER, 0, emu_api_get_cluster},
 	{"DELETE", "/v2/clusters/{cluster_id}", "v2DeregisterCluster", EMU_SEC_USER, 0, emu_api_delete_cluster},
 	{"PATCH", "/v2/clusters/{cluster_id}", "V2UpdateCluster", EMU_SEC_USER, 0, emu_api_update_cluster},
-	{"PUT", "/v2/clusters/{cluster_id}/progress", "v2UpdateClusterFinalizingProgress", EMU_SEC_AGENT, 0, emu_api_finalizing_progress},
+	{"PUT", "/v2/clusters/{cluster_id}/progress", "v2UpdateClusterFinalizingProgress", EMU_SEC_AGENT, EMU_ROUTE_AFTER_2023, emu_api_finalizing_progress},
 	{"GET", "/v2/clusters/{cluster_id}/hosts", "ListClusterHosts", EMU_SEC_USER | EMU_SEC_AGENT, 0, emu_api_list_cluster_hosts},
 	{"GET", "/v2/clusters/{cluster_id}/supported-platforms", "GetClusterSupportedPlatforms", EMU_SEC_USER, 0, NULL},
 	{"POST", "/v2/infra-envs", "RegisterInfraEnv", EMU_SEC_USER, 0, emu_api_register_infraenv},
@@ -64,8 +64,8 @@ static const struct emu_route routes[] = {
 	{"GET", "/v2/clusters/{cluster_id}/preflight-requirements", "v2GetPreflightRequirements", EMU_SEC_USER, 0, NULL},
 	{"GET", "/v2/supported-operators/{operator_name}", "V2ListOperatorProperties", EMU_SEC_USER, 0, NULL},
 	{"GET", "/v2/supported-operators", "V2ListSupportedOperators", EMU_SEC_USER, 0, NULL},
-	{"GET", "/v2/operators/bundles", "V2ListBundles", EMU_SEC_USER, 0, NULL},
-	{"GET", "/v2/operators/bundles/{id}", "V2GetBundle", EMU_SEC_USER, 0, NULL},
+	{"GET", "/v2/operators/bundles", "V2ListBundles", EMU_SEC_USER, EMU_ROUTE_AFTER_2023, NULL},
+	{"GET", "/v2/operators/bundles/{id}", "V2GetBundle", EMU_SEC_USER, EMU_ROUTE_AFTER_2023, NULL},
 	{"POST", "/v2/clusters/{cluster_id}/uploads/ingress-cert", "v2UploadClusterIngressCert", EMU_SEC_AGENT, 0, emu_api_ingress_cert},
 	{"POST", "/v2/clusters/{cluster_id}/actions/complete-installation", "v2CompleteInstallation", EMU_SEC_AGENT, 0, emu_api_complete_installation},
 	{"PUT", "/v2/clusters/{cluster_id}/logs-progress", "v2UpdateClusterLogsProgress", EMU_SEC_AGENT, 0, emu_api_cluster_logs_progress},
@@ -75,7 +75,7 @@ static const struct emu_route routes[] = {
 	{"DELETE", "/v2/clusters/{cluster_id}/manifests", "V2DeleteClusterManifest", EMU_SEC_USER, 0, NULL},
 	{"GET", "/v2/component-versions", "v2ListComponentVersions", EMU_SEC_USER, 0, emu_api_component_versions},
 	{"GET", "/v2/openshift-versions", "v2ListSupportedOpenshiftVersions", EMU_SEC_USER, 0, emu_api_openshift_versions},
-	{"GET", "/v2/release-sources", "v2ListReleaseSources", EMU_SEC_USER, 0, NULL},
+	{"GET", "/v2/release-sources", "v2ListReleaseSources", EMU_SEC_USER, EMU_ROUTE_AFTER_2023, NULL},
 	{"GET", "/v2/clusters/{cluster_id}/manifests/files", "v2DownloadClusterManifest", EMU_SEC_USER, 0, NULL},
 	{"GET", "/v2/clusters/{cluster_id}/logs", "V2DownloadClusterLogs", EMU_SEC_USER | EMU_SEC_URL, 0, NULL},
 	{"POST", "/v2/clusters/{cluster_id}/logs", "V2UploadLogs", EMU_SEC_AGENT, EMU_ROUTE_STREAM_BODY, emu_api_upload_logs},
@@ -85,10 +85,10 @@ static const struct emu_route routes[] = {
 	{"GET", "/v2/events", "v2ListEvents", EMU_SEC_USER | EMU_SEC_URL | EMU_SEC_WATCHER, 0, emu_api_list_events},
 	{"POST", "/v2/events", "v2TriggerEvent", EMU_SEC_AGENT, 0, emu_api_post_event},
 	{"GET", "/v2/support-levels/features", "GetSupportedFeatures", EMU_SEC_USER, 0, NULL},
-	{"GET", "/v2/support-levels/features/detailed", "GetDetailedSupportedFeatures", EMU_SEC_USER, 0, NULL},
+	{"GET", "/v2/support-levels/features/detailed", "GetDetailedSupportedFeatures", EMU_SEC_USER, EMU_ROUTE_AFTER_2023, NULL},
 	{"GET", "/v2/support-levels/architectures", "GetSupportedArchitectures", EMU_SEC_USER, 0, NULL},
 	{"POST", "/v2/clusters/import", "v2ImportCluster", EMU_SEC_USER, 0, NULL},
-	{"POST", "/v2/clusters/disconnected", "v2RegisterDisconnectedCluster", EMU_SEC_USER, 0, NULL},
+	{"POST", "/v2/clusters/disconnected", "v2RegisterDisconnectedCluster", EMU_SEC_USER, EMU_ROUTE_AFTER_2023, NULL},
 	{"GET", "/v2/clusters/{cluster_id}/ignored-validations", "v2GetIgnoredValidations", EMU_SEC_USER, 0, emu_api_get_ignored},
 	{"PUT", "/v2/clusters/{cluster_id}/ignored-validations", "v2SetIgnoredValidations", EMU_SEC_USER, 0, emu_api_set_ignored},
 	{"GET", "/v2/clusters/{cluster_id}/ui-settings", "V2GetClusterUISettings", EMU_SEC_USER, 0, NULL},
@@ -279,12 +279,12 @@ static long match_template(const char *t, const struct seg *segs, size_t nseg,
 }
 
 /* Best route of method |meth| (upper-case) for the segments, or -1. */
-static int best_route(const char *meth, const struct seg *segs, size_t nseg)
+static int best_route(const char *meth, const struct seg *segs, size_t nseg, unsigned absent)
 {
 	long best = -1;
 	int bi = -1;
 	for (size_t i = 0; i < NROUTES; i++) {
-		if (strcmp(routes[i].method, meth) != 0)
+		if (strcmp(routes[i].method, meth) != 0 || (routes[i].flags & absent))
 			continue;
 		long s = match_template(routes[i].path, segs, nseg, NULL);
 		if (s > best) {
@@ -297,6 +297,12 @@ static int best_route(const char *meth, const struct seg *segs, size_t nseg)
 
 enum emu_route_result emu_route_match(const char *method, const char *path,
                                       struct emu_route_match *m)
+{
+	return emu_route_match_absent(method, path, 0, m);
+}
+
+enum emu_route_result emu_route_match_absent(const char *method, const char *path, unsigned absent,
+                                             struct emu_route_match *m)
 {
 	struct seg segs[MAX_PATH_SEGS], base[2];
 	char meth[16];
@@ -319,7 +325,7 @@ enum emu_route_result emu_route_match(const char *method, const char *path,
 		return m->result;
 	const struct seg *rest = segs + 2;
 	size_t nrest = (size_t)n - 2;
-	int bi = best_route(meth, rest, nrest);
+	int bi = best_route(meth, rest, nrest, absent);
 	if (bi >= 0) {
 		m->result = EMU_ROUTE_MATCH;
 		m->index = bi;
@@ -331,7 +337,8 @@ enum emu_route_result emu_route_match(const char *method, const char *path,
 	size_t al = 0;
 	for (size_t i = 0; i < NROUTES; i++) {
 		const char *rm = routes[i].method;
-		if (strcmp(rm, meth) == 0 || match_template(routes[i].path, rest, nrest, NULL) < 0)
+		if (strcmp(rm, meth) == 0 || (routes[i].flags & absent) ||
+		    match_template(routes[i].path, rest, nrest, NULL) < 0)
 			continue;
 		size_t rl = strlen(rm);
 		int dup = 0;
@@ -399,6 +406,11 @@ void emu_model_route_error(const struct emu_route_match *rm, const char *method,
 		emu_resp_infra(resp, 404, 404, "path %s was not found", path ? path : "");
 }
 
+unsigned emu_model_absent_routes(const struct emu_model *m)
+{
+	return m && m->cfg.api == EMU_API_2023 ? EMU_ROUTE_AFTER_2023 : 0;
+}
+
 static int is_uuid_param(const struct emu_route_param *p)
 {
 	static const char *const names[] = {"cluster_id", "infra_env_id", "host_id"};
@@ -452,7 +464,7 @@ int emu_model_handle_match(struct emu_model *m, const struct emu_route_match *rm
 int emu_model_handle(struct emu_model *m, const struct emu_request *req, struct emu_response *resp)
 {
 	struct emu_route_match rm;
-	emu_route_match(req->method, req->path ? req->path : "", &rm);
+	emu_route_match_absent(req->method, req->path ? req->path : "", emu_model_absent_routes(m), &rm);
 	return emu_model_handle_match(m, &rm, req, resp);
 }
 

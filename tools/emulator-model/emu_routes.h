@@ -48,6 +48,7 @@ enum emu_sec {
 
 /* Route flags. */
 #define EMU_ROUTE_STREAM_BODY 1u    /* body counted, only a prefix kept (uploads) */
+#define EMU_ROUTE_AFTER_2023 2u     /* absent from the 2023 generation (protocol/README.md §8) */
 
 struct emu_ctx;
 
@@ -100,6 +101,11 @@ int emu_routes_find(const char *name);
  */
 enum emu_route_result emu_route_match(const char *method, const char *path,
                                       struct emu_route_match *m);
+/* Same, as a service whose router lacks the routes carrying any flag of
+ * |absent| (EMU_ROUTE_AFTER_2023 for the 2023 generation): to it they are
+ * unknown (404, or 405 when another method has the path). */
+enum emu_route_result emu_route_match_absent(const char *method, const char *path, unsigned absent,
+                                             struct emu_route_match *m);
 
 /* Value of path parameter |name| ("cluster_id") of a match, or NULL when the
  * route has no such parameter. Check emu_route_param_valid() before trusting it. */

@@ -353,12 +353,14 @@ int emu_model_cfg_describe(const struct emu_model *m, char *out, size_t len)
 	int n = snprintf(out, len,
 	                 "api-generation=%s\nauth=%s\ntime-scale=%.17g\nseed=%llu\nagent-image=%s\n"
 	                 "release-tag=%s\nimage-service-base=%s\ncheck-cluster-version=%d\n"
-	                 "enable-single-node-dnsmasq=%d\n",
+	                 "enable-single-node-dnsmasq=%d\nrelease-images=%s\nos-images=%s\n",
 	                 c->api == EMU_API_2023 ? "2023" : "current",
 	                 c->auth == EMU_AUTH_TOKEN ? "token" : c->auth == EMU_AUTH_LOCAL ? "local" : "none",
 	                 c->time_scale, (unsigned long long)c->seed, c->agent_image, c->release_tag,
 	                 c->image_service_base, c->check_cluster_version ? 1 : 0,
-	                 c->enable_single_node_dnsmasq ? 1 : 0);
+	                 c->enable_single_node_dnsmasq ? 1 : 0,
+	                 c->release_images ? c->release_images : "default",
+	                 c->os_images ? c->os_images : "default");
 	return n < 0 || (size_t)n >= len ? SW_ERR_TOO_BIG : n;
 }
 

@@ -152,12 +152,8 @@ static void step_verify_vips(struct emu_model *m, const struct emu_host *h, stru
 
 static void release_image(const struct emu_cluster *c, char *out, size_t len)
 {
-	const char *v = c ? c->openshift_version : "4.22";
-	const char *dot = strchr(v, '.');
-	/* "4.22" names the release "4.22.0". */
-	int has_patch = dot && strchr(dot + 1, '.');
-	snprintf(out, len, "quay.io/openshift-release-dev/ocp-release:%s%s-x86_64", v,
-	         has_patch ? "" : ".0");
+	snprintf(out, len, "%s", c && c->release_image[0] ? c->release_image
+	                         : "quay.io/openshift-release-dev/ocp-release:4.22.0-x86_64");
 }
 
 static void step_install(struct emu_model *m, const struct emu_host *h, struct emu_buf *b,
@@ -192,7 +188,7 @@ static void step_prepare(struct emu_model *m, const struct emu_host *h, struct e
                          int *n)
 {
 	const struct emu_cluster *c = host_cluster(m, h);
-	char args[1024], rel[160];
+	char args[1024], rel[200];
 	if (h->disk_speed == 0) {
 		const char *a[2] = {args, "480.00"};
 		snprintf(args, sizeof(args), "{\"path\":\"%s\"}", h->inv.disk_id);

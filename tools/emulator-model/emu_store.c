@@ -404,10 +404,19 @@ struct emu_model *emu_model_new(const struct emu_model_cfg *cfg)
 	m->image_service_base = strdup(cfg->image_service_base ? cfg->image_service_base
 	                                                         : def.image_service_base);
 	m->events = calloc(EMU_EVENTS_MAX, sizeof(*m->events));
-	if (!m->agent_image || !m->release_tag || !m->image_service_base || !m->events) {
+	if (cfg->release_images)
+		m->release_images_json = strdup(cfg->release_images);
+	if (cfg->os_images)
+		m->os_images_json = strdup(cfg->os_images);
+	char err[256];
+	if (!m->agent_image || !m->release_tag || !m->image_service_base || !m->events ||
+	    (cfg->release_images && !m->release_images_json) || (cfg->os_images && !m->os_images_json) ||
+	    emu_images_load(&m->images, cfg->release_images, cfg->os_images, err, sizeof(err)) < 0) {
 		emu_model_free(&m);
 		return NULL;
 	}
+	m->cfg.release_images = m->release_images_json;
+	m->cfg.os_images = m->os_images_json;
 	/* The config strings now point into our own copies. */
 	m->cfg.agent_image = m->agent_image;
 	m->cfg.release_tag = m->release_tag;
@@ -443,6 +452,9 @@ void emu_model_free(struct emu_model **mp)
 	free(m->agent_image);
 	free(m->release_tag);
 	free(m->image_service_base);
+	free(m->release_images_json);
+	free(m->os_images_json);
+	emu_images_free(&m->images);
 	free(m);
 	*mp = NULL;
 }

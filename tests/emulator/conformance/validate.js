@@ -18,7 +18,16 @@
 //  - formats: ajv-formats for date-time/uuid/ipv4/ipv6/...; unknown ones
 //    (mac, cidr, int32, binary, ...) are accepted as any string/number.
 //
-// usage: node validate.js [--spec SWAGGER.yaml] RECORD.jsonl [...]
+// With --requests it checks the requests of a client run instead (the
+// swarm's, tests/swarm/conformance_swarm.sh): every request ran an operation
+// of the swagger (only the API generation probe may match none) and was
+// answered 2xx; its path and query parameters are declared, of their type,
+// format and enum, required ones present; its Accept is the operation's
+// `produces` and its Content-Type the first `consumes` with a body (none
+// without), as go-swagger clients send them; JSON bodies validate against
+// the body parameter's schema.
+//
+// usage: node validate.js [--spec SWAGGER.yaml] [--requests] RECORD.jsonl [...]
 'use strict';
 
 const fs = require('fs');
@@ -43,9 +52,11 @@ function usage(msg) {
 
 const args = process.argv.slice(2);
 let specPath = null;
+let requestsMode = false;
 const records = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--spec') specPath = args[++i];
+  else if (args[i] === '--requests') requestsMode = true;
   else records.push(args[i]);
 }
 if (!specPath) {
@@ -141,6 +152,9 @@ async function main() {
     if (!cache.has(key)) cache.set(key, ajv.compile(refFix(convert(spec, schema))));
     return cache.get(key);
   }
+  if (requestsMode) {
+    process.exit(checkRequests(spec, ops, validator));
+  }
 
   let lines = 0, checked = 0, skipped = 0;
   const failures = [];
@@ -221,6 +235,107 @@ async function main() {
   console.log(`conformance: ${lines} exchanges, ${checked} checked over ${perOp.size} operations, ` +
               `${skipped} skipped (faults/unknown), ${failures.length} failures (${uniq.length} distinct)`);
   process.exit(uniq.length ? 1 : 0);
+}
+
+// ---- requests of a client run ------------------------------------------------------------
+
+// A parameter's value (a string from the URL) as JSON for its schema.
+function typed(param, v) {
+  if (param.type === 'integer' || param.type === 'number') return /^-?[0-9.eE+]+$/.test(v) ? Number(v) : v;
+  if (param.type === 'boolean') return v === 'true' ? true : v === 'false' ? false : v;
+  return v;
+}
+
+function paramSchema(p) {
+  const s = {};
+  for (const k of ['type', 'format', 'enum', 'items', 'minimum', 'maximum', 'pattern']) {
+    if (p[k] !== undefined) s[k] = p[k];
+  }
+  return s;
+}
+
+function checkRequests(spec, ops, validator) {
+  const base = spec.basePath || '';
+  const failures = [];
+  let lines = 0;
+  const perOp = new Map();
+  const fail = (rec, msg) => failures.push(`${rec.operation} ${rec.method} ${rec.path}: ${msg}`);
+  for (const file of records) {
+    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      lines++;
+      let rec;
+      try { rec = JSON.parse(line); } catch (e) { failures.push(`${file}: bad JSON line: ${e.message}`); continue; }
+      const o = ops.get(rec.operation);
+      if (!o) {
+        const probe = rec.method === 'GET' && /\/v2\/clusters\/[^/]+\/progress$/.test(rec.path) &&
+          (rec.status === 404 || rec.status === 405);
+        if (!probe) fail(rec, 'no operation of the swagger');
+        continue;
+      }
+      perOp.set(rec.operation, (perOp.get(rec.operation) || 0) + 1);
+      if (rec.status < 200 || rec.status > 299) fail(rec, `answered ${rec.status} in a healthy run`);
+      if (rec.method !== o.method) fail(rec, `method ${rec.method}, the operation's is ${o.method}`);
+      const params = (o.op.parameters || []).concat(spec.paths[o.path].parameters || []);
+      // path parameters
+      const names = [];
+      const re = new RegExp('^' + (base + o.path).replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+        .replace(/\{([^}]+)\}/g, (m, n) => { names.push(n); return '([^/]+)'; }) + '$');
+      const pm = re.exec(rec.path);
+      if (!pm) fail(rec, `path does not match ${base + o.path}`);
+      names.forEach((n, i) => {
+        const p = params.find((x) => x.in === 'path' && x.name === n);
+        if (!p || !pm) return;
+        const v = validator(`path:${rec.operation}:${n}`, paramSchema(p));
+        if (!v(typed(p, decodeURIComponent(pm[i + 1])))) fail(rec, `path parameter ${n}: ${v.errors[0].message}`);
+      });
+      // query parameters
+      const q = new URLSearchParams(rec.query || '');
+      const seen = new Set();
+      for (const [k, val] of q) {
+        const p = params.find((x) => x.in === 'query' && x.name === k);
+        if (!p) { fail(rec, `query parameter '${k}' is not declared`); continue; }
+        seen.add(k);
+        const v = validator(`query:${rec.operation}:${k}`, paramSchema(p));
+        const value = p.type === 'array' ? val.split(',') : typed(p, val);
+        if (!v(value)) fail(rec, `query parameter ${k}=${val}: ${v.errors[0].message}`);
+      }
+      for (const p of params) {
+        if (p.in === 'query' && p.required && !seen.has(p.name)) fail(rec, `required query parameter '${p.name}' missing`);
+      }
+      // Accept and Content-Type, as a go-swagger client sends them
+      const produces = o.op.produces || spec.produces || [];
+      const consumes = o.op.consumes || spec.consumes || [];
+      if (rec.request_accept !== produces.join(', ')) {
+        fail(rec, `Accept '${rec.request_accept}', the operation produces [${produces.join(', ')}]`);
+      }
+      const ct = rec.request_content_type ? rec.request_content_type.split(';')[0].trim().toLowerCase() : null;
+      if (rec.request_body_len > 0) {
+        if (ct !== consumes[0]) fail(rec, `Content-Type '${rec.request_content_type}', the operation consumes [${consumes.join(', ')}]`);
+      } else if (rec.request_content_type) {
+        fail(rec, `Content-Type '${rec.request_content_type}' without a body`);
+      }
+      // the body
+      const body = params.find((x) => x.in === 'body');
+      if (body && ct && ct.includes('json') && rec.request_body_len > 0) {
+        let b;
+        try { b = JSON.parse(rec.request_body); } catch (e) { fail(rec, 'body is not JSON: ' + e.message); continue; }
+        const v = validator(`${rec.operation}:req`, body.schema);
+        if (!v(b)) {
+          for (const e of v.errors) {
+            fail(rec, 'body' + e.instancePath + ': ' + e.message +
+              (e.params && e.params.additionalProperty ? ` '${e.params.additionalProperty}'` : ''));
+          }
+        }
+      }
+    }
+  }
+  const uniq = [...new Set(failures)];
+  for (const f of uniq.slice(0, 200)) console.log('FAIL ' + f);
+  if (uniq.length > 200) console.log(`... ${uniq.length - 200} more distinct failures`);
+  console.log(`conformance (requests): ${lines} requests over ${perOp.size} operations, ` +
+              `${failures.length} failures (${uniq.length} distinct)`);
+  return uniq.length ? 1 : 0;
 }
 
 main().catch((e) => { console.error('conformance: ' + (e.stack || e)); process.exit(2); });
