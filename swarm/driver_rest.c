@@ -813,11 +813,14 @@ int driver_rest_pending_action(const struct swarm_cluster *cl)
 	switch ((enum rest_state)d->state) {
 	case RS_CREATE_CLUSTER:
 	case RS_CREATE_INFRAENV:
-	case RS_SET_VIPS:
 	case RS_INSTALL:
 		return cl->owner.live > 0;    /* the call of the state */
-	case RS_WAIT_D0:
 	case RS_WAIT_READY:
+		/* the poll's timer or call, or the VIP update (D3) in flight */
+		return event_pending(&d->ev, EV_TIMEOUT, NULL) || d->polling ||
+		       (d->vips_busy && cl->owner.live > 0);
+	case RS_WAIT_D0:
+	case RS_HOLD:
 	case RS_WATCH:
 	case RS_WAIT_KNOWN:
 	case RS_DONE:
