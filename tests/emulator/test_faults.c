@@ -463,6 +463,56 @@ static void test_cli_secrets(void **state)
 	rmdir(dir);
 }
 
+/* --release-images / --os-images: the JSON inline or in a file, checked at
+ * start-up with the service's messages. */
+static void test_cli_images(void **state)
+{
+	(void)state;
+	struct emu_opts o;
+	char err[512], dir[] = "/tmp/emu_img_XXXXXX", f[128], bad[128];
+	static const char rel[] = "[{\"openshift_version\":\"4.13\",\"cpu_architecture\":"
+	                          "\"x86_64\",\"url\":\"r:4.13.0\",\"version\":\"4.13.0\","
+	                          "\"default\":true}]";
+	static const char os[] = " [{\"openshift_version\":\"4.13\",\"cpu_architecture\":"
+	                         "\"x86_64\",\"url\":\"o\",\"version\":\"413\"}]";
+	assert_non_null(mkdtemp(dir));
+	snprintf(f, sizeof(f), "%s/os.json", dir);
+	snprintf(bad, sizeof(bad), "%s/bad.json", dir);
+	FILE *fp = fopen(f, "w");
+	fputs(os, fp);
+	fclose(fp);
+	fp = fopen(bad, "w");
+	fputs("[{\"openshift_version\":\"4.13\",\"cpu_architecture\":\"x86_64\"}]", fp);
+	fclose(fp);
+
+	assert_int_equal(parse(&o, err, sizeof(err), "--release-images", rel, "--os-images", f, NULL),
+	                 EMU_CLI_RUN);
+	assert_string_equal(o.release_images, rel);
+	assert_string_equal(o.os_images, os); /* the file's content */
+	emu_cli_free(&o);
+	assert_null(o.release_images);
+	/* the last of a repeated option wins */
+	assert_int_equal(parse(&o, err, sizeof(err), "--os-images", bad, "--os-images", os, NULL),
+	                 EMU_CLI_RUN);
+	assert_string_equal(o.os_images, os);
+	emu_cli_free(&o);
+
+	assert_int_equal(parse(&o, err, sizeof(err), "--release-images", bad, NULL), EMU_CLI_USAGE);
+	assert_non_null(strstr(err, "release images[0]: Missing value in ReleaseImage for 'url' field"));
+	assert_non_null(strstr(err, "RELEASE_IMAGES"));
+	emu_cli_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--os-images", "/nonexistent/os.json", NULL),
+	                 EMU_CLI_USAGE);
+	assert_non_null(strstr(err, "--os-images /nonexistent/os.json"));
+	emu_cli_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--release-images", "[1,", NULL), EMU_CLI_USAGE);
+	assert_non_null(strstr(err, "release images: not JSON"));
+	emu_cli_free(&o);
+	unlink(f);
+	unlink(bad);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -477,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_cli_errors),
 		cmocka_unit_test(test_cli_limits_state),
 		cmocka_unit_test(test_cli_secrets),
+		cmocka_unit_test(test_cli_images),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

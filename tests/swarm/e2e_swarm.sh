@@ -6,10 +6,12 @@
 # injected faults (5xx, resets, latency: the swarm's error count must equal
 # what the emulator injected). The core cases run against both API
 # generations (the emulator's --api-generation current and 2023; the swarm
-# detects which with api_generation: auto). Each case checks swarm's exit
-# code, its results JSON (every cluster installed, no failed host, and in
-# every healthy case 0 errors: no 4xx, no 5xx, no transport error) and that
-# the emulator's own state agrees (clusters and their hosts installed).
+# detects which with api_generation: auto), and the field run (a 2023 service
+# configured to offer 4.13 only, through --release-images / --os-images).
+# Each case checks swarm's exit code, its results JSON (every cluster
+# installed, no failed host, and in every healthy case 0 errors: no 4xx, no
+# 5xx, no transport error) and that the emulator's own state agrees
+# (clusters and their hosts installed).
 # Bounded: each run has a timeout, the emulator runs with --time-scale.
 # Usage: e2e_swarm.sh [threads]   (threads: the multi-shard cases only)
 set -eu
@@ -228,6 +230,32 @@ others=$(jq '[.endpoints | to_entries[] | select(.value.errors > 0) | .key |
 n=$(grep -c "no more finalizing-progress calls" "$TMP/learn-2023.err" || true)
 [ "$n" = 1 ] || fail "learn-2023: the missing route was logged $n times (want once)"
 echo "ok learn-2023: learnt api_vip and the missing route from the answers"
+
+# The field run: an October 2023 service whose deployment offers 4.13 only
+# (its RELEASE_IMAGES / OS_IMAGES, one inline, one from a file), the plan
+# asking for 4.13: every cluster installs and every call is answered 2xx.
+sed 's/^timings:/openshift_version: "4.13"\ntimings:/' "$TMP/plan.yaml" >"$TMP/plan-413.yaml"
+cat >"$TMP/os-413.json" <<'OS'
+[{"openshift_version":"4.13","cpu_architecture":"x86_64","url":"https://mirror.example/rhcos-4.13-x86_64-live.iso","version":"413.92.202307260246-0"}]
+OS
+start_emu --api-generation 2023 --os-images "$TMP/os-413.json" --release-images \
+	'[{"openshift_version":"4.13","cpu_architecture":"x86_64","url":"quay.io/openshift-release-dev/ocp-release:4.13.17-x86_64","version":"4.13.17","default":true}]'
+curl -fsS "http://127.0.0.1:$PORT/api/assisted-install/v2/openshift-versions" >"$TMP/versions.json" ||
+	fail "field-2023-4.13: openshift-versions"
+[ "$(jq -c 'keys' "$TMP/versions.json")" = '["4.13"]' ] ||
+	fail "field-2023-4.13: offered $(cat "$TMP/versions.json")"
+PLAN=plan-413 run_case field-2023-4.13 h2 shared
+[ "$(curl -fsS "http://127.0.0.1:$PORT/debug/state" | jq '[.clusters[] | select(.openshift_version != "4.13")] | length')" = 0 ] ||
+	fail "field-2023-4.13: a cluster of another version"
+# A version the deployment does not offer: refused with the service's message.
+sed 's/"4.13"/"4.12"/' "$TMP/plan-413.yaml" >"$TMP/plan-412.yaml"
+rc=0
+timeout 120 "$SW" --progress off -r "$TMP/res-412.json" 50 "$TMP/plan-412.yaml" "$TMP/svc-field-2023-4.13.yaml" \
+	>"$TMP/v412.log" 2>"$TMP/v412.err" || rc=$?
+[ "$rc" -ne 0 ] || fail "4.12: the swarm succeeded with a version the service does not offer"
+grep -q "Requested OpenShift version 4.12 is not supported\|Openshift version 4.12 .*is not supported" "$TMP/v412.err" "$TMP/v412.log" ||
+	fail "4.12: the service's refusal was not reported: $(tail -n 5 "$TMP/v412.err")"
+echo "ok field-2023-4.13: a 4.13-only offer installs 4.13 with 0 errors, 4.12 refused"
 
 start_emu --auth rhsso --pull-secret-token c3dhcm06dG9rZW4= --user-token user-secret
 run_case rhsso h2 shared "auth: rhsso" "user_token: user-secret"

@@ -315,8 +315,6 @@ static char *read_secret(const char *opt, const char *path, char *err, size_t er
 	return s;
 }
 
-/* One secret from --X, --X-file or the environment (in that order; --X and
- * --X-file together are an error). Returns 0 or EMU_CLI_USAGE. */
 /* --release-images / --os-images: the JSON itself (it starts with '[') or a
  * file holding it (at most 4 MiB). Stores a malloc'd copy in |*dst|. */
 static int images_arg(const char *name, const char *arg, char **dst, char *err, size_t errlen)
@@ -361,6 +359,8 @@ static int images_arg(const char *name, const char *arg, char **dst, char *err, 
 	return 0;
 }
 
+/* One secret from --X, --X-file or the environment (in that order; --X and
+ * --X-file together are an error). Returns 0 or EMU_CLI_USAGE. */
 static int secret(struct emu_opts *o, int slot, const char **dst, const char *opt,
                   const char *file, const char *env, char *err, size_t errlen)
 {
