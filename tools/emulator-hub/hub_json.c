@@ -1,5 +1,6 @@
 #include "hub_json.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,38 +38,50 @@ void hub_buf_put(struct hub_buf *b, const void *data, size_t n)
 
 /* ---- writer (jansson's dump.c rules for JSON_COMPACT) ---- */
 
+/* What a byte becomes in a JSON string: 0 itself, else the letter of its
+ * two-character escape, or 'u' for a six-character one. */
+static const char escape_of[256] = {
+	['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't',
+	[0] = 'u', [1] = 'u', [2] = 'u', [3] = 'u', [4] = 'u', [5] = 'u', [6] = 'u', [7] = 'u',
+	[11] = 'u', [14] = 'u', [15] = 'u', [16] = 'u', [17] = 'u', [18] = 'u', [19] = 'u',
+	[20] = 'u', [21] = 'u', [22] = 'u', [23] = 'u', [24] = 'u', [25] = 'u', [26] = 'u',
+	[27] = 'u', [28] = 'u', [29] = 'u', [30] = 'u', [31] = 'u', ['"'] = '"', ['\\'] = '\\',
+};
+
+static void put_char(struct hub_buf *b, char c)
+{
+	hub_buf_reserve(b, 1);
+	b->p[b->len++] = c;
+}
+
 void hub_json_write_string(struct hub_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	hub_buf_reserve(b, n + 2);
-	b->p[b->len++] = '"';
-	size_t run = 0;
+	char *o = b->p + b->len;
+	*o++ = '"';
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
+		char e = escape_of[c];
+		if (!e) {
+			*o++ = (char)c;
 			continue;
-		hub_buf_put(b, s + run, i - run);
-		run = i + 1;
-		char esc[6] = {'\\', 0, '0', '0', 0, 0};
-		size_t el = 2;
-		switch (c) {
-		case '\\': esc[1] = '\\'; break;
-		case '"': esc[1] = '"'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		default:
-			esc[1] = 'u';
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			el = 6;
 		}
-		hub_buf_put(b, esc, el);
+		/* room for this escape and the rest */
+		b->len = (size_t)(o - b->p);
+		hub_buf_reserve(b, 6 + n - i + 1);
+		o = b->p + b->len;
+		*o++ = '\\';
+		*o++ = e;
+		if (e == 'u') {
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
 	}
-	hub_buf_put(b, s + run, n - run);
-	hub_buf_put(b, "\"", 1);
+	*o++ = '"';
+	b->len = (size_t)(o - b->p);
 }
 
 static void write_integer(struct hub_buf *b, json_int_t v)
@@ -145,27 +158,27 @@ void hub_json_write(struct hub_buf *b, const json_t *j)
 		break;
 	case JSON_ARRAY: {
 		size_t n = json_array_size(j);
-		hub_buf_put(b, "[", 1);
+		put_char(b, '[');
 		for (size_t i = 0; i < n; i++) {
 			if (i)
-				hub_buf_put(b, ",", 1);
+				put_char(b, ',');
 			hub_json_write(b, json_array_get(j, i));
 		}
-		hub_buf_put(b, "]", 1);
+		put_char(b, ']');
 		break;
 	}
 	case JSON_OBJECT: {
-		hub_buf_put(b, "{", 1);
+		put_char(b, '{');
 		int first = 1;
 		for (void *it = json_object_iter((json_t *)j); it; it = json_object_iter_next((json_t *)j, it)) {
 			if (!first)
-				hub_buf_put(b, ",", 1);
+				put_char(b, ',');
 			first = 0;
 			hub_json_write_string(b, json_object_iter_key(it), json_object_iter_key_len(it));
-			hub_buf_put(b, ":", 1);
+			put_char(b, ':');
 			hub_json_write(b, json_object_iter_value(it));
 		}
-		hub_buf_put(b, "}", 1);
+		put_char(b, '}');
 		break;
 	}
 	}
@@ -391,6 +404,203 @@ static const char *decode_string(const char *p, const char *e, struct hub_buf *b
 		hub_buf_put(b, u, ul);
 	}
 	return NULL;
+}
+
+/* ---- parser ---- */
+
+struct reader {
+	const char *p, *e;
+	struct hub_buf str;            /* decoded strings with escapes */
+	int depth;
+};
+
+/* The number text [p, q) as jansson parses it, or NULL. */
+static json_t *number_of(const char *p, const char *q)
+{
+	char num[128];
+	size_t n = (size_t)(q - p);
+	if (n == 0 || n >= sizeof(num))
+		return NULL;
+	memcpy(num, p, n);
+	num[n] = '\0';
+	char *end = NULL;
+	errno = 0;
+	if (!memchr(num, '.', n) && !memchr(num, 'e', n) && !memchr(num, 'E', n)) {
+		long long x = strtoll(num, &end, 10);
+		return *end == '\0' && errno == 0 ? json_integer(x) : NULL;
+	}
+	const char *dp = localeconv()->decimal_point;
+	if (dp && dp[0] && dp[0] != '.') {
+		char *pos = strchr(num, '.');
+		if (pos)
+			*pos = dp[0];
+	}
+	double d = strtod(num, &end);
+	return *end == '\0' && errno == 0 ? json_real(d) : NULL;
+}
+
+/* The string at r->p (its opening quote): its bytes in |s|/|n| (pointing into
+ * the text, or into r->str when it had escapes). Returns 0 or -1. */
+static int read_string(struct reader *r, const char **s, size_t *n)
+{
+	const char *q = r->p + 1;
+	while (q < r->e && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
+		q++;
+	if (q < r->e && *q == '"') {
+		*s = r->p + 1;
+		*n = (size_t)(q - r->p - 1);
+		r->p = q + 1;
+		return 0;
+	}
+	q = decode_string(r->p, r->e, &r->str);
+	/* as jansson: no raw control characters, no NUL (an escaped one) */
+	if (!q || memchr(r->str.p ? r->str.p : "", '\0', r->str.len))
+		return -1;
+	for (const char *c = r->p + 1; c < q - 1; c++)
+		if ((unsigned char)*c < 0x20)
+			return -1;
+	*s = r->str.p ? r->str.p : "";
+	*n = r->str.len;
+	r->p = q;
+	return 0;
+}
+
+static json_t *read_value(struct reader *r);
+
+static json_t *read_object(struct reader *r)
+{
+	json_t *o = json_object();
+	r->p = skip_ws(r->p + 1, r->e);
+	if (r->p < r->e && *r->p == '}') {
+		r->p++;
+		return o;
+	}
+	while (r->p < r->e && *r->p == '"') {
+		const char *k;
+		size_t kl;
+		char *kcopy = NULL;
+		if (read_string(r, &k, &kl) != 0)
+			break;
+		if (k == r->str.p) {
+			/* decoded into the shared buffer, which the value may reuse */
+			kcopy = xmalloc(kl + 1);
+			memcpy(kcopy, k, kl);
+			kcopy[kl] = '\0';
+			k = kcopy;
+		}
+		r->p = skip_ws(r->p, r->e);
+		json_t *v = NULL;
+		if (r->p < r->e && *r->p == ':') {
+			r->p++;
+			v = read_value(r);
+		}
+		int bad = !v || json_object_setn_new_nocheck(o, k, kl, v) != 0;
+		free(kcopy);
+		if (bad)
+			break;
+		r->p = skip_ws(r->p, r->e);
+		if (r->p < r->e && *r->p == ',') {
+			r->p = skip_ws(r->p + 1, r->e);
+			continue;
+		}
+		if (r->p < r->e && *r->p == '}') {
+			r->p++;
+			return o;
+		}
+		break;
+	}
+	json_decref(o);
+	return NULL;
+}
+
+static json_t *read_array(struct reader *r)
+{
+	json_t *a = json_array();
+	r->p = skip_ws(r->p + 1, r->e);
+	if (r->p < r->e && *r->p == ']') {
+		r->p++;
+		return a;
+	}
+	while (r->p < r->e) {
+		json_t *v = read_value(r);
+		if (!v || json_array_append_new(a, v) != 0)
+			break;
+		r->p = skip_ws(r->p, r->e);
+		if (r->p < r->e && *r->p == ',') {
+			r->p++;
+			continue;
+		}
+		if (r->p < r->e && *r->p == ']') {
+			r->p++;
+			return a;
+		}
+		break;
+	}
+	json_decref(a);
+	return NULL;
+}
+
+static json_t *read_value(struct reader *r)
+{
+	r->p = skip_ws(r->p, r->e);
+	if (r->p >= r->e)
+		return NULL;
+	json_t *v = NULL;
+	switch (*r->p) {
+	case '{':
+	case '[':
+		if (r->depth >= JSON_PARSER_MAX_DEPTH)
+			return NULL;
+		r->depth++;
+		v = *r->p == '{' ? read_object(r) : read_array(r);
+		r->depth--;
+		return v;
+	case '"': {
+		const char *s;
+		size_t n;
+		if (read_string(r, &s, &n) != 0)
+			return NULL;
+		return json_stringn_nocheck(s, n);
+	}
+	case 't':
+		if (r->e - r->p >= 4 && memcmp(r->p, "true", 4) == 0) {
+			r->p += 4;
+			return json_true();
+		}
+		return NULL;
+	case 'f':
+		if (r->e - r->p >= 5 && memcmp(r->p, "false", 5) == 0) {
+			r->p += 5;
+			return json_false();
+		}
+		return NULL;
+	case 'n':
+		if (r->e - r->p >= 4 && memcmp(r->p, "null", 4) == 0) {
+			r->p += 4;
+			return json_null();
+		}
+		return NULL;
+	default: {
+		const char *q = skip_value(r->p, r->e);
+		if (!q)
+			return NULL;
+		v = number_of(r->p, q);
+		r->p = q;
+		return v;
+	}
+	}
+}
+
+json_t *hub_json_parse(const char *text, size_t len)
+{
+	struct reader r = {.p = text, .e = text + len};
+	json_t *v = read_value(&r);
+	hub_buf_free(&r.str);
+	if (v && skip_ws(r.p, r.e) != r.e) {
+		json_decref(v);
+		v = NULL;
+	}
+	return v;
 }
 
 /* Compares the number text [p, q) with |v| as jansson would have parsed it. */

@@ -2,6 +2,7 @@
  * hub_json: the hub's JSON text, the form every stored object version
  * keeps. A writer giving exactly jansson's JSON_COMPACT output, faster (no
  * loop-detection table, no callback per token), into a reusable buffer; a
+ * parser of such texts (trusted: written by the hub) into jansson values; a
  * scanner that finds a member in such a text without parsing it; and a
  * comparison of a parsed value with a text under json_equal() rules without
  * parsing the text. These let a write reuse the stored text of what it does
@@ -29,6 +30,12 @@ void hub_buf_put(struct hub_buf *b, const void *data, size_t n);
 void hub_json_write(struct hub_buf *b, const json_t *j);
 /* Appends |s| (|n| bytes) as a JSON string. */
 void hub_json_write_string(struct hub_buf *b, const char *s, size_t n);
+
+/* Parses text[0, len), a JSON text the hub wrote, into a new value: the tree
+ * json_loadb(text, len, 0) gives, built without jansson's per-character
+ * stream and UTF-8 re-validation (the text was written from valid strings).
+ * NULL when it is not valid JSON or nests deeper than jansson parses. */
+json_t *hub_json_parse(const char *text, size_t len);
 
 /* A member of an object in a text: offsets of the key's opening quote and of
  * the value's first byte and one past its last. */

@@ -536,9 +536,10 @@ static int finalizers_empty(const json_t *obj)
 /* Can a /status write of |cur| take status_write()? Not for dry runs (they
  * answer the object without storing it) nor for objects being deleted
  * (whose last finalizer's removal deletes them). */
-static int status_fast_ok(const struct hub_op *op, const struct hub_blob *cur)
+static int status_fast_ok(const struct hub *h, const struct hub_op *op, const struct hub_blob *cur)
 {
-	return op->status_sub && !op->dry_run && !(cur->flags & HUB_BLOB_DELETING) && cur->rv_val;
+	return op->status_sub && !op->dry_run && !(cur->flags & HUB_BLOB_DELETING) && cur->rv_val &&
+	       !h->cfg.full_writes;
 }
 
 /*
@@ -635,7 +636,7 @@ static int do_update(struct hub *h, struct hub_op *op, json_t *obj, json_t *old)
 		fail(op, st);
 		goto out;
 	}
-	if (!old && status_fast_ok(op, cur)) {
+	if (!old && status_fast_ok(h, op, cur)) {
 		json_t *nst = json_incref(json_object_get(obj, "status"));
 		int done = status_write(h, op, cur, &nst);
 		json_decref(nst);
@@ -763,14 +764,14 @@ int hub_op_patch(struct hub *h, struct hub_op *op, enum hub_patch_type type, con
 		return fail_msg(op, 415, "UnsupportedMediaType", "the body of the request was in an unknown "
 		                "format - accepted media types include: application/json-patch+json, "
 		                "application/merge-patch+json, application/apply-patch+yaml");
-	if (type == HUB_PATCH_MERGE && json_is_object(patch) && status_fast_ok(op, cur) &&
+	if (type == HUB_PATCH_MERGE && json_is_object(patch) && status_fast_ok(h, op, cur) &&
 	    !json_object_get(patch, "metadata") && !json_object_get(patch, "apiVersion") &&
 	    !json_object_get(patch, "kind")) {
 		/* A merge patch of /status that leaves kind and metadata alone (so the
 		 * patched object passes every metadata check the stored one passed):
 		 * only the stored status is parsed and patched. */
 		const json_t *pst = json_object_get(patch, "status");
-		json_t *nst = cur->st_key ? json_loadb(cur->json + cur->st_val, cur->st_end - cur->st_val, 0, NULL) : NULL;
+		json_t *nst = cur->st_key ? hub_json_parse(cur->json + cur->st_val, cur->st_end - cur->st_val) : NULL;
 		if (json_is_null(pst)) {
 			json_decref(nst);
 			nst = NULL;

@@ -36,7 +36,8 @@ struct csch {
 	int nullable, int_or_string, preserve, addl_true;
 	struct csch *addl;                /* additionalProperties as a schema */
 	struct cprop *props;              /* in the schema's order */
-	struct cprop **sorted;            /* the same, by key, for lookups */
+	struct cprop **table;             /* the same, hashed by key (open addressing) */
+	size_t tmask;                     /* table size - 1 */
 	size_t nprops;
 	struct cprop *defaults;           /* properties with a default, in the schema's order */
 	const json_t **default_values;
@@ -385,9 +386,13 @@ static int check_format(const char *format, const json_t *v)
 
 /* ---- compiled schemas ---- */
 
-static int cprop_cmp(const void *a, const void *b)
+/* FNV-1a of |key|. */
+static uint32_t key_hash(const char *key)
 {
-	return strcmp((*(struct cprop *const *)a)->key, (*(struct cprop *const *)b)->key);
+	uint32_t h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h;
 }
 
 static struct csch *compile(struct hub_schema *s, const json_t *sch, int depth)
@@ -407,7 +412,11 @@ static struct csch *compile(struct hub_schema *s, const json_t *sch, int depth)
 	size_t n = json_object_size(props);
 	if (n) {
 		c->props = xcalloc(n, sizeof(*c->props));
-		c->sorted = xcalloc(n, sizeof(*c->sorted));
+		size_t tsize = 4;
+		while (tsize < 2 * n)
+			tsize *= 2;
+		c->table = xcalloc(tsize, sizeof(*c->table));
+		c->tmask = tsize - 1;
 		c->defaults = xcalloc(n, sizeof(*c->defaults));
 		c->default_values = xcalloc(n, sizeof(*c->default_values));
 		const char *k;
@@ -416,14 +425,19 @@ static struct csch *compile(struct hub_schema *s, const json_t *sch, int depth)
 			struct cprop *cp = &c->props[c->nprops];
 			cp->key = k;
 			cp->sch = compile(s, ps, depth + 1);
-			c->sorted[c->nprops++] = cp;
+			c->nprops++;
+			for (size_t i = key_hash(k) & c->tmask;; i = (i + 1) & c->tmask) {
+				if (!c->table[i]) {
+					c->table[i] = cp;
+					break;
+				}
+			}
 			const json_t *def = json_object_get(ps, "default");
 			if (def) {
 				c->defaults[c->ndefaults] = *cp;
 				c->default_values[c->ndefaults++] = def;
 			}
 		}
-		qsort(c->sorted, c->nprops, sizeof(*c->sorted), cprop_cmp);
 	}
 	c->required = json_is_array(json_object_get(sch, "required")) ? json_object_get(sch, "required") : NULL;
 	c->enum_values = json_is_array(json_object_get(sch, "enum")) ? json_object_get(sch, "enum") : NULL;
@@ -463,7 +477,7 @@ static void csch_free(struct csch *c)
 	csch_free(c->addl);
 	csch_free(c->items);
 	free(c->props);
-	free(c->sorted);
+	free(c->table);
 	free(c->defaults);
 	free(c->default_values);
 	free(c->all_of);
@@ -487,17 +501,11 @@ static const struct csch *compiled(struct hub_schema *s, const json_t *sch)
 
 static const struct csch *prop_of(const struct csch *c, const char *key)
 {
-	size_t lo = 0, hi = c->nprops;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int d = strcmp(c->sorted[mid]->key, key);
-		if (d == 0)
-			return c->sorted[mid]->sch;
-		if (d < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	if (!c->nprops)
+		return NULL;
+	for (size_t i = key_hash(key) & c->tmask; c->table[i]; i = (i + 1) & c->tmask)
+		if (strcmp(c->table[i]->key, key) == 0)
+			return c->table[i]->sch;
 	return NULL;
 }
 

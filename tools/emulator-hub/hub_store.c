@@ -54,7 +54,7 @@ const char *hub_blob_label(const struct hub_blob *b, const char *key)
 
 json_t *hub_blob_parse(const struct hub_blob *b)
 {
-	return json_loadb(b->json, b->len, 0, NULL);
+	return hub_json_parse(b->json, b->len);
 }
 
 static const char *str_of(const json_t *o, const char *k)
