@@ -31,6 +31,8 @@ void hub_buf_reserve(struct hub_buf *b, size_t n)
 
 void hub_buf_put(struct hub_buf *b, const void *data, size_t n)
 {
+	if (n == 0)
+		return; /* b->p may still be NULL, and memcpy's arguments must not be */
 	hub_buf_reserve(b, n);
 	memcpy(b->p + b->len, data, n);
 	b->len += n;
