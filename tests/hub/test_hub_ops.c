@@ -3,8 +3,9 @@
  * conflicts, generation, the status subresource, no-op updates, finalizers,
  * namespace cascading deletion, ownerReference garbage collection
  * (background, foreground, orphan, several owners), change notifications,
- * the watch window and its expiry, and that every stored object validates
- * against its schema. No event loop: deferred work runs via hub_run_pending(). */
+ * the watch window and its expiry, that every stored object validates
+ * against its schema, and that /status writes through the shortcut (the
+ * stored text spliced) give what the full path gives, byte for byte. No event loop: deferred work runs via hub_run_pending(). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 
 #include "hub_client.h"
 #include "hub_crd.h"
+#include "hub_int.h"
 #include "hub_objects.h"
 #include "hub_schema.h"
 #include "hub_store.h"
@@ -458,6 +460,222 @@ static void test_store_window(void **state)
 	hub_store_free(&s);
 }
 
+/* ---- the /status shortcut against the full path ---- */
+
+/* Change notifications as "TYPE text" lines. */
+struct seen {
+	char *lines[256];
+	size_t n;
+};
+
+static void on_seen(void *arg, enum kube_watch_type t, const struct hub_blob *obj, const struct hub_blob *prev)
+{
+	struct seen *s = arg;
+	if (s->n < 256) {
+		size_t len = strlen(obj->json) + 16;
+		s->lines[s->n] = malloc(len);
+		snprintf(s->lines[s->n++], len, "%d %s", (int)t, obj->json);
+	}
+	(void)prev;
+}
+
+/* |text| with the value of every "creationTimestamp" and "deletionTimestamp"
+ * blanked (the two hubs may create a second apart). */
+static char *normalised(const char *text)
+{
+	char *t = strdup(text);
+	static const char *const keys[] = {"\"creationTimestamp\":\"", "\"deletionTimestamp\":\""};
+	for (size_t k = 0; k < 2; k++)
+		for (char *p = strstr(t, keys[k]); p; p = strstr(p + 1, keys[k]))
+			for (char *q = p + strlen(keys[k]); *q && *q != '"'; q++)
+				*q = '0';
+	return t;
+}
+
+/* The answer of |op|: the stored text, the result or the Status, compact. */
+static char *answer_of(const struct hub_op *op)
+{
+	if (op->stored)
+		return normalised(op->stored->json);
+	char *d = json_dumps(op->result ? op->result : op->status, JSON_COMPACT);
+	char *n = normalised(d ? d : "");
+	free(d);
+	return n;
+}
+
+enum step_kind { MERGE_STATUS, JSON_STATUS, PUT_STATUS, PUT_STATUS_STALE, PUT_STATUS_NO_RV, MERGE_MAIN, DELETE };
+
+struct step {
+	enum step_kind kind;
+	enum kube_res_id res;
+	const char *body;    /* the patch, or the status of a PUT (JSON text) */
+	enum hub_fv fv;
+	int dry_run;
+	int code;            /* expected answer */
+	int writes;          /* expected to store a new version */
+};
+
+/* Runs |st| on |h| against object |name| in namespace "t"; returns the op (to clear). */
+static void run_step(struct hub *h, const struct step *st, const char *name, struct hub_op *op)
+{
+	*op = (struct hub_op){.res = st->res, .ns = "t", .name = name, .fv = st->fv, .dry_run = st->dry_run,
+	                      .status_sub = st->kind != MERGE_MAIN && st->kind != DELETE};
+	json_t *body = st->body ? J(st->body) : NULL;
+	switch (st->kind) {
+	case MERGE_STATUS:
+	case MERGE_MAIN:
+		hub_op_patch(h, op, HUB_PATCH_MERGE, body);
+		json_decref(body);
+		break;
+	case JSON_STATUS:
+		hub_op_patch(h, op, HUB_PATCH_JSON, body);
+		json_decref(body);
+		break;
+	case PUT_STATUS:
+	case PUT_STATUS_STALE:
+	case PUT_STATUS_NO_RV: {
+		json_t *obj = NULL;
+		assert_int_equal(hub_get(h, st->res, "t", name, &obj), 0);
+		json_object_set_new(obj, "status", body);
+		json_t *md = json_object_get(obj, "metadata");
+		if (st->kind == PUT_STATUS_STALE)
+			json_object_set_new(md, "resourceVersion", json_string("1"));
+		else if (st->kind == PUT_STATUS_NO_RV)
+			json_object_del(md, "resourceVersion");
+		hub_op_update(h, op, obj);
+		break;
+	}
+	case DELETE:
+		hub_op_delete(h, op);
+		break;
+	}
+}
+
+static void test_status_shortcut(void **state)
+{
+	(void)state;
+	struct hub *hs[2];
+	struct seen seen[2] = {{{0}, 0}, {{0}, 0}};
+	struct hub_sub *subs[2][2];
+	char agent[64];
+	for (int k = 0; k < 2; k++) {
+		struct hub_cfg cfg = {.watch_window = 100, .seed = 7, .full_writes = k};
+		char err[256];
+		hs[k] = hub_new(&cfg, err, sizeof(err));
+		assert_non_null(hs[k]);
+		subs[k][0] = hub_subscribe(hs[k], KUBE_RES_BAREMETALHOST, on_seen, &seen[k]);
+		subs[k][1] = hub_subscribe(hs[k], KUBE_RES_AGENT, on_seen, &seen[k]);
+		mk_ns(hs[k], "t");
+		json_t *b = hubobj_bmh("t", "b", 1, 0), *a = hubobj_agent("t", 2, 0), *out = NULL;
+		assert_int_equal(hub_create(hs[k], KUBE_RES_BAREMETALHOST, b, NULL, NULL), 0);
+		assert_int_equal(hub_create(hs[k], KUBE_RES_AGENT, a, &out, NULL), 0);
+		snprintf(agent, sizeof(agent), "%s", md(out, "name"));
+		json_decref(out);
+		json_decref(a);
+		json_decref(b);
+	}
+	json_t *full = hubobj_bmh("t", "b", 1, 1), *afull = hubobj_agent("t", 2, 1);
+	char *bst = json_dumps(json_object_get(full, "status"), 0);
+	char *ast = json_dumps(json_object_get(afull, "status"), 0);
+	/* the BMH status with its members in reverse order */
+	json_t *rev = json_object();
+	const char *keys[64];
+	size_t nk = 0;
+	const char *key;
+	json_t *v;
+	json_object_foreach(json_object_get(full, "status"), key, v)
+		keys[nk++] = key;
+	while (nk-- > 0)
+		json_object_set(rev, keys[nk], json_object_get(json_object_get(full, "status"), keys[nk]));
+	char *bst_rev = json_dumps(rev, 0);
+	json_decref(rev);
+	const enum kube_res_id B = KUBE_RES_BAREMETALHOST, A = KUBE_RES_AGENT;
+	const struct step steps[] = {
+		{PUT_STATUS, B, bst, HUB_FV_WARN, 0, 200, 1},                                   /* first status: appended */
+		{MERGE_STATUS, B, "{\"status\":{\"errorCount\":3,\"lastUpdated\":\"2026-11-29T11:00:00Z\"}}", HUB_FV_WARN, 0, 200, 1},
+		{MERGE_STATUS, B, "{\"status\":{\"errorCount\":3}}", HUB_FV_WARN, 0, 200, 0},   /* no change */
+		{PUT_STATUS, B, bst_rev, HUB_FV_WARN, 0, 200, 1},                               /* equal, other key order */
+		{PUT_STATUS, B, bst, HUB_FV_WARN, 0, 200, 0},
+		{MERGE_STATUS, B, "{\"status\":{\"bogus\":1,\"errorCount\":4}}", HUB_FV_WARN, 0, 200, 1},
+		{MERGE_STATUS, B, "{\"status\":{\"bogus\":1,\"errorCount\":5}}", HUB_FV_STRICT, 0, 400, 0},
+		{MERGE_STATUS, B, "{\"status\":{\"errorCount\":\"x\",\"poweredOn\":7}}", HUB_FV_WARN, 0, 422, 0},
+		{MERGE_STATUS, B, "{\"status\":{\"errorMessage\":null}}", HUB_FV_WARN, 0, 422, 0},
+		{MERGE_STATUS, B, "{\"status\":\"flat\"}", HUB_FV_WARN, 0, 422, 0},
+		{MERGE_STATUS, B, "{\"status\":null}", HUB_FV_WARN, 0, 200, 1},                 /* removed */
+		{MERGE_STATUS, B, "{\"status\":null}", HUB_FV_WARN, 0, 200, 0},                 /* still none: no change */
+		{MERGE_STATUS, B, "{\"spec\":{\"online\":false}}", HUB_FV_WARN, 0, 200, 0},     /* nothing for /status */
+		/* appended again, errorCount from its default */
+		{MERGE_STATUS, B, "{\"status\":{\"operationalStatus\":\"OK\",\"errorMessage\":\"\",\"poweredOn\":false,"
+		                  "\"provisioning\":{\"state\":\"\",\"ID\":\"\"},\"provisioningFailCount\":0}}", HUB_FV_WARN, 0, 200, 1},
+		{MERGE_STATUS, B, "{\"spec\":{\"online\":false},\"status\":{\"errorCount\":6}}", HUB_FV_WARN, 0, 200, 1},
+		{PUT_STATUS_STALE, B, bst, HUB_FV_WARN, 0, 409, 0},
+		{PUT_STATUS_NO_RV, B, bst, HUB_FV_WARN, 0, 422, 0},
+		{MERGE_STATUS, B, "{\"metadata\":{\"labels\":{\"x\":\"y\"}},\"status\":{\"errorCount\":7}}", HUB_FV_WARN, 0, 200, 1},
+		{MERGE_STATUS, B, "{\"metadata\":{\"resourceVersion\":\"1\"},\"status\":{\"errorCount\":8}}", HUB_FV_WARN, 0, 409, 0},
+		{MERGE_STATUS, B, "{\"status\":{\"errorCount\":9}}", HUB_FV_WARN, 1, 200, 0},   /* dry run */
+		{JSON_STATUS, B, "[{\"op\":\"replace\",\"path\":\"/status/errorCount\",\"value\":10}]", HUB_FV_WARN, 0, 200, 1},
+		{MERGE_MAIN, B, "{\"spec\":{\"online\":false},\"status\":{\"errorCount\":11}}", HUB_FV_WARN, 0, 200, 1},
+		{MERGE_STATUS, B, "{\"status\":{\"errorCount\":12,\"errorMessage\":\"e\\u00e9\\n\\\"q\\u0001\"}}", HUB_FV_WARN, 0, 200, 1},
+		{PUT_STATUS, A, ast, HUB_FV_WARN, 0, 200, 1},
+		{MERGE_STATUS, A, "{\"status\":{\"conditions\":[{\"type\":\"Bound\",\"status\":\"False\",\"reason\":\"Unbound\","
+		                  "\"message\":\"m\",\"lastTransitionTime\":\"2026-11-29T12:00:00Z\"}]}}", HUB_FV_WARN, 0, 200, 1},
+		{MERGE_STATUS, A, "{\"status\":{\"debugInfo\":{\"state\":\"known\"},\"progress\":{\"currentStage\":\"x\"}}}",
+		 HUB_FV_WARN, 0, 200, 1},
+		{DELETE, B, NULL, HUB_FV_IGNORE, 0, 200, 1},                                    /* has a finalizer: deleting */
+		{MERGE_STATUS, B, "{\"status\":{\"errorCount\":13}}", HUB_FV_WARN, 0, 200, 1},  /* on an object being deleted */
+	};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		const struct step *st = &steps[i];
+		const char *name = st->res == A ? agent : "b";
+		struct hub_op op[2];
+		char *ans[2], *stored[2], *warn[2];
+		uint64_t rv[2], before = hub_store_rv(hs[0]->store);
+		for (int k = 0; k < 2; k++) {
+			run_step(hs[k], st, name, &op[k]);
+			ans[k] = answer_of(&op[k]);
+			warn[k] = op[k].warnings ? json_dumps(op[k].warnings, 0) : strdup("none");
+			const struct hub_blob *cur = hub_peek(hs[k], st->res, "t", name);
+			stored[k] = normalised(cur ? cur->json : "gone");
+			rv[k] = cur ? cur->rv : 0;
+		}
+		if (op[0].code != op[1].code || strcmp(ans[0], ans[1]) != 0 || strcmp(stored[0], stored[1]) != 0 ||
+		    rv[0] != rv[1] || strcmp(warn[0], warn[1]) != 0)
+			fail_msg("step %zu: shortcut %d %s (stored rv %llu %s, warnings %s)\nfull path %d %s (stored rv %llu %s, "
+			         "warnings %s)", i, op[0].code, ans[0], (unsigned long long)rv[0], stored[0], warn[0],
+			         op[1].code, ans[1], (unsigned long long)rv[1], stored[1], warn[1]);
+		if (op[0].code != st->code || (hub_store_rv(hs[0]->store) != before) != st->writes)
+			fail_msg("step %zu: %d (rv %llu -> %llu), want %d%s", i, op[0].code, (unsigned long long)before,
+			         (unsigned long long)hub_store_rv(hs[0]->store), st->code, st->writes ? " and a write" : "");
+		for (int k = 0; k < 2; k++) {
+			free(ans[k]);
+			free(stored[k]);
+			free(warn[k]);
+			hub_op_clear(&op[k]);
+		}
+	}
+	/* the same changes were seen, with the same texts */
+	assert_int_equal(seen[0].n, seen[1].n);
+	assert_true(seen[0].n > 15);
+	for (size_t i = 0; i < seen[0].n; i++) {
+		char *a = normalised(seen[0].lines[i]), *b = normalised(seen[1].lines[i]);
+		assert_string_equal(a, b);
+		free(a);
+		free(b);
+		free(seen[0].lines[i]);
+		free(seen[1].lines[i]);
+	}
+	for (int k = 0; k < 2; k++) {
+		hub_unsubscribe(hs[k], &subs[k][0]);
+		hub_unsubscribe(hs[k], &subs[k][1]);
+		hub_free(&hs[k]);
+	}
+	free(bst);
+	free(ast);
+	free(bst_rev);
+	json_decref(full);
+	json_decref(afull);
+}
+
 static int validate_cb(void *arg, const struct hub_blob *b)
 {
 	struct hub_schema *s = ((void **)arg)[0];
@@ -527,6 +745,7 @@ int main(void)
 		cmocka_unit_test(test_garbage_collection),
 		cmocka_unit_test(test_subscriptions_and_window),
 		cmocka_unit_test(test_everything_validates),
+		cmocka_unit_test(test_status_shortcut),
 		cmocka_unit_test(test_store_window),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

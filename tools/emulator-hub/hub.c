@@ -133,6 +133,7 @@ void hub_free(struct hub **hp)
 			free(h->m.dur[i][j]);
 	hub_store_free(&h->store);
 	hub_schema_free(&h->schema);
+	hub_buf_free(&h->text);
 	hub_defs_free(&h->defs);
 	free(h);
 	*hp = NULL;
@@ -172,7 +173,7 @@ static int finish(struct hub_op *op, json_t **out, json_t **status)
 {
 	int ok = op->code >= 200 && op->code < 300;
 	if (out)
-		*out = ok ? json_incref(op->result) : NULL;
+		*out = !ok ? NULL : op->result ? json_incref(op->result) : op->stored ? hub_blob_parse(op->stored) : NULL;
 	if (status)
 		*status = ok ? NULL : json_incref(op->status);
 	int rv = ok ? 0 : -op->code;

@@ -42,6 +42,8 @@ struct hub_cfg {
 	uint64_t seed;                /* uid generator seed */
 	hub_fault_fn fault;           /* may be NULL */
 	void *fault_arg;
+	int full_writes;              /* every write parses and rewrites the whole object (no
+	                               * /status shortcut): the reference the tests hold it to */
 };
 
 /* Creates the hub (loads the CRDs). Returns NULL with a message in |err|.

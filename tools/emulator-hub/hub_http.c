@@ -72,6 +72,34 @@ static void reply_text_json(struct sw_exchange *x, int code, const char *json, s
 	sw_hdrs_clear(&hdrs);
 }
 
+static void blob_done(const void *data, size_t len, void *arg)
+{
+	(void)data;
+	(void)len;
+	hub_blob_unref(arg);
+}
+
+/* Answers the text of stored version |b| with |code| and Warning headers,
+ * without copying it: the body references the version until it is sent. */
+static void reply_blob(struct sw_exchange *x, int code, struct hub_blob *b, const json_t *warnings)
+{
+	struct sw_hdrs hdrs = {0};
+	extra_headers(&hdrs, code, warnings);
+	struct evbuffer *body = evbuffer_new();
+	hub_blob_ref(b);
+	if (!body || evbuffer_add_reference(body, b->json, b->len, blob_done, b) != 0) {
+		hub_blob_unref(b);
+		if (body)
+			evbuffer_free(body);
+		sw_hdrs_clear(&hdrs);
+		sw_exchange_reset(x);
+		return;
+	}
+	sw_exchange_reply(x, code, hdrs.n ? &hdrs : NULL, CT_JSON, body);
+	evbuffer_free(body);
+	sw_hdrs_clear(&hdrs);
+}
+
 /* Answers |j| (consumed) with |code|, Warning headers from |warnings|. */
 static void reply_json(struct hub *h, struct sw_exchange *x, int code, json_t *j, const json_t *warnings)
 {
@@ -167,7 +195,7 @@ static void reply_op(struct ctx *c, struct hub_op *op)
 {
 	c->code = op->code;
 	if (op->stored) /* what was written: its stored text, no second serialisation */
-		reply_text_json(c->x, op->code, op->stored->json, op->stored->len, op->warnings);
+		reply_blob(c->x, op->code, op->stored, op->warnings);
 	else if (op->code >= 200 && op->code < 300)
 		reply_json(c->h, c->x, op->code, json_incref(op->result), op->warnings);
 	else
@@ -243,7 +271,7 @@ static void serve_get(struct ctx *c)
 		reply_json(h, c->x, 200, hub_table(h, r->id, &one, 1, b->rv, NULL), NULL);
 		return;
 	}
-	sw_exchange_reply_mem(c->x, 200, CT_JSON, b->json, b->len);
+	reply_blob(c->x, 200, b, NULL);
 }
 
 /* Continue tokens: base64 of {"v":"meta.k8s.io/v1","rv":N,"start":"<ns>/<name>"} as upstream
@@ -341,9 +369,13 @@ static void serve_list(struct ctx *c)
 		if (table) {
 			sel[nsel] = b;
 		} else {
+			/* the items reference the stored versions: no copy of a large list
+			 * (and the commas static text: a copied byte after a reference
+			 * would take a chain of its own) */
 			if (nsel)
-				evbuffer_add(out, ",", 1);
-			evbuffer_add(out, b->json, b->len);
+				evbuffer_add_reference(out, ",", 1, NULL, NULL);
+			if (evbuffer_add_reference(out, b->json, b->len, blob_done, hub_blob_ref(b)) != 0)
+				hub_blob_unref(b);
 		}
 		nsel++;
 		last = b;

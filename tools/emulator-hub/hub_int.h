@@ -15,6 +15,7 @@
 #include "hub.h"
 #include "hub_client.h"
 #include "hub_crd.h"
+#include "hub_json.h"
 #include "hub_schema.h"
 #include "hub_store.h"
 #include "hist.h"
@@ -45,8 +46,9 @@ struct hub_op {
 	const char *propagation;   /* delete: "", Background, Foreground, Orphan */
 	/* results */
 	int code;                  /* HTTP status */
-	json_t *result;            /* object answered */
-	struct hub_blob *stored;   /* the version written, when there was a write (a reference) */
+	json_t *result;            /* object answered, or NULL when |stored| is the answer */
+	struct hub_blob *stored;   /* the stored version answered: the one written, or the
+	                            * unchanged current one (a reference), or NULL */
 	json_t *status;            /* Status answered on failure */
 	json_t *warnings;          /* array of strings for Warning headers, or NULL */
 };
@@ -94,6 +96,7 @@ struct hub {
 	uint64_t watch_events_sent;
 	hub_metrics_fn mhook;
 	void *mhook_arg;
+	struct hub_buf text;      /* scratch JSON text of the write being served */
 };
 
 /* hub.c */

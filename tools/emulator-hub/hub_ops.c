@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hub_json.h"
 #include "hub_patch.h"
 #include "kube_selector.h"
 #include "kube_status.h"
@@ -287,43 +288,49 @@ static int check_meta(struct hub *h, struct hub_op *op, json_t *obj)
 
 /* ---- schema ---- */
 
-static int apply_schema(struct hub *h, struct hub_op *op, json_t *obj)
+/* Turns the report of a schema pass (|n| causes) over object |name| into the
+ * op's Warning headers or its failure. Returns 0 or the failed op's code. */
+static int schema_outcome(struct hub_op *op, const char *name, int n, struct hub_schema_report *rep)
 {
 	const struct kube_res *r = res_of(op);
-	struct hub_schema_report rep;
-	int n = hub_schema_process(h->schema, h->defs.r[op->res].schema, obj, HUB_SCHEMA_ALL, &rep);
-	if (rep.pruned && op->fv == HUB_FV_STRICT) {
+	if (rep->pruned && op->fv == HUB_FV_STRICT) {
 		char msg[1024];
 		size_t off = (size_t)snprintf(msg, sizeof(msg), "strict decoding error: ");
 		size_t i;
 		json_t *p;
-		json_array_foreach(rep.pruned, i, p)
+		json_array_foreach(rep->pruned, i, p)
 			off += (size_t)snprintf(msg + off, off < sizeof(msg) ? sizeof(msg) - off : 0,
 			                        "%sunknown field \"%s\"", i ? ", " : "", json_string_value(p));
-		hub_schema_report_clear(&rep);
+		hub_schema_report_clear(rep);
 		return fail(op, kube_status_failure(400, "BadRequest", msg));
 	}
-	if (rep.pruned && op->fv == HUB_FV_WARN) {
+	if (rep->pruned && op->fv == HUB_FV_WARN) {
 		size_t i;
 		json_t *p;
 		if (!op->warnings)
 			op->warnings = json_array();
-		json_array_foreach(rep.pruned, i, p) {
+		json_array_foreach(rep->pruned, i, p) {
 			char w[600];
 			snprintf(w, sizeof(w), "unknown field \"%s\"", json_string_value(p));
 			json_array_append_new(op->warnings, json_string(w));
 		}
 	}
 	if (n > 0) {
-		const char *name = mstr(obj, "name");
 		json_t *st = kube_status_invalid(r, name);
-		json_object_set(json_object_get(st, "details"), "causes", rep.causes);
+		json_object_set(json_object_get(st, "details"), "causes", rep->causes);
 		kube_status_finish_invalid(st, r, name);
-		hub_schema_report_clear(&rep);
+		hub_schema_report_clear(rep);
 		return fail(op, st);
 	}
-	hub_schema_report_clear(&rep);
+	hub_schema_report_clear(rep);
 	return 0;
+}
+
+static int apply_schema(struct hub *h, struct hub_op *op, json_t *obj)
+{
+	struct hub_schema_report rep;
+	int n = hub_schema_process(h->schema, h->defs.r[op->res].schema, obj, HUB_SCHEMA_ALL, &rep);
+	return schema_outcome(op, mstr(obj, "name"), n, &rep);
 }
 
 /* Kind-specific normalisation the built-in types get from their strategies. */
@@ -526,6 +533,62 @@ static int finalizers_empty(const json_t *obj)
 	return json_array_size(json_object_get(json_object_get(obj, "metadata"), "finalizers")) == 0;
 }
 
+/* Can a /status write of |cur| take status_write()? Not for dry runs (they
+ * answer the object without storing it) nor for objects being deleted
+ * (whose last finalizer's removal deletes them). */
+static int status_fast_ok(const struct hub *h, const struct hub_op *op, const struct hub_blob *cur)
+{
+	return op->status_sub && !op->dry_run && !(cur->flags & HUB_BLOB_DELETING) && cur->rv_val &&
+	       !h->cfg.full_writes;
+}
+
+/*
+ * A /status write whose body passed the metadata checks, without parsing
+ * the stored object: |*nst| (NULL: none; may be replaced) is the new status.
+ * It goes through the schema alone (the stored rest went through it when it
+ * was written and is unchanged), is compared with the stored status text
+ * and, when it differs, spliced into the stored text with the next
+ * resourceVersion. Same outcome as the full path of do_update(), which
+ * builds the whole object. Returns 1 when it answered |op|, 0 when the
+ * schema needs the whole object (nothing done).
+ */
+static int status_write(struct hub *h, struct hub_op *op, struct hub_blob *cur, json_t **nst)
+{
+	struct hub_schema_report rep;
+	int n = hub_schema_process_member(h->schema, h->defs.r[op->res].schema, "status", nst, HUB_SCHEMA_ALL,
+	                                  &rep);
+	if (n < 0)
+		return 0;
+	if (schema_outcome(op, cur->name, n, &rep))
+		return 1;
+	struct hub_buf *t = &h->text;
+	t->len = 0;
+	if (*nst)
+		hub_json_write(t, *nst);
+	const char *ost = cur->json + cur->st_val;
+	size_t ostlen = cur->st_end - cur->st_val;
+	int same_text = *nst ? cur->st_key && t->len == ostlen && memcmp(t->p, ost, ostlen) == 0 : !cur->st_key;
+	if (same_text) {
+		/* no change: no write, no new resourceVersion; the answer is the stored text */
+		op->code = 200;
+		op->stored = hub_blob_ref(cur);
+		return 1;
+	}
+	if (*nst && cur->st_key && hub_json_equal_text(*nst, ost, ostlen)) {
+		/* equal but written in another key order: no write either; the answer
+		 * carries the status as sent, as the full path answers it */
+		json_t *obj = hub_blob_parse(cur);
+		json_object_set(obj, "status", *nst);
+		return ok(op, 200, obj);
+	}
+	struct hub_blob *b = hub_store_put_status(h->store, cur, *nst ? t->p : NULL, t->len);
+	if (!b)
+		return 0;
+	op->code = 200;
+	op->stored = hub_blob_ref(b);
+	return 1;
+}
+
 /* The common tail of update and patch: |obj| is the full new object; |old| the
  * stored one already parsed (both consumed; |old| NULL = parse it here). */
 static int do_update(struct hub *h, struct hub_op *op, json_t *obj, json_t *old)
@@ -572,6 +635,15 @@ static int do_update(struct hub *h, struct hub_op *op, json_t *obj, json_t *old)
 		kube_status_finish_invalid(st, r, op->name);
 		fail(op, st);
 		goto out;
+	}
+	if (!old && status_fast_ok(h, op, cur)) {
+		json_t *nst = json_incref(json_object_get(obj, "status"));
+		int done = status_write(h, op, cur, &nst);
+		json_decref(nst);
+		if (done) {
+			json_decref(obj);
+			return op->code;
+		}
 	}
 	if (!old)
 		old = hub_blob_parse(cur);
@@ -692,6 +764,25 @@ int hub_op_patch(struct hub *h, struct hub_op *op, enum hub_patch_type type, con
 		return fail_msg(op, 415, "UnsupportedMediaType", "the body of the request was in an unknown "
 		                "format - accepted media types include: application/json-patch+json, "
 		                "application/merge-patch+json, application/apply-patch+yaml");
+	if (type == HUB_PATCH_MERGE && json_is_object(patch) && status_fast_ok(h, op, cur) &&
+	    !json_object_get(patch, "metadata") && !json_object_get(patch, "apiVersion") &&
+	    !json_object_get(patch, "kind")) {
+		/* A merge patch of /status that leaves kind and metadata alone (so the
+		 * patched object passes every metadata check the stored one passed):
+		 * only the stored status is parsed and patched. */
+		const json_t *pst = json_object_get(patch, "status");
+		json_t *nst = cur->st_key ? hub_json_parse(cur->json + cur->st_val, cur->st_end - cur->st_val) : NULL;
+		if (json_is_null(pst)) {
+			json_decref(nst);
+			nst = NULL;
+		} else if (pst) {
+			hub_patch_merge(&nst, pst);
+		}
+		int done = status_write(h, op, cur, &nst);
+		json_decref(nst);
+		if (done)
+			return op->code;
+	}
 	json_t *doc = hub_blob_parse(cur);
 	json_t *old = json_deep_copy(doc); /* cheaper than parsing the stored text again */
 	int rv = 0;

@@ -20,9 +20,51 @@ struct pat {
 	struct pat *next;
 };
 
+/*
+ * A schema node compiled once: the keywords the walk reads, looked up at
+ * compile time instead of per field of every write (jansson lookups by key
+ * were most of a write's cost). Points into the source schema, which the
+ * cache keeps a reference on.
+ */
+struct cprop {
+	const char *key;
+	struct csch *sch;
+};
+
+struct csch {
+	const char *type;                 /* "type", NULL when absent */
+	int nullable, int_or_string, preserve, addl_true;
+	struct csch *addl;                /* additionalProperties as a schema */
+	struct cprop *props;              /* in the schema's order */
+	struct cprop **table;             /* the same, hashed by key (open addressing) */
+	size_t tmask;                     /* table size - 1 */
+	size_t nprops;
+	struct cprop *defaults;           /* properties with a default, in the schema's order */
+	const json_t **default_values;
+	size_t ndefaults;
+	const json_t *required;           /* array or NULL */
+	const json_t *enum_values;        /* array or NULL */
+	const char *format, *pattern_text;
+	struct pat *pattern;
+	const json_t *minimum, *maximum, *min_length, *max_length, *min_items, *max_items, *max_props;
+	struct csch *items;
+	struct csch **all_of;
+	size_t nall_of;
+};
+
+/* Compiled root schemas, holding a reference on their source. */
+struct croot {
+	json_t *src;
+	struct csch *c;
+	struct croot *next;
+};
+
 struct hub_schema {
 	struct pat *pats;
+	struct croot *roots;
 };
+
+static void csch_free(struct csch *c);
 
 struct hub_schema *hub_schema_new(void)
 {
@@ -41,6 +83,14 @@ void hub_schema_free(struct hub_schema **sp)
 		free(p->text);
 		free(p);
 		p = n;
+	}
+	struct croot *r = (*sp)->roots;
+	while (r) {
+		struct croot *n = r->next;
+		csch_free(r->c);
+		json_decref(r->src);
+		free(r);
+		r = n;
 	}
 	free(*sp);
 	*sp = NULL;
@@ -110,28 +160,46 @@ struct walk {
 	size_t plen;
 };
 
+/* Appends |n| bytes of |s| to the path, as many as fit. Plain copies: this
+ * runs for every field of every write. */
+static void path_put(struct walk *w, const char *s, size_t n)
+{
+	size_t room = sizeof(w->path) - 1 - w->plen;
+	if (n > room)
+		n = room;
+	memcpy(w->path + w->plen, s, n);
+	w->plen += n;
+	w->path[w->plen] = '\0';
+}
+
 static size_t path_push_key(struct walk *w, const char *key)
 {
-	/* plain copies: this runs for every field of every write */
-	size_t old = w->plen, kl = strlen(key), dot = w->plen ? 1 : 0;
-	if (w->plen + dot + kl + 1 > sizeof(w->path))
-		kl = sizeof(w->path) - 1 - w->plen - dot;
-	if (dot)
-		w->path[w->plen] = '.';
-	memcpy(w->path + w->plen + dot, key, kl);
-	w->plen += dot + kl;
-	w->path[w->plen] = '\0';
+	size_t old = w->plen;
+	if (w->plen)
+		path_put(w, ".", 1);
+	path_put(w, key, strlen(key));
 	return old;
 }
 
-static size_t path_push_fmt(struct walk *w, const char *fmt, const char *s, size_t i)
+/* Appends "[" |s| (|n| bytes) "]" (a map key or an array index). */
+static size_t path_push_bracket(struct walk *w, const char *s, size_t n)
 {
 	size_t old = w->plen;
-	int n = s ? snprintf(w->path + w->plen, sizeof(w->path) - w->plen, fmt, s)
-	          : snprintf(w->path + w->plen, sizeof(w->path) - w->plen, fmt, i);
-	if (n > 0)
-		w->plen = w->plen + (size_t)n < sizeof(w->path) ? w->plen + (size_t)n : sizeof(w->path) - 1;
+	path_put(w, "[", 1);
+	path_put(w, s, n);
+	path_put(w, "]", 1);
 	return old;
+}
+
+static size_t path_push_index(struct walk *w, size_t i)
+{
+	char d[24];
+	size_t n = sizeof(d);
+	do {
+		d[--n] = (char)('0' + i % 10);
+		i /= 10;
+	} while (i);
+	return path_push_bracket(w, d + n, sizeof(d) - n);
 }
 
 static void path_pop(struct walk *w, size_t old)
@@ -316,42 +384,197 @@ static int check_format(const char *format, const json_t *v)
 	return 0;
 }
 
-/* ---- the walk ---- */
+/* ---- compiled schemas ---- */
 
-static void walk_value(struct walk *w, const json_t *sch, json_t *v);
-
-static int is_nullable(const json_t *sch)
+/* FNV-1a of |key|. */
+static uint32_t key_hash(const char *key)
 {
-	return json_is_true(json_object_get(sch, "nullable"));
+	uint32_t h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h;
 }
 
-static int type_ok(const json_t *sch, const char *type, const json_t *v)
+static struct csch *compile(struct hub_schema *s, const json_t *sch, int depth)
 {
-	if (json_is_true(json_object_get(sch, "x-kubernetes-int-or-string")))
+	struct csch *c = xcalloc(1, sizeof(*c));
+	if (depth > 256)
+		return c; /* no schema nests this deep; an empty node accepts anything */
+	c->type = json_string_value(json_object_get(sch, "type"));
+	c->nullable = json_is_true(json_object_get(sch, "nullable"));
+	c->int_or_string = json_is_true(json_object_get(sch, "x-kubernetes-int-or-string"));
+	c->preserve = json_is_true(json_object_get(sch, "x-kubernetes-preserve-unknown-fields"));
+	const json_t *addl = json_object_get(sch, "additionalProperties");
+	c->addl_true = json_is_true(addl);
+	if (json_is_object(addl))
+		c->addl = compile(s, addl, depth + 1);
+	const json_t *props = json_object_get(sch, "properties");
+	size_t n = json_object_size(props);
+	if (n) {
+		c->props = xcalloc(n, sizeof(*c->props));
+		size_t tsize = 4;
+		while (tsize < 2 * n)
+			tsize *= 2;
+		c->table = xcalloc(tsize, sizeof(*c->table));
+		c->tmask = tsize - 1;
+		c->defaults = xcalloc(n, sizeof(*c->defaults));
+		c->default_values = xcalloc(n, sizeof(*c->default_values));
+		const char *k;
+		const json_t *ps;
+		json_object_foreach((json_t *)props, k, ps) {
+			struct cprop *cp = &c->props[c->nprops];
+			cp->key = k;
+			cp->sch = compile(s, ps, depth + 1);
+			c->nprops++;
+			for (size_t i = key_hash(k) & c->tmask;; i = (i + 1) & c->tmask) {
+				if (!c->table[i]) {
+					c->table[i] = cp;
+					break;
+				}
+			}
+			const json_t *def = json_object_get(ps, "default");
+			if (def) {
+				c->defaults[c->ndefaults] = *cp;
+				c->default_values[c->ndefaults++] = def;
+			}
+		}
+	}
+	c->required = json_is_array(json_object_get(sch, "required")) ? json_object_get(sch, "required") : NULL;
+	c->enum_values = json_is_array(json_object_get(sch, "enum")) ? json_object_get(sch, "enum") : NULL;
+	c->format = json_string_value(json_object_get(sch, "format"));
+	c->pattern_text = json_string_value(json_object_get(sch, "pattern"));
+	if (c->pattern_text)
+		c->pattern = pattern(s, c->pattern_text);
+	c->minimum = json_object_get(sch, "minimum");
+	c->maximum = json_object_get(sch, "maximum");
+	c->min_length = json_object_get(sch, "minLength");
+	c->max_length = json_object_get(sch, "maxLength");
+	c->min_items = json_object_get(sch, "minItems");
+	c->max_items = json_object_get(sch, "maxItems");
+	c->max_props = json_object_get(sch, "maxProperties");
+	const json_t *items = json_object_get(sch, "items");
+	if (items)
+		c->items = compile(s, items, depth + 1);
+	const json_t *all = json_object_get(sch, "allOf");
+	if (json_array_size(all)) {
+		c->all_of = xcalloc(json_array_size(all), sizeof(*c->all_of));
+		size_t i;
+		const json_t *sub;
+		json_array_foreach(all, i, sub)
+			c->all_of[c->nall_of++] = compile(s, sub, depth + 1);
+	}
+	return c;
+}
+
+static void csch_free(struct csch *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nprops; i++)
+		csch_free(c->props[i].sch);
+	for (size_t i = 0; i < c->nall_of; i++)
+		csch_free(c->all_of[i]);
+	csch_free(c->addl);
+	csch_free(c->items);
+	free(c->props);
+	free(c->table);
+	free(c->defaults);
+	free(c->default_values);
+	free(c->all_of);
+	free(c);
+}
+
+/* The compiled form of root schema |sch| (compiled on first use). */
+static const struct csch *compiled(struct hub_schema *s, const json_t *sch)
+{
+	for (struct croot *r = s->roots; r; r = r->next)
+		if (r->src == sch)
+			return r->c;
+	struct croot *r = xcalloc(1, sizeof(*r));
+	/* the reference keeps |sch| (and so this entry's key) alive */
+	r->src = json_incref((json_t *)sch);
+	r->c = compile(s, sch, 0);
+	r->next = s->roots;
+	s->roots = r;
+	return r->c;
+}
+
+static const struct csch *prop_of(const struct csch *c, const char *key)
+{
+	if (!c->nprops)
+		return NULL;
+	for (size_t i = key_hash(key) & c->tmask; c->table[i]; i = (i + 1) & c->tmask)
+		if (strcmp(c->table[i]->key, key) == 0)
+			return c->table[i]->sch;
+	return NULL;
+}
+
+/* ---- the walk ---- */
+
+static void walk_value(struct walk *w, const struct csch *sch, json_t *v);
+
+static int type_ok(const struct csch *sch, const json_t *v)
+{
+	const char *type = sch->type;
+	if (sch->int_or_string)
 		return json_is_integer(v) || json_is_string(v);
 	if (!type)
 		return 1;
-	if (strcmp(type, "object") == 0)
-		return json_is_object(v);
-	if (strcmp(type, "array") == 0)
-		return json_is_array(v);
-	if (strcmp(type, "string") == 0)
-		return json_is_string(v);
-	if (strcmp(type, "integer") == 0)
-		return json_is_integer(v);
-	if (strcmp(type, "number") == 0)
-		return json_is_number(v);
-	if (strcmp(type, "boolean") == 0)
-		return json_is_boolean(v);
+	switch (type[0]) {
+	case 'o': return strcmp(type, "object") != 0 || json_is_object(v);
+	case 'a': return strcmp(type, "array") != 0 || json_is_array(v);
+	case 's': return strcmp(type, "string") != 0 || json_is_string(v);
+	case 'i': return strcmp(type, "integer") != 0 || json_is_integer(v);
+	case 'n': return strcmp(type, "number") != 0 || json_is_number(v);
+	case 'b': return strcmp(type, "boolean") != 0 || json_is_boolean(v);
+	}
 	return 1;
 }
 
-/* Prunes, defaults and validates the members of object |v|. */
-static void walk_object(struct walk *w, const json_t *sch, json_t *v, int root)
+/* Prunes member |key| of object |v| (0), or deletes a null where not
+ * nullable (0); 1 when it stays. */
+static int prune_member(struct walk *w, const struct csch *sch, json_t *v, const char *key, const json_t *val)
 {
-	const json_t *props = json_object_get(sch, "properties");
-	const json_t *addl = json_object_get(sch, "additionalProperties");
-	int preserve = json_is_true(json_object_get(sch, "x-kubernetes-preserve-unknown-fields"));
+	const struct csch *ps = prop_of(sch, key);
+	if (!ps && !sch->addl && !sch->addl_true && !sch->preserve) {
+		pruned(w, key);
+		json_object_del(v, key);
+		return 0;
+	}
+	const struct csch *vs = ps ? ps : sch->addl;
+	if (json_is_null(val) && vs && !vs->nullable) {
+		json_object_del(v, key);
+		return 0;
+	}
+	return 1;
+}
+
+/* Walks member |key| (value |val|) of an object of schema |sch|. */
+static void walk_member(struct walk *w, const struct csch *sch, const char *key, json_t *val)
+{
+	const struct csch *ps = prop_of(sch, key);
+	size_t old;
+	if (ps) {
+		old = path_push_key(w, key);
+		walk_value(w, ps, val);
+		path_pop(w, old);
+	} else if (sch->addl) {
+		old = path_push_bracket(w, key, strlen(key));
+		walk_value(w, sch->addl, val);
+		path_pop(w, old);
+	}
+}
+
+static void required_cause(struct walk *w, const char *rk)
+{
+	size_t old = path_push_key(w, rk);
+	cause(w, "FieldValueRequired", "Required value");
+	path_pop(w, old);
+}
+
+/* Prunes, defaults and validates the members of object |v|. */
+static void walk_object(struct walk *w, const struct csch *sch, json_t *v, int root)
+{
 	const char *key;
 	json_t *val;
 	void *tmp;
@@ -360,64 +583,42 @@ static void walk_object(struct walk *w, const json_t *sch, json_t *v, int root)
 		json_object_foreach_safe(v, tmp, key, val) {
 			if (root && strcmp(key, "metadata") == 0)
 				continue;
-			const json_t *ps = props ? json_object_get(props, key) : NULL;
-			if (!ps && !json_is_object(addl) && !json_is_true(addl) && !preserve) {
-				pruned(w, key);
-				json_object_del(v, key);
-				continue;
-			}
-			const json_t *vs = ps ? ps : (json_is_object(addl) ? addl : NULL);
-			if (json_is_null(val) && vs && !is_nullable(vs))
-				json_object_del(v, key);
+			prune_member(w, sch, v, key, val);
 		}
 	}
 	/* defaults: properties that are absent and have a default */
-	if ((w->flags & HUB_SCHEMA_DEFAULT) && props) {
-		const json_t *ps;
-		json_object_foreach((json_t *)props, key, ps) {
-			const json_t *def = json_object_get(ps, "default");
-			if (def && !json_object_get(v, key))
-				json_object_set_new(v, key, json_deep_copy(def));
-		}
+	if (w->flags & HUB_SCHEMA_DEFAULT) {
+		for (size_t i = 0; i < sch->ndefaults; i++)
+			if (!json_object_get(v, sch->defaults[i].key))
+				json_object_set_new(v, sch->defaults[i].key, json_deep_copy(sch->default_values[i]));
 	}
 	/* required */
 	size_t i;
 	const json_t *req;
-	json_array_foreach(json_object_get(sch, "required"), i, req) {
+	json_array_foreach(sch->required, i, req) {
 		const char *rk = json_string_value(req);
-		if (rk && !json_object_get(v, rk)) {
-			size_t old = path_push_key(w, rk);
-			cause(w, "FieldValueRequired", "Required value");
-			path_pop(w, old);
-		}
+		if (rk && !json_object_get(v, rk))
+			required_cause(w, rk);
 	}
 	/* members */
-	json_object_foreach(v, key, val) {
-		if (root && strcmp(key, "metadata") == 0)
-			continue;
-		const json_t *ps = props ? json_object_get(props, key) : NULL;
-		size_t old;
-		if (ps) {
-			old = path_push_key(w, key);
-			walk_value(w, ps, val);
-			path_pop(w, old);
-		} else if (json_is_object(addl)) {
-			old = path_push_fmt(w, "[%s]", key, 0);
-			walk_value(w, addl, val);
-			path_pop(w, old);
+	if (sch->nprops || sch->addl) {
+		json_object_foreach(v, key, val) {
+			if (root && strcmp(key, "metadata") == 0)
+				continue;
+			walk_member(w, sch, key, val);
 		}
 	}
-	json_int_t maxp = json_integer_value(json_object_get(sch, "maxProperties"));
-	if (json_object_get(sch, "maxProperties") && (json_int_t)json_object_size(v) > maxp)
+	json_int_t maxp = json_integer_value(sch->max_props);
+	if (sch->max_props && (json_int_t)json_object_size(v) > maxp)
 		cause(w, "TooMany", "Too many: %zu: must have at most %lld items", json_object_size(v),
 		      (long long)maxp);
 }
 
-static void check_bounds(struct walk *w, const json_t *sch, const json_t *v)
+static void check_bounds(struct walk *w, const struct csch *sch, const json_t *v)
 {
 	char shown[256];
 	if (json_is_number(v)) {
-		const json_t *mn = json_object_get(sch, "minimum"), *mx = json_object_get(sch, "maximum");
+		const json_t *mn = sch->minimum, *mx = sch->maximum;
 		double x = json_number_value(v);
 		if (mn && x < json_number_value(mn)) {
 			show(v, shown, sizeof(shown));
@@ -430,8 +631,8 @@ static void check_bounds(struct walk *w, const json_t *sch, const json_t *v)
 			      shown, w->path, json_number_value(mx));
 		}
 	}
-	if (json_is_string(v)) {
-		const json_t *mnl = json_object_get(sch, "minLength"), *mxl = json_object_get(sch, "maxLength");
+	if (json_is_string(v) && (sch->min_length || sch->max_length)) {
+		const json_t *mnl = sch->min_length, *mxl = sch->max_length;
 		size_t n = strlen(json_string_value(v));
 		if (mxl && (json_int_t)n > json_integer_value(mxl))
 			cause(w, "FieldValueTooLong", "Too long: may not be more than %lld bytes",
@@ -442,8 +643,8 @@ static void check_bounds(struct walk *w, const json_t *sch, const json_t *v)
 			      shown, w->path, (long long)json_integer_value(mnl));
 		}
 	}
-	if (json_is_array(v)) {
-		const json_t *mni = json_object_get(sch, "minItems"), *mxi = json_object_get(sch, "maxItems");
+	if (json_is_array(v) && (sch->min_items || sch->max_items)) {
+		const json_t *mni = sch->min_items, *mxi = sch->max_items;
 		size_t n = json_array_size(v);
 		if (mxi && (json_int_t)n > json_integer_value(mxi))
 			cause(w, "FieldValueTooMany", "Too many: %zu: must have at most %lld items", n,
@@ -454,23 +655,23 @@ static void check_bounds(struct walk *w, const json_t *sch, const json_t *v)
 	}
 }
 
-static void walk_value(struct walk *w, const json_t *sch, json_t *v)
+static void walk_value(struct walk *w, const struct csch *sch, json_t *v)
 {
 	char shown[256];
-	const char *type = json_string_value(json_object_get(sch, "type"));
+	const char *type = sch->type;
 	if (json_is_null(v)) {
-		if (!is_nullable(sch) && type)
+		if (!sch->nullable && type)
 			cause(w, "FieldValueInvalid", "Invalid value: \"null\": %s in body must be of type %s: \"null\"",
 			      w->path, type);
 		return;
 	}
-	if (!type_ok(sch, type, v)) {
+	if (!type_ok(sch, v)) {
 		cause(w, "FieldValueInvalid", "Invalid value: \"%s\": %s in body must be of type %s: \"%s\"",
 		      json_type_name(v), w->path, type, json_type_name(v));
 		return;
 	}
-	const json_t *en = json_object_get(sch, "enum");
-	if (json_is_array(en)) {
+	const json_t *en = sch->enum_values;
+	if (en) {
 		size_t i;
 		const json_t *e;
 		int found = 0;
@@ -495,41 +696,35 @@ static void walk_value(struct walk *w, const json_t *sch, json_t *v)
 			cause(w, "FieldValueNotSupported", "Unsupported value: %s: supported values: %s", shown, list);
 		}
 	}
-	const char *format = json_string_value(json_object_get(sch, "format"));
-	if (format && check_format(format, v)) {
+	if (sch->format && check_format(sch->format, v)) {
 		show(v, shown, sizeof(shown));
 		cause(w, "FieldValueInvalid", "Invalid value: %s: %s in body must be of type %s: %s", shown,
-		      w->path, format, shown);
+		      w->path, sch->format, shown);
 	}
-	const char *pat = json_string_value(json_object_get(sch, "pattern"));
-	if (pat && json_is_string(v)) {
-		struct pat *p = pattern(w->s, pat);
+	if (sch->pattern && json_is_string(v)) {
+		struct pat *p = sch->pattern;
 		if (p->ok && regexec(&p->re, json_string_value(v), 0, NULL, 0) != 0) {
 			show(v, shown, sizeof(shown));
 			cause(w, "FieldValueInvalid", "Invalid value: %s: %s in body should match '%s'", shown, w->path,
-			      pat);
+			      sch->pattern_text);
 		}
 	}
 	check_bounds(w, sch, v);
 	/* allOf / anyOf carry value validations only in structural schemas */
-	size_t i;
-	const json_t *sub;
-	json_array_foreach(json_object_get(sch, "allOf"), i, sub) {
+	for (size_t i = 0; i < sch->nall_of; i++) {
 		int saved = w->flags;
 		w->flags &= ~(HUB_SCHEMA_PRUNE | HUB_SCHEMA_DEFAULT);
-		walk_value(w, sub, v);
+		walk_value(w, sch->all_of[i], v);
 		w->flags = saved;
 	}
-	if (json_is_object(v))
+	if (json_is_object(v)) {
 		walk_object(w, sch, v, 0);
-	else if (json_is_array(v)) {
-		const json_t *items = json_object_get(sch, "items");
+	} else if (json_is_array(v) && sch->items) {
+		size_t i;
 		json_t *it;
 		json_array_foreach(v, i, it) {
-			if (!items)
-				break;
-			size_t old = path_push_fmt(w, "[%zu]", NULL, i);
-			walk_value(w, items, it);
+			size_t old = path_push_index(w, i);
+			walk_value(w, sch->items, it);
 			path_pop(w, old);
 		}
 	}
@@ -549,6 +744,45 @@ int hub_schema_process(struct hub_schema *s, const json_t *schema, json_t *obj, 
 	/* One pass: each object node is pruned and defaulted before its members
 	 * are validated, so validation sees the final object as upstream's
 	 * prune -> default -> validate order does. */
-	walk_object(&w, schema, obj, 1);
+	walk_object(&w, compiled(s, schema), obj, 1);
+	return (flags & HUB_SCHEMA_VALIDATE) ? w.ncauses : 0;
+}
+
+int hub_schema_process_member(struct hub_schema *s, const json_t *schema, const char *key,
+                              json_t **member, int flags, struct hub_schema_report *rep)
+{
+	struct walk w = {.s = s, .flags = flags, .rep = rep};
+	w.path[0] = '\0';
+	rep->causes = rep->pruned = NULL;
+	const struct csch *sch = compiled(s, schema);
+	if (sch->max_props || strcmp(key, "metadata") == 0)
+		return -1; /* depends on the other members */
+	/* walk_object() of the root, for this member alone: the same steps in the same order */
+	if (*member && (flags & HUB_SCHEMA_PRUNE)) {
+		const struct csch *ps = prop_of(sch, key);
+		const struct csch *vs = ps ? ps : sch->addl;
+		if (!ps && !sch->addl && !sch->addl_true && !sch->preserve) {
+			pruned(&w, key);
+			json_decref(*member);
+			*member = NULL;
+		} else if (json_is_null(*member) && vs && !vs->nullable) {
+			json_decref(*member);
+			*member = NULL;
+		}
+	}
+	if (!*member && (flags & HUB_SCHEMA_DEFAULT)) {
+		for (size_t i = 0; i < sch->ndefaults; i++)
+			if (strcmp(sch->defaults[i].key, key) == 0)
+				*member = json_deep_copy(sch->default_values[i]);
+	}
+	size_t i;
+	const json_t *req;
+	json_array_foreach(sch->required, i, req) {
+		const char *rk = json_string_value(req);
+		if (rk && !*member && strcmp(rk, key) == 0)
+			required_cause(&w, rk);
+	}
+	if (*member)
+		walk_member(&w, sch, key, *member);
 	return (flags & HUB_SCHEMA_VALIDATE) ? w.ncauses : 0;
 }

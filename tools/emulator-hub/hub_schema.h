@@ -16,7 +16,8 @@
 
 struct hub_schema;
 
-/* Compiled-pattern cache. Never NULL (aborts on OOM). Frees: hub_schema_free(). */
+/* Compiled schemas and patterns (a cache keyed by root schema, holding a
+ * reference on each). Never NULL (aborts on OOM). Frees: hub_schema_free(). */
 struct hub_schema *hub_schema_new(void);
 void hub_schema_free(struct hub_schema **sp);
 
@@ -39,6 +40,20 @@ struct hub_schema_report {
  */
 int hub_schema_process(struct hub_schema *s, const json_t *schema, json_t *obj, int flags,
                        struct hub_schema_report *rep);
+
+/*
+ * The same for the one root member |key| (*member, NULL when absent) of an
+ * object whose other members are unchanged from an object that went through
+ * hub_schema_process() with this schema (e.g. the status of a /status
+ * write): the member is pruned, defaulted (*member may become NULL or be
+ * replaced) and validated, and the root's rules that involve it (unknown
+ * root key, required) are applied, giving the causes and pruned paths
+ * hub_schema_process() would give for the whole object. Returns the number
+ * of causes, or -1 when the root has rules over all of its members
+ * (maxProperties) or |key| is "metadata": use hub_schema_process() then.
+ */
+int hub_schema_process_member(struct hub_schema *s, const json_t *schema, const char *key,
+                              json_t **member, int flags, struct hub_schema_report *rep);
 
 /* Frees the members of |rep|. */
 void hub_schema_report_clear(struct hub_schema_report *rep);

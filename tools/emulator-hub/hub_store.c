@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hub_json.h"
 #include "sw_err.h"
 #include "sw_xalloc.h"
 
@@ -22,6 +23,7 @@ struct hub_store {
 	uint64_t rv;
 	size_t window;
 	struct rstore r[KUBE_RES_COUNT];
+	struct hub_buf text;           /* where a new version's JSON is written first */
 };
 
 /* ---- blobs ---- */
@@ -52,7 +54,7 @@ const char *hub_blob_label(const struct hub_blob *b, const char *key)
 
 json_t *hub_blob_parse(const struct hub_blob *b)
 {
-	return json_loadb(b->json, b->len, 0, NULL);
+	return hub_json_parse(b->json, b->len);
 }
 
 static const char *str_of(const json_t *o, const char *k)
@@ -61,13 +63,68 @@ static const char *str_of(const json_t *o, const char *k)
 	return s ? s : "";
 }
 
-/* Builds the blob of |obj| (already carrying its resourceVersion). */
-static struct hub_blob *blob_new(enum kube_res_id res, const json_t *obj, uint64_t rv)
+/* Writes the compact JSON of object |obj| into |out| (emptied first), noting
+ * in |b| where the status member and metadata.resourceVersion are. */
+static void write_object(struct hub_buf *out, const json_t *obj, struct hub_blob *b)
 {
-	char *json = json_dumps(obj, JSON_COMPACT);
-	if (!json)
-		x_oom(0);
-	size_t jlen = strlen(json);
+	out->len = 0;
+	b->st_key = b->st_val = b->st_end = b->rv_val = b->rv_end = 0;
+	if (!json_is_object(obj)) {
+		hub_json_write(out, obj);
+		return;
+	}
+	hub_buf_put(out, "{", 1);
+	int first = 1;
+	for (void *it = json_object_iter((json_t *)obj); it; it = json_object_iter_next((json_t *)obj, it)) {
+		const char *k = json_object_iter_key(it);
+		size_t kl = json_object_iter_key_len(it);
+		const json_t *v = json_object_iter_value(it);
+		if (!first)
+			hub_buf_put(out, ",", 1);
+		first = 0;
+		size_t key = out->len;
+		hub_json_write_string(out, k, kl);
+		hub_buf_put(out, ":", 1);
+		size_t val = out->len;
+		if (kl == 8 && memcmp(k, "metadata", 8) == 0 && json_is_object(v)) {
+			hub_buf_put(out, "{", 1);
+			int mfirst = 1;
+			for (void *mi = json_object_iter((json_t *)v); mi; mi = json_object_iter_next((json_t *)v, mi)) {
+				const char *mk = json_object_iter_key(mi);
+				size_t mkl = json_object_iter_key_len(mi);
+				if (!mfirst)
+					hub_buf_put(out, ",", 1);
+				mfirst = 0;
+				hub_json_write_string(out, mk, mkl);
+				hub_buf_put(out, ":", 1);
+				size_t mval = out->len;
+				hub_json_write(out, json_object_iter_value(mi));
+				if (mkl == 15 && memcmp(mk, "resourceVersion", 15) == 0 &&
+				    json_is_string(json_object_iter_value(mi))) {
+					b->rv_val = (uint32_t)mval;
+					b->rv_end = (uint32_t)out->len;
+				}
+			}
+			hub_buf_put(out, "}", 1);
+		} else {
+			hub_json_write(out, v);
+		}
+		if (kl == 6 && memcmp(k, "status", 6) == 0) {
+			b->st_key = (uint32_t)key;
+			b->st_val = (uint32_t)val;
+			b->st_end = (uint32_t)out->len;
+		}
+	}
+	hub_buf_put(out, "}", 1);
+}
+
+/* Builds the blob of |obj| (already carrying its resourceVersion). */
+static struct hub_blob *blob_new(struct hub_store *s, enum kube_res_id res, const json_t *obj, uint64_t rv)
+{
+	struct hub_blob spans;
+	write_object(&s->text, obj, &spans);
+	const char *json = s->text.p;
+	size_t jlen = s->text.len;
 	const json_t *md = json_object_get(obj, "metadata");
 	const char *ns = str_of(md, "namespace"), *name = str_of(md, "name"), *uid = str_of(md, "uid");
 	size_t tail = strlen(ns) + strlen(name) + strlen(uid) + 5;
@@ -86,8 +143,13 @@ static struct hub_blob *blob_new(enum kube_res_id res, const json_t *obj, uint64
 	b->rv = rv;
 	b->res = res;
 	b->flags = 0;
-	memcpy(b->json, json, jlen + 1);
-	free(json);
+	b->st_key = spans.st_key;
+	b->st_val = spans.st_val;
+	b->st_end = spans.st_end;
+	b->rv_val = spans.rv_val;
+	b->rv_end = spans.rv_end;
+	memcpy(b->json, json, jlen);
+	b->json[jlen] = '\0';
 	char *p = b->json + jlen + 1;
 #define PUT(field, s) do { size_t l_ = strlen(s); memcpy(p, s, l_ + 1); b->field = p; p += l_ + 1; } while (0)
 	PUT(ns, ns);
@@ -152,6 +214,7 @@ void hub_store_free(struct hub_store **sp)
 		free(r->objs);
 		free(r->ring);
 	}
+	hub_buf_free(&s->text);
 	free(s);
 	*sp = NULL;
 }
@@ -250,7 +313,7 @@ struct hub_blob *hub_store_put(struct hub_store *s, enum kube_res_id res, json_t
 	struct rstore *r = &s->r[res];
 	uint64_t rv = ++s->rv;
 	set_rv(obj, rv);
-	struct hub_blob *b = blob_new(res, obj, rv);
+	struct hub_blob *b = blob_new(s, res, obj, rv);
 	size_t i = hub_store_seek(s, res, b->ns, b->name, 0);
 	struct hub_blob *prev = NULL;
 	if (i < r->n && key_cmp(r->objs[i]->ns, r->objs[i]->name, b->ns, b->name) == 0) {
@@ -270,6 +333,105 @@ struct hub_blob *hub_store_put(struct hub_store *s, enum kube_res_id res, json_t
 	return b;
 }
 
+/* One replacement of bytes [from, to) of a text. */
+struct edit {
+	size_t from, to;
+	const char *a, *b;             /* inserted: a then b */
+	size_t alen, blen;
+};
+
+struct hub_blob *hub_store_put_status(struct hub_store *s, struct hub_blob *cur, const char *st, size_t len)
+{
+	struct rstore *r = &s->r[cur->res];
+	size_t pos = hub_store_seek(s, cur->res, cur->ns, cur->name, 0);
+	if (!cur->rv_val || pos >= r->n || r->objs[pos] != cur)
+		return NULL; /* no resourceVersion to replace, or not the current version */
+	uint64_t rv = ++s->rv;
+	char rvtext[32];
+	int rvl = snprintf(rvtext, sizeof(rvtext), "\"%" PRIu64 "\"", rv);
+	static const char key[] = "\"status\":", ckey[] = ",\"status\":";
+	struct edit ed[2] = {{cur->rv_val, cur->rv_end, rvtext, NULL, (size_t)rvl, 0}, {0}};
+	struct edit *se = &ed[1];
+	if (cur->st_key && st) {
+		*se = (struct edit){cur->st_val, cur->st_end, st, NULL, len, 0};
+	} else if (cur->st_key) {
+		/* the member goes with one of its commas */
+		size_t from = cur->st_key, to = cur->st_end;
+		if (cur->json[from - 1] == ',')
+			from--;
+		else if (cur->json[to] == ',')
+			to++;
+		*se = (struct edit){from, to, NULL, NULL, 0, 0};
+	} else if (st) {
+		/* a new member goes last, before the object's closing brace */
+		int empty = cur->len == 2;
+		*se = (struct edit){cur->len - 1, cur->len - 1, empty ? key : ckey, st,
+		                    empty ? sizeof(key) - 1 : sizeof(ckey) - 1, len};
+	} else {
+		*se = (struct edit){cur->len, cur->len, NULL, NULL, 0, 0};
+	}
+	if (ed[1].from < ed[0].from) {
+		struct edit t = ed[0];
+		ed[0] = ed[1];
+		ed[1] = t;
+	}
+	size_t jlen = cur->len;
+	for (int i = 0; i < 2; i++)
+		jlen = jlen - (ed[i].to - ed[i].from) + ed[i].alen + ed[i].blen;
+	const char *tail = cur->json + cur->len + 1, *tend = cur->owners;
+	while (*tend)
+		tend += strlen(tend) + 1;
+	size_t tlen = (size_t)(tend + 1 - tail);
+	struct hub_blob *b = xmalloc(sizeof(*b) + jlen + 1 + tlen);
+	*b = *cur;
+	b->refs = 1;
+	b->len = (uint32_t)jlen;
+	b->rv = rv;
+	b->st_key = b->st_val = b->st_end = 0;
+	char *o = b->json;
+	size_t at = 0;
+	for (int i = 0; i < 2; i++) {
+		memcpy(o, cur->json + at, ed[i].from - at);
+		o += ed[i].from - at;
+		size_t start = (size_t)(o - b->json);
+		/* (a and b may be NULL with no length: no memcpy of them then) */
+		if (ed[i].alen)
+			memcpy(o, ed[i].a, ed[i].alen);
+		o += ed[i].alen;
+		if (ed[i].blen)
+			memcpy(o, ed[i].b, ed[i].blen);
+		o += ed[i].blen;
+		at = ed[i].to;
+		if (ed[i].a == rvtext) {
+			b->rv_val = (uint32_t)start;
+			b->rv_end = (uint32_t)(o - b->json);
+		} else if (st && ed[i].b) {
+			/* appended: key then value */
+			b->st_key = (uint32_t)(start + (ed[i].a == ckey));
+			b->st_val = (uint32_t)(start + ed[i].alen);
+			b->st_end = (uint32_t)(o - b->json);
+		} else if (st) {
+			/* replaced value: the key stays where it was, shifted like the value */
+			b->st_val = (uint32_t)start;
+			b->st_end = (uint32_t)(o - b->json);
+			b->st_key = (uint32_t)(start - (cur->st_val - cur->st_key));
+		}
+	}
+	memcpy(o, cur->json + at, cur->len - at);
+	o += cur->len - at;
+	*o++ = '\0';
+	memcpy(o, tail, tlen);
+	b->ns = o + (cur->ns - tail);
+	b->name = o + (cur->name - tail);
+	b->uid = o + (cur->uid - tail);
+	b->labels = o + (cur->labels - tail);
+	b->owners = o + (cur->owners - tail);
+	r->objs[pos] = b;
+	record(s, b->res, KUBE_WATCH_MODIFIED, b, cur);
+	hub_blob_unref(cur);
+	return b;
+}
+
 int hub_store_remove(struct hub_store *s, enum kube_res_id res, json_t *obj)
 {
 	struct rstore *r = &s->r[res];
@@ -283,7 +445,7 @@ int hub_store_remove(struct hub_store *s, enum kube_res_id res, json_t *obj)
 	r->n--;
 	uint64_t rv = ++s->rv;
 	set_rv(obj, rv);
-	struct hub_blob *b = blob_new(res, obj, rv);
+	struct hub_blob *b = blob_new(s, res, obj, rv);
 	record(s, res, KUBE_WATCH_DELETED, b, prev);
 	hub_blob_unref(prev);
 	hub_blob_unref(b);

@@ -37,6 +37,11 @@ struct hub_blob {
 	const char *owners;        /* packed owner uids "u\0u\0\0" */
 	uint32_t flags;            /* HUB_BLOB_* */
 	enum kube_res_id res;
+	/* Where json holds the top-level "status" member (offsets of its key and
+	 * of its value's first byte and end; st_key 0 when there is none) and the
+	 * metadata.resourceVersion string (quotes included; rv_val 0 when none). */
+	uint32_t st_key, st_val, st_end;
+	uint32_t rv_val, rv_end;
 	char json[];               /* compact JSON, NUL-terminated, then the strings above */
 };
 
@@ -98,6 +103,17 @@ size_t hub_store_seek(const struct hub_store *s, enum kube_res_id res, const cha
  * Returns the new version (borrowed; take a reference to keep it).
  */
 struct hub_blob *hub_store_put(struct hub_store *s, enum kube_res_id res, json_t *obj);
+
+/*
+ * Stores a new version of |cur| (the current version of its object) that
+ * differs only in its status: the text of |cur| with the status member's
+ * value replaced by |st| (|len| bytes of compact JSON; NULL removes the
+ * member; one is appended when |cur| has none) and the next resourceVersion,
+ * exactly the text hub_store_put() would make of that object. Records the
+ * MODIFIED event and tells the watchers. Returns the new version (borrowed),
+ * or NULL when |cur| has no resourceVersion to replace (nothing changed).
+ */
+struct hub_blob *hub_store_put_status(struct hub_store *s, struct hub_blob *cur, const char *st, size_t len);
 
 /* Removes |ns|/|name|: its last state |obj| (with metadata set as it should be
  * seen in the DELETED event) gets the next resourceVersion, a DELETED event
