@@ -183,6 +183,7 @@ struct sw_server_stats {
 	uint64_t body_timeouts;    /* bodies not complete in time */
 	uint64_t idle_h2_closed;   /* HTTP/2 connections closed for having no stream */
 	uint64_t tls_on_plain;     /* TLS handshakes on a cleartext port (answered 400) */
+	uint64_t goaway_conns;     /* HTTP/2 connections a GOAWAY was written on, for any reason */
 	uint64_t body_bytes;       /* request-body bytes kept now */
 	uint64_t body_bytes_peak;  /* the most kept at once */
 };

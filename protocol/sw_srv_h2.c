@@ -37,6 +37,15 @@ static int h2_begin_headers_cb(nghttp2_session *session, const nghttp2_frame *fr
 	struct srv_conn *c = user_data;
 	if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
+	if (c->goaway_sent && frame->hd.stream_id > c->goaway_last) {
+		/* Above the last_stream_id our GOAWAY announced: the client takes it
+		 * as refused and sends it again elsewhere, so it must not be served
+		 * here (nghttp2 only ignores such streams once the GOAWAY is on the
+		 * wire; these came in the same read as the request that caused it). */
+		nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
+		                          NGHTTP2_REFUSED_STREAM);
+		return 0;
+	}
 	struct sw_exchange *x = srv_x_new(c);
 	if (!x)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
@@ -246,6 +255,7 @@ void srv_h2_goaway(struct srv_conn *c)
 	if (nghttp2_submit_goaway(c->h2, NGHTTP2_FLAG_NONE, last, NGHTTP2_NO_ERROR, NULL, 0) != 0)
 		return;
 	c->goaway_sent = 1;
+	c->goaway_last = last;
 	c->srv->stats.goaways++;
 	c->want_flush = 1;
 	if (!c->in_io)
@@ -332,6 +342,20 @@ static int h2_data_chunk_cb(nghttp2_session *session, uint8_t flags, int32_t str
 	return 0;
 }
 
+/* Every GOAWAY that reaches the output, whatever sent it (the goaway_after
+ * fault, an idle or slow connection, nghttp2 on a protocol error), counted
+ * once per connection as clients count them. */
+static int h2_frame_send_cb(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
+{
+	struct srv_conn *c = user_data;
+	(void)session;
+	if (frame->hd.type == NGHTTP2_GOAWAY && !c->goaway_counted) {
+		c->goaway_counted = 1;
+		c->srv->stats.goaway_conns++;
+	}
+	return 0;
+}
+
 static int h2_stream_close_cb(nghttp2_session *session, int32_t stream_id, uint32_t error_code,
                               void *user_data)
 {
@@ -359,6 +383,7 @@ int srv_h2_global_init(struct sw_server *s)
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, h2_frame_recv_cb);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, h2_data_chunk_cb);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cb, h2_stream_close_cb);
+	nghttp2_session_callbacks_set_on_frame_send_callback(cb, h2_frame_send_cb);
 	s->h2cbs = cb;
 	if (nghttp2_option_new(&s->h2opt) != 0)
 		return SW_ERR_NOMEM;
@@ -434,6 +459,7 @@ void srv_h2_sweep(struct srv_conn *c, uint64_t now)
 	    now - c->idle_since_ns > (uint64_t)s->cfg.idle_timeout_ms * 1000000u) {
 		/* PINGs and SETTINGS do not keep a connection without streams open. */
 		s->stats.idle_h2_closed++;
+		c->goaway_last = nghttp2_session_get_last_proc_stream_id(c->h2);
 		nghttp2_session_terminate_session(c->h2, NGHTTP2_NO_ERROR);
 		c->goaway_sent = 1;
 		srv_h2_flush(c);

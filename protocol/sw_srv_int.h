@@ -117,12 +117,14 @@ struct srv_conn {
 	unsigned want_flush : 1;        /* h2: session output to produce */
 	unsigned want_resume : 1;       /* h1: parse input that waited for a reply */
 	unsigned goaway_sent : 1;
+	unsigned goaway_counted : 1;    /* h2: a GOAWAY frame was written (stats.goaway_conns) */
 	unsigned closing : 1;           /* drain and close once the current work is done */
 	struct event ev_work;           /* deferred flush / resume / free */
 	uint64_t linger_until_ns;       /* LINGER ends by this monotonic time */
 	enum srv_deadline deadline;     /* what deadline_ns bounds */
 	uint64_t deadline_ns;           /* head or body deadline (HTTP/1.1, and before the protocol is known) */
 	uint64_t idle_since_ns;         /* h2: when its last stream ended */
+	int32_t goaway_last;            /* h2: the last_stream_id our GOAWAY announced */
 	/* HTTP/1.1 */
 	enum srv_h1_state h1state;
 	struct sw_exchange *h1x;

@@ -1,6 +1,6 @@
 /* sw_server fed by raw loopback sockets: HTTP/1.1 framing (pipelining,
  * chunked, Expect, HEAD, HTTP/1.0), limits (431, 413), malformed input
- * (400 then close), GOAWAY for HTTP/1.1, idle timeout, junk on h2c and TLS;
+ * (400 then close), GOAWAY for HTTP/1.1 and HTTP/2, idle timeout, junk on h2c and TLS;
  * slowloris heads and bodies (408 at their deadline), HTTP/2 connections
  * kept open by PINGs alone, the connection cap, body policies and the
  * memory budget (413 early, kept prefix, 503), TLS on the cleartext port. */
@@ -533,6 +533,42 @@ static void test_h2_slow(void **state)
 	tfx_stop(&g);
 }
 
+/* GOAWAY after one request, with two more streams in the same read: they are
+ * above the announced last_stream_id, so the client re-sends them elsewhere;
+ * the server refuses them (RST_STREAM REFUSED_STREAM) instead of serving
+ * them too (the fault matrix counted such requests twice). */
+static void test_h2_goaway_same_read(void **state)
+{
+	struct sw_server_cfg cfg = {.goaway_after = 1};
+	int eof = 0;
+	start(&cfg);
+	int fd = tfx_raw_connect(&g);
+	static const unsigned char heads[] = {
+		0, 0, 6, 1, 5, 0, 0, 0, 1, 0x82, 0x86, 1, 1, 'a', 0x84,     /* HEADERS 1: GET / */
+		0, 0, 6, 1, 5, 0, 0, 0, 3, 0x82, 0x86, 1, 1, 'a', 0x84,     /* HEADERS 3 */
+		0, 0, 6, 1, 5, 0, 0, 0, 5, 0x82, 0x86, 1, 1, 'a', 0x84,     /* HEADERS 5 */
+	};
+	unsigned char req[sizeof(h2_preface_settings) + sizeof(heads)]; /* one write */
+	memcpy(req, h2_preface_settings, sizeof(h2_preface_settings));
+	memcpy(req + sizeof(h2_preface_settings), heads, sizeof(heads));
+	size_t n = tfx_raw_talk(&g, fd, (const char *)req, sizeof(req), resp, RESP_CAP, NULL, 0, 300, &eof);
+	const unsigned char *b = (const unsigned char *)resp;
+	assert_true(h2_find(b, n, 1, 1) >= 0);       /* stream 1 answered */
+	assert_int_equal(h2_find(b, n, 7, 0), 1);    /* GOAWAY last_stream_id 1 */
+	assert_int_equal(h2_find(b, n, 1, 3), -1);   /* 3 and 5 not answered... */
+	assert_int_equal(h2_find(b, n, 1, 5), -1);
+	assert_int_equal(h2_find(b, n, 3, 3), 7);    /* ...but refused */
+	assert_int_equal(h2_find(b, n, 3, 5), 7);
+	close(fd);
+	assert_int_equal(tfx_wait_closed(&g, 10000), 0);
+	struct sw_server_stats st;
+	sw_server_get_stats(g.srv, &st);
+	assert_int_equal(st.requests, 1);
+	assert_int_equal(st.goaways, 1);
+	assert_int_equal(st.goaway_conns, 1);
+	tfx_stop(&g);
+}
+
 /* Over max_conns, new connections are closed at accept and counted. */
 static void test_conn_limit(void **state)
 {
@@ -664,6 +700,7 @@ int main(void)
 		cmocka_unit_test(test_idle_timeout),
 		cmocka_unit_test(test_h2c_junk),
 		cmocka_unit_test(test_h2_stream_reset),
+		cmocka_unit_test(test_h2_goaway_same_read),
 		cmocka_unit_test(test_many_conns),
 		cmocka_unit_test(test_tls_junk),
 		cmocka_unit_test(test_slow_head_body),

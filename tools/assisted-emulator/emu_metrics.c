@@ -346,6 +346,8 @@ static void render_gauges(const struct emu_metrics_gauges *g, struct evbuffer *o
 		{"emulator_server_requests_total", "c", "Requests parsed by the server", s->requests, 0},
 		{"emulator_server_resets_total", "c", "Exchanges reset by the server", s->resets, 0},
 		{"emulator_server_goaways_total", "c", "GOAWAY frames sent", s->goaways, 0},
+		{"emulator_server_goaway_connections_total", "c",
+		 "HTTP/2 connections a GOAWAY was written on, for any reason", s->goaway_conns, 0},
 		{"emulator_server_drops_total", "c", "Connections dropped on purpose", s->drops, 0},
 		{"emulator_server_bad_requests_total", "c", "Malformed requests refused", s->bad_requests, 0},
 		{"emulator_restart_connections_dropped_total", "c", "Connections dropped by restarts",
