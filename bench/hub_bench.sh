@@ -5,6 +5,8 @@
 # watch events per second to 1 and to 10 watchers (replay and live).
 # Prints the figures and one JSON line.
 # Usage: bench/hub_bench.sh [BUILD_DIR] [N_BMH] [N_AGENT]   (defaults: build 10000 10000)
+# The environment reaches the emulator: GLIBC_TUNABLES=glibc.malloc.tcache_count=4000
+# measures it with the larger allocator cache tools/emulator-hub/README.md advises.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sw_hex.h"
 #include "sw_xalloc.h"
 
 /* ---- buffer ---- */
@@ -277,24 +278,13 @@ int hub_json_find(const char *text, size_t len, const char *key, struct hub_json
 
 /* ---- comparison with a text ---- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static long hex4(const char *p, const char *e)
 {
 	if (e - p < 4)
 		return -1;
 	long v = 0;
 	for (int i = 0; i < 4; i++) {
-		int d = hexval(p[i]);
+		int d = sw_hexval(p[i]);
 		if (d < 0)
 			return -1;
 		v = v << 4 | d;
