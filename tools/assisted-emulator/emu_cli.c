@@ -21,6 +21,8 @@ enum {
 	OPT_GOAWAY_AFTER, OPT_RESTART_EVERY, OPT_H2_MAX_STREAMS, OPT_IDLE_TIMEOUT, OPT_HELP,
 	OPT_VERSION, OPT_KUBE_API, OPT_KUBE_TLS_CERT, OPT_KUBE_TLS_KEY, OPT_KUBE_TOKEN,
 	OPT_KUBE_TOKEN_FILE, OPT_KUBE_WATCH_WINDOW, OPT_KUBE_BOOKMARK_INTERVAL,
+	OPT_KUBE_NO_CONTROLLERS, OPT_CONVERGED, OPT_NO_CONVERGED, OPT_NO_PAUSE_PROVISIONED,
+	OPT_KUBE_WORKERS, OPT_KUBE_CALL_LATENCY, OPT_KUBE_CHECK_WRITES,
 };
 
 static const struct option long_opts[] = {
@@ -56,6 +58,13 @@ static const struct option long_opts[] = {
 	{"kube-token-file", required_argument, NULL, OPT_KUBE_TOKEN_FILE},
 	{"kube-watch-window", required_argument, NULL, OPT_KUBE_WATCH_WINDOW},
 	{"kube-bookmark-interval", required_argument, NULL, OPT_KUBE_BOOKMARK_INTERVAL},
+	{"kube-no-controllers", no_argument, NULL, OPT_KUBE_NO_CONTROLLERS},
+	{"converged-flow", no_argument, NULL, OPT_CONVERGED},
+	{"no-converged-flow", no_argument, NULL, OPT_NO_CONVERGED},
+	{"no-pause-provisioned-bmhs", no_argument, NULL, OPT_NO_PAUSE_PROVISIONED},
+	{"kube-workers", required_argument, NULL, OPT_KUBE_WORKERS},
+	{"kube-call-latency", required_argument, NULL, OPT_KUBE_CALL_LATENCY},
+	{"kube-check-writes", no_argument, NULL, OPT_KUBE_CHECK_WRITES},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -125,6 +134,23 @@ void emu_cli_usage(FILE *out)
 "  --kube-watch-window N       watch events kept per resource (default 10000); a watch\n"
 "                              from an older resourceVersion gets 410 Expired\n"
 "  --kube-bookmark-interval D  BOOKMARK period of watches that allow them (default 60s)\n"
+"Kube controllers (the assisted-service controllers and hive's part, acting on the\n"
+"same service the REST API serves; on with --kube-api):\n"
+"  --kube-no-controllers       serve the kube API without the controllers\n"
+"  --converged-flow            ALLOW_CONVERGED_FLOW=true (default, as today's hubs):\n"
+"                              BMAC boots hosts through their PreprovisioningImage\n"
+"                              (created by the client acting as the BareMetal Operator)\n"
+"                              and spec.customDeploy\n"
+"  --no-converged-flow         the flow of the original swarm: BMAC sets spec.image\n"
+"  --no-pause-provisioned-bmhs PAUSE_PROVISIONED_BMHS=false\n"
+"  --kube-workers CONTROLLER=N MaxConcurrentReconciles of a controller (repeatable;\n"
+"                              default 1 for each, BMAC_MAX_CONCURRENT_RECONCILES=1):\n"
+"                              infraenv, clusterdeployment, agentclusterinstall, agent,\n"
+"                              bmac, preprovisioningimage, hive\n"
+"  --kube-call-latency D       each API write and database call of a reconcile holds\n"
+"                              its worker this long, divided by --time-scale (default 2ms)\n"
+"  --kube-check-writes         check every controller write against its CRD schema and\n"
+"                              count what it would prune or refuse (tests)\n"
 "  Faults select kube requests with OP 'kube:VERB' or 'kube:VERB/RESOURCE' (VERB get,\n"
 "  list, watch, create, update, patch, delete, deletecollection or '*'), e.g.\n"
 "  --fault-error kube:create/baremetalhosts:0.1:503, --fault-reset 'kube:*:0.01'.\n"
@@ -176,6 +202,8 @@ int emu_cli_parse(int argc, char **argv, struct emu_opts *o, FILE *out, char *er
 	o->time_scale = 1.0;
 	o->api = EMU_API_CURRENT;
 	o->seed = 1;
+	o->converged_flow = 1;
+	o->kube_call_latency_ns = 2000000ull;
 	err[0] = '\0';
 
 	optind = 0; /* GNU: full re-initialisation, so tests can parse several times */
@@ -302,6 +330,34 @@ int emu_cli_parse(int argc, char **argv, struct emu_opts *o, FILE *out, char *er
 				return usage_err(err, errlen, "--kube-bookmark-interval '%s': expected a duration "
 				                 "of at least 1ms (e.g. 60s)%s", arg, NULL);
 			o->kube_bookmark_ns = ns;
+			break;
+		case OPT_KUBE_NO_CONTROLLERS: o->kube_no_controllers = 1; break;
+		case OPT_CONVERGED: o->converged_flow = 1; break;
+		case OPT_NO_CONVERGED: o->converged_flow = 0; break;
+		case OPT_NO_PAUSE_PROVISIONED: o->no_pause_provisioned = 1; break;
+		case OPT_KUBE_CHECK_WRITES: o->kube_check_writes = 1; break;
+		case OPT_KUBE_WORKERS: {
+			char name[64];
+			const char *eq = strchr(arg, '=');
+			int id = -1;
+			if (eq && (size_t)(eq - arg) < sizeof(name)) {
+				memcpy(name, arg, (size_t)(eq - arg));
+				name[eq - arg] = '\0';
+				id = ctl_find(name);
+			}
+			if (id < 0 || parse_uint(eq + 1, 1024, &u) != 0 || u == 0)
+				return usage_err(err, errlen, "--kube-workers '%s': expected CONTROLLER=N with N "
+				                 "1..1024 and CONTROLLER one of infraenv, clusterdeployment, "
+				                 "agentclusterinstall, agent, bmac, preprovisioningimage, hive%s",
+				                 arg, NULL);
+			o->kube_workers[id] = (unsigned)u;
+			break;
+		}
+		case OPT_KUBE_CALL_LATENCY:
+			if (sw_duration_parse(arg, &ns) != 0 || ns > 60000000000ull)
+				return usage_err(err, errlen, "--kube-call-latency '%s': expected a duration "
+				                 "from 0 to 60s%s", arg, NULL);
+			o->kube_call_latency_ns = ns;
 			break;
 		case OPT_HELP:
 			emu_cli_usage(out);

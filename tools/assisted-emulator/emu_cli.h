@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ctl.h"
 #include "emu_faults.h"
 #include "emu_model.h"
 
@@ -49,6 +50,13 @@ struct emu_opts {
 	const char *kube_token, *kube_token_file;
 	size_t kube_watch_window;      /* 0 = hub default */
 	uint64_t kube_bookmark_ns;     /* 0 = hub default */
+	/* the kube-api controllers (tools/emulator-ctrl, ctl.h) */
+	int kube_no_controllers;
+	int converged_flow;            /* ALLOW_CONVERGED_FLOW; default 1 */
+	int no_pause_provisioned;      /* PAUSE_PROVISIONED_BMHS=false */
+	unsigned kube_workers[CTL_COUNT]; /* MaxConcurrentReconciles; 0 = default (1) */
+	uint64_t kube_call_latency_ns; /* per API write / database call; default 2 ms */
+	int kube_check_writes;
 };
 
 /*

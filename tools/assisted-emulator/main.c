@@ -61,6 +61,7 @@ int main(int argc, char **argv)
 	struct emu_kube *kube = NULL;
 	struct sw_server *server = NULL;
 	struct event *sigint_ev = NULL, *sigterm_ev = NULL;
+	char service_url[128]; /* the controllers' eventsURL base: lives as long as they do */
 
 	int cli = emu_cli_parse(argc, argv, &o, stdout, err, sizeof(err));
 	if (cli != EMU_CLI_RUN) {
@@ -148,6 +149,20 @@ int main(int argc, char **argv)
 			.seed = o.seed, .idle_timeout_ms = o.idle_timeout_ms, .h2_max_streams = o.h2_max_streams,
 			.faults = o.faults, .metrics = metrics,
 		};
+		if (!o.kube_no_controllers) {
+			const char *colon = strrchr(o.listen, ':');
+			int hl = colon ? (int)(colon - o.listen) : 0;
+			snprintf(service_url, sizeof(service_url), "%s://%.*s:%d", o.tls_cert ? "https" : "http",
+			         hl ? hl : 9, hl ? o.listen : "127.0.0.1", sw_server_port(server));
+			kcfg.ctl = (struct ctl_cfg){
+				.model = app.model, .time_scale = o.time_scale,
+				.converged_flow = o.converged_flow, .no_pause_provisioned = o.no_pause_provisioned,
+				.call_latency_ns = o.kube_call_latency_ns, .check_writes = o.kube_check_writes,
+				.service_url = service_url, .local_auth = o.auth == EMU_AUTH_LOCAL,
+				.infraenv_token = emu_auth_make_infraenv_token, .token_arg = auth,
+			};
+			memcpy(kcfg.ctl.workers, o.kube_workers, sizeof(kcfg.ctl.workers));
+		}
 		kube = emu_kube_start(&kcfg, err, sizeof(err));
 		if (!kube) {
 			fprintf(stderr, "assisted-emulator: %s\n", err);

@@ -131,6 +131,12 @@ void emu_api_register_host(struct emu_ctx *x)
 		h->status_updated_at = r->wall_s;
 		emu_event_add(m, c, h, &ie->id, 0, "host_registration_succeeded", r->wall_s,
 		              "Host %s: Successfully registered", sid);
+		if (emu_kapi_host_registered(m, h) < 0) {
+			/* kube mode: its Agent CR could not be created (CreateAgentCR) */
+			emu_host_delete(m, (uint32_t)(h - m->hosts));
+			emu_resp_error(x->resp, 500, "Failed to create Agent CR for host %s", sid);
+			goto out;
+		}
 	}
 	h->registered_at = r->wall_s;
 	h->checked_in_at = r->wall_s;
@@ -380,6 +386,7 @@ void emu_api_host_progress(struct emu_ctx *x)
 	else
 		emu_host_set_status(m, h, AS_HOST_INSTALLING_IN_PROGRESS, HI_IN_PROGRESS, r->now_ns,
 		                    r->wall_s);
+	emu_kapi_host_changed(m, h); /* the stage is an event of its own */
 	emu_resp_empty(x->resp, 200);
 out:
 	json_decref(body);
@@ -518,6 +525,7 @@ void emu_api_update_host(struct emu_ctx *x)
 		snprintf(h->requested_hostname, sizeof(h->requested_hostname), "%s", s);
 	}
 	h->updated_at = x->req->wall_s;
+	emu_kapi_host_changed(x->m, h);
 	emu_resp_json(x->resp, 201, emu_render_host(x->m, h, 1));
 out:
 	json_decref(body);

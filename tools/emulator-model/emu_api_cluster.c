@@ -513,6 +513,7 @@ void emu_api_finalizing_progress(struct emu_ctx *x)
 		if (c->finalizing_stage != st)
 			c->finalizing_stage_started_at = x->req->wall_s;
 		c->finalizing_stage = (uint8_t)st;
+		emu_kapi_cluster_changed(x->m, c);
 	}
 	emu_resp_empty(x->resp, 200);
 out:

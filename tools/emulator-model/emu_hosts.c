@@ -561,9 +561,12 @@ void emu_host_set_status(struct emu_model *m, struct emu_host *h, enum as_host_s
 			              as_host_status_name((enum as_host_status)h->status),
 			              as_host_status_name(s));
 	}
+	int changed = h->status != s;
 	h->status = (uint8_t)s;
 	h->info = (uint8_t)info;
 	h->updated_at = wall;
+	if (changed)
+		emu_kapi_host_changed(m, h);
 }
 
 static void refresh_preinstall(struct emu_model *m, struct emu_host *h, uint64_t now_ns,

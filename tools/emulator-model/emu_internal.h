@@ -102,6 +102,7 @@ struct emu_host {
 	uint8_t install_failed;         /* install step exit != 0 */
 	uint8_t dup_name, ip_collision; /* from emu_cluster_scan_hosts() */
 	uint8_t info;                   /* enum emu_host_info: why the status */
+	uint8_t approved;               /* kube mode: the Agent is approved (emu_kubeapi.h) */
 	uint16_t conn_ok;               /* other hosts reported reachable */
 	uint16_t agent_version;         /* interned string index, 0 = none */
 	uint8_t v[HV_COUNT];            /* enum emu_vstatus per validation */
@@ -208,6 +209,7 @@ struct emu_event {
 };
 
 struct emu_routes;
+struct emu_kube_ext;
 
 /* Pre-split route patterns (emu_routes.c); returns 0 or SW_ERR_NOMEM. */
 int emu_routes_new(struct emu_routes **out);
@@ -233,6 +235,7 @@ struct emu_model {
 	uint64_t next_host_monitor_ns, next_cluster_monitor_ns;
 	int monitors_started;
 	size_t heap_bytes;              /* tracked allocations (bytes_per_host) */
+	struct emu_kube_ext *kube;      /* kube-api hooks and per-host strings, or NULL */
 };
 
 /* Why a host is in its status, rendered by emu_host_status_info(). */
@@ -250,6 +253,7 @@ enum emu_cluster_info {
 	CI_NONE, CI_INSUFFICIENT, CI_READY, CI_PENDING_INPUT, CI_PREPARING, CI_INSTALLING,
 	CI_FINALIZING, CI_INSTALLED, CI_PREPARE_TIMEOUT, CI_PREPARE_FAILED, CI_HOSTS_ERROR,
 	CI_FINALIZING_TIMEOUT, CI_PENDING_USER, CI_COMPLETE_FAILED, CI_CANCELLED, CI_RESET,
+	CI_ADDING_HOSTS,
 };
 
 /* Growable output buffer with a hard cap. */
@@ -478,6 +482,24 @@ void emu_api_set_ignored(struct emu_ctx *x);
 void emu_api_credentials(struct emu_ctx *x);
 void emu_api_cancel_cluster(struct emu_ctx *x);
 void emu_api_reset_cluster(struct emu_ctx *x);
+
+/* ---- emu_kubeapi.c: the kube-api extension (emu_kubeapi.h) ---- */
+void emu_kapi_free(struct emu_model *m);
+/* 1 when kube hooks are installed. */
+int emu_kapi_active(const struct emu_model *m);
+/* Hooks: a new host registered (returns -1 when its Agent could not be
+ * created), a host or a cluster changed. No-ops without hooks. */
+int emu_kapi_host_registered(struct emu_model *m, const struct emu_host *h);
+void emu_kapi_host_changed(struct emu_model *m, const struct emu_host *h);
+void emu_kapi_cluster_changed(struct emu_model *m, const struct emu_cluster *c);
+/* The host's installer args (JSON array) and ignition override, or NULL. */
+const char *emu_kapi_host_installer_args(const struct emu_model *m, const struct emu_host *h);
+const char *emu_kapi_host_ignition(const struct emu_model *m, const struct emu_host *h);
+void emu_api_update_installer_args(struct emu_ctx *x);
+void emu_api_update_host_ignition(struct emu_ctx *x);
+void emu_api_get_host_ignition(struct emu_ctx *x);
+void emu_api_transform_day2(struct emu_ctx *x);
+void emu_api_get_credentials(struct emu_ctx *x);
 
 /* Lookup helpers for handlers: fill a 404 and return NULL when missing. */
 struct emu_cluster *emu_ctx_cluster(struct emu_ctx *x, const char *id);

@@ -257,6 +257,10 @@ json_t *emu_render_host(const struct emu_model *m, const struct emu_host *h, int
 		json_decref(inv);
 	}
 	set_str(o, "role", emu_role_name((enum emu_role)h->role));
+	if (emu_kapi_host_installer_args(m, h))
+		set_str(o, "installer_args", emu_kapi_host_installer_args(m, h));
+	if (emu_kapi_host_ignition(m, h))
+		set_str(o, "ignition_config_overrides", emu_kapi_host_ignition(m, h));
 	set_str(o, "suggested_role", emu_role_name((enum emu_role)h->suggested_role));
 	json_object_set_new(o, "bootstrap", json_boolean(h->bootstrap));
 	if (h->has_inventory && h->inv.n_eligible) {
@@ -341,6 +345,7 @@ static json_t *cluster_progress(const struct emu_model *m, const struct emu_clus
 	int prep = 0, inst = 0, fin = 0;
 	switch ((enum as_cluster_status)c->status) {
 	case AS_CLUSTER_INSTALLED:
+	case AS_CLUSTER_ADDING_HOSTS: /* a day-2 cluster made from an installed one keeps its 100 % */
 		prep = inst = fin = 100;
 		break;
 	case AS_CLUSTER_FINALIZING:

@@ -440,6 +440,7 @@ void emu_model_free(struct emu_model **mp)
 	map_free(&m->cluster_map);
 	map_free(&m->infraenv_map);
 	free(m->events);
+	emu_kapi_free(m);
 	emu_routes_free(&m->routes);
 	free(m->agent_image);
 	free(m->release_tag);
@@ -516,15 +517,30 @@ void emu_model_monitor(struct emu_model *m, uint64_t now_ns, int64_t wall_s)
 			emu_cluster_suggest_roles(m, c);
 			emu_cluster_scan_hosts(m, c);
 		}
-		for (size_t i = 0; i < m->nhosts; i++)
-			if (!m->hosts[i].deleted)
-				emu_host_refresh(m, &m->hosts[i], now_ns, wall_s);
+		for (size_t i = 0; i < m->nhosts; i++) {
+			struct emu_host *h = &m->hosts[i];
+			uint8_t v0[HV_COUNT];
+			if (h->deleted)
+				continue;
+			memcpy(v0, h->v, sizeof(v0));
+			emu_host_refresh(m, h, now_ns, wall_s);
+			/* a validation that changed is an event, so a reconcile, in kube mode */
+			if (memcmp(v0, h->v, sizeof(v0)) != 0)
+				emu_kapi_host_changed(m, h);
+		}
 		m->next_host_monitor_ns = now_ns + emu_scaled_ns(m, 8.0);
 	}
 	if (now_ns >= m->next_cluster_monitor_ns) {
-		for (size_t i = 0; i < m->nclusters; i++)
-			if (!m->clusters[i]->deleted)
-				emu_cluster_refresh(m, m->clusters[i], now_ns, wall_s);
+		for (size_t i = 0; i < m->nclusters; i++) {
+			struct emu_cluster *c = m->clusters[i];
+			uint8_t v0[CV_COUNT];
+			if (c->deleted)
+				continue;
+			memcpy(v0, c->v, sizeof(v0));
+			emu_cluster_refresh(m, c, now_ns, wall_s);
+			if (memcmp(v0, c->v, sizeof(v0)) != 0)
+				emu_kapi_cluster_changed(m, c);
+		}
 		m->next_cluster_monitor_ns = now_ns + emu_scaled_ns(m, 10.0);
 	}
 }
