@@ -42,6 +42,8 @@ const char *sw_hdrs_get(const struct sw_hdrs *h, const char *name);
 /* Frees every entry; |h| is left empty and reusable. NULL-safe. */
 void sw_hdrs_clear(struct sw_hdrs *h);
 
+struct sw_resp;
+
 /*
  * A client request. Build it with sw_req_new(), then hand it to
  * sw_client_request(), which takes ownership whatever it returns.
@@ -53,6 +55,20 @@ struct sw_req {
 	struct evbuffer *body;/* request body, may be empty */
 	unsigned timeout_ms;  /* 0 = the client's default request timeout */
 	int idempotent;       /* may be retried after an ambiguous failure (GET sets it) */
+	/*
+	 * Streaming response (long-lived bodies such as kube watches). When set,
+	 * the client calls it from the loop (same delivery passes as completions,
+	 * never inside nghttp2 or the parser) each time body bytes arrived, with
+	 * the request's callback arg and the response so far: status and headers
+	 * set, |body| holding the bytes not consumed yet; it drains what it used.
+	 * Returning nonzero cancels the request (HTTP/2: RST_STREAM; HTTP/1.1:
+	 * the connection is closed), whose callback then gets SW_ERR_CANCELLED.
+	 * Unless cancelled, the callback still runs once at the end with what is
+	 * left in the body. With it, max_body_bytes bounds the bytes waiting
+	 * undrained instead of the whole body; timeout_ms still bounds the whole
+	 * exchange (give watches a timeout above their server-side one).
+	 */
+	int (*stream_cb)(void *arg, struct sw_resp *resp);
 };
 
 /* Returns a new request or NULL on allocation failure. Frees: sw_req_free(). */
