@@ -513,6 +513,12 @@ int kube_delete(struct kube_client *k, enum kube_res_id res, const char *ns, con
 	                 done, arg, NULL);
 }
 
+int kube_get_raw(struct kube_client *k, const char *path, kube_done_fn done, void *arg)
+{
+	return call_json(k, KUBE_VERB_GET, KUBE_RES_COUNT, path, path && *path == '/' ? 0 : SW_ERR_INVALID,
+	                 NULL, NULL, NULL, done, arg, NULL);
+}
+
 int kube_list(struct kube_client *k, enum kube_res_id res, const char *ns, const char *query,
                kube_done_fn done, void *arg)
 {

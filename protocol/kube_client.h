@@ -99,6 +99,9 @@ int kube_patch(struct kube_client *k, enum kube_res_id res, const char *ns, cons
 /* Deletes one object (background propagation, as kubectl). */
 int kube_delete(struct kube_client *k, enum kube_res_id res, const char *ns, const char *name,
                  kube_done_fn done, void *arg);
+/* GETs |path|, a URL that is no resource (/version, discovery); observed
+ * with resource KUBE_RES_COUNT. */
+int kube_get_raw(struct kube_client *k, const char *path, kube_done_fn done, void *arg);
 /* Lists one page: |query| (without '?', already encoded; NULL = none) is
  * appended, e.g. "labelSelector=...&limit=1". */
 int kube_list(struct kube_client *k, enum kube_res_id res, const char *ns, const char *query,

@@ -2,7 +2,7 @@
  * cluster: one emulated cluster in a shard: its identity (name, /16, VIPs),
  * its hosts (an array of agents), its controller, the record in the shard's
  * stats, and the driver that creates and installs it on the service through
- * a const vtable (REST today; a kube-api driver slots in beside it).
+ * a const vtable (REST: driver_rest.c; kube-api: driver_kube.c).
  *
  * Lifetime: cluster_new() -> ops->start() -> ... -> cluster_finish() (once;
  * silences every host, stops the controller, lets the driver clean up) ->
@@ -41,9 +41,13 @@ struct cluster_driver_ops {
 	void (*free)(struct swarm_cluster *cl);
 	/* The host |idx| became known-unbound etc.: optional progress hook. May be NULL. */
 	void (*host_event)(struct swarm_cluster *cl, unsigned idx);
+	/* The MAC host |idx| reports (kube: the one its BareMetalHost boots
+	 * from). May be NULL: ids_host_mac(). */
+	void (*host_mac)(struct swarm_cluster *cl, unsigned idx, char out[IDS_MAC_LEN]);
 };
 
 extern const struct cluster_driver_ops cluster_driver_rest;
+extern const struct cluster_driver_ops cluster_driver_kube;
 
 struct swarm_cluster {
 	struct swarm_rt *rt;
@@ -70,7 +74,8 @@ struct swarm_cluster {
 	struct controller *ctl;
 	uint64_t t_start_ns;             /* actual start (monotonic) */
 	unsigned rebooted, failed_hosts, known_hosts;
-	uint8_t finished : 1, failed : 1, idle_notified : 1;
+	uint8_t finished : 1, failed : 1, idle_notified : 1,
+	        ctl_waiting : 1;             /* bootstrap rebooted before the cluster id was known */
 };
 
 /* Creates cluster |job| in |rt| (identity derived, hosts initialised, no I/O),
@@ -107,6 +112,17 @@ void cluster_boot_hosts(struct swarm_cluster *cl);
 const char *cluster_intern_version(struct swarm_cluster *cl, const char *v);
 /* The record of this cluster in the stats (NULL if none). */
 struct swarm_cluster_record *cluster_record(struct swarm_cluster *cl);
+
+/* The service's cluster id became known (kube: the AgentClusterInstall's
+ * clusterMetadata.infraID or a host's install step): recorded, and a
+ * controller that waited for it starts. */
+void cluster_set_id(struct swarm_cluster *cl, const char *id);
+/* The cluster reached ready (once): time to ready recorded. */
+void cluster_mark_ready(struct swarm_cluster *cl);
+/* Host |idx|'s MAC (the driver's host_mac, else ids_host_mac()). */
+void cluster_host_mac(struct swarm_cluster *cl, unsigned idx, char out[IDS_MAC_LEN]);
+/* Host |idx|'s hardware serial (disks, system serial). */
+uint64_t cluster_host_serial(const struct swarm_cluster *cl, unsigned idx);
 
 /* Hooks from hosts. */
 void cluster_host_rebooted(struct swarm_cluster *cl, unsigned idx);

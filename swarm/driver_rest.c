@@ -404,18 +404,6 @@ static void set_vips(struct swarm_cluster *cl)
 
 /* ---- D4 / D5 ---- */
 
-static void mark_ready(struct swarm_cluster *cl)
-{
-	struct swarm_cluster_record *rec = cluster_record(cl);
-	uint64_t now = sw_now_ns();
-
-	if (rec && !rec->t_ready_ns) {
-		rec->t_ready_ns = now > cl->rt->ctx->run_start_ns ? now - cl->rt->ctx->run_start_ns : 1;
-		cl->rt->stats->clusters_ready++;
-		hist_record(&cl->rt->stats->cluster_ready, now - cl->t_start_ns);
-	}
-}
-
 static void on_install(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
 	struct swarm_cluster *cl = cluster_of(c);
@@ -483,7 +471,7 @@ static void on_cluster_status(struct rt_call *c, int err, const char *msg, struc
 	if (status == AS_CLUSTER_READY || status == AS_CLUSTER_PREPARING ||
 	    status == AS_CLUSTER_INSTALLING || status == AS_CLUSTER_FINALIZING ||
 	    status == AS_CLUSTER_INSTALLED)
-		mark_ready(cl);
+		cluster_mark_ready(cl);
 	switch ((enum rest_state)d->state) {
 	case RS_WAIT_READY:
 		if (!d->vips_ok && !cl->single_node)
@@ -540,7 +528,7 @@ static void on_infraenv_hosts(struct rt_call *c, int err, const char *msg, struc
 	json_decref(j);
 	cl->known_hosts = known;
 	if (known >= cl->nhosts) {
-		mark_ready(cl);
+		cluster_mark_ready(cl);
 		rest_set_state(cl, RS_DONE);
 		cluster_finish(cl, 0, NULL);
 		return;

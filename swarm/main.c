@@ -25,6 +25,7 @@
 
 #include "as_model.h"
 #include "config.h"
+#include "kube_preflight.h"
 #include "metrics.h"
 #include "progress.h"
 #include "push.h"
@@ -666,6 +667,9 @@ int main(int argc, char **argv)
 	struct swarm_stats *mainst = NULL;
 	char *agent_image = NULL;
 	int unreachable = 0;
+	struct kubeconfig kubecfg;
+	int have_kube = 0;
+	memset(&kubecfg, 0, sizeof(kubecfg));
 	char err[1024], warn[2048];
 	int have_plan = 0, have_svc = 0;
 	int code = parse_args(argc, argv, &opts);
@@ -761,6 +765,28 @@ int main(int argc, char **argv)
 		r.ctx.run_start_ns = pf_start;
 		r.nth = 0;
 		goto report;
+	}
+	if (plan.mode == SWARM_MODE_KUBE) {
+		/* the hub: usable, or the run ends before any object exists */
+		rv = kpre_check(r.base, &svc, r.ctx.run_id, &kubecfg, mainst, err, sizeof(err));
+		if (rv == SW_ERR_PARSE) {
+			fprintf(stderr, "swarm: %s\n", err);
+			goto out;
+		}
+		if (rv < 0) {
+			fprintf(stderr, "swarm: kube mode: %s\n", err);
+			unreachable = 1;
+			r.ctx.run_start_ns = pf_start;
+			r.nth = 0;
+			goto report;
+		}
+		have_kube = 1;
+		r.ctx.kubeconfig = &kubecfg;
+		r.ctx.kube_imageset = r.ctx.run_id;
+		if (!opts.quiet)
+			fprintf(stderr, "swarm: kube mode: hub %s (%s%s%s), ClusterImageSet %s\n", kubecfg.server,
+			        kubecfg.source, kubecfg.context ? ", context " : "",
+			        kubecfg.context ? kubecfg.context : "", r.ctx.run_id);
 	}
 	r.ctx.versions_known = 1;
 	r.ctx.agent_image = agent_image;
@@ -858,6 +884,9 @@ int main(int argc, char **argv)
 				r.stop = STOP_SETUP;
 		}
 	}
+	if (have_kube && plan.cleanup && r.stop == STOP_NONE &&
+	    kpre_cleanup(r.base, &svc, &kubecfg, r.ctx.run_id, mainst, err, sizeof(err)) < 0)
+		fprintf(stderr, "swarm: cleanup: %s\n", err);
 report:;
 	double end_wall = wall_now();
 	uint64_t dur_ns = sw_now_ns() - r.ctx.run_start_ns;
@@ -948,6 +977,7 @@ out:
 		event_base_free(r.base);
 	free(jobs);
 	free(agent_image);
+	kubeconfig_free(&kubecfg);
 	if (have_svc)
 		swarm_service_free(&svc);
 	if (have_plan)

@@ -146,6 +146,9 @@ int metrics_render(struct evbuffer *out, const struct swarm_stats *st, const cha
 	bad |= prom_family(out, "swarm_cpu_seconds_total", "counter", "CPU time of the shard loops.");
 	bad |= prom_sample(out, "swarm_cpu_seconds_total", NULL, (double)st->cpu_ns / 1e9);
 	bad |= metrics_render_saturation(out, st);
+	/* kube mode's families: the hub requests, watches and BMHs */
+	if (kstats_total(&st->kube) || st->kube.bmh_created)
+		bad |= kstats_metrics(out, &st->kube) < 0;
 	return bad ? SW_ERR_NOMEM : 0;
 }
 

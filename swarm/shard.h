@@ -16,6 +16,7 @@
 #include "stats.h"
 
 struct swarm_shard;
+struct kubeconfig;
 
 /* One cluster to run: shape, deterministic identity, when it should start. */
 struct swarm_job {
@@ -33,6 +34,9 @@ struct swarm_ctx {
 	char run_id[32];         /* e.g. "swarm-1700000000": prefix of object names */
 	int versions_known;      /* component versions asked already: shards skip D0 */
 	const char *agent_image; /* its versions["discovery-agent"], or NULL */
+	/* kube mode (main loaded and checked them) */
+	const struct kubeconfig *kubeconfig;
+	const char *kube_imageset; /* the run's ClusterImageSet */
 };
 
 /* Creates a shard. |max_hosts| bounds hosts in flight in this shard.

@@ -517,6 +517,7 @@ static void test_retries(const char *emu)
 	struct res x = create(k, KUBE_RES_NAMESPACE,
 	                      "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"kc\"}}");
 	CHECK(x.status == 201, "namespace");
+	json_decref(x.obj);
 	unsigned attempts = 0;
 	for (int i = 0; i < 12; i++) {
 		char n[32];

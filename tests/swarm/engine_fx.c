@@ -49,7 +49,7 @@ static int drv_start(struct swarm_cluster *cl)
 	return 0;
 }
 
-static const struct cluster_driver_ops fake_ops = { "fake", drv_start, NULL, NULL, NULL };
+static const struct cluster_driver_ops fake_ops = { "fake", drv_start, NULL, NULL, NULL, NULL };
 
 struct fx *fx_new_ops(unsigned shape, const struct cluster_driver_ops *ops)
 {
