@@ -87,6 +87,7 @@ void bmo_init(struct swarm_cluster *cl, unsigned j)
 void bmo_release(struct swarm_cluster *cl, unsigned j)
 {
 	struct bmo_host *h = hst(cl, j);
+
 	event_del(&h->ev);
 	if (h->flags & (BF_EXISTS | BF_GONE))
 		cl->rt->stats->kube.bmh_by_state[h->state]--;
@@ -148,6 +149,9 @@ static void parse_bmh(struct swarm_cluster *cl, unsigned j, const json_t *obj)
 	const char *s, *url;
 	size_t i;
 	uint64_t rv = kube_obj_rv(obj);
+	/* answers and events cross: an older version than one seen says nothing */
+	if (rv && rv < h->rv)
+		return;
 	if (rv > h->rv)
 		h->rv = rv;
 	s = json_string_value(json_object_get(md, "uid"));
@@ -172,6 +176,7 @@ static void parse_bmh(struct swarm_cluster *cl, unsigned j, const json_t *obj)
 	set_flag(h, BF_ONLINE, json_is_true(json_object_get(spec, "online")));
 	url = json_string_value(jget(spec, "image", "url"));
 	set_flag(h, BF_IMAGE, url && *url);
+
 	s = json_string_value(jget(spec, "customDeploy", "method"));
 	set_flag(h, BF_CUSTOM, s && *s);
 	parse_mac(json_string_value(json_object_get(spec, "bootMACAddress")), h->mac);
@@ -496,8 +501,9 @@ static void on_ppi_created(struct swarm_cluster *cl, int host, const struct kube
 		h->failures = 0;
 		if (r->status == 201)
 			cl->rt->stats->kube.ppi_created++;
-		if (r->obj)
-			bmo_on_ppi(cl, (unsigned)host, KUBE_WATCH_ADDED, r->obj);
+		/* its status comes with the watch, in order: the answer may
+		 * arrive after an event of a later version */
+		reconcile(cl, (unsigned)host);
 		return;
 	}
 	h->flags &= ~(uint32_t)BF_PPI;
@@ -743,6 +749,26 @@ static void reconcile(struct swarm_cluster *cl, unsigned j)
 	default:
 		break;
 	}
+}
+
+void bmo_describe(struct swarm_cluster *cl, unsigned j, char *buf, size_t len)
+{
+	struct bmo_host *h = hst(cl, j);
+	static const struct {
+		uint32_t f;
+		const char *n;
+	} names[] = {{BF_EXISTS, "exists"}, {BF_OUR_FIN, "finalizer"}, {BF_INSPECT_OFF, "inspection-off"},
+	             {BF_DETACHED, "detached"}, {BF_PAUSED, "paused"}, {BF_ONLINE, "online"},
+	             {BF_IMAGE, "spec.image"}, {BF_CUSTOM, "customDeploy"}, {BF_DELETING, "deleting"},
+	             {BF_PPI, "ppi"}, {BF_PPI_READY, "ppi-ready"}, {BF_BOOTED, "booted"},
+	             {BF_AGENT, "agent"}, {BF_WAITED, "waited"}, {BF_GONE, "gone"}, {BF_FAILED, "failed"}};
+	size_t n = (size_t)snprintf(buf, len, "BMH %s-%u: %s, rv %llu%s, agent %s:", cl->name, j,
+	                            kstats_bmh_state_name((enum kstats_bmh_state)h->state),
+	                            (unsigned long long)h->rv, h->busy ? ", writing" : "",
+	                            agent_state_name((enum agent_state)cl->hosts[j].state));
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && n < len; i++)
+		if (h->flags & names[i].f)
+			n += (size_t)snprintf(buf + n, len - n, " %s", names[i].n);
 }
 
 void bmo_cluster_finished(struct swarm_cluster *cl, unsigned j)

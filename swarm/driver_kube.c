@@ -10,7 +10,7 @@
  * installed; Failed or Stopped True = failed; spec.clusterMetadata.infraID
  * = the service's cluster id, which the emulated assisted-installer-
  * controller needs, as the original read it), the InfraEnv's ImageCreated
- * (an image that cannot be created fails the cluster) and the Agents (when
+ * (errors logged: the hub retries them) and the Agents (when
  * each host's Agent appears; for just_infraenv shapes, done once every
  * host's Agent is known-unbound). The agents, installer and controller are
  * the REST-mode ones: the real ones talk REST to the service too.
@@ -370,16 +370,16 @@ static void on_aci_event(struct swarm_cluster *cl, enum kube_watch_type type, co
 	}
 }
 
+/* The InfraEnv's ImageCreated: an error is logged, not fatal: the real
+ * controller retries it (a pull Secret created after the InfraEnv, as
+ * retries under faults can order them, heals by itself). */
 static void on_infraenv_event(struct swarm_cluster *cl, enum kube_watch_type type, const json_t *obj)
 {
 	const json_t *c = condition(obj, "ImageCreated");
-	char why[128];
 	if (cl->finished || type == KUBE_WATCH_DELETED || !c || cond_true(c))
 		return;
-	if (!strcmp(cstr(c, "reason"), "ImageCreationError")) {
-		snprintf(why, sizeof(why), "InfraEnv image: %.100s", cstr(c, "message"));
-		cluster_finish(cl, 1, why);
-	}
+	if (!strcmp(cstr(c, "reason"), "ImageCreationError"))
+		rt_log(cl->rt, 0, "%s: InfraEnv image: %.100s", cl->name, cstr(c, "message"));
 }
 
 static int host_by_id(struct swarm_cluster *cl, const char *id)
@@ -559,6 +559,13 @@ static void kd_finish(struct swarm_cluster *cl)
 	if (!d)
 		return;
 	record_kube(cl);
+	if (cl->failed && rt->verbose) {
+		char line[400];
+		for (unsigned j = 0; j < cl->nhosts; j++) {
+			bmo_describe(cl, j, line, sizeof(line));
+			rt_log(rt, 0, "%s", line);
+		}
+	}
 	for (unsigned j = 0; j < cl->nhosts; j++)
 		bmo_cluster_finished(cl, j);
 	if (!rt->plan->cleanup || rt->stopping || d->state == KD_NS) {

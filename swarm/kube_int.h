@@ -130,6 +130,8 @@ void bmo_on_bmh(struct swarm_cluster *cl, unsigned j, enum kube_watch_type type,
 void bmo_on_ppi(struct swarm_cluster *cl, unsigned j, enum kube_watch_type type, const json_t *obj);
 /* The cluster finished: pauses end, deletion handling goes on under cleanup. */
 void bmo_cluster_finished(struct swarm_cluster *cl, unsigned j);
+/* One line on what host |j|'s operator waits for (diagnostics). */
+void bmo_describe(struct swarm_cluster *cl, unsigned j, char *buf, size_t len);
 /* Moves host |j|'s state gauge to |st|. */
 void bmo_set_state(struct swarm_cluster *cl, unsigned j, enum kstats_bmh_state st);
 /* Takes the infra-env id (and, under local auth, the token) from ISO URL

@@ -484,7 +484,7 @@ static void on_preflight_timeout(evutil_socket_t fd, short what, void *arg)
  * absent): the shards use it instead of asking again.
  */
 static int preflight(struct event_base *base, const struct swarm_service *svc, struct swarm_stats *st,
-                     char **agent_image, int *cfg_bad, char *err, size_t errlen)
+                     char **agent_image, int *cfg_bad, int *http_status, char *err, size_t errlen)
 {
 	struct sw_client_cfg cfg;
 	struct preflight pf;
@@ -544,6 +544,7 @@ static int preflight(struct event_base *base, const struct swarm_service *svc, s
 		snprintf(err, errlen, "GET %s/v2/component-versions: %s", AS_API_BASE, pf.msg);
 	} else if (pf.status < 200 || pf.status > 299) {
 		rv = SW_ERR_INVALID;
+		*http_status = pf.status;
 		snprintf(err, errlen, "GET %s/v2/component-versions answered HTTP %d%s", AS_API_BASE, pf.status,
 		         pf.status == 401 || pf.status == 403 ? " (check auth and user_token)" : "");
 	} else {
@@ -752,9 +753,18 @@ int main(int argc, char **argv)
 	/* Before the shards exist and before the run's clock starts, so a slow
 	 * answer does not count as schedule delay. A client that cannot even be
 	 * set up (CA file, certificate) is a configuration error (exit 2). */
-	int cfg_bad = 0;
+	int cfg_bad = 0, pf_status = 0;
 	uint64_t pf_start = sw_now_ns();
-	rv = preflight(r.base, &svc, mainst, &agent_image, &cfg_bad, err, sizeof(err));
+	rv = preflight(r.base, &svc, mainst, &agent_image, &cfg_bad, &pf_status, err, sizeof(err));
+	if (rv < 0 && plan.mode == SWARM_MODE_KUBE && svc.auth == SWARM_AUTH_LOCAL && pf_status == 401) {
+		/* kube mode under local auth: the service refuses every user call,
+		 * as it should; it answered, and the agents learn their version
+		 * from registration */
+		if (!opts.quiet)
+			fprintf(stderr, "swarm: component-versions refused (401) under local auth, as the "
+			        "service refuses user calls: agents use the version registration gives them\n");
+		rv = 0;
+	}
 	if (rv < 0 && cfg_bad) {
 		fprintf(stderr, "swarm: %s: %s\n", svc.path, err);
 		goto out;
