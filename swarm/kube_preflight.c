@@ -191,12 +191,9 @@ static int run(struct event_base *base, const struct swarm_service *svc, const s
 }
 
 int kpre_check(struct event_base *base, const struct swarm_service *svc, const char *run_id,
-               struct kubeconfig *kc, struct swarm_stats *st, char *err, size_t errlen)
+               const struct kubeconfig *kc, struct swarm_stats *st, char *err, size_t errlen)
 {
-	int rv = kubeconfig_load(svc->kubeconfig, kc, err, errlen);
-	if (rv < 0)
-		return rv;
-	rv = run(base, svc, kc, run_id, run_id, -1, st, err, errlen);
+	int rv = run(base, svc, kc, run_id, run_id, -1, st, err, errlen);
 	if (rv == SW_ERR_PARSE)
 		rv = SW_ERR_INVALID; /* an answer the client could not read: not the kubeconfig's fault */
 	return rv;

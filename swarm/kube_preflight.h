@@ -17,14 +17,13 @@
 #include "stats.h"
 
 /*
- * Runs the checks on |base| (blocking, bounded) and creates the
- * ClusterImageSet named |run_id|. Fills |kc| (free with kubeconfig_free).
- * Requests are recorded in |st|. Returns 0; SW_ERR_PARSE for a malformed
- * kubeconfig (exit 2); another negative code with the reason in |err| when
- * the hub cannot be used (exit 4).
+ * Runs the checks on |base| (blocking, bounded) against the hub of |kc|
+ * (kubeconfig_load()ed) and creates the ClusterImageSet named |run_id|.
+ * Requests are recorded in |st|. Returns 0, or a negative code with the
+ * reason in |err| when the hub cannot be used (exit 4).
  */
 int kpre_check(struct event_base *base, const struct swarm_service *svc, const char *run_id,
-               struct kubeconfig *kc, struct swarm_stats *st, char *err, size_t errlen);
+               const struct kubeconfig *kc, struct swarm_stats *st, char *err, size_t errlen);
 
 /* Deletes the ClusterImageSet |name| (cleanup). Returns 0 or a negative
  * code with the reason in |err|. */

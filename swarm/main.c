@@ -669,7 +669,8 @@ int main(int argc, char **argv)
 	char *agent_image = NULL;
 	int unreachable = 0;
 	struct kubeconfig kubecfg;
-	int have_kube = 0;
+	int have_kube = 0, kubecfg_rv = 0;
+	char kubecfg_err[1024] = "";
 	memset(&kubecfg, 0, sizeof(kubecfg));
 	char err[1024], warn[2048];
 	int have_plan = 0, have_svc = 0;
@@ -694,6 +695,16 @@ int main(int argc, char **argv)
 	have_svc = 1;
 	if (!opts.quiet)
 		print_warnings(warn);
+
+	if (plan.mode == SWARM_MODE_KUBE) {
+		/* a malformed kubeconfig is a configuration error (exit 2); one that
+		 * cannot be found or used ends the run at the hub check (exit 4) */
+		kubecfg_rv = kubeconfig_load(svc.kubeconfig, &kubecfg, kubecfg_err, sizeof(kubecfg_err));
+		if (kubecfg_rv == SW_ERR_PARSE) {
+			fprintf(stderr, "swarm: %s\n", kubecfg_err);
+			goto out;
+		}
+	}
 
 	int rv = schedule_build(&plan, &jobs, &njobs);
 	if (rv < 0) {
@@ -778,11 +789,11 @@ int main(int argc, char **argv)
 	}
 	if (plan.mode == SWARM_MODE_KUBE) {
 		/* the hub: usable, or the run ends before any object exists */
-		rv = kpre_check(r.base, &svc, r.ctx.run_id, &kubecfg, mainst, err, sizeof(err));
-		if (rv == SW_ERR_PARSE) {
-			fprintf(stderr, "swarm: %s\n", err);
-			goto out;
-		}
+		rv = kubecfg_rv;
+		if (rv < 0)
+			snprintf(err, sizeof(err), "%s", kubecfg_err);
+		else
+			rv = kpre_check(r.base, &svc, r.ctx.run_id, &kubecfg, mainst, err, sizeof(err));
 		if (rv < 0) {
 			fprintf(stderr, "swarm: kube mode: %s\n", err);
 			unreachable = 1;

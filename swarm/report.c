@@ -553,6 +553,7 @@ void report_print(FILE *out, const struct swarm_stats *st, const struct report_r
 	        q(&st->start_delay, 0.99, b[4], 16), q(&st->start_delay, 1.0, b[5], 16));
 	fprintf(out, "CPU: %.2f s in shard loops (%.1f%% of one core over the run)\n", sec(st->cpu_ns),
 	        run->duration_s > 0 ? 100.0 * sec(st->cpu_ns) / run->duration_s : 0.0);
-	if (run->plan && run->plan->mode == SWARM_MODE_KUBE)
+	if (run->plan && run->plan->mode == SWARM_MODE_KUBE &&
+	    (kstats_total(&st->kube) || st->kube.bmh_created))
 		kstats_print_run(out, st, shape_count(st, run));
 }
