@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "prom.h"
+#include "config.h"
 #include "report.h"
 #include "stats.h"
 #include "sw_err.h"
@@ -379,9 +380,23 @@ static struct kshape *per_shape(const struct swarm_stats *st, size_t n)
 	return v;
 }
 
-json_t *kstats_run_json(const struct swarm_stats *st, size_t nshapes)
+json_t *kstats_run_json(const struct swarm_stats *st, size_t nshapes, const struct swarm_plan *plan,
+                        const struct swarm_service *svc)
 {
 	json_t *o = kstats_json(&st->kube, st->kube.bmh_created), *arr = json_array();
+	if (plan && svc) {
+		const struct swarm_timings *t = &plan->timings;
+		json_object_set_new(o, "config", json_pack(
+			"{s:o,s:s,s:f,s:{s:f,s:f,s:f,s:f,s:f}}",
+			"kubeconfig", svc->kubeconfig ? json_string(svc->kubeconfig) : json_null(),
+			"http", svc->kube_proto == SW_PROTO_H2 ? "h2" : svc->kube_proto == SW_PROTO_H1 ? "http1.1" : "auto",
+			"cleanup_timeout_seconds", plan->cleanup_timeout_ms / 1e3,
+			"timings", "bmh_registering_seconds", t->bmh_registering_ms / 1e3,
+			"bmh_inspecting_seconds", t->bmh_inspecting_ms / 1e3,
+			"bmh_provisioning_seconds", t->bmh_provisioning_ms / 1e3,
+			"bmh_deprovisioning_seconds", t->bmh_deprovisioning_ms / 1e3,
+			"host_boot_seconds", t->host_boot_ms / 1e3));
+	}
 	struct kshape *v = per_shape(st, nshapes);
 	for (size_t s = 0; v && s < nshapes; s++) {
 		struct kshape *k = &v[s];

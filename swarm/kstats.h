@@ -66,11 +66,15 @@ const char *kstats_bmh_state_name(enum kstats_bmh_state s);
 
 struct swarm_stats;
 struct swarm_cluster_record;
+struct swarm_plan;
+struct swarm_service;
 
 /* The results member "kube" (scenarios/RESULTS.md) of a run with
- * |nshapes| shapes: the counters, per-host figures (per BMH created) and
- * per-shape times of the clusters' slowest hosts. New reference. */
-json_t *kstats_run_json(const struct swarm_stats *st, size_t nshapes);
+ * |nshapes| shapes: kube mode's settings (|plan|, |svc|, may be NULL), the
+ * counters, per-host figures (per BMH created) and per-shape times of the
+ * clusters' slowest hosts. New reference. */
+json_t *kstats_run_json(const struct swarm_stats *st, size_t nshapes, const struct swarm_plan *plan,
+                        const struct swarm_service *svc);
 /* A cluster record's member "kube". New reference. */
 json_t *kstats_cluster_json(const struct swarm_cluster_record *r);
 /* The summary section printed after the other tables. */

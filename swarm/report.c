@@ -414,7 +414,7 @@ json_t *report_json(const struct swarm_stats *st, const struct report_run *run)
 		jappend(cl, j_cluster(&st->clusters[i], kube), &bad);
 	jset(doc, "clusters", cl, &bad);
 	if (kube)
-		jset(doc, "kube", kstats_run_json(st, shape_count(st, run)), &bad);
+		jset(doc, "kube", kstats_run_json(st, shape_count(st, run), run->plan, run->svc), &bad);
 	if (bad) {
 		json_decref(doc);
 		return NULL;

@@ -40,6 +40,15 @@ installed() {
 	[ "$(r '.kube.bmh.agents_registered')" = "$(r '.kube.bmh.created')" ] || fail "not every Agent appeared"
 }
 
+# the results file is valid against scenarios/results.schema.json (when Ajv is there)
+schema_ok() {
+	command -v node >/dev/null 2>&1 && [ -d "$src/tests/emulator/conformance/node_modules/ajv" ] || {
+		echo "(results schema not checked: Ajv not installed)"; return 0; }
+	node "$src/tests/report/results_schema.js" "$src/scenarios/results.schema.json" "$tmp/results.json" >/dev/null ||
+		fail "results not valid against the schema: $(node "$src/tests/report/results_schema.js" \
+			"$src/scenarios/results.schema.json" "$tmp/results.json" 2>&1 | head -n 5)"
+}
+
 # every cluster of the run is gone from the hub and the service
 emptied() {
 	run_id=$(r .run_id)
@@ -70,6 +79,7 @@ sno)
 	curl -sf "http://127.0.0.1:$mport/metrics" >"$tmp/metrics" || fail "no /metrics after the run"
 	wait $spid || rc=$?
 	installed 2
+	schema_ok
 	[ "$(r .exit_code)" = 0 ] || fail "results exit code $(r .exit_code)"
 	[ "$(r '.kube.flow.detected')" = non-converged ] || fail "flow: $(r .kube.flow)"
 	[ "$(r '.kube.bmh.preprovisioning_images')" = 0 ] || fail "PreprovisioningImages in the non-converged flow"
@@ -123,6 +133,7 @@ mixed)
 	service_yaml "$tmp/service.yaml" local
 	run_swarm "$plan_mixed"
 	installed 9
+	schema_ok
 	[ "$(r '.kube.flow.detected')" = converged ] || fail "flow: $(r .kube.flow)"
 	[ "$(r '.kube.bmh.preprovisioning_images')" = "$(r '.kube.bmh.created')" ] || fail "one PreprovisioningImage per BMH"
 	emptied
