@@ -25,6 +25,7 @@ struct kube_call {
 	struct kube_client *k;
 	struct event ev;                /* retry wait or deferred failure */
 	int ev_armed, in_http, dropped;
+	int observed;                   /* a stream was counted when its answer began */
 	enum kube_verb verb;
 	enum kube_res_id res;
 	char *path;                     /* with the query */
@@ -265,8 +266,16 @@ static void on_event(evutil_socket_t fd, short what, void *arg);
 static int call_stream(void *arg, struct sw_resp *resp)
 {
 	struct kube_call *c = arg;
+	struct kube_client *k = c->k;
 	if (c->dropped)
 		return 1;
+	/* a watch is one request: counted when its answer starts flowing, not
+	 * when (if ever, within the run) its stream ends */
+	if (!c->observed && k->cfg.observe) {
+		c->observed = 1;
+		k->cfg.observe(k->cfg.observe_arg, c->verb, c->res, 0, resp->status,
+		               resp->t_sent_ns ? resp->t_sent_ns : sw_now_ns(), sw_now_ns());
+	}
 	return c->opts.stream(c->arg, resp);
 }
 
@@ -301,6 +310,7 @@ static int call_submit(struct kube_call *c)
 		req->stream_cb = call_stream;
 	c->attempts++;
 	c->in_http = 1;
+	c->observed = 0;
 	rv = sw_client_request(k->http, NULL, req, on_http, c);
 	if (rv < 0)
 		c->in_http = 0;
@@ -366,7 +376,7 @@ static void on_http(void *arg, int err, const char *msg, struct sw_resp *resp)
 		call_free(c);
 		return;
 	}
-	if (k->cfg.observe)
+	if (k->cfg.observe && !c->observed)
 		k->cfg.observe(k->cfg.observe_arg, c->verb, c->res, err, err ? 0 : resp->status,
 		               (!err && resp->t_sent_ns) ? resp->t_sent_ns : sw_now_ns(),
 		               (!err && resp->t_done_ns) ? resp->t_done_ns : sw_now_ns());

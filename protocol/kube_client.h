@@ -39,9 +39,10 @@
 
 struct kube_client;
 
-/* Called after every HTTP exchange (each attempt), for measurements:
- * |err| a SW_ERR_* transport error (status 0) or 0 with the HTTP |status|;
- * monotonic send and completion times. */
+/* Called once per HTTP exchange (each attempt), for measurements: |err| a
+ * SW_ERR_* transport error (status 0) or 0 with the HTTP |status|; monotonic
+ * send and completion times. A watch is reported when its answer starts
+ * flowing (completion = then), or at its end when it never did. */
 typedef void (*kube_observe_fn)(void *arg, enum kube_verb verb, enum kube_res_id res, int err,
                                 int status, uint64_t sent_ns, uint64_t done_ns);
 

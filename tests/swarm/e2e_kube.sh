@@ -137,6 +137,7 @@ mixed)
 	[ "$(r '.kube.flow.detected')" = converged ] || fail "flow: $(r .kube.flow)"
 	[ "$(r '.kube.bmh.preprovisioning_images')" = "$(r '.kube.bmh.created')" ] || fail "one PreprovisioningImage per BMH"
 	emptied
+	rbac_covers
 	;;
 http1)
 	start_hub --time-scale 60 --no-converged-flow
