@@ -251,12 +251,11 @@ void bmo_on_ppi(struct swarm_cluster *cl, unsigned j, enum kube_watch_type type,
 
 /* ---- the ISO URL ---- */
 
-_Static_assert(SWARM_TOKEN_MAX == 8192, "the message below names the maximum");
-
 const char *bmo_take_iso_url(struct swarm_cluster *cl, const char *url)
 {
-	const char *p, *e;
-	char id[IDS_UUID_LEN];
+	const char *p, *dot1, *dot2, *iid, *why;
+	char id[IDS_UUID_LEN], *claims;
+	json_t *j;
 	size_t n;
 	if ((p = strstr(url, "/byid/")) != NULL) {
 		p += strlen("/byid/");
@@ -266,21 +265,11 @@ const char *bmo_take_iso_url(struct swarm_cluster *cl, const char *url)
 		memcpy(id, p, 36);
 		id[36] = '\0';
 	} else if ((p = strstr(url, "/byapikey/")) != NULL) {
-		const char *dot1, *dot2;
-		char *claims;
-		json_t *j;
-		const char *iid;
 		p += strlen("/byapikey/");
-		e = p + strcspn(p, "/?");
-		if (e == p)
-			return "empty token after /byapikey/";
-		if ((size_t)(e - p) > SWARM_TOKEN_MAX)
-			return "token after /byapikey/ longer than 8192 bytes";
-		if (sw_http_value_bad(p, (size_t)(e - p)))
-			return "token after /byapikey/ has control bytes";
+		n = strcspn(p, "/?");
 		/* the id is the token's infra_env_id claim (the payload, base64url) */
-		dot1 = memchr(p, '.', (size_t)(e - p));
-		dot2 = dot1 ? memchr(dot1 + 1, '.', (size_t)(e - dot1 - 1)) : NULL;
+		dot1 = memchr(p, '.', n);
+		dot2 = dot1 ? memchr(dot1 + 1, '.', n - (size_t)(dot1 + 1 - p)) : NULL;
 		claims = dot2 ? b64_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), 1, NULL) : NULL;
 		j = claims ? json_loads(claims, 0, NULL) : NULL;
 		free(claims);
@@ -293,13 +282,8 @@ const char *bmo_take_iso_url(struct swarm_cluster *cl, const char *url)
 		json_decref(j);
 		/* local auth: that token is what the agents send */
 		if (cl->rt->svc && cl->rt->svc->auth == SWARM_AUTH_LOCAL &&
-		    (!cl->owner.agent_key || strncmp(cl->owner.agent_key, p, (size_t)(e - p)) ||
-		     cl->owner.agent_key[e - p])) {
-			free(cl->owner.agent_key);
-			cl->owner.agent_key = xmalloc((size_t)(e - p) + 1);
-			memcpy(cl->owner.agent_key, p, (size_t)(e - p));
-			cl->owner.agent_key[e - p] = '\0';
-		}
+		    (why = cluster_take_agent_key(cl, url)) != NULL)
+			return why;
 	} else {
 		return "neither /byid/<id>/ nor /byapikey/<token>/ in it";
 	}

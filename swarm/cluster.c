@@ -5,6 +5,7 @@
 #include "controller.h"
 #include "installer.h"
 #include "sw_err.h"
+#include "sw_http.h"
 #include "sw_xalloc.h"
 
 /* Release hook: the last call of a cluster is gone. During shutdown the
@@ -210,6 +211,34 @@ void cluster_host_mac(struct swarm_cluster *cl, unsigned idx, char out[IDS_MAC_L
 		cl->ops->host_mac(cl, idx, out);
 	else
 		ids_host_mac(cl->job.index, idx, out);
+}
+
+_Static_assert(SWARM_TOKEN_MAX == 8192, "the message below names the maximum");
+
+const char *cluster_take_agent_key(struct swarm_cluster *cl, const char *url)
+{
+	const char *p = url ? strstr(url, "/byapikey/") : NULL, *e;
+	size_t n;
+
+	if (!p)
+		return "no /byapikey/ token";
+	p += strlen("/byapikey/");
+	e = p + strcspn(p, "/?");
+	n = (size_t)(e - p);
+	if (!n)
+		return "empty /byapikey/ token";
+	/* It becomes the agents' X-Secret-Key: refused, never cut. */
+	if (n > SWARM_TOKEN_MAX)
+		return "/byapikey/ token longer than 8192 bytes";
+	if (sw_http_value_bad(p, n))
+		return "/byapikey/ token has control bytes";
+	if (cl->owner.agent_key && !strncmp(cl->owner.agent_key, p, n) && !cl->owner.agent_key[n])
+		return NULL;
+	free(cl->owner.agent_key);
+	cl->owner.agent_key = xmalloc(n + 1);
+	memcpy(cl->owner.agent_key, p, n);
+	cl->owner.agent_key[n] = 0;
+	return NULL;
 }
 
 uint64_t cluster_host_serial(const struct swarm_cluster *cl, unsigned idx)

@@ -121,6 +121,10 @@ void cluster_set_id(struct swarm_cluster *cl, const char *id);
 void cluster_mark_ready(struct swarm_cluster *cl);
 /* Host |idx|'s MAC (the driver's host_mac, else ids_host_mac()). */
 void cluster_host_mac(struct swarm_cluster *cl, unsigned idx, char out[IDS_MAC_LEN]);
+/* Local auth: the token of an ISO URL (/byapikey/<token>/) becomes the
+ * agents' X-Secret-Key (owner.agent_key). Returns NULL once taken, else why
+ * not ("no /byapikey/ token", "... longer than 8192 bytes", ...). */
+const char *cluster_take_agent_key(struct swarm_cluster *cl, const char *url);
 /* Host |idx|'s hardware serial (disks, system serial). */
 uint64_t cluster_host_serial(const struct swarm_cluster *cl, unsigned idx);
 

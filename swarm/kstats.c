@@ -8,6 +8,7 @@
 
 #include "prom.h"
 #include "config.h"
+#include "metrics.h"
 #include "report.h"
 #include "stats.h"
 #include "sw_err.h"
@@ -271,14 +272,6 @@ static void kstats_print(FILE *out, const struct swarm_kube_stats *k, uint64_t h
 		        (unsigned long long)k->ns_deleted, (unsigned long long)k->ns_left);
 }
 
-static int histo(struct evbuffer *out, const char *name, const char *const *labels,
-                 const struct hist *h, const double *le, size_t n)
-{
-	uint64_t counts[32];
-	hist_to_buckets(h, le, n, counts);
-	return prom_histogram(out, name, labels, le, counts, n, (double)h->sum_ns / 1e9, h->count);
-}
-
 int kstats_metrics(struct evbuffer *out, const struct swarm_kube_stats *k)
 {
 	int bad = 0;
@@ -303,7 +296,7 @@ int kstats_metrics(struct evbuffer *out, const struct swarm_kube_stats *k)
 				continue;
 			const char *l[] = {"verb", kube_verb_name((enum kube_verb)v), "resource",
 			                   kube_res_get((enum kube_res_id)r)->plural, NULL};
-			bad |= histo(out, "swarm_kube_request_duration_seconds", l, &k->lat[v][r], lat_le,
+			bad |= metrics_histogram(out, "swarm_kube_request_duration_seconds", l, &k->lat[v][r], lat_le,
 			             NLE(lat_le));
 		}
 	bad |= prom_family(out, "swarm_kube_watch_events_total", "counter",
@@ -333,10 +326,10 @@ int kstats_metrics(struct evbuffer *out, const struct swarm_kube_stats *k)
 	}
 	bad |= prom_family(out, "swarm_kube_bmh_provisioned_seconds", "histogram",
 	                   "Time from a BareMetalHost's creation to its status provisioned.");
-	bad |= histo(out, "swarm_kube_bmh_provisioned_seconds", NULL, &k->to_provisioned, life_le, NLE(life_le));
+	bad |= metrics_histogram(out, "swarm_kube_bmh_provisioned_seconds", NULL, &k->to_provisioned, life_le, NLE(life_le));
 	bad |= prom_family(out, "swarm_kube_agent_registered_seconds", "histogram",
 	                   "Time from a BareMetalHost's creation to its Agent appearing on the hub.");
-	bad |= histo(out, "swarm_kube_agent_registered_seconds", NULL, &k->to_agent, life_le, NLE(life_le));
+	bad |= metrics_histogram(out, "swarm_kube_agent_registered_seconds", NULL, &k->to_agent, life_le, NLE(life_le));
 	bad |= prom_family(out, "swarm_kube_conflicts_total", "counter",
 	                   "409 Conflicts read again and re-applied.");
 	bad |= prom_sample_u64(out, "swarm_kube_conflicts_total", NULL, k->conflicts);

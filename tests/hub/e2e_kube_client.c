@@ -126,7 +126,7 @@ static void observe(void *arg, enum kube_verb verb, enum kube_res_id res, int er
 		seen_status[status]++;
 }
 
-static struct kube_client *client(int port, unsigned backoff_ms)
+static struct kube_client *client(int port, unsigned backoff_ms, unsigned watch_timeout_s)
 {
 	char url[64], err[256];
 	struct kube_client_cfg cfg;
@@ -137,7 +137,7 @@ static struct kube_client *client(int port, unsigned backoff_ms)
 	cfg.http.proto = use_h1 ? SW_PROTO_H1 : SW_PROTO_H2;
 	cfg.backoff_initial_ms = backoff_ms;
 	cfg.backoff_max_ms = 4 * backoff_ms;
-	cfg.watch_timeout_s = 60;
+	cfg.watch_timeout_s = watch_timeout_s;
 	cfg.list_limit = 4; /* several pages */
 	cfg.timer_prio = -1;
 	cfg.observe = observe;
@@ -471,17 +471,7 @@ static void test_informer(struct kube_client *k, struct kube_client *writer, str
 /* Server-side watch timeouts end watches cleanly: re-watched, no failure. */
 static void test_watch_timeout(int port)
 {
-	char url[64], err[256];
-	struct kube_client_cfg cfg;
-	memset(&cfg, 0, sizeof(cfg));
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
-	sw_client_cfg_init(&cfg.http);
-	cfg.http.url = url;
-	cfg.http.proto = use_h1 ? SW_PROTO_H1 : SW_PROTO_H2;
-	cfg.watch_timeout_s = 1;
-	cfg.timer_prio = -1;
-	struct kube_client *k = kube_client_new(base, &cfg, err, sizeof(err));
-	CHECK(k, "%s", err);
+	struct kube_client *k = client(port, 200, 1);
 	struct seen s;
 	memset(&s, 0, sizeof(s));
 	struct kube_informer *inf = kube_informer_new(k, KUBE_RES_SECRET, NULL, &seen_ops, &s);
@@ -512,7 +502,7 @@ static void test_retries(const char *emu)
 	                "--fault-error", "kube:get/configmaps:0.5:429", NULL};
 	CHECK(e2e_child_start(argv, &c) == 0, "second emulator");
 	running[1] = &c;
-	struct kube_client *k = client(c.kube_port, 50);
+	struct kube_client *k = client(c.kube_port, 50, 60);
 	memset(seen_status, 0, sizeof(seen_status));
 	struct res x = create(k, KUBE_RES_NAMESPACE,
 	                      "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"kc\"}}");
@@ -574,7 +564,7 @@ int main(int argc, char **argv)
 	                 "--kube-bookmark-interval", "200ms", NULL};
 	CHECK(e2e_child_start(eargv, &c) == 0, "emulator");
 	running[0] = &c;
-	struct kube_client *k = client(c.kube_port, 150), *writer = client(c.kube_port, 50);
+	struct kube_client *k = client(c.kube_port, 150, 60), *writer = client(c.kube_port, 50, 60);
 	struct e2e_http rest = {.base = base, .timeout_ms = 10000};
 	char url[64], err[256];
 	struct sw_client_cfg rc;
