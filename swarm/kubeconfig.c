@@ -76,12 +76,15 @@ static yaml_node_t *get(struct kc_ctx *c, const yaml_node_t *map, const char *ke
 	return NULL;
 }
 
-/* The string at |key| of |map| (|path| names it in messages): 0 with *out
- * (borrowed; NULL when absent or null), or SW_ERR_PARSE. */
-static int get_str(struct kc_ctx *c, const yaml_node_t *map, const char *key, const char *path,
+/* The string at |key| of |map| (|prefix|.|key| names it in messages; no
+ * prefix at the top): 0 with *out (borrowed; NULL when absent or null), or
+ * SW_ERR_PARSE. */
+static int get_str(struct kc_ctx *c, const yaml_node_t *map, const char *prefix, const char *key,
                    const char **out)
 {
 	yaml_node_t *v = get(c, map, key);
+	char path[256];
+	snprintf(path, sizeof(path), "%s%s%s", prefix ? prefix : "", prefix ? "." : "", key);
 	*out = NULL;
 	if (is_null(v))
 		return 0;
@@ -118,8 +121,7 @@ static int find_named(struct kc_ctx *c, const yaml_node_t *root, const char *lis
 			kc_errf(c, e, p, "expected a mapping with name and %s", inner);
 			return SW_ERR_PARSE;
 		}
-		snprintf(p, sizeof(p), "%s[%zu].name", list_key, i);
-		if (get_str(c, e, "name", p, &n) < 0)
+		if (get_str(c, e, p, "name", &n) < 0)
 			return SW_ERR_PARSE;
 		if (!n || strcmp(n, name))
 			continue;
@@ -213,7 +215,7 @@ static int get_data(struct kc_ctx *c, const yaml_node_t *map, const char *key, c
 	const char *v;
 	size_t n;
 	snprintf(kp, sizeof(kp), "%s.%s", prefix, key);
-	if (get_str(c, map, key, kp, &v) < 0)
+	if (get_str(c, map, prefix, key, &v) < 0)
 		return SW_ERR_PARSE;
 	if (!v)
 		return 0;
@@ -231,9 +233,9 @@ static int load_cluster(struct kc_ctx *c, const yaml_node_t *cl, const char *kp,
 {
 	char p[256];
 	const char *server, *ca, *name, *insecure;
-	snprintf(p, sizeof(p), "%s.server", kp);
-	if (get_str(c, cl, "server", p, &server) < 0)
+	if (get_str(c, cl, kp, "server", &server) < 0)
 		return SW_ERR_PARSE;
+	snprintf(p, sizeof(p), "%s.server", kp);
 	if (!server || !*server) {
 		kc_errf(c, cl, p, "the cluster has no server");
 		return SW_ERR_PARSE;
@@ -243,21 +245,19 @@ static int load_cluster(struct kc_ctx *c, const yaml_node_t *cl, const char *kp,
 		return SW_ERR_PARSE;
 	}
 	o->server = xstrdup(server);
-	snprintf(p, sizeof(p), "%s.certificate-authority", kp);
-	if (get_str(c, cl, "certificate-authority", p, &ca) < 0)
+	if (get_str(c, cl, kp, "certificate-authority", &ca) < 0)
 		return SW_ERR_PARSE;
 	if (ca && *ca)
 		o->ca_file = resolve(c->path, ca);
 	if (get_data(c, cl, "certificate-authority-data", kp, &o->ca_pem) < 0)
 		return SW_ERR_PARSE;
-	snprintf(p, sizeof(p), "%s.tls-server-name", kp);
-	if (get_str(c, cl, "tls-server-name", p, &name) < 0)
+	if (get_str(c, cl, kp, "tls-server-name", &name) < 0)
 		return SW_ERR_PARSE;
 	if (name && *name)
 		o->tls_server_name = xstrdup(name);
-	snprintf(p, sizeof(p), "%s.insecure-skip-tls-verify", kp);
-	if (get_str(c, cl, "insecure-skip-tls-verify", p, &insecure) < 0)
+	if (get_str(c, cl, kp, "insecure-skip-tls-verify", &insecure) < 0)
 		return SW_ERR_PARSE;
+	snprintf(p, sizeof(p), "%s.insecure-skip-tls-verify", kp);
 	if (insecure && strcmp(insecure, "true") && strcmp(insecure, "false")) {
 		kc_errf(c, get(c, cl, "insecure-skip-tls-verify"), p, "expected true or false, got '%s'",
 		        insecure);
@@ -270,7 +270,6 @@ static int load_cluster(struct kc_ctx *c, const yaml_node_t *cl, const char *kp,
 static int load_user(struct kc_ctx *c, const yaml_node_t *u, const char *kp, const char *uname,
                      struct kubeconfig *o)
 {
-	char p[256];
 	const char *tok, *tokfile, *cert, *key;
 	if (get(c, u, "exec") || get(c, u, "auth-provider")) {
 		snprintf(c->err, c->errlen, "%s: user '%s' authenticates with an %s plugin, which the swarm "
@@ -278,11 +277,7 @@ static int load_user(struct kc_ctx *c, const yaml_node_t *u, const char *kp, con
 		         get(c, u, "exec") ? "exec" : "auth-provider");
 		return SW_ERR_INVALID;
 	}
-	snprintf(p, sizeof(p), "%s.token", kp);
-	if (get_str(c, u, "token", p, &tok) < 0)
-		return SW_ERR_PARSE;
-	snprintf(p, sizeof(p), "%s.tokenFile", kp);
-	if (get_str(c, u, "tokenFile", p, &tokfile) < 0)
+	if (get_str(c, u, kp, "token", &tok) < 0 || get_str(c, u, kp, "tokenFile", &tokfile) < 0)
 		return SW_ERR_PARSE;
 	if (tok && *tok) {
 		o->token = xstrdup(tok);
@@ -299,11 +294,7 @@ static int load_user(struct kc_ctx *c, const yaml_node_t *u, const char *kp, con
 		if (check_token(o->token, where, c->err, c->errlen) < 0)
 			return SW_ERR_INVALID;
 	}
-	snprintf(p, sizeof(p), "%s.client-certificate", kp);
-	if (get_str(c, u, "client-certificate", p, &cert) < 0)
-		return SW_ERR_PARSE;
-	snprintf(p, sizeof(p), "%s.client-key", kp);
-	if (get_str(c, u, "client-key", p, &key) < 0)
+	if (get_str(c, u, kp, "client-certificate", &cert) < 0 || get_str(c, u, kp, "client-key", &key) < 0)
 		return SW_ERR_PARSE;
 	if (cert && *cert)
 		o->cert_file = resolve(c->path, cert);
@@ -367,7 +358,7 @@ static int load_file(const char *path, struct kubeconfig *o, char *err, size_t e
 		        "contexts, current-context)");
 		goto out;
 	}
-	if (get_str(&c, root, "current-context", "current-context", &ctx_name) < 0)
+	if (get_str(&c, root, NULL, "current-context", &ctx_name) < 0)
 		goto out;
 	if (!ctx_name || !*ctx_name) {
 		snprintf(err, errlen, "%s: no current-context (set one with kubectl config use-context)", path);
@@ -383,14 +374,9 @@ static int load_file(const char *path, struct kubeconfig *o, char *err, size_t e
 		rv = SW_ERR_NOT_FOUND;
 		goto out;
 	}
-	{
-		char p1[200], p2[200];
-		snprintf(p1, sizeof(p1), "%s.cluster", kp);
-		snprintf(p2, sizeof(p2), "%s.user", kp);
-		rv = SW_ERR_PARSE;
-		if (get_str(&c, ctx, "cluster", p1, &cl_name) < 0 || get_str(&c, ctx, "user", p2, &u_name) < 0)
-			goto out;
-	}
+	rv = SW_ERR_PARSE;
+	if (get_str(&c, ctx, kp, "cluster", &cl_name) < 0 || get_str(&c, ctx, kp, "user", &u_name) < 0)
+		goto out;
 	if (!cl_name || !*cl_name) {
 		snprintf(err, errlen, "%s: context '%s' names no cluster", path, ctx_name);
 		rv = SW_ERR_NOT_FOUND;
