@@ -612,6 +612,20 @@ static int controller_step(struct cluster *c)
 	return 0;
 }
 
+/* One round of the cluster's machines: each agent polls, each installer
+ * moves on, the controller acts. Returns 1 once the cluster is installed. */
+static int cluster_round(struct cluster *c)
+{
+	for (int i = 0; i < c->nhosts; i++) {
+		struct host *h = &c->hosts[i];
+		if (!h->stopped)
+			agent_poll(h);
+		if (h->installing)
+			installer_step(h);
+	}
+	return controller_step(c);
+}
+
 /* ---- driver ---------------------------------------------------------------------------- */
 
 static void cluster_init(struct drv *d, struct cluster *c, const char *name, int masters,
@@ -760,14 +774,7 @@ static void run_cluster(struct drv *d, struct cluster *c)
 		CHECK(sw_now_ns() < deadline, "cluster %s stuck in %s after %d rounds", c->name, c->status,
 		      rounds);
 		rounds++;
-		for (int i = 0; i < c->nhosts; i++) {
-			struct host *h = &c->hosts[i];
-			if (!h->stopped)
-				agent_poll(h);
-			if (h->installing)
-				installer_step(h);
-		}
-		if (controller_step(c))
+		if (cluster_round(c))
 			break;
 		if (rounds % 3 == 0 || !c->install_started) {
 			refresh(c);
@@ -1182,14 +1189,7 @@ static int run_attached(struct drv *d, int port, const char *iso_url, int master
 	for (;;) {
 		CHECK(sw_now_ns() < deadline, "cluster %s not installed after %d rounds", c->id, rounds);
 		rounds++;
-		for (int i = 0; i < c->nhosts; i++) {
-			struct host *h = &c->hosts[i];
-			if (!h->stopped)
-				agent_poll(h);
-			if (h->installing)
-				installer_step(h);
-		}
-		if (controller_step(c))
+		if (cluster_round(c))
 			break;
 		e2e_sleep(&d->http, 50);
 	}

@@ -372,6 +372,12 @@ static void test_sno_nonconverged(void **state)
 	assert_string_equal(cj_str(json_array_get(cj_get(a, "status.inventory.interfaces"), 0), "macAddress"),
 	                    MAC0);
 	assert_non_null(cj_annotation(a, "agent.agent-install.openshift.io/inventory"));
+	/* the inventory as the host sent it, in the CRD's shape, and its labels */
+	assert_string_equal(cj_str(a, "status.inventory.cpu.modelName"), "Intel Xeon");
+	assert_int_equal(json_integer_value(cj_get(a, "status.inventory.cpu.clockMegahertz")), 2400);
+	assert_string_equal(cj_str(json_array_get(cj_get(a, "status.inventory.disks"), 0), "driveType"), "SSD");
+	assert_string_equal(cj_label(a, "inventory.agent-install.openshift.io/cpu-virtenabled"), "true");
+	assert_string_equal(cj_label(a, "inventory.agent-install.openshift.io/host-manufacturer"), "RedHat");
 	json_decref(a);
 	assert_int_equal(emu_model_host_approved(t.mh.m, t.mh.infra_env_id, agent_name(&t)), 1);
 	b = get(&t, KUBE_RES_BAREMETALHOST, NS, NS "-0");

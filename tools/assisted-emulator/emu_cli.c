@@ -195,6 +195,7 @@ int emu_cli_parse(int argc, char **argv, struct emu_opts *o, FILE *out, char *er
 	size_t n_error = 0, n_latency = 0, n_reset = 0;
 	unsigned long long u = 0;
 	uint64_t ns = 0;
+	int ctl_opts = 0;  /* a controller option was given (they need --kube-api) */
 
 	memset(o, 0, sizeof(*o));
 	o->listen = "127.0.0.1:8090";
@@ -331,12 +332,13 @@ int emu_cli_parse(int argc, char **argv, struct emu_opts *o, FILE *out, char *er
 				                 "of at least 1ms (e.g. 60s)%s", arg, NULL);
 			o->kube_bookmark_ns = ns;
 			break;
-		case OPT_KUBE_NO_CONTROLLERS: o->kube_no_controllers = 1; break;
-		case OPT_CONVERGED: o->converged_flow = 1; break;
-		case OPT_NO_CONVERGED: o->converged_flow = 0; break;
-		case OPT_NO_PAUSE_PROVISIONED: o->no_pause_provisioned = 1; break;
-		case OPT_KUBE_CHECK_WRITES: o->kube_check_writes = 1; break;
+		case OPT_KUBE_NO_CONTROLLERS: o->kube_no_controllers = ctl_opts = 1; break;
+		case OPT_CONVERGED: o->converged_flow = ctl_opts = 1; break;
+		case OPT_NO_CONVERGED: o->converged_flow = 0; ctl_opts = 1; break;
+		case OPT_NO_PAUSE_PROVISIONED: o->no_pause_provisioned = ctl_opts = 1; break;
+		case OPT_KUBE_CHECK_WRITES: o->kube_check_writes = ctl_opts = 1; break;
 		case OPT_KUBE_WORKERS: {
+			ctl_opts = 1;
 			char name[64];
 			const char *eq = strchr(arg, '=');
 			int id = -1;
@@ -358,6 +360,7 @@ int emu_cli_parse(int argc, char **argv, struct emu_opts *o, FILE *out, char *er
 				return usage_err(err, errlen, "--kube-call-latency '%s': expected a duration "
 				                 "from 0 to 60s%s", arg, NULL);
 			o->kube_call_latency_ns = ns;
+			ctl_opts = 1;
 			break;
 		case OPT_HELP:
 			emu_cli_usage(out);
@@ -386,8 +389,8 @@ int emu_cli_parse(int argc, char **argv, struct emu_opts *o, FILE *out, char *er
 		return usage_err(err, errlen, "--kube-token and --kube-token-file exclude each other%s%s",
 		                 NULL, NULL);
 	if (!o->kube_listen && (o->kube_tls_cert || o->kube_token || o->kube_token_file ||
-	                        o->kube_watch_window || o->kube_bookmark_ns))
-		return usage_err(err, errlen, "the --kube-* options need --kube-api ADDR:PORT%s%s", NULL, NULL);
+	                        o->kube_watch_window || o->kube_bookmark_ns || ctl_opts))
+		return usage_err(err, errlen, "the --kube-* and controller options need --kube-api ADDR:PORT%s%s", NULL, NULL);
 	if (o->kube_listen && !o->kube_tls_cert) {
 		o->kube_tls_cert = o->tls_cert;
 		o->kube_tls_key = o->tls_key;

@@ -125,33 +125,11 @@ static void requirements_met(json_t *s, const char *st, int approved, const char
 	}
 }
 
-/* Messages of the failing host validations joined by "," (pending and
- * failure, as host.GetValidations reports everything but success/disabled). */
-static void failures(const char *vi, char *out, size_t len)
-{
-	json_t *v = vi ? json_loads(vi, 0, NULL) : NULL;
-	const char *k;
-	json_t *group;
-	out[0] = '\0';
-	json_object_foreach(v, k, group) {
-		size_t i;
-		json_t *e;
-		json_array_foreach(group, i, e) {
-			const char *st = cj_str(e, "status"), *msg = cj_str(e, "message");
-			if (st && strcmp(st, "success") && strcmp(st, "disabled")) {
-				size_t l = strlen(out);
-				snprintf(out + l, len - l, "%s%s", l ? "," : "", msg ? msg : "");
-			}
-		}
-	}
-	json_decref(v);
-}
-
 static void validated(json_t *s, const char *st, const json_t *h, const char *now)
 {
 	char fail[4096], msg[4200];
 	const char *vi = cj_str(h, "validations_info");
-	failures(vi, fail, sizeof(fail));
+	ctl_failed_validations(vi, 1, fail, sizeof(fail));
 	if (!strcmp(st, "binding")) {
 		cond(s, "Validated", "False", "Binding",
 		     "The agent is currently binding to a cluster deployment", now);
@@ -347,12 +325,7 @@ static void update_status(struct agent_ctx *x, const struct ctl_err *e, int inte
  * (updateAndReplaceAgent). Returns 0 or -1. */
 static int replace(struct agent_ctx *x)
 {
-	json_t *out = NULL;
-	if (ctl_update(x->c, KUBE_RES_AGENT, x->agent, &out) < 0)
-		return -1;
-	json_decref(x->agent);
-	x->agent = out;
-	return 0;
+	return ctl_update_in_place(x->c, KUBE_RES_AGENT, &x->agent) < 0 ? -1 : 0;
 }
 
 /* updateInventoryAndLabels: the host inventory in the CRD's shape. */

@@ -113,27 +113,6 @@ static int req_int(const json_t *aci, const char *k)
 	                                                      "provisionRequirements"), k));
 }
 
-/* Messages of the validations that are not "success", joined by ",". */
-static void failed_validations(const char *vi, char *out, size_t len)
-{
-	json_t *v = vi ? json_loads(vi, 0, NULL) : NULL;
-	const char *k;
-	json_t *group;
-	out[0] = '\0';
-	json_object_foreach(v, k, group) {
-		size_t i;
-		json_t *e;
-		json_array_foreach(group, i, e) {
-			const char *st = cj_str(e, "status"), *msg = cj_str(e, "message");
-			if (st && strcmp(st, "success") != 0) {
-				size_t l = strlen(out);
-				snprintf(out + l, len - l, "%s%s", l ? "," : "", msg ? msg : "");
-			}
-		}
-	}
-	json_decref(v);
-}
-
 static void conds_unknown(json_t *status, const char *now)
 {
 	static const char *const types[] = {"Validated", "RequirementsMet", "Completed", "Failed",
@@ -215,7 +194,7 @@ static void validated(json_t *status, const char *st, const json_t *cl, const ch
 {
 	char fail[2048], msg[2200];
 	const char *vi = cj_str(cl, "validations_info");
-	failed_validations(vi, fail, sizeof(fail));
+	ctl_failed_validations(vi, 0, fail, sizeof(fail));
 	if (!strcmp(st, "insufficient")) {
 		snprintf(msg, sizeof(msg), "The cluster's validations are failing: %s", fail);
 		cj_cond_cluster(status, "Validated", "False", "ValidationsFailing", msg, now);
@@ -628,14 +607,11 @@ static int no_ingress_kubeconfig(struct cd_ctx *x, const json_t *cl, struct ctl_
 	cj_set(x->aci, "spec.clusterMetadata",
 	       json_pack("{s:s,s:s,s:{s:s}}", "clusterID", cj_str(cl, "id"), "infraID", cj_str(cl, "id"),
 	                 "adminKubeconfigSecretRef", "name", name));
-	json_t *out = NULL;
-	if (ctl_update(x->c, KUBE_RES_AGENTCLUSTERINSTALL, x->aci, &out) < 0) {
+	if (ctl_update_in_place(x->c, KUBE_RES_AGENTCLUSTERINSTALL, &x->aci) < 0) {
 		ctl_err_set(e, 0, "failed to update AgentClusterInstall %s/%s", x->ns,
 		            cj_str(x->aci, "metadata.name"));
 		return -1;
 	}
-	json_decref(x->aci);
-	x->aci = out;
 	return 0;
 }
 
@@ -698,14 +674,11 @@ static int cluster_metadata(struct cd_ctx *x, const json_t *cl, struct ctl_err *
 	       json_pack("{s:s,s:s,s:{s:s},s:{s:s}}", "clusterID", cid, "infraID", cid,
 	                 "adminPasswordSecretRef", "name", pn, "adminKubeconfigSecretRef", "name",
 	                 kname));
-	json_t *out = NULL;
-	if (ctl_update(c, KUBE_RES_AGENTCLUSTERINSTALL, x->aci, &out) < 0) {
+	if (ctl_update_in_place(c, KUBE_RES_AGENTCLUSTERINSTALL, &x->aci) < 0) {
 		ctl_err_set(e, 0, "failed to update AgentClusterInstall %s/%s", x->ns,
 		            cj_str(x->aci, "metadata.name"));
 		return -1;
 	}
-	json_decref(x->aci);
-	x->aci = out;
 	return 0;
 }
 
@@ -779,14 +752,10 @@ static int aci_finalizer(struct cd_ctx *x)
 {
 	struct ctl *c = x->c;
 	if (!cj_deleting(x->aci)) {
-		if (cj_add_finalizer(x->aci, F_ACI)) {
-			json_t *out = NULL;
-			if (ctl_update(c, KUBE_RES_AGENTCLUSTERINSTALL, x->aci, &out) < 0) {
-				err_requeue(x);
-				return 1;
-			}
-			json_decref(x->aci);
-			x->aci = out;
+		if (cj_add_finalizer(x->aci, F_ACI) &&
+		    ctl_update_in_place(c, KUBE_RES_AGENTCLUSTERINSTALL, &x->aci) < 0) {
+			err_requeue(x);
+			return 1;
 		}
 		return 0;
 	}
@@ -840,14 +809,10 @@ static int cd_finalizer(struct cd_ctx *x)
 {
 	struct ctl *c = x->c;
 	if (!cj_deleting(x->cd)) {
-		if (cj_add_finalizer(x->cd, F_CD)) {
-			json_t *out = NULL;
-			if (ctl_update(c, KUBE_RES_CLUSTERDEPLOYMENT, x->cd, &out) < 0) {
-				err_requeue(x);
-				return 1;
-			}
-			json_decref(x->cd);
-			x->cd = out;
+		if (cj_add_finalizer(x->cd, F_CD) &&
+		    ctl_update_in_place(c, KUBE_RES_CLUSTERDEPLOYMENT, &x->cd) < 0) {
+			err_requeue(x);
+			return 1;
 		}
 		return 0;
 	}
@@ -887,12 +852,7 @@ static int ensure_owner(struct cd_ctx *x)
 	json_array_append_new(refs, json_pack("{s:s,s:s,s:s,s:s}", "apiVersion", "hive.openshift.io/v1",
 	                                      "kind", "ClusterDeployment", "name", x->name, "uid",
 	                                      uid ? uid : ""));
-	json_t *out = NULL;
-	if (ctl_update(x->c, KUBE_RES_AGENTCLUSTERINSTALL, x->aci, &out) < 0)
-		return -1;
-	json_decref(x->aci);
-	x->aci = out;
-	return 0;
+	return ctl_update_in_place(x->c, KUBE_RES_AGENTCLUSTERINSTALL, &x->aci) < 0 ? -1 : 0;
 }
 
 /* Keeps the cluster in line with the ACI (a subset of updateIfNeeded: the

@@ -207,6 +207,17 @@ int ctl_update(struct ctl *c, enum kube_res_id res, const json_t *obj, json_t **
 	return rv;
 }
 
+int ctl_update_in_place(struct ctl *c, enum kube_res_id res, json_t **obj)
+{
+	json_t *out = NULL;
+	int rv = ctl_update(c, res, *obj, &out);
+	if (rv == 0) {
+		json_decref(*obj);
+		*obj = out;
+	}
+	return rv;
+}
+
 int ctl_update_status(struct ctl *c, enum kube_res_id res, const json_t *obj, json_t **out)
 {
 	c->calls++;

@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REQUEUE_RECOVERABLE_S 20.0   /* 2 * WindowBetweenRequestsInSeconds */
-#define LONGER_REQUEUE_S 60.0        /* longerRequeueAfterOnError */
 
 /* The NMStateConfigs |ie| selects, as static_network_config entries. An
  * empty selector selects none (not all), as the real controller decides. */
@@ -177,8 +175,6 @@ static void reconcile_error(struct ctl *c, json_t *ie, json_t *status, const str
                             const char *now, struct ctl_result *r)
 {
 	char msg[800];
-	json_t *cur = cj_condition(json_object_get(status, "conditions"), "ImageCreated");
-	(void)cur;
 	if (e->user)
 		snprintf(msg, sizeof(msg), "Failed to create image: %s", e->msg);
 	else
@@ -187,13 +183,11 @@ static void reconcile_error(struct ctl *c, json_t *ie, json_t *status, const str
 	json_object_del(status, "isoDownloadURL");
 	json_object_del(status, "createdTime");
 	update_status(c, ie, r);
-	if (!e->user) {
-		/* an error result: controller-runtime requeues it rate-limited */
-		r->error = 1;
-		r->requeue = 0;
-	} else {
-		r->requeue = 0;
-	}
+	/* an internal error is returned with a 20 s RequeueAfter, which
+	 * controller-runtime ignores for errors: requeued rate-limited; an input
+	 * error is not requeued */
+	r->error = !e->user;
+	r->requeue = 0;
 	r->requeue_after_ns = 0;
 }
 
@@ -226,14 +220,9 @@ void ctl_infraenv_reconcile(struct ctl *c, const char *ns, const char *name, str
 			r->error = 1;
 		goto out;
 	}
-	if (cj_add_finalizer(ie, F_INFRAENV)) {
-		json_t *upd = NULL;
-		if (ctl_update(c, KUBE_RES_INFRAENV, ie, &upd) < 0) {
-			r->error = 1;
-			goto out;
-		}
-		json_decref(ie);
-		ie = upd;
+	if (cj_add_finalizer(ie, F_INFRAENV) && ctl_update_in_place(c, KUBE_RES_INFRAENV, &ie) < 0) {
+		r->error = 1;
+		goto out;
 	}
 
 	json_t *status = cj_obj(ie, "status");

@@ -105,6 +105,9 @@ int ctl_create(struct ctl *c, enum kube_res_id res, const json_t *obj, json_t **
 int ctl_update(struct ctl *c, enum kube_res_id res, const json_t *obj, json_t **out);
 int ctl_update_status(struct ctl *c, enum kube_res_id res, const json_t *obj, json_t **out);
 int ctl_delete(struct ctl *c, enum kube_res_id res, const char *ns, const char *name);
+/* ctl_update() of |*obj|; on success |*obj| becomes the stored version (its
+ * new resourceVersion), as controller-runtime's Update refreshes the object. */
+int ctl_update_in_place(struct ctl *c, enum kube_res_id res, json_t **obj);
 /* Reads (controller-runtime's cache: free). */
 json_t *ctl_get(struct ctl *c, enum kube_res_id res, const char *ns, const char *name);
 /*
@@ -224,6 +227,11 @@ void ctl_sign_url(struct ctl *c, const char *ie_id, char *url, size_t len);
  * buffer (|*n| bytes) or NULL; encode a malloc'ed string. */
 char *ctl_b64_decode(const char *s, size_t *n);
 char *ctl_b64_encode(const void *p, size_t n);
+/* The messages of the validations in |validations_info| (the service's JSON
+ * text) that are not "success" (and, |skip_disabled|, not "disabled"),
+ * joined by ",", as the Validated conditions list them. */
+void ctl_failed_validations(const char *validations_info, int skip_disabled, char *out,
+                            size_t len);
 /* Version ("4.16.0") and architecture ("x86_64") of a release image pullspec
  * ("quay.io/openshift-release-dev/ocp-release:4.16.0-x86_64"). Returns 0 or -1. */
 int ctl_release_version(const char *image, char *ver, size_t vlen, char *arch, size_t alen);

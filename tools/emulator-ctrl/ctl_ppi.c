@@ -16,7 +16,6 @@
 #include <string.h>
 
 #define COOLDOWN_S 60.0
-#define LONGER_REQUEUE_S 60.0
 #define A_IRONIC "infraenv.agent-install.openshift.io/enable-ironic-agent"
 #define L_VELERO "velero.io/exclude-from-backup"
 
@@ -113,14 +112,11 @@ void ctl_ppi_reconcile(struct ctl *c, const char *ns, const char *name, struct c
 		goto out;
 	}
 	if (!cj_label(ppi, L_VELERO) || strcmp(cj_label(ppi, L_VELERO), "true")) {
-		json_t *out = NULL;
 		cj_set_label(ppi, L_VELERO, "true");
-		if (ctl_update(c, KUBE_RES_PREPROVISIONINGIMAGE, ppi, &out) < 0) {
+		if (ctl_update_in_place(c, KUBE_RES_PREPROVISIONINGIMAGE, &ppi) < 0) {
 			r->error = 1;
 			goto out;
 		}
-		json_decref(ppi);
-		ppi = out;
 	}
 	if (!accepts(ppi, "iso") && !accepts(ppi, "initrd")) {
 		set_conditions(c, ppi, "False", "True", "UnsupportedImageFormat", "Unsupported image format",

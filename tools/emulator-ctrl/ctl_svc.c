@@ -173,6 +173,27 @@ char *ctl_b64_encode(const void *p, size_t n)
 	return out;
 }
 
+void ctl_failed_validations(const char *validations_info, int skip_disabled, char *out,
+                            size_t len)
+{
+	json_t *v = validations_info ? json_loads(validations_info, 0, NULL) : NULL;
+	const char *k;
+	json_t *group;
+	out[0] = '\0';
+	json_object_foreach(v, k, group) {
+		size_t i;
+		json_t *e;
+		json_array_foreach(group, i, e) {
+			const char *st = cj_str(e, "status"), *msg = cj_str(e, "message");
+			if (!st || !strcmp(st, "success") || (skip_disabled && !strcmp(st, "disabled")))
+				continue;
+			size_t l = strlen(out);
+			snprintf(out + l, len - l, "%s%s", l ? "," : "", msg ? msg : "");
+		}
+	}
+	json_decref(v);
+}
+
 int ctl_release_version(const char *image, char *ver, size_t vlen, char *arch, size_t alen)
 {
 	const char *tag = image ? strrchr(image, ':') : NULL;

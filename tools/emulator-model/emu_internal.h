@@ -492,6 +492,10 @@ int emu_kapi_active(const struct emu_model *m);
 int emu_kapi_host_registered(struct emu_model *m, const struct emu_host *h);
 void emu_kapi_host_changed(struct emu_model *m, const struct emu_host *h);
 void emu_kapi_cluster_changed(struct emu_model *m, const struct emu_cluster *c);
+/* Kube mode keeps the inventory as the host sent it (the Agent copies it):
+ * store it (compact) / the stored text or NULL. */
+void emu_kapi_host_inventory(struct emu_model *m, const struct emu_host *h, const json_t *inv);
+const char *emu_kapi_host_inventory_raw(const struct emu_model *m, const struct emu_host *h);
 /* The host's installer args (JSON array) and ignition override, or NULL. */
 const char *emu_kapi_host_installer_args(const struct emu_model *m, const struct emu_host *h);
 const char *emu_kapi_host_ignition(const struct emu_model *m, const struct emu_host *h);

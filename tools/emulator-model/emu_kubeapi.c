@@ -18,6 +18,7 @@ struct emu_kube_ext {
 	int have_hooks;
 	char **installer_args;
 	char **ignition;
+	char **inventory;       /* kube mode only: the inventory as sent */
 	size_t cap;
 };
 
@@ -36,9 +37,11 @@ void emu_kapi_free(struct emu_model *m)
 	for (size_t i = 0; i < k->cap; i++) {
 		free(k->installer_args[i]);
 		free(k->ignition[i]);
+		free(k->inventory[i]);
 	}
 	free(k->installer_args);
 	free(k->ignition);
+	free(k->inventory);
 	free(k);
 	m->kube = NULL;
 }
@@ -159,7 +162,9 @@ int emu_model_cluster_kube_counts(const struct emu_model *m, const char *cluster
 
 /* ---- per-host strings ---- */
 
-static char **slot(struct emu_model *m, const struct emu_host *h, int ignition)
+enum { STR_ARGS, STR_IGNITION, STR_INVENTORY };
+
+static char **slot(struct emu_model *m, const struct emu_host *h, int which)
 {
 	struct emu_kube_ext *k = ext(m);
 	size_t idx = (size_t)(h - m->hosts);
@@ -177,36 +182,48 @@ static char **slot(struct emu_model *m, const struct emu_host *h, int ignition)
 		if (!b)
 			return NULL;
 		k->ignition = b;
+		char **c = realloc(k->inventory, ncap * sizeof(*c));
+		if (!c)
+			return NULL;
+		k->inventory = c;
 		memset(a + k->cap, 0, (ncap - k->cap) * sizeof(*a));
 		memset(b + k->cap, 0, (ncap - k->cap) * sizeof(*b));
+		memset(c + k->cap, 0, (ncap - k->cap) * sizeof(*c));
 		k->cap = ncap;
 	}
-	return ignition ? &k->ignition[idx] : &k->installer_args[idx];
+	return which == STR_IGNITION ? &k->ignition[idx]
+	     : which == STR_INVENTORY ? &k->inventory[idx] : &k->installer_args[idx];
 }
 
-static const char *get_str(const struct emu_model *m, const struct emu_host *h, int ignition)
+static const char *get_str(const struct emu_model *m, const struct emu_host *h, int which)
 {
 	const struct emu_kube_ext *k = m->kube;
 	size_t idx = (size_t)(h - m->hosts);
 	if (!k || idx >= k->cap)
 		return NULL;
-	return ignition ? k->ignition[idx] : k->installer_args[idx];
+	return which == STR_IGNITION ? k->ignition[idx]
+	     : which == STR_INVENTORY ? k->inventory[idx] : k->installer_args[idx];
 }
 
 const char *emu_kapi_host_installer_args(const struct emu_model *m, const struct emu_host *h)
 {
-	return get_str(m, h, 0);
+	return get_str(m, h, STR_ARGS);
 }
 
 const char *emu_kapi_host_ignition(const struct emu_model *m, const struct emu_host *h)
 {
-	return get_str(m, h, 1);
+	return get_str(m, h, STR_IGNITION);
+}
+
+const char *emu_kapi_host_inventory_raw(const struct emu_model *m, const struct emu_host *h)
+{
+	return get_str(m, h, STR_INVENTORY);
 }
 
 /* Replaces a per-host string ("" clears it). Returns 0 or -1 on OOM. */
-static int set_str(struct emu_model *m, const struct emu_host *h, int ignition, const char *v)
+static int set_str(struct emu_model *m, const struct emu_host *h, int which, const char *v)
 {
-	char **s = slot(m, h, ignition);
+	char **s = slot(m, h, which);
 	char *copy = v && *v ? strdup(v) : NULL;
 	if (!s || (v && *v && !copy)) {
 		free(copy);
@@ -269,6 +286,15 @@ static json_t *decode_small(struct emu_ctx *x, const char *param, const char *ke
 	return v;
 }
 
+void emu_kapi_host_inventory(struct emu_model *m, const struct emu_host *h, const json_t *inv)
+{
+	if (!emu_kapi_active(m))
+		return; /* REST mode keeps only the digest (memory per host) */
+	char *s = json_dumps(inv, JSON_COMPACT);
+	set_str(m, h, STR_INVENTORY, s); /* on OOM the digest is rendered instead */
+	free(s);
+}
+
 /* Hosts accept these updates only before installation (as v2UpdateHost). */
 static int check_updatable(struct emu_ctx *x, const struct emu_host *h)
 {
@@ -294,7 +320,7 @@ void emu_api_update_installer_args(struct emu_ctx *x)
 	/* Stored as the real service stores it: the JSON array, compact. */
 	char *s = json_is_array(args) && json_array_size(args) ? json_dumps(args, JSON_COMPACT)
 	                                                          : NULL;
-	if (set_str(x->m, h, 0, s) < 0) {
+	if (set_str(x->m, h, STR_ARGS, s) < 0) {
 		free(s);
 		emu_resp_error(x->resp, 500, "failed to store installer args");
 		goto out;
@@ -326,7 +352,7 @@ void emu_api_update_host_ignition(struct emu_ctx *x)
 			goto out;
 		}
 	}
-	if (set_str(x->m, h, 1, cfg) < 0) {
+	if (set_str(x->m, h, STR_IGNITION, cfg) < 0) {
 		emu_resp_error(x->resp, 500, "failed to store the ignition override");
 		goto out;
 	}

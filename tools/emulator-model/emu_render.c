@@ -248,7 +248,9 @@ json_t *emu_render_host(const struct emu_model *m, const struct emu_host *h, int
 			json_array_append_new(a, json_string(as_stage_name(st[i])));
 		json_object_set_new(o, "progress_stages", a);
 	}
-	if (h->has_inventory && with_inventory) {
+	if (h->has_inventory && with_inventory && emu_kapi_host_inventory_raw(m, h)) {
+		set_str(o, "inventory", emu_kapi_host_inventory_raw(m, h));
+	} else if (h->has_inventory && with_inventory) {
 		json_t *inv = emu_render_inventory(h);
 		char *s = inv ? json_dumps(inv, JSON_COMPACT) : NULL;
 		if (s)

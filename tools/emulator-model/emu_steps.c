@@ -594,8 +594,10 @@ void emu_steps_reply(struct emu_model *m, struct emu_host *h, const char *type, 
 			return;
 		}
 		rv = emu_host_parse_inventory(m, h, out);
-		if (rv == 0)
+		if (rv == 0) {
+			emu_kapi_host_inventory(m, h, out);
 			emu_kapi_host_changed(m, h);
+		}
 		break;
 	case AS_STEP_CONNECTIVITY_CHECK:
 		rv = apply_connectivity(m, h, out);
