@@ -8,6 +8,9 @@
  *   created -> its finalizer -> registering -> (inspecting) -> available
  *     -> provisioning -> provisioned [-> deprovisioning on deletion]
  *
+ * The swarm creates its BMHs with the finalizer already on (kube_objs.c);
+ * it is written here only when a host lacks it.
+ *
  * Inspection is skipped when inspect.metal3.io is "disabled" (what BMAC
  * sets in the non-converged flow); otherwise it needs the host's
  * PreprovisioningImage, which the operator creates (owned by the BMH, with

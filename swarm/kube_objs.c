@@ -168,6 +168,10 @@ json_t *kobj_baremetalhost(const struct kobj_cluster *c, unsigned j, const char 
 	json_object_set_new(json_object_get(md, "labels"), KOBJ_INFRAENV_LABEL, json_string(c->name));
 	json_object_set_new(md, "annotations", must(json_pack("{s:s}", KOBJ_ROLE_ANNOTATION,
 	                                                      j < c->ncp ? "master" : "worker")));
+	/* the operator's finalizer from the start: the swarm is that operator,
+	 * and adding it afterwards would cost a write racing BMAC's first update
+	 * of the new host (a conflict, a read and a second write) */
+	json_object_set_new(md, "finalizers", must(json_pack("[s]", KOBJ_BMO_FINALIZER)));
 	json_t *o = object("metal3.io/v1alpha1", "BareMetalHost", md);
 	json_object_set_new(o, "spec", must(json_pack("{s:b,s:s,s:{s:s,s:s}}", "online", 1,
 	                                              "bootMACAddress", mac, "bmc", "address", "swarm",
