@@ -81,6 +81,9 @@ t=$(run "$n" main)
 jq -e '.totals.clusters_installed' "$tmp/main.json" >/dev/null 2>&1 || { cat "$tmp/main.err" >&2; exit 1; }
 r() { jq -r "$1" "$tmp/main.json"; }
 installed=$(r .totals.clusters_installed)
+# per host lifecycle = per BMH taken to provisioned (a cluster failing its
+# install afterwards does not undo that)
+provisioned=$(r .kube.bmh.provisioned)
 kreq=$(r .kube.requests_total)
 # lists and watches are the run's, not a host's: the start-up check (one
 # list per resource), each watch's first list (relists after a 410 too)
@@ -107,8 +110,8 @@ s_aci=$(sz "/apis/extensions.hive.openshift.io/v1beta1/namespaces/$ns/agentclust
 s_bmh=$(sz "/apis/metal3.io/v1alpha1/namespaces/$ns/baremetalhosts/$ns-0")
 s_ie=$(sz "/apis/agent-install.openshift.io/v1beta1/namespaces/$ns/infraenvs/$ns")
 echo "$t"
-echo "flow $flow, time scale $scale: $installed of $n SNO clusters installed in ${dur}s; $(r .kube.flow.detected) flow detected"
-awk -v n="$installed" -v k="$kreq" -v pre="$pre" -v e="$events" -v c="$conf" -v b="$bmhw" -v s="$sec" \
+echo "flow $flow, time scale $scale: $provisioned of $n BMHs provisioned, $installed of $n SNO clusters installed in ${dur}s; $(r .kube.flow.detected) flow detected"
+awk -v n="$provisioned" -v k="$kreq" -v pre="$pre" -v e="$events" -v c="$conf" -v b="$bmhw" -v s="$sec" \
     -v g="$regets" -v rest="$rest" -v cpu="$cpu" -v rss="$rss" -v rss0="$rss0" -v N="$n" -v d="$dur" \
     -v sc="$scale" -v a="$s_aci" -v bm="$s_bmh" -v ie="$s_ie" -v flow="$flow" -v cl="$clusters" 'BEGIN {
 	if (n == 0) exit 1
@@ -121,5 +124,5 @@ awk -v n="$installed" -v k="$kreq" -v pre="$pre" -v e="$events" -v c="$conf" -v 
 	# every list returns every object created so far: about half of all on average
 	bytes = polls * (N / 2) * (a + bm + ie)
 	printf "the original for the same run: %.0f s at real pace -> %.0f polls x 3 oc get -A = %.0f list requests, %.1f GB of JSON (objects: ACI %d B, BMH %d B, InfraEnv %d B), %.0f objects decoded; per host %.1f list requests returning %.0f objects (vs %.2f requests and %.1f watch events)\n", real, polls, 3 * polls, bytes / 1e9, a, bm, ie, polls * 3 * N / 2, 3 * polls / n, polls * 3 * N / 2 / n, h, e / n
-	printf "{\"bench\":\"kube_bmh\",\"flow\":\"%s\",\"hosts\":%d,\"installed\":%d,\"kube_requests_per_host_own\":%.2f,\"kube_requests_per_host\":%.2f,\"watch_events_per_host\":%.1f,\"cpu_ms_per_lifecycle\":%.3f,\"rss_kib_per_host\":%.2f,\"peak_rss_kib\":%d,\"original_list_requests\":%.0f,\"original_bytes\":%.0f}\n", flow, N, n, own, h, e / n, 1000 * cpu / n, (rss - rss0) / N, rss, 3 * polls, bytes
+	printf "{\"bench\":\"kube_bmh\",\"flow\":\"%s\",\"hosts\":%d,\"provisioned\":%d,\"kube_requests_per_host_own\":%.2f,\"kube_requests_per_host\":%.2f,\"watch_events_per_host\":%.1f,\"cpu_ms_per_lifecycle\":%.3f,\"rss_kib_per_host\":%.2f,\"peak_rss_kib\":%d,\"original_list_requests\":%.0f,\"original_bytes\":%.0f}\n", flow, N, n, own, h, e / n, 1000 * cpu / n, (rss - rss0) / N, rss, 3 * polls, bytes
 }'
