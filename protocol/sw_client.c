@@ -126,6 +126,11 @@ void swc_creq_complete(struct swc_creq *cr, int err, const char *msg)
 	struct sw_client *c = cr->c;
 	creq_detach(cr);
 	event_del(&cr->tev);
+	if (cr->in_sq) {
+		/* What is left of the body goes to the final callback. */
+		TAILQ_REMOVE(&c->streaming, cr, sq);
+		cr->in_sq = 0;
+	}
 	cr->err = err;
 	if (err)
 		swc_msgf(cr->msg, sizeof(cr->msg), "%s", msg ? msg : sw_err_name(err));
@@ -136,13 +141,47 @@ void swc_creq_complete(struct swc_creq *cr, int err, const char *msg)
 	event_active(&c->deliver_ev, EV_READ, 1);
 }
 
+void swc_creq_stream_ready(struct swc_creq *cr)
+{
+	struct sw_client *c = cr->c;
+	if (cr->in_sq)
+		return;
+	cr->in_sq = 1;
+	TAILQ_INSERT_TAIL(&c->streaming, cr, sq);
+	event_active(&c->deliver_ev, EV_READ, 1);
+}
+
+static void creq_abort(struct swc_creq *cr, int err, const char *msg);
+
+/* Hands new body bytes of streaming requests to their stream_cb; counts in
+ * the same pass budget as completions. Returns the callbacks run. */
+static unsigned deliver_streams(struct sw_client *c, unsigned max, uint64_t end)
+{
+	struct swc_creq *cr;
+	unsigned n = 0;
+	while (n < max && (cr = TAILQ_FIRST(&c->streaming)) != NULL) {
+		if (n > 0 && end && sw_now_ns() >= end)
+			break;
+		n++;
+		TAILQ_REMOVE(&c->streaming, cr, sq);
+		cr->in_sq = 0;
+		if (cr->req->stream_cb(cr->arg, &cr->resp) != 0 && cr->where == SWC_W_CONN) {
+			struct swc_pool *p = cr->pool;
+			creq_abort(cr, SW_ERR_CANCELLED, "streaming response cancelled by its reader");
+			if (p)
+				swc_pool_dispatch(p);
+		}
+	}
+	return n;
+}
+
 /* Delivers up to |max| completions; stops early once |slice_ns| (0 = no
  * limit) has passed, checked after each callback. */
 static void deliver_n(struct sw_client *c, unsigned max, uint64_t slice_ns)
 {
 	struct swc_creq *cr;
 	uint64_t end = slice_ns ? sw_now_ns() + slice_ns : 0;
-	unsigned n = 0;
+	unsigned n = TAILQ_EMPTY(&c->streaming) ? 0 : deliver_streams(c, max, end);
 	while (n < max && (cr = TAILQ_FIRST(&c->done)) != NULL) {
 		if (n > 0 && end && sw_now_ns() >= end)
 			break;
@@ -159,7 +198,7 @@ static void deliver_n(struct sw_client *c, unsigned max, uint64_t slice_ns)
 		}
 		creq_put(c, cr);
 	}
-	if (!TAILQ_EMPTY(&c->done))
+	if (!TAILQ_EMPTY(&c->done) || !TAILQ_EMPTY(&c->streaming))
 		event_active(&c->deliver_ev, EV_READ, 1);
 }
 
@@ -219,6 +258,10 @@ void swc_creq_retry(struct swc_creq *cr, int reason, const char *why)
 	struct sw_client *c = cr->c;
 	cr->avoid_conn = cr->conn ? cr->conn->id : 0;
 	creq_detach(cr);
+	if (cr->in_sq) {
+		TAILQ_REMOVE(&c->streaming, cr, sq);
+		cr->in_sq = 0;
+	}
 	if (!p || p->closing) {
 		swc_creq_complete(cr, SW_ERR_CANCELLED, "connection pool closed");
 		return;
@@ -242,6 +285,24 @@ void swc_creq_retry(struct swc_creq *cr, int reason, const char *why)
 	cr->where = SWC_W_QUEUE;
 }
 
+/* Ends |cr|, which is on a connection, with |err|: HTTP/2 resets its stream,
+ * HTTP/1.1 cannot abandon a response, so the connection goes. */
+static void creq_abort(struct swc_creq *cr, int err, const char *msg)
+{
+	struct swc_conn *cn = cr->conn;
+	if (cn->h2) {
+		if (cr->stream_id > 0)
+			nghttp2_submit_rst_stream(cn->sess, NGHTTP2_FLAG_NONE, cr->stream_id, NGHTTP2_CANCEL);
+		swc_creq_complete(cr, err, msg);
+		swc_conn_want_flush(cn);
+		if (!cn->in_io && cn->nactive == 0)
+			swc_conn_idle_check(cn);
+	} else {
+		swc_creq_complete(cr, err, msg);
+		swc_conn_fail(cn, err, msg);
+	}
+}
+
 static void req_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct swc_creq *cr = arg;
@@ -257,22 +318,9 @@ static void req_timeout_cb(evutil_socket_t fd, short what, void *arg)
 			swc_msgf(m, sizeof(m), "request timed out after %u ms waiting for a connection", ms);
 		swc_creq_complete(cr, SW_ERR_TIMEOUT, m);
 	} else if (cr->where == SWC_W_CONN) {
-		struct swc_conn *cn = cr->conn;
 		swc_msgf(m, sizeof(m), "request %s %s timed out after %u ms", cr->req->method,
 		         cr->req->path, ms);
-		if (cn->h2) {
-			if (cr->stream_id > 0)
-				nghttp2_submit_rst_stream(cn->sess, NGHTTP2_FLAG_NONE, cr->stream_id,
-				                          NGHTTP2_CANCEL);
-			swc_creq_complete(cr, SW_ERR_TIMEOUT, m);
-			swc_conn_want_flush(cn);
-			if (!cn->in_io && cn->nactive == 0)
-				swc_conn_idle_check(cn);
-		} else {
-			/* HTTP/1.1 cannot abandon a response: the connection goes. */
-			swc_creq_complete(cr, SW_ERR_TIMEOUT, m);
-			swc_conn_fail(cn, SW_ERR_TIMEOUT, m);
-		}
+		creq_abort(cr, SW_ERR_TIMEOUT, m);
 	}
 	if (p)
 		swc_pool_dispatch(p);
@@ -539,8 +587,10 @@ struct sw_client *sw_client_new(struct event_base *base, const struct sw_client_
 	set_defaults(&c->cfg);
 	c->cfg.url = NULL; /* not kept: the caller owns the string */
 	c->cfg.ca_file = c->cfg.cert_file = c->cfg.key_file = NULL;
+	c->cfg.ca_pem = c->cfg.cert_pem = c->cfg.key_pem = NULL;
 	c->cfg.sni = NULL;
 	TAILQ_INIT(&c->done);
+	TAILQ_INIT(&c->streaming);
 	c->io_prio = c->deliver_prio = -1;
 	TAILQ_INIT(&c->freelist);
 	TAILQ_INIT(&c->reap);
@@ -644,6 +694,7 @@ int sw_client_request(struct sw_client *c, struct sw_link *link, struct sw_req *
 	cr->cb = cb;
 	cr->arg = arg;
 	cr->err = 0;
+	cr->in_sq = 0;
 	cr->stream_id = 0;
 	cr->h2_sent = cr->got_bytes = 0;
 	cr->body_off = cr->hdr_bytes = 0;

@@ -46,6 +46,11 @@ struct sw_client_cfg {
 	const char *ca_file;       /* PEM bundle; NULL = system default store */
 	const char *cert_file;     /* client certificate (PEM) or NULL */
 	const char *key_file;      /* client key (PEM) or NULL */
+	/* The same from memory (PEM text, NUL-terminated; kubeconfig *-data):
+	 * each replaces its file form when set. Not kept after sw_client_new(). */
+	const char *ca_pem;        /* one or more CA certificates */
+	const char *cert_pem;      /* client certificate, then its chain */
+	const char *key_pem;       /* client private key */
 	const char *sni;           /* server name; NULL = host of url (not sent for IPs) */
 	int insecure;              /* skip certificate verification (the caller warns) */
 	int no_session_resumption; /* disable the TLS session cache */

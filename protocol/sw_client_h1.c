@@ -29,9 +29,19 @@ static int h1_on_header(void *arg, const char *name, size_t nl, const char *valu
 static int h1_on_body(void *arg, const char *data, size_t len)
 {
 	struct swc_conn *cn = arg;
-	if (!cn->cur)
+	struct swc_creq *cr = cn->cur;
+	if (!cr)
 		return 0;
-	return evbuffer_add(cn->cur->resp.body, data, len) ? SW_ERR_NOMEM : 0;
+	if (cr->req->stream_cb) {
+		/* The parser does not bound a streaming body; the undrained part is. */
+		if (evbuffer_get_length(cr->resp.body) + len > cn->c->cfg.max_body_bytes)
+			return SW_ERR_TOO_BIG;
+		if (evbuffer_add(cr->resp.body, data, len))
+			return SW_ERR_NOMEM;
+		swc_creq_stream_ready(cr);
+		return 0;
+	}
+	return evbuffer_add(cr->resp.body, data, len) ? SW_ERR_NOMEM : 0;
 }
 
 static int h1_on_done(void *arg)
@@ -83,6 +93,8 @@ int swc_h1_start(struct swc_conn *cn, struct swc_creq *cr)
 	if (!cn->h1p.cbs)
 		sw_h1p_init(&cn->h1p, &c->h1cbs, cn, c->cfg.max_header_bytes, c->cfg.max_body_bytes);
 	sw_h1p_reset(&cn->h1p, strcmp(r->method, "HEAD") == 0);
+	/* A streaming body has no total limit (h1_on_body bounds what waits). */
+	cn->h1p.max_body_bytes = r->stream_cb ? SIZE_MAX : c->cfg.max_body_bytes;
 	cn->cur = cr;
 	cr->resp.t_sent_ns = sw_now_ns();
 	return 0;

@@ -39,6 +39,8 @@ struct swc_conn;
 
 struct swc_creq {
 	TAILQ_ENTRY(swc_creq) q;
+	TAILQ_ENTRY(swc_creq) sq; /* streaming: on the client's |streaming| list */
+	int in_sq;
 	struct sw_client *c;
 	struct swc_pool *pool;
 	struct swc_conn *conn;
@@ -131,6 +133,7 @@ struct sw_client {
 	struct swc_link_list links;
 	struct swc_creq_list done;
 	unsigned ndone;
+	struct swc_creq_list streaming; /* stream_cb requests with new body bytes */
 	struct event deliver_ev;
 	int io_prio, deliver_prio; /* -1: the base's default */
 	struct swc_creq_list freelist;
@@ -151,6 +154,9 @@ void swc_hdrs_reset(struct sw_hdrs *h);
 /* Detaches |cr|, stops its timer and queues its callback with |err| (0 =
  * success) and |msg|; callbacks run from swc_client_deliver(), never here. */
 void swc_creq_complete(struct swc_creq *cr, int err, const char *msg);
+/* A streaming request got body bytes: queues its stream_cb for the next
+ * delivery pass (once until delivered). */
+void swc_creq_stream_ready(struct swc_creq *cr);
 /* Runs the callbacks of completed requests, one pass bounded by
  * cfg.deliver_batch and cfg.deliver_slice_us when set (deliver_ev is re-armed
  * for the rest), then recycles them. */

@@ -141,6 +141,8 @@ static int h2_on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8
 	}
 	if (evbuffer_add(cr->resp.body, data, len))
 		h2_fail_stream(cn, cr, SW_ERR_NOMEM, "out of memory storing the body");
+	else if (cr->req->stream_cb)
+		swc_creq_stream_ready(cr);
 	return 0;
 }
 

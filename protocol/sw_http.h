@@ -42,6 +42,8 @@ const char *sw_hdrs_get(const struct sw_hdrs *h, const char *name);
 /* Frees every entry; |h| is left empty and reusable. NULL-safe. */
 void sw_hdrs_clear(struct sw_hdrs *h);
 
+struct sw_resp;
+
 /*
  * Why the client re-sent a request on its own (transport-level retries of
  * requests the server provably did not process, sw_client.h "Retries").
@@ -82,6 +84,20 @@ struct sw_req {
 	 * callback reads the complete count, on success and on error). Must
 	 * stay valid until the callback ran. */
 	struct sw_retries *retries;
+	/*
+	 * Streaming response (long-lived bodies such as kube watches). When set,
+	 * the client calls it from the loop (same delivery passes as completions,
+	 * never inside nghttp2 or the parser) each time body bytes arrived, with
+	 * the request's callback arg and the response so far: status and headers
+	 * set, |body| holding the bytes not consumed yet; it drains what it used.
+	 * Returning nonzero cancels the request (HTTP/2: RST_STREAM; HTTP/1.1:
+	 * the connection is closed), whose callback then gets SW_ERR_CANCELLED.
+	 * Unless cancelled, the callback still runs once at the end with what is
+	 * left in the body. With it, max_body_bytes bounds the bytes waiting
+	 * undrained instead of the whole body; timeout_ms still bounds the whole
+	 * exchange (give watches a timeout above their server-side one).
+	 */
+	int (*stream_cb)(void *arg, struct sw_resp *resp);
 };
 
 /* Returns a new request or NULL on allocation failure. Frees: sw_req_free(). */

@@ -1,6 +1,7 @@
 #include "sw_tls.h"
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,66 @@ void sw_tls_errstr(char *buf, size_t len, const char *fallback)
 		snprintf(buf, len, "%s", fallback);
 	}
 	ERR_clear_error();
+}
+
+/* Adds every certificate of the PEM text |pem| to |ctx|'s trust store.
+ * Returns the number added (0: none found, the OpenSSL error is queued). */
+static int load_ca_pem(SSL_CTX *ctx, const char *pem)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+	X509 *x;
+	int n = 0;
+	if (!b)
+		return 0;
+	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+		if (X509_STORE_add_cert(store, x) == 1)
+			n++;
+		X509_free(x);
+	}
+	/* The loop ends on "no start line" after the last certificate: not an error. */
+	if (n > 0)
+		ERR_clear_error();
+	BIO_free(b);
+	return n;
+}
+
+/* Uses the first certificate of |pem| as the client certificate and the
+ * rest as its chain. Returns 1 or 0 (error queued). */
+static int use_cert_pem(SSL_CTX *ctx, const char *pem)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	X509 *x;
+	int ok = 0;
+	if (!b)
+		return 0;
+	x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	if (x && SSL_CTX_use_certificate(ctx, x) == 1) {
+		X509 *ca;
+		ok = 1;
+		while ((ca = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+			if (SSL_CTX_add0_chain_cert(ctx, ca) != 1) {
+				X509_free(ca);
+				ok = 0;
+				break;
+			}
+		}
+		if (ok)
+			ERR_clear_error();
+	}
+	X509_free(x);
+	BIO_free(b);
+	return ok;
+}
+
+static int use_key_pem(SSL_CTX *ctx, const char *pem)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+	int ok = k && SSL_CTX_use_PrivateKey(ctx, k) == 1;
+	EVP_PKEY_free(k);
+	BIO_free(b);
+	return ok;
 }
 
 SSL_CTX *sw_tls_ctx_new(const struct sw_client_cfg *cfg, char *err, size_t errlen)
@@ -46,7 +107,13 @@ SSL_CTX *sw_tls_ctx_new(const struct sw_client_cfg *cfg, char *err, size_t errle
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	} else {
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-		if (cfg->ca_file) {
+		if (cfg->ca_pem) {
+			if (load_ca_pem(ctx, cfg->ca_pem) == 0) {
+				sw_tls_errstr(e, sizeof(e), "no certificate found");
+				snprintf(err, errlen, "CA data: %s", e);
+				goto fail;
+			}
+		} else if (cfg->ca_file) {
 			if (SSL_CTX_load_verify_locations(ctx, cfg->ca_file, NULL) != 1) {
 				sw_tls_errstr(e, sizeof(e), "unreadable");
 				snprintf(err, errlen, "ca_file %s: %s", cfg->ca_file, e);
@@ -58,7 +125,27 @@ SSL_CTX *sw_tls_ctx_new(const struct sw_client_cfg *cfg, char *err, size_t errle
 			goto fail;
 		}
 	}
-	if (cfg->cert_file || cfg->key_file) {
+	if (cfg->cert_pem || cfg->key_pem) {
+		if (!cfg->cert_pem || !cfg->key_pem) {
+			snprintf(err, errlen, "client certificate and key data must be given together");
+			goto fail;
+		}
+		if (!use_cert_pem(ctx, cfg->cert_pem)) {
+			sw_tls_errstr(e, sizeof(e), "no certificate found");
+			snprintf(err, errlen, "client certificate data: %s", e);
+			goto fail;
+		}
+		if (!use_key_pem(ctx, cfg->key_pem)) {
+			sw_tls_errstr(e, sizeof(e), "no private key found");
+			snprintf(err, errlen, "client key data: %s", e);
+			goto fail;
+		}
+		if (SSL_CTX_check_private_key(ctx) != 1) {
+			sw_tls_errstr(e, sizeof(e), "mismatch");
+			snprintf(err, errlen, "client key data does not match the certificate: %s", e);
+			goto fail;
+		}
+	} else if (cfg->cert_file || cfg->key_file) {
 		if (!cfg->cert_file || !cfg->key_file) {
 			snprintf(err, errlen, "cert_file and key_file must be given together");
 			goto fail;

@@ -291,7 +291,7 @@ static void fill_host(struct agent *a, struct inventory_host *inv, struct steps_
 	struct swarm_cluster *cl = a->cl;
 
 	ids_hostname(cl->name, a->index, hostname, hlen);
-	ids_host_mac(cl->job.index, a->index, mac);
+	cluster_host_mac(cl, a->index, mac);
 	ids_host_ip(&cl->net, a->index, ip);
 	memset(inv, 0, sizeof(*inv));
 	inv->hostname = hostname;
@@ -301,7 +301,7 @@ static void fill_host(struct agent *a, struct inventory_host *inv, struct steps_
 	inv->net_addr = cl->net_addr;
 	inv->gateway = cl->gateway;
 	inv->cpu_arch = cl->rt->plan ? cl->rt->plan->cpu_architecture : NULL;
-	inv->serial = ids_mix64(cl->job.seed ^ (0x6469736b00000000ull + a->index));
+	inv->serial = cluster_host_serial(cl, a->index);
 	sh->inv = inv;
 	sh->api_vip = cl->api_vip;
 	sh->ingress_vip = cl->ingress_vip;
@@ -318,6 +318,8 @@ static void act_on(struct agent *a, struct steps_reply *r)
 		if (a->install_started)
 			break;
 		a->install_started = 1;
+		/* the installer's --cluster-id (kube mode learns it here first) */
+		cluster_set_id(cl, r->cluster_id);
 		role = (enum as_stage_role)r->install_role;
 		if (role == AS_ROLE_BOOTSTRAP && cl->single_node)
 			role = AS_ROLE_SNO;

@@ -5,6 +5,7 @@
 #include "controller.h"
 #include "installer.h"
 #include "sw_err.h"
+#include "sw_http.h"
 #include "sw_xalloc.h"
 
 /* Release hook: the last call of a cluster is gone. During shutdown the
@@ -166,9 +167,83 @@ void cluster_host_rebooted(struct swarm_cluster *cl, unsigned idx)
 		return;
 	a = &cl->hosts[idx];
 	cl->rebooted++;
-	/* The dry controller blocks until the bootstrap's reboot marker exists. */
-	if (a->role == AS_ROLE_BOOTSTRAP || a->role == AS_ROLE_SNO)
+	/* The dry controller blocks until the bootstrap's reboot marker exists
+	 * (and, in kube mode, runs with the cluster id the hub gives). */
+	if (a->role == AS_ROLE_BOOTSTRAP || a->role == AS_ROLE_SNO) {
+		if (cl->cluster_id[0])
+			controller_start(cl);
+		else
+			cl->ctl_waiting = 1;
+	}
+}
+
+void cluster_set_id(struct swarm_cluster *cl, const char *id)
+{
+	struct swarm_cluster_record *rec;
+
+	if (!id || !*id || strlen(id) >= sizeof(cl->cluster_id) || cl->cluster_id[0])
+		return;
+	snprintf(cl->cluster_id, sizeof(cl->cluster_id), "%s", id);
+	rec = cluster_record(cl);
+	if (rec)
+		snprintf(rec->id, sizeof(rec->id), "%s", id);
+	if (cl->ctl_waiting && !cl->finished) {
+		cl->ctl_waiting = 0;
 		controller_start(cl);
+	}
+}
+
+void cluster_mark_ready(struct swarm_cluster *cl)
+{
+	struct swarm_cluster_record *rec = cluster_record(cl);
+	uint64_t now = sw_now_ns();
+
+	if (rec && !rec->t_ready_ns) {
+		rec->t_ready_ns = now > cl->rt->ctx->run_start_ns ? now - cl->rt->ctx->run_start_ns : 1;
+		cl->rt->stats->clusters_ready++;
+		hist_record(&cl->rt->stats->cluster_ready, now - cl->t_start_ns);
+	}
+}
+
+void cluster_host_mac(struct swarm_cluster *cl, unsigned idx, char out[IDS_MAC_LEN])
+{
+	if (cl->ops && cl->ops->host_mac)
+		cl->ops->host_mac(cl, idx, out);
+	else
+		ids_host_mac(cl->job.index, idx, out);
+}
+
+_Static_assert(SWARM_TOKEN_MAX == 8192, "the message below names the maximum");
+
+const char *cluster_take_agent_key(struct swarm_cluster *cl, const char *url)
+{
+	const char *p = url ? strstr(url, "/byapikey/") : NULL, *e;
+	size_t n;
+
+	if (!p)
+		return "no /byapikey/ token";
+	p += strlen("/byapikey/");
+	e = p + strcspn(p, "/?");
+	n = (size_t)(e - p);
+	if (!n)
+		return "empty /byapikey/ token";
+	/* It becomes the agents' X-Secret-Key: refused, never cut. */
+	if (n > SWARM_TOKEN_MAX)
+		return "/byapikey/ token longer than 8192 bytes";
+	if (sw_http_value_bad(p, n))
+		return "/byapikey/ token has control bytes";
+	if (cl->owner.agent_key && !strncmp(cl->owner.agent_key, p, n) && !cl->owner.agent_key[n])
+		return NULL;
+	free(cl->owner.agent_key);
+	cl->owner.agent_key = xmalloc(n + 1);
+	memcpy(cl->owner.agent_key, p, n);
+	cl->owner.agent_key[n] = 0;
+	return NULL;
+}
+
+uint64_t cluster_host_serial(const struct swarm_cluster *cl, unsigned idx)
+{
+	return ids_mix64(cl->job.seed ^ (0x6469736b00000000ull + idx));
 }
 
 void cluster_host_failed(struct swarm_cluster *cl, unsigned idx, const char *why)

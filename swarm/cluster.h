@@ -2,7 +2,7 @@
  * cluster: one emulated cluster in a shard: its identity (name, /16, VIPs),
  * its hosts (an array of agents), its controller, the record in the shard's
  * stats, and the driver that creates and installs it on the service through
- * a const vtable (REST today; a kube-api driver slots in beside it).
+ * a const vtable (REST: driver_rest.c; kube-api: driver_kube.c).
  *
  * Lifetime: cluster_new() -> ops->start() -> ... -> cluster_finish() (once;
  * silences every host, stops the controller, lets the driver clean up) ->
@@ -46,9 +46,13 @@ struct cluster_driver_ops {
 	 * Returns 1 when it started calls (the cluster is not idle yet), else 0.
 	 * Not called while the runtime stops. May be NULL. */
 	int (*drained)(struct swarm_cluster *cl);
+	/* The MAC host |idx| reports (kube: the one its BareMetalHost boots
+	 * from). May be NULL: ids_host_mac(). */
+	void (*host_mac)(struct swarm_cluster *cl, unsigned idx, char out[IDS_MAC_LEN]);
 };
 
 extern const struct cluster_driver_ops cluster_driver_rest;
+extern const struct cluster_driver_ops cluster_driver_kube;
 /* For the tests' invariant check: 1 when the REST driver of |cl| has its
  * next action pending (timer armed or its call in flight) or is done. */
 int driver_rest_pending_action(const struct swarm_cluster *cl);
@@ -78,7 +82,8 @@ struct swarm_cluster {
 	struct controller *ctl;
 	uint64_t t_start_ns;             /* actual start (monotonic) */
 	unsigned rebooted, failed_hosts, known_hosts;
-	uint8_t finished : 1, failed : 1, idle_notified : 1;
+	uint8_t finished : 1, failed : 1, idle_notified : 1,
+	        ctl_waiting : 1;             /* bootstrap rebooted before the cluster id was known */
 	uint8_t holding : 1;             /* in its discovery hold (driver_rest.c) */
 };
 
@@ -116,6 +121,21 @@ void cluster_boot_hosts(struct swarm_cluster *cl);
 const char *cluster_intern_version(struct swarm_cluster *cl, const char *v);
 /* The record of this cluster in the stats (NULL if none). */
 struct swarm_cluster_record *cluster_record(struct swarm_cluster *cl);
+
+/* The service's cluster id became known (kube: the AgentClusterInstall's
+ * clusterMetadata.infraID or a host's install step): recorded, and a
+ * controller that waited for it starts. */
+void cluster_set_id(struct swarm_cluster *cl, const char *id);
+/* The cluster reached ready (once): time to ready recorded. */
+void cluster_mark_ready(struct swarm_cluster *cl);
+/* Host |idx|'s MAC (the driver's host_mac, else ids_host_mac()). */
+void cluster_host_mac(struct swarm_cluster *cl, unsigned idx, char out[IDS_MAC_LEN]);
+/* Local auth: the token of an ISO URL (/byapikey/<token>/) becomes the
+ * agents' X-Secret-Key (owner.agent_key). Returns NULL once taken, else why
+ * not ("no /byapikey/ token", "... longer than 8192 bytes", ...). */
+const char *cluster_take_agent_key(struct swarm_cluster *cl, const char *url);
+/* Host |idx|'s hardware serial (disks, system serial). */
+uint64_t cluster_host_serial(const struct swarm_cluster *cl, unsigned idx);
 
 /* Hooks from hosts. */
 void cluster_host_rebooted(struct swarm_cluster *cl, unsigned idx);

@@ -649,7 +649,8 @@ static int load_shape(struct cfg_ctx *c, const yaml_node_t *entry, unsigned idx,
 
 static const char *const plan_keys[] = {
 	"clusters", "shuffle", "schema", "mode", "openshift_version", "base_domain",
-	"cpu_architecture", "seed", "cleanup", "max_duration", "arrival", "timings", NULL,
+	"cpu_architecture", "seed", "cleanup", "max_duration", "arrival", "timings", "cleanup_timeout",
+	NULL,
 };
 static const char *const arrival_keys[] = {
 	"kind", "clusters_per_minute", "start_per_minute", "ramp", "burst", "burst_interval",
@@ -657,7 +658,8 @@ static const char *const arrival_keys[] = {
 };
 static const char *const timing_keys[] = {
 	"installer_stage", "write_image", "write_image_step_pct", "worker_poll",
-	"controller_poll", "cluster_poll", "jitter", "time_scale", NULL,
+	"controller_poll", "cluster_poll", "jitter", "time_scale", "bmh_registering",
+	"bmh_inspecting", "bmh_provisioning", "bmh_deprovisioning", "host_boot", NULL,
 };
 
 /* A rate of arrival.|key|: 0 (only for start_per_minute: a ramp from
@@ -760,6 +762,11 @@ static int load_timings(struct cfg_ctx *c, const yaml_node_t *root, struct swarm
 	CFG_TRY_RET(cfg_duration_ms(c, v, "timings", "worker_poll", &t->worker_poll_ms));
 	CFG_TRY_RET(cfg_duration_ms(c, v, "timings", "controller_poll", &t->controller_poll_ms));
 	CFG_TRY_RET(cfg_duration_ms(c, v, "timings", "cluster_poll", &t->cluster_poll_ms));
+	CFG_TRY_RET(cfg_duration_ms(c, v, "timings", "bmh_registering", &t->bmh_registering_ms));
+	CFG_TRY_RET(cfg_duration_ms(c, v, "timings", "bmh_inspecting", &t->bmh_inspecting_ms));
+	CFG_TRY_RET(cfg_duration_ms(c, v, "timings", "bmh_provisioning", &t->bmh_provisioning_ms));
+	CFG_TRY_RET(cfg_duration_ms(c, v, "timings", "bmh_deprovisioning", &t->bmh_deprovisioning_ms));
+	CFG_TRY_RET(cfg_duration_ms(c, v, "timings", "host_boot", &t->host_boot_ms));
 	CFG_TRY_RET(cfg_double(c, v, "timings", "jitter", 0, 1, &t->jitter));
 	CFG_TRY_RET(cfg_double(c, v, "timings", "time_scale", 1, 1e6, &t->time_scale));
 	rv = cfg_int(c, v, "timings", "write_image_step_pct", 0, 1, 100, &x);
@@ -781,6 +788,12 @@ static int plan_defaults(struct swarm_plan *p)
 	p->timings.worker_poll_ms = 5000;
 	p->timings.controller_poll_ms = 30000;
 	p->timings.cluster_poll_ms = 10000;
+	p->timings.bmh_registering_ms = 10000;
+	p->timings.bmh_inspecting_ms = 180000;
+	p->timings.bmh_provisioning_ms = 60000;
+	p->timings.bmh_deprovisioning_ms = 30000;
+	p->timings.host_boot_ms = 120000;
+	p->cleanup_timeout_ms = 600000;
 	p->timings.jitter = 0.1;
 	p->timings.time_scale = 1;
 	return 0;
@@ -876,6 +889,11 @@ int swarm_plan_load(const char *path, struct swarm_plan *out, char *err, size_t 
 	if (rv == 0) {
 		out->max_duration_s = (unsigned)((ns + 999999999) / 1000000000);
 	}
+	rv = cfg_duration(&c, root, "", "cleanup_timeout", UINT64_C(24) * 3600 * 1000000000, &ns);
+	if (rv < 0)
+		goto out;
+	if (rv == 0)
+		out->cleanup_timeout_ms = (unsigned)(ns / 1000000);
 	CFG_TRY(load_arrival(&c, root, &out->arrival));
 	CFG_TRY(load_timings(&c, root, &out->timings));
 	CFG_TRY(set_default_str(&out->openshift_version, "4.16"));
@@ -934,7 +952,7 @@ static const char *const service_keys[] = {
 	"service_endpoint", "pull_secret_file", "release_image", "ssh_pub_key", "auth",
 	"user_token", "agent_token", "ca_file", "insecure_skip_verify", "client_cert_file",
 	"client_key_file", "http", "connections", "max_connections", "api_generation",
-	"service_metrics", "pushgateway", "startup_timeout", NULL,
+	"service_metrics", "pushgateway", "startup_timeout", "kubeconfig", "kube_http", NULL,
 };
 
 /* Refuses URL |url| of |key| (in |map|) that sw_client could not use, at
@@ -1230,6 +1248,10 @@ int swarm_service_load(const char *path, struct swarm_service *out, char *err, s
 	x = 0;
 	CFG_TRY(cfg_enum(&c, root, "", "http", protos, &x));
 	out->proto = x == 1 ? SW_PROTO_H2 : x == 2 ? SW_PROTO_H1 : SW_PROTO_AUTO;
+	x = 0;
+	CFG_TRY(cfg_enum(&c, root, "", "kube_http", protos, &x));
+	out->kube_proto = x == 1 ? SW_PROTO_H2 : x == 2 ? SW_PROTO_H1 : SW_PROTO_AUTO;
+	CFG_TRY(cfg_string(&c, root, "", "kubeconfig", 0, &out->kubeconfig));
 	x = SWARM_CONN_SHARED;
 	CFG_TRY(cfg_enum(&c, root, "", "connections", policies, &x));
 	out->policy = (enum swarm_conn_policy)x;
@@ -1285,6 +1307,7 @@ int swarm_service_load(const char *path, struct swarm_service *out, char *err, s
 	uint64_t st_ns = UINT64_C(60) * 1000000000;
 	CFG_TRY(cfg_duration(&c, root, "", "startup_timeout", UINT64_C(3600) * 1000000000, &st_ns));
 	out->startup_timeout_ms = (unsigned)(st_ns / 1000000);
+	CFG_TRY(resolve_path(path, &out->kubeconfig));
 	CFG_TRY(load_service_metrics(&c, root, &out->service_metrics));
 	CFG_TRY(load_pushgateway(&c, root, out));
 	CFG_TRY(load_pull_secret(&c, root, out));
@@ -1344,5 +1367,6 @@ void swarm_service_free(struct swarm_service *s)
 	free(s->service_metrics.families);
 	free(s->push_url);
 	free(s->push_job);
+	free(s->kubeconfig);
 	memset(s, 0, sizeof(*s));
 }

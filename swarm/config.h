@@ -83,6 +83,12 @@ struct swarm_timings {
 	unsigned worker_poll_ms;          /* workers poll masters' stages (default 5000) */
 	unsigned controller_poll_ms;      /* controller loops (default 30000) */
 	unsigned cluster_poll_ms;         /* driver polls cluster status (default 10000) */
+	/* kube mode: the emulated BareMetal Operator and host (README "kube mode") */
+	unsigned bmh_registering_ms;      /* registering -> next state (default 10000) */
+	unsigned bmh_inspecting_ms;       /* inspecting -> available (default 180000) */
+	unsigned bmh_provisioning_ms;     /* provisioning -> provisioned (default 60000) */
+	unsigned bmh_deprovisioning_ms;   /* deprovisioning -> finalizer removed (default 30000) */
+	unsigned host_boot_ms;            /* provisioning -> the agent starts (default 120000) */
 	double jitter;                    /* +-fraction applied to every pause (default 0.1) */
 	double time_scale;                /* divides every duration above (default 1) */
 };
@@ -102,6 +108,8 @@ struct swarm_plan {
 	int seed_set;
 	int cleanup;                      /* delete what the run created at the end */
 	unsigned max_duration_s;          /* abort the run after this (0 = none) */
+	unsigned cleanup_timeout_ms;      /* kube mode: wait this long for a namespace to go
+	                                   * (default 600000, not time-scaled) */
 };
 
 /* Optional scrape of the service's own /metrics during the run
@@ -138,6 +146,8 @@ struct swarm_service {
 	char *push_job;                   /* `pushgateway.job`: default "swarm" */
 	unsigned startup_timeout_ms;      /* `startup_timeout`: how long the start-up check retries
 	                                   * transient failures (default 60 s; 0 = one attempt) */
+	char *kubeconfig;                 /* kube mode: `kubeconfig` (path), NULL = the default search */
+	enum sw_proto kube_proto;         /* kube mode: `kube_http`: auto | h2 | http1.1 */
 };
 
 /* Command-line options (parsed in main.c). */

@@ -285,34 +285,6 @@ static void create_cluster(struct swarm_cluster *cl)
 	send_json(c, b, on_cluster_created);
 }
 
-_Static_assert(SWARM_TOKEN_MAX == 8192, "the message below names the maximum");
-
-/* Local auth: the agents' token is the JWT in the ISO URL's /byapikey/<JWT>/.
- * Returns NULL once it is taken, else why not (the cluster fails with it). */
-static const char *take_local_token(struct swarm_cluster *cl, const char *url)
-{
-	const char *p = url ? strstr(url, "/byapikey/") : NULL, *e;
-
-	if (!p)
-		return "no /byapikey/ token in download_url (local auth)";
-	p += strlen("/byapikey/");
-	e = strchr(p, '/');
-	if (!e)
-		e = p + strlen(p);
-	if (e == p)
-		return "empty /byapikey/ token in download_url (local auth)";
-	/* It becomes the agents' X-Secret-Key: refused, never cut. */
-	if ((size_t)(e - p) > SWARM_TOKEN_MAX)
-		return "/byapikey/ token in download_url longer than 8192 bytes (local auth)";
-	if (sw_http_value_bad(p, (size_t)(e - p)))
-		return "/byapikey/ token in download_url has control bytes (local auth)";
-	free(cl->owner.agent_key);
-	cl->owner.agent_key = xmalloc((size_t)(e - p) + 1);
-	memcpy(cl->owner.agent_key, p, (size_t)(e - p));
-	cl->owner.agent_key[e - p] = 0;
-	return NULL;
-}
-
 static void start_hosts_and_poll(struct swarm_cluster *cl)
 {
 	cluster_boot_hosts(cl);
@@ -344,11 +316,12 @@ static void on_infraenv_created(struct rt_call *c, int err, const char *msg, str
 	snprintf(cl->infra_env_id, sizeof(cl->infra_env_id), "%s", json_string_value(id));
 	url = json_object_get(j, "download_url");
 	if (cl->rt->svc->auth == SWARM_AUTH_LOCAL) {
-		const char *why = take_local_token(cl, json_string_value(url));
+		/* the agents' token is the JWT in the ISO URL */
+		const char *why = cluster_take_agent_key(cl, json_string_value(url));
 		char failure[128];
 		if (why) {
 			json_decref(j);
-			snprintf(failure, sizeof(failure), "register infra-env: %s", why);
+			snprintf(failure, sizeof(failure), "register infra-env: %s in download_url (local auth)", why);
 			cluster_finish(cl, 1, failure);
 			return;
 		}
@@ -500,18 +473,6 @@ static void hold_timer(struct swarm_cluster *cl)
 
 /* ---- D4 / D5 ---- */
 
-static void mark_ready(struct swarm_cluster *cl)
-{
-	struct swarm_cluster_record *rec = cluster_record(cl);
-	uint64_t now = sw_now_ns();
-
-	if (rec && !rec->t_ready_ns) {
-		rec->t_ready_ns = now > cl->rt->ctx->run_start_ns ? now - cl->rt->ctx->run_start_ns : 1;
-		cl->rt->stats->clusters_ready++;
-		hist_record(&cl->rt->stats->cluster_ready, now - cl->t_start_ns);
-	}
-}
-
 static void on_install(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
 	struct swarm_cluster *cl = cluster_of(c);
@@ -578,7 +539,7 @@ static void on_cluster_status(struct rt_call *c, int err, const char *msg, struc
 	if (status == AS_CLUSTER_READY || status == AS_CLUSTER_PREPARING ||
 	    status == AS_CLUSTER_INSTALLING || status == AS_CLUSTER_FINALIZING ||
 	    status == AS_CLUSTER_INSTALLED)
-		mark_ready(cl);
+		cluster_mark_ready(cl);
 	switch ((enum rest_state)d->state) {
 	case RS_WAIT_READY:
 		if (!d->vips_ok && !d->vips_busy && !cl->single_node && vip_net)
@@ -632,7 +593,7 @@ static void on_infraenv_hosts(struct rt_call *c, int err, const char *msg, struc
 	json_decref(j);
 	cl->known_hosts = known;
 	if (known >= cl->nhosts) {
-		mark_ready(cl);
+		cluster_mark_ready(cl);
 		if (wants_hold(cl)) {
 			start_hold(cl);
 			return;

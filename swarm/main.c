@@ -26,6 +26,7 @@
 #include "as_model.h"
 #include "apigen.h"
 #include "config.h"
+#include "kube_preflight.h"
 #include "metrics.h"
 #include "progress.h"
 #include "push.h"
@@ -583,6 +584,10 @@ int main(int argc, char **argv)
 	char *agent_image = NULL;
 	int unreachable = 0;
 	char unreachable_msg[1280] = "";
+	struct kubeconfig kubecfg;
+	int have_kube = 0, kubecfg_rv = 0;
+	char kubecfg_err[1024] = "";
+	memset(&kubecfg, 0, sizeof(kubecfg));
 	char err[1024], warn[2048];
 	int have_plan = 0, have_svc = 0;
 	int code = parse_args(argc, argv, &opts);
@@ -613,6 +618,16 @@ int main(int argc, char **argv)
 	if (results_check_path(opts.results_path, err, sizeof(err)) < 0) {
 		fprintf(stderr, "swarm: --results %s\n", err);
 		goto out;
+	}
+
+	if (plan.mode == SWARM_MODE_KUBE) {
+		/* a malformed kubeconfig is a configuration error (exit 2); one that
+		 * cannot be found or used ends the run at the hub check (exit 4) */
+		kubecfg_rv = kubeconfig_load(svc.kubeconfig, &kubecfg, kubecfg_err, sizeof(kubecfg_err));
+		if (kubecfg_rv == SW_ERR_PARSE) {
+			fprintf(stderr, "swarm: %s\n", kubecfg_err);
+			goto out;
+		}
 	}
 
 	int rv = schedule_build(&plan, &jobs, &njobs);
@@ -673,9 +688,19 @@ int main(int argc, char **argv)
 	/* Before the shards exist and before the run's clock starts, so a slow
 	 * answer does not count as schedule delay. A client that cannot even be
 	 * set up (CA file, certificate) is a configuration error (exit 2). */
-	int cfg_bad = 0;
+	int cfg_bad = 0, pf_status = 0;
 	uint64_t pf_start = sw_now_ns();
-	rv = startup_check(r.base, &svc, mainst, opts.quiet, &agent_image, &cfg_bad, err, sizeof(err));
+	rv = startup_check(r.base, &svc, mainst, opts.quiet, &agent_image, &cfg_bad, &pf_status, err,
+	                   sizeof(err));
+	if (rv < 0 && plan.mode == SWARM_MODE_KUBE && svc.auth == SWARM_AUTH_LOCAL && pf_status == 401) {
+		/* kube mode under local auth: the service refuses every user call,
+		 * as it should; it answered, and the agents learn their version
+		 * from registration */
+		if (!opts.quiet)
+			fprintf(stderr, "swarm: component-versions refused (401) under local auth, as the "
+			        "service refuses user calls: agents use the version registration gives them\n");
+		rv = 0;
+	}
 	if (rv < 0 && cfg_bad) {
 		fprintf(stderr, "swarm: %s: %s\n", svc.path, err);
 		goto out;
@@ -698,6 +723,28 @@ int main(int argc, char **argv)
 		r.ctx.run_start_ns = pf_start;
 		r.nth = 0;
 		goto report;
+	}
+	if (plan.mode == SWARM_MODE_KUBE) {
+		/* the hub: usable, or the run ends before any object exists */
+		rv = kubecfg_rv;
+		if (rv < 0)
+			snprintf(err, sizeof(err), "%s", kubecfg_err);
+		else
+			rv = kpre_check(r.base, &svc, r.ctx.run_id, &kubecfg, mainst, err, sizeof(err));
+		if (rv < 0) {
+			fprintf(stderr, "swarm: kube mode: %s\n", err);
+			unreachable = 1;
+			r.ctx.run_start_ns = pf_start;
+			r.nth = 0;
+			goto report;
+		}
+		have_kube = 1;
+		r.ctx.kubeconfig = &kubecfg;
+		r.ctx.kube_imageset = r.ctx.run_id;
+		if (!opts.quiet)
+			fprintf(stderr, "swarm: kube mode: hub %s (%s%s%s), ClusterImageSet %s\n", kubecfg.server,
+			        kubecfg.source, kubecfg.context ? ", context " : "",
+			        kubecfg.context ? kubecfg.context : "", r.ctx.run_id);
 	}
 	r.ctx.versions_known = 1;
 	r.ctx.agent_image = agent_image;
@@ -803,6 +850,9 @@ int main(int argc, char **argv)
 				r.stop = STOP_SETUP;
 		}
 	}
+	if (have_kube && plan.cleanup && r.stop == STOP_NONE &&
+	    kpre_cleanup(r.base, &svc, &kubecfg, r.ctx.run_id, mainst, err, sizeof(err)) < 0)
+		fprintf(stderr, "swarm: cleanup: %s\n", err);
 report:;
 	double end_wall = wall_now();
 	uint64_t dur_ns = sw_now_ns() - r.ctx.run_start_ns;
@@ -899,6 +949,7 @@ out:
 		event_base_free(r.base);
 	free(jobs);
 	free(agent_image);
+	kubeconfig_free(&kubecfg);
 	if (have_svc)
 		swarm_service_free(&svc);
 	if (have_plan)

@@ -25,8 +25,8 @@ static const double late_le[] = {0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 
 static int metrics_render_saturation(struct evbuffer *out, const struct swarm_stats *st);
 static int metrics_render_retries(struct evbuffer *out, const struct swarm_stats *st);
 
-static int histo(struct evbuffer *out, const char *name, const char *const *labels,
-                 const struct hist *h, const double *le, size_t n)
+int metrics_histogram(struct evbuffer *out, const char *name, const char *const *labels,
+                      const struct hist *h, const double *le, size_t n)
 {
 	uint64_t counts[32];
 	hist_to_buckets(h, le, n, counts);
@@ -101,7 +101,7 @@ int metrics_render(struct evbuffer *out, const struct swarm_stats *st, const cha
 		if (!st->ep[e].count)
 			continue;
 		const char *l[] = {"operation", stats_ep_name((enum swarm_ep)e), NULL};
-		bad |= histo(out, "swarm_http_request_duration_seconds", l, &st->ep[e].service, req_le, NLE(req_le));
+		bad |= metrics_histogram(out, "swarm_http_request_duration_seconds", l, &st->ep[e].service, req_le, NLE(req_le));
 	}
 	bad |= prom_family(out, "swarm_http_request_scheduled_duration_seconds", "histogram",
 	                   "Time from the intended send time to response complete (coordinated-omission corrected).");
@@ -109,7 +109,7 @@ int metrics_render(struct evbuffer *out, const struct swarm_stats *st, const cha
 		if (!st->ep[e].count)
 			continue;
 		const char *l[] = {"operation", stats_ep_name((enum swarm_ep)e), NULL};
-		bad |= histo(out, "swarm_http_request_scheduled_duration_seconds", l, &st->ep[e].intended, req_le,
+		bad |= metrics_histogram(out, "swarm_http_request_scheduled_duration_seconds", l, &st->ep[e].intended, req_le,
 		             NLE(req_le));
 	}
 	bad |= prom_family(out, "swarm_hosts", "gauge", "Emulated hosts by swarm-side phase.");
@@ -134,20 +134,23 @@ int metrics_render(struct evbuffer *out, const struct swarm_stats *st, const cha
 		                       *(const uint64_t *)((const char *)st + counters[i].off));
 	}
 	bad |= prom_family(out, "swarm_cluster_ready_duration_seconds", "histogram", "Cluster creation to ready.");
-	bad |= histo(out, "swarm_cluster_ready_duration_seconds", NULL, &st->cluster_ready, life_le, NLE(life_le));
+	bad |= metrics_histogram(out, "swarm_cluster_ready_duration_seconds", NULL, &st->cluster_ready, life_le, NLE(life_le));
 	bad |= prom_family(out, "swarm_cluster_installed_duration_seconds", "histogram",
 	                   "Cluster creation to installed.");
-	bad |= histo(out, "swarm_cluster_installed_duration_seconds", NULL, &st->cluster_installed, life_le,
+	bad |= metrics_histogram(out, "swarm_cluster_installed_duration_seconds", NULL, &st->cluster_installed, life_le,
 	             NLE(life_le));
 	bad |= prom_family(out, "swarm_schedule_lateness_seconds", "histogram",
 	                   "How late the swarm's timers fired versus their schedule (generator saturation).");
-	bad |= histo(out, "swarm_schedule_lateness_seconds", NULL, &st->lateness, late_le, NLE(late_le));
+	bad |= metrics_histogram(out, "swarm_schedule_lateness_seconds", NULL, &st->lateness, late_le, NLE(late_le));
 	bad |= prom_family(out, "swarm_cluster_start_delay_seconds", "histogram",
 	                   "Cluster actual start minus intended start (arrival schedule slip).");
-	bad |= histo(out, "swarm_cluster_start_delay_seconds", NULL, &st->start_delay, life_le, NLE(life_le));
+	bad |= metrics_histogram(out, "swarm_cluster_start_delay_seconds", NULL, &st->start_delay, life_le, NLE(life_le));
 	bad |= prom_family(out, "swarm_cpu_seconds_total", "counter", "CPU time of the shard loops.");
 	bad |= prom_sample(out, "swarm_cpu_seconds_total", NULL, (double)st->cpu_ns / 1e9);
 	bad |= metrics_render_saturation(out, st);
+	/* kube mode's families: the hub requests, watches and BMHs */
+	if (kstats_total(&st->kube) || st->kube.bmh_created)
+		bad |= kstats_metrics(out, &st->kube) < 0;
 	return bad ? SW_ERR_NOMEM : 0;
 }
 
@@ -193,6 +196,6 @@ static int metrics_render_saturation(struct evbuffer *out, const struct swarm_st
 	bad |= prom_sample(out, "swarm_hosts_waiting_for_slot", NULL, (double)st->hosts_waiting_slot);
 	bad |= prom_family(out, "swarm_http_request_send_delay_seconds", "histogram",
 	                   "Intended send time to actual send (loop, connection or retry wait).");
-	bad |= histo(out, "swarm_http_request_send_delay_seconds", NULL, &st->send_delay, late_le, NLE(late_le));
+	bad |= metrics_histogram(out, "swarm_http_request_send_delay_seconds", NULL, &st->send_delay, late_le, NLE(late_le));
 	return bad ? SW_ERR_NOMEM : 0;
 }

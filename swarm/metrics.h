@@ -19,4 +19,9 @@
 int metrics_render(struct evbuffer *out, const struct swarm_stats *st, const char *run_id,
                    const char *version, double elapsed_s);
 
+/* One classic histogram of |h| with the |n| upper bounds |le| (seconds):
+ * name_bucket/_sum/_count. Returns 0 or SW_ERR_NOMEM. */
+int metrics_histogram(struct evbuffer *out, const char *name, const char *const *labels,
+                      const struct hist *h, const double *le, size_t n);
+
 #endif

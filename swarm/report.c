@@ -338,9 +338,9 @@ static json_t *j_time_or_null(uint64_t ns)
 	return ns ? json_real(sec(ns)) : json_null();
 }
 
-static json_t *j_cluster(const struct swarm_cluster_record *r)
+static json_t *j_cluster(const struct swarm_cluster_record *r, int kube)
 {
-	return json_pack("{s:s, s:s, s:I, s:I, s:f, s:f, s:o, s:o, s:o, s:s, s:b, s:o}",
+	json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:f, s:f, s:o, s:o, s:o, s:s, s:b, s:o}",
 	                 "name", r->name, "id", r->id, "shape", (json_int_t)r->shape,
 	                 "hosts", (json_int_t)r->hosts,
 	                 "intended_start_seconds", sec(r->t_intended_ns),
@@ -351,6 +351,9 @@ static json_t *j_cluster(const struct swarm_cluster_record *r)
 	                 "status", as_cluster_status_name((enum as_cluster_status)r->status),
 	                 "failed", r->failed,
 	                 "failure", r->failure[0] ? json_string(r->failure) : json_null());
+	if (o && kube)
+		json_object_set_new(o, "kube", kstats_cluster_json(r));
+	return o;
 }
 
 json_t *report_json(const struct swarm_stats *st, const struct report_run *run)
@@ -358,6 +361,7 @@ json_t *report_json(const struct swarm_stats *st, const struct report_run *run)
 	int bad = 0;
 	char t0[40], t1[40];
 	json_t *doc = json_object();
+	int kube = run->plan && run->plan->mode == SWARM_MODE_KUBE;
 	iso8601(run->start_wall, t0, sizeof(t0));
 	iso8601(run->end_wall, t1, sizeof(t1));
 	jset(doc, "schema_version", json_integer(REPORT_SCHEMA_VERSION), &bad);
@@ -426,8 +430,10 @@ json_t *report_json(const struct swarm_stats *st, const struct report_run *run)
 	                                     "time_to_installed_seconds", j_quantiles(&st->cluster_installed)), &bad);
 	json_t *cl = json_array();
 	for (size_t i = 0; i < st->nclusters; i++)
-		jappend(cl, j_cluster(&st->clusters[i]), &bad);
+		jappend(cl, j_cluster(&st->clusters[i], kube), &bad);
 	jset(doc, "clusters", cl, &bad);
+	if (kube)
+		jset(doc, "kube", kstats_run_json(st, shape_count(st, run), run->plan, run->svc), &bad);
 	if (bad) {
 		json_decref(doc);
 		return NULL;
@@ -658,4 +664,7 @@ void report_print(FILE *out, const struct swarm_stats *st, const struct report_r
 	        q(&st->start_delay, 0.99, b[4], 16), q(&st->start_delay, 1.0, b[5], 16));
 	fprintf(out, "CPU: %.2f s in shard loops (%.1f%% of one core over the run)\n", sec(st->cpu_ns),
 	        run->duration_s > 0 ? 100.0 * sec(st->cpu_ns) / run->duration_s : 0.0);
+	if (run->plan && run->plan->mode == SWARM_MODE_KUBE &&
+	    (kstats_total(&st->kube) || st->kube.bmh_created))
+		kstats_print_run(out, st, shape_count(st, run));
 }

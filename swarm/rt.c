@@ -441,6 +441,17 @@ void rt_call_send(struct rt_call *c, rt_done_fn done)
 		call_fail_later(c, rv);
 }
 
+void rt_owner_hold(struct rt_owner *o)
+{
+	o->live++;
+}
+
+void rt_owner_put(struct rt_owner *o)
+{
+	if (o->live && --o->live == 0 && o->ops && o->ops->release)
+		o->ops->release(o);
+}
+
 json_t *rt_resp_json(struct sw_resp *resp)
 {
 	size_t len;

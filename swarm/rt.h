@@ -38,6 +38,7 @@
 
 struct swarm_cluster;
 struct swarm_rt;
+struct kshard;
 struct rt_call;
 struct rt_owner;
 
@@ -117,6 +118,7 @@ struct swarm_rt {
 	int vip_legacy;                  /* -1 unknown, 0 api_vips only, 1 send api_vip too */
 	int cpc_refused;                 /* service refused control_plane_count */
 	int no_fin_progress;             /* the service has no finalizing-progress route (2023) */
+	struct kshard *kube;             /* kube mode: the shard's hub side (kshard.h), else NULL */
 
 	/* common timeouts (same-duration timers share one queue) */
 	struct {
@@ -223,6 +225,13 @@ void rt_call_body(struct rt_call *c, unsigned char *body, size_t len, const char
  * stopping is the call dropped without |done| (now or later).
  */
 void rt_call_send(struct rt_call *c, rt_done_fn done);
+
+/* Counts one live operation of |o| that is not an rt_call (a kube call of
+ * kube mode, a cleanup in progress), so the owner is not released while it
+ * runs; rt_owner_put() ends it and runs the release hook at zero, like the
+ * end of a call. */
+void rt_owner_hold(struct rt_owner *o);
+void rt_owner_put(struct rt_owner *o);
 
 /* Parses |resp|'s body as JSON (NULL when absent/invalid). New reference. */
 json_t *rt_resp_json(struct sw_resp *resp);

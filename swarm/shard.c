@@ -11,6 +11,7 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 #include "cluster.h"
+#include "kshard.h"
 #include "rt.h"
 #include "sw_client.h"
 #include "sw_err.h"
@@ -88,8 +89,8 @@ struct swarm_shard *shard_new(const struct swarm_ctx *ctx, unsigned shard_index,
 		snprintf(err, errlen, "shard: plan and service (with an endpoint) are required");
 		return NULL;
 	}
-	if (ctx->plan->mode == SWARM_MODE_KUBE) {
-		snprintf(err, errlen, "shard: mode 'kube' has no driver in this build (use mode: rest)");
+	if (ctx->plan->mode == SWARM_MODE_KUBE && !ctx->kubeconfig) {
+		snprintf(err, errlen, "shard: mode 'kube' needs the hub's kubeconfig");
 		return NULL;
 	}
 	sh = xcalloc(1, sizeof(*sh));
@@ -144,6 +145,16 @@ struct swarm_shard *shard_new(const struct swarm_ctx *ctx, unsigned shard_index,
 		sh->rt.link_free = sw_link_free;
 	}
 	sh->rt.owner = sh;
+	if (ctx->plan->mode == SWARM_MODE_KUBE) {
+		sh->rt.kube = kshard_new(&sh->rt, ctx->kubeconfig, svc->kube_proto, shard_index, err, errlen);
+		if (!sh->rt.kube)
+			goto fail;
+		if (sw_client_set_priorities(kube_client_transport(kshard_client(sh->rt.kube)), SHARD_PRIO_IO,
+		                             SHARD_PRIO_DELIVER) != 0) {
+			snprintf(err, errlen, "shard %u: event priorities refused", shard_index);
+			goto fail;
+		}
+	}
 	return sh;
 fail:
 	shard_free(&sh);
@@ -202,6 +213,8 @@ static size_t jobs_due(const struct swarm_shard *sh, uint64_t now)
  * due but held back by MAX_CONCURRENT. */
 static void shard_gauges(struct swarm_shard *sh)
 {
+	if (sh->rt.kube)
+		kshard_gauges(sh->rt.kube);
 	sh->stats.cpu_ns = thread_cpu_ns() - sh->cpu_start_ns;
 	sh->stats.calls_in_flight = (int64_t)sh->rt.calls_live;
 	if (sh->client) {
@@ -237,7 +250,8 @@ static void publish(struct swarm_shard *sh, int with_records)
 static void start_cluster(struct swarm_shard *sh, const struct swarm_job *job, uint64_t now,
                           uint64_t due)
 {
-	struct swarm_cluster *cl = cluster_new(&sh->rt, job, &cluster_driver_rest);
+	struct swarm_cluster *cl = cluster_new(&sh->rt, job, sh->rt.kube ? &cluster_driver_kube
+	                                                                 : &cluster_driver_rest);
 	struct swarm_cluster_record rec;
 
 	memset(&rec, 0, sizeof(rec));
@@ -470,6 +484,8 @@ int shard_run(struct swarm_shard *sh)
 	rt_timer_assign(&sh->rt, &sh->cut_ev, on_cut, sh);
 	arm_cut(sh);
 	publish(sh, 0);
+	if (sh->rt.kube)
+		kshard_start(sh->rt.kube);
 	if (sh->njobs) {
 		schedule_jobs(sh);
 		event_base_dispatch(sh->base);
@@ -481,7 +497,9 @@ int shard_run(struct swarm_shard *sh)
 	event_del(&sh->job_ev);
 	event_del(&sh->reap_ev);
 	event_del(&sh->cut_ev);
-	shard_gauges(sh); /* the client's last counters, before it goes */
+	shard_gauges(sh); /* the client's last counters (and the hub side's), before they go */
+	if (sh->rt.kube)
+		kshard_free(&sh->rt.kube); /* the hub side goes first: its dropped calls never call back */
 	sw_client_free(&sh->client);
 	sh->rt.client = NULL;
 	sh->rt.submit = NULL;
@@ -529,6 +547,7 @@ void shard_free(struct swarm_shard **shp)
 	if (sh->base) {
 		/* never ran: clusters cannot exist, but calls (D0) cannot either */
 		sh->rt.stopping = 1;
+		kshard_free(&sh->rt.kube);
 		sw_client_free(&sh->client);
 		if (sh->rt.base)
 			rt_cleanup(&sh->rt);

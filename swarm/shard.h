@@ -17,6 +17,7 @@
 #include "stats.h"
 
 struct swarm_shard;
+struct kubeconfig;
 
 /* One cluster to run: shape, deterministic identity, when it should start. */
 struct swarm_job {
@@ -40,6 +41,9 @@ struct swarm_ctx {
 	 * (every shard counts down; the holders end at 0). NULL: none count
 	 * (tests). */
 	atomic_ulong *finite_left;
+	/* kube mode (main loaded and checked them) */
+	const struct kubeconfig *kubeconfig;
+	const char *kube_imageset; /* the run's ClusterImageSet */
 };
 
 /* Creates a shard. |max_hosts| bounds hosts in flight in this shard.

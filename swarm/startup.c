@@ -164,7 +164,8 @@ static void describe(const struct startup *s, char *out, size_t len)
 }
 
 int startup_check(struct event_base *base, const struct swarm_service *svc, struct swarm_stats *st,
-                  int quiet, char **agent_image, int *cfg_bad, char *err, size_t errlen)
+                  int quiet, char **agent_image, int *cfg_bad, int *http_status, char *err,
+                  size_t errlen)
 {
 	struct sw_client_cfg cfg;
 	struct startup s;
@@ -179,6 +180,7 @@ int startup_check(struct event_base *base, const struct swarm_service *svc, stru
 	s.base = base;
 	s.st = st;
 	*agent_image = NULL;
+	*http_status = 0;
 	swarm_service_client_cfg(svc, &cfg);
 	cfg.connect_timeout_ms = 5000;
 	cfg.tls_timeout_ms = 5000;
@@ -219,6 +221,7 @@ int startup_check(struct event_base *base, const struct swarm_service *svc, stru
 		unsigned wait = s.retry_after_s ? s.retry_after_s * 1000 : backoff;
 		if (!transient(s.err, s.status) || spent + (uint64_t)wait * 1000000u >= limit) {
 			rv = s.err < 0 ? s.err : SW_ERR_INVALID;
+			*http_status = s.err < 0 ? 0 : s.status;
 			if (transient(s.err, s.status) && attempts > 1)
 				snprintf(err, errlen, "GET %s/v2/component-versions: %s (%u attempts over %.1fs; "
 				         "startup_timeout %us)", AS_API_BASE, last, attempts, (double)spent / 1e9,

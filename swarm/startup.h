@@ -41,9 +41,12 @@
  * |*cfg_bad| set when the HTTP client itself could not be set up (CA file,
  * certificate: a configuration error); SW_ERR_CANCELLED when a signal
  * stopped it; any other negative code when the service is unreachable,
- * with the reason (endpoint, last failure, attempts and time spent) in |err|.
+ * with the reason (endpoint, last failure, attempts and time spent) in |err|
+ * and, when the last failure was an HTTP answer, its status in
+ * |*http_status| (else 0).
  */
 int startup_check(struct event_base *base, const struct swarm_service *svc, struct swarm_stats *st,
-                  int quiet, char **agent_image, int *cfg_bad, char *err, size_t errlen);
+                  int quiet, char **agent_image, int *cfg_bad, int *http_status, char *err,
+                  size_t errlen);
 
 #endif

@@ -89,6 +89,7 @@ void stats_init(struct swarm_stats *s)
 	hist_init(&s->cluster_ready);
 	hist_init(&s->cluster_installed);
 	hist_init(&s->send_delay);
+	kstats_init(&s->kube);
 }
 
 void stats_free(struct swarm_stats *s)
@@ -117,6 +118,10 @@ int stats_status_is_error(enum swarm_ep ep, int status)
 		if (status == 404 && (ep == EP_DELETE_CLUSTER || ep == EP_DELETE_INFRAENV))
 			return 0;
 		if ((status == 404 || status == 405) && ep == EP_API_PROBE)
+			return 0;
+		/* kube: gone, a conflict re-applied, an expired resourceVersion
+		 * relisted are the protocol working */
+		if (ep == EP_KUBE && (status == 404 || status == 409 || status == 410))
 			return 0;
 		return 1;
 	}
@@ -301,6 +306,7 @@ int stats_merge(struct swarm_stats *dst, const struct swarm_stats *src)
 	hist_merge(&dst->send_delay, &src->send_delay);
 	dst->calls_in_flight += src->calls_in_flight;
 	dst->hosts_waiting_slot += src->hosts_waiting_slot;
+	kstats_merge(&dst->kube, &src->kube);
 	return 0;
 }
 

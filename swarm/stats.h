@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include "hist.h"
 #include "sw_http.h"
+#include "kstats.h"
 
 /* Every call the swarm makes, by operation (protocol/README.md §3.0). */
 enum swarm_ep {
@@ -73,6 +74,10 @@ struct swarm_cluster_record {
 	int status;                       /* enum as_cluster_status last seen */
 	int failed;                       /* 1 when the run counts it as failed */
 	char failure[128];                /* why, when failed */
+	/* kube mode */
+	uint32_t kube_provisioned_ms;     /* its slowest host: BMH creation -> provisioned (0 none) */
+	uint32_t kube_agent_ms;           /* its slowest host: BMH creation -> Agent seen (0 none) */
+	uint8_t kube_cleanup;             /* 0 none, 1 namespace deleted, 2 left (cleanup_timeout) */
 };
 
 struct swarm_stats {
@@ -94,6 +99,7 @@ struct swarm_stats {
 	struct hist send_delay;
 	int64_t calls_in_flight;           /* calls sent or waiting for a retry */
 	int64_t hosts_waiting_slot;        /* hosts of due clusters held back by MAX_CONCURRENT */
+	struct swarm_kube_stats kube;      /* kube mode (kstats.h); zero otherwise */
 	struct swarm_cluster_record *clusters; /* owned; shard appends */
 	size_t nclusters, capclusters;
 };
@@ -103,7 +109,8 @@ const char *stats_ep_name(enum swarm_ep ep);
 const char *stats_phase_name(enum swarm_host_phase p);
 
 /* Returns nonzero when |status| on |ep| counts as an error (5xx, and 4xx
- * except 404 on deletes: already gone). Status 0 or out of range is one. */
+ * except 404 on deletes: already gone; for kube calls 404, 409 and 410,
+ * which kube mode handles). Status 0 or out of range is one. */
 int stats_status_is_error(enum swarm_ep ep, int status);
 
 /* Initialises |s| (zeroed histograms, no clusters). */

@@ -393,6 +393,15 @@ static int install_role(json_t *args)
 	return rv;
 }
 
+/* The cluster_id of an install_cmd_request (the installer's --cluster-id). */
+static void install_cluster_id(json_t *args, char *out, size_t len)
+{
+	json_t *req = arg_json(args);
+	const char *id = obj_str(req, "cluster_id");
+	snprintf(out, len, "%s", id && strlen(id) < len ? id : "");
+	json_decref(req);
+}
+
 int steps_answer(const struct steps_host *h, json_t *instruction, struct steps_reply *out)
 {
 	const char *type = obj_str(instruction, "step_type");
@@ -453,6 +462,7 @@ int steps_answer(const struct steps_host *h, json_t *instruction, struct steps_r
 		}
 		out->action = STEPS_ACT_INSTALL;
 		out->install_role = role;
+		install_cluster_id(args, out->cluster_id, sizeof(out->cluster_id));
 		break;
 	case AS_STEP_LOGS_GATHER:
 		out->action = STEPS_ACT_LOGS;

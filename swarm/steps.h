@@ -41,6 +41,7 @@ struct steps_reply {
 	char *error;              /* error text, or NULL (omitted) */
 	enum steps_action action;
 	int install_role;         /* enum as_stage_role (bootstrap/master/worker) for INSTALL */
+	char cluster_id[40];      /* INSTALL: the install command's cluster_id ("" when absent) */
 	char upgrade_image[256];  /* for UPGRADE */
 };
 

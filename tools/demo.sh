@@ -2,8 +2,12 @@
 # The main job: builds swarm and the service emulator, starts the emulator
 # on loopback (time-compressed), runs the swarm on a scenario (default: a
 # mix of single-node, compact and worker clusters) and prints its summary.
+# With --kube the emulator also serves the emulated hub (--kube-api) and the
+# swarm runs in kube mode (default scenario scenarios/kube-mixed):
+# BareMetalHosts, the BareMetal Operator played by the swarm, progress from
+# watches.
 #
-# Usage: tools/demo.sh [SCENARIO_DIR] [MAX_CONCURRENT]
+# Usage: tools/demo.sh [--kube] [SCENARIO_DIR] [MAX_CONCURRENT]
 # Environment:
 #   SWARM_DEMO_PORT     emulator port: unset = 8090, or a free port when 8090
 #                       is taken; N = exactly N (refused when taken); 0 = any
@@ -24,9 +28,16 @@ die() { # CODE MESSAGE
 	exit "$1"
 }
 
+kube=0
+if [ "${1:-}" = --kube ]; then
+	kube=1
+	shift
+fi
 [ $# -le 2 ] || die 2 "expected at most 2 arguments (SCENARIO_DIR MAX_CONCURRENT), got $#
-usage: tools/demo.sh [SCENARIO_DIR] [MAX_CONCURRENT]"
-scenario=${1:-scenarios/default}
+usage: tools/demo.sh [--kube] [SCENARIO_DIR] [MAX_CONCURRENT]"
+default=scenarios/default
+[ $kube = 0 ] || default=scenarios/kube-mixed
+scenario=${1:-$default}
 concurrency=${2:-2000}
 results=${SWARM_DEMO_RESULTS:-swarm-results.json}
 for f in plan.yaml service.yaml; do
@@ -86,7 +97,10 @@ start_emulator() {
 	: >"$tmp/emu.out"
 	setsid=
 	command -v setsid >/dev/null 2>&1 && setsid=setsid
-	$setsid "$emulator" --listen "127.0.0.1:$1" --time-scale "$scale" --quiet \
+	kube_args=
+	[ $kube = 0 ] || kube_args="--kube-api 127.0.0.1:0"
+	# shellcheck disable=SC2086 # kube_args is two words or none
+	$setsid "$emulator" --listen "127.0.0.1:$1" $kube_args --time-scale "$scale" --quiet \
 		>"$tmp/emu.out" 2>"$tmp/emu.err" </dev/null &
 	emu=$!
 	i=0
@@ -127,12 +141,29 @@ epid=$(echo "$line" | sed -n 's/.*pid \([0-9]*\)).*/\1/p')
 curl -fsS --max-time 5 "http://127.0.0.1:$eport/ready" >/dev/null 2>&1 ||
 	die 1 "the emulator (pid $emu) does not answer on http://127.0.0.1:$eport/ready"
 echo "demo: emulator on http://127.0.0.1:$eport (pid $emu, time scale $scale); swarm: $scenario"
+kcfg=
+if [ $kube = 1 ]; then
+	# the hub's port (the emulator prints it once it listens) and a
+	# kubeconfig for it
+	i=0
+	while [ $i -lt 100 ] && ! grep -q 'kube-api listening on' "$tmp/emu.out"; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	kport=$(sed -n 's/.*kube-api listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/emu.out" | head -n1)
+	[ -n "$kport" ] || die 1 "the emulator did not report its kube API port"
+	kcfg=$tmp/kubeconfig.yaml
+	sed "s#^    server:.*#    server: \"http://127.0.0.1:$kport\"#" scenarios/emulator-hub-kubeconfig.yaml \
+		>"$kcfg" || die 1 "cannot write $kcfg"
+	echo "demo: emulated hub (kube API) on http://127.0.0.1:$kport"
+fi
 
 # The scenario's service config, pointed at this emulator; relative paths
 # in it stay valid next to the original.
 svc=$tmp/service.yaml
-awk -v ep="http://127.0.0.1:$eport" -v dir="$scenario_abs" '
+awk -v ep="http://127.0.0.1:$eport" -v dir="$scenario_abs" -v kcfg="$kcfg" '
 	/^service_endpoint:/ { print "service_endpoint: \"" ep "\""; next }
+	/^kubeconfig:/ && kcfg != "" { print "kubeconfig: \"" kcfg "\""; next }
 	/^(pull_secret_file|ca_file|client_cert_file|client_key_file):/ {
 		key = $0; sub(/:.*/, "", key)
 		v = $0; sub(/^[a-z_]*:[ \t]*/, "", v); sub(/[ \t]+#.*$/, "", v)

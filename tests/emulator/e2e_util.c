@@ -18,6 +18,20 @@
 
 #include "sw_err.h"
 
+/* The port of the first complete line of |buf| containing |what| (0: none yet). */
+static int line_port(const char *buf, const char *what)
+{
+	const char *l = strstr(buf, what);
+	const char *nl = l ? strchr(l, '\n') : NULL;
+	const char *colon = l;
+	if (!l || !nl)
+		return 0;
+	for (const char *q = l; q < nl; q++)
+		if (*q == ':' && q[1] >= '0' && q[1] <= '9')
+			colon = q;
+	return atoi(colon + 1);
+}
+
 int e2e_child_start(char *const argv[], struct e2e_child *c)
 {
 	int fds[2];
@@ -37,6 +51,10 @@ int e2e_child_start(char *const argv[], struct e2e_child *c)
 	close(fds[1]);
 	c->pid = pid;
 	c->port = 0;
+	c->kube_port = 0;
+	int want_kube = 0;
+	for (int i = 1; argv[i]; i++)
+		want_kube |= !strcmp(argv[i], "--kube-api");
 	char buf[1024];
 	size_t len = 0;
 	uint64_t deadline = sw_now_ns() + 10000000000ull;
@@ -49,16 +67,11 @@ int e2e_child_start(char *const argv[], struct e2e_child *c)
 			break;
 		len += (size_t)n;
 		buf[len] = '\0';
-		const char *l = strstr(buf, "listening on ");
-		const char *nl = l ? strchr(l, '\n') : NULL;
-		if (l && nl) {
-			const char *colon = l;
-			for (const char *q = l; q < nl; q++)
-				if (*q == ':' && q[1] >= '0' && q[1] <= '9')
-					colon = q;
-			c->port = atoi(colon + 1);
+		c->port = line_port(buf, "listening on ");
+		if (want_kube)
+			c->kube_port = line_port(buf, "kube-api listening on ");
+		if (c->port > 0 && (!want_kube || c->kube_port > 0))
 			break;
-		}
 	}
 	close(fds[0]); /* the emulator writes nothing else to stdout */
 	if (c->port <= 0) {

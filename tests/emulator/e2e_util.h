@@ -21,10 +21,12 @@
 struct e2e_child {
 	pid_t pid;
 	int port;
+	int kube_port;  /* with --kube-api: the "kube-api listening on" port */
 };
 
 /* Starts |argv| (argv[0] = emulator path; NULL-terminated) with stdout on a
- * pipe, waits (10 s max) for "listening on ...:PORT" and fills |c|.
+ * pipe, waits (10 s max) for "listening on ...:PORT" (and, when |argv| has
+ * --kube-api, for "kube-api listening on ...:PORT") and fills |c|.
  * Returns 0 or -1 (message on stderr). */
 int e2e_child_start(char *const argv[], struct e2e_child *c);
 /* Sends SIGTERM, waits (10 s max, then SIGKILL) and returns the exit status

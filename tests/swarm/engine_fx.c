@@ -53,7 +53,7 @@ static int drv_start(struct swarm_cluster *cl)
 
 static const struct cluster_driver_ops fake_ops = {
 	.name = "fake", .start = drv_start, .finish = NULL, .free = NULL, .host_event = NULL,
-	.drained = NULL,
+	.drained = NULL, .host_mac = NULL,
 };
 
 struct fx *fx_new_ops(unsigned shape, const struct cluster_driver_ops *ops)

@@ -15,7 +15,36 @@ struct emu_kube {
 	struct ctl *ctl;
 	struct sw_server *server;
 	char *token;
+	struct event *restart_ev;   /* POST /debug/restart: drop every kube connection */
 };
+
+static void on_restart(evutil_socket_t fd, short what, void *arg)
+{
+	struct emu_kube *k = arg;
+	(void)fd;
+	(void)what;
+	unsigned n = sw_server_drop_all(k->server);
+	if (k->cfg.metrics)
+		emu_metrics_fault(k->cfg.metrics, EMU_FAULT_RESTART, "kube:*");
+	if (!k->cfg.quiet)
+		fprintf(stderr, "assisted-emulator: kube-api restart: dropped %u connections\n", n);
+}
+
+/* The hub, plus POST /debug/restart (as on the REST port): every kube-api
+ * connection is dropped, watches included, once the 202 had a chance to
+ * leave; the hub's state stays (an apiserver restart behind a load
+ * balancer, as clients see it). */
+static void handler(void *arg, struct sw_exchange *x, struct sw_sreq *req)
+{
+	struct emu_kube *k = arg;
+	if (!strcmp(req->path, "/debug/restart") && !strcmp(req->method, "POST")) {
+		struct timeval tv = {0, 20000};
+		sw_exchange_reply_mem(x, 202, "application/json", "{}", 2);
+		event_add(k->restart_ev, &tv);
+		return;
+	}
+	hub_handler(k->hub, x, req);
+}
 
 static void fault_hook(void *arg, enum kube_verb verb, const char *resource, struct hub_fault *out)
 {
@@ -91,7 +120,12 @@ struct emu_kube *emu_kube_start(const struct emu_kube_cfg *cfg, char *err, size_
 		.max_body_bytes = 64u * 1024 * 1024,
 	};
 	char serr[384];
-	k->server = sw_server_new(cfg->base, &sc, hub_handler, k->hub, serr, sizeof(serr));
+	k->restart_ev = evtimer_new(cfg->base, on_restart, k);
+	if (!k->restart_ev) {
+		snprintf(err, errlen, "--kube-api: out of memory");
+		goto fail;
+	}
+	k->server = sw_server_new(cfg->base, &sc, handler, k, serr, sizeof(serr));
 	if (!k->server) {
 		snprintf(err, errlen, "--kube-api: %s", serr);
 		goto fail;
@@ -135,6 +169,8 @@ void emu_kube_free(struct emu_kube **kp)
 	ctl_free(&k->ctl);  /* before the hub it subscribes to */
 	hub_free(&k->hub); /* ends watches while their server still exists */
 	sw_server_free(&k->server);
+	if (k->restart_ev)
+		event_free(k->restart_ev);
 	free(k->token);
 	free(k);
 	*kp = NULL;

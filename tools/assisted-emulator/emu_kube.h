@@ -4,6 +4,7 @@
  * with its TLS files, bearer token (--kube-token / --kube-token-file), watch
  * window and bookmark period, and the --fault-* rules that select kube
  * requests ("kube:VERB/RESOURCE"), counted in the emulator's fault metrics;
+ * POST /debug/restart on the kube port drops every kube-api connection;
  * and the emulated controllers (tools/emulator-ctrl) on that hub and the
  * emulator's service model.
  */
@@ -31,6 +32,7 @@ struct emu_kube_cfg {
 	unsigned idle_timeout_ms, h2_max_streams;  /* 0 = server defaults */
 	struct emu_faults *faults;   /* borrowed, may be NULL */
 	struct emu_metrics *metrics; /* borrowed, may be NULL: fault counts */
+	int quiet;                   /* no diagnostics on stderr */
 	/* the controllers: ctl.model NULL = none; hub and base are filled here */
 	struct ctl_cfg ctl;
 };

@@ -219,7 +219,7 @@ int main(int argc, char **argv)
 			.key_file = o.kube_tls_key, .token = o.kube_token, .token_file = o.kube_token_file,
 			.watch_window = o.kube_watch_window, .bookmark_ns = o.kube_bookmark_ns,
 			.seed = o.seed, .idle_timeout_ms = o.idle_timeout_ms, .h2_max_streams = o.h2_max_streams,
-			.faults = o.faults, .metrics = metrics,
+			.faults = o.faults, .metrics = metrics, .quiet = o.quiet,
 		};
 		if (!o.kube_no_controllers) {
 			const char *colon = strrchr(o.listen, ':');
