@@ -5,7 +5,7 @@
 # API call; Ctrl-C in the middle of a run (SIGINT to the demo's process
 # group, as a terminal sends it) returns the swarm's exit code 3 and leaves
 # no temporary file and no process behind. Loopback only; every wait is
-# bounded.
+# bounded. --kube runs the kube-mode demo through the emulated hub.
 set -u
 SRC=${SWARM_SOURCE_ROOT:?}
 B=${SWARM_BUILD_ROOT:?}
@@ -60,6 +60,19 @@ expect_usage 2 "expected at most 2 arguments" scenarios/default 10 extra
 SWARM_DEMO_PORT=http; export SWARM_DEMO_PORT
 expect_usage 2 "SWARM_DEMO_PORT: expected a port number" scenarios/default
 unset SWARM_DEMO_PORT
+
+# --kube: the emulator also serves its hub (on a free port, read from its
+# start line) and the swarm installs scenarios/kube-mixed in kube mode.
+SWARM_DEMO_PORT=0 demo --kube
+rc=$?
+if [ $rc -eq 0 ] && grep -q '^demo: emulated hub (kube API) on http://127.0.0.1:[0-9]*$' "$TMP/out" &&
+   grep -q '^swarm: kube mode: hub ' "$TMP/out" &&
+   tail -n1 "$TMP/out" | grep -q '^demo: results written to .* (swarm exit code 0)$' &&
+   grep -q '"mode": "kube"' "$TMP/results.json" && [ -z "$(ls -A "$TMP/t")" ]; then
+	ok "demo --kube: scenarios/kube-mixed installed through the emulated hub, nothing left behind"
+else
+	bad "demo --kube: exit $rc"
+fi
 
 # A foreign HTTP server on a free port answers 200 to everything and logs
 # every request line: the demo must refuse that port and never drive it.
