@@ -13,6 +13,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "cluster.h"
+#include "journal.h"
 #include "sw_err.h"
 #include "sw_http.h"
 #include "sw_xalloc.h"
@@ -118,6 +119,14 @@ static void fail_call(struct swarm_cluster *cl, const char *what, int err, const
 	cluster_finish(cl, 1, why);
 }
 
+/* Seconds since the run started (journal record times). */
+static double rest_rel_s(const struct swarm_cluster *cl)
+{
+	uint64_t now = sw_now_ns(), t0 = cl->rt->ctx->run_start_ns;
+
+	return now > t0 ? (double)(now - t0) / 1e9 : 0;
+}
+
 static int resp_ok(int err, struct sw_resp *resp)
 {
 	return !err && resp && resp->status >= 200 && resp->status <= 299;
@@ -217,6 +226,7 @@ static void on_cluster_created(struct rt_call *c, int err, const char *msg, stru
 	}
 	snprintf(cl->cluster_id, sizeof(cl->cluster_id), "%s", json_string_value(id));
 	json_decref(j);
+	journal_cluster(cl->rt->ctx->journal, cl->cluster_id, cl->name, rest_rel_s(cl));
 	rec = cluster_record(cl);
 	if (rec)
 		snprintf(rec->id, sizeof(rec->id), "%s", cl->cluster_id);
@@ -311,6 +321,7 @@ static void on_infraenv_created(struct rt_call *c, int err, const char *msg, str
 		return;
 	}
 	snprintf(cl->infra_env_id, sizeof(cl->infra_env_id), "%s", json_string_value(id));
+	journal_infra_env(cl->rt->ctx->journal, cl->infra_env_id, cl->name, cl->cluster_id, rest_rel_s(cl));
 	url = json_object_get(j, "download_url");
 	if (cl->rt->svc->auth == SWARM_AUTH_LOCAL) {
 		const char *why = take_local_token(cl, json_string_value(url));
@@ -651,7 +662,8 @@ static void rest_finish(struct swarm_cluster *cl)
 
 	if (d)
 		event_del(&d->ev);
-	if (!cl->rt->plan->cleanup || cl->rt->stopping)
+	/* A soak run deletes its clusters after the retention instead (shard.c). */
+	if (!cl->rt->plan->cleanup || cl->rt->stopping || cl->rt->plan->soak)
 		return;
 	if (cl->cluster_id[0]) {
 		snprintf(path, sizeof(path), "/v2/clusters/%s", cl->cluster_id);

@@ -24,6 +24,7 @@ const char *report_exit_name(int code)
 	case SWARM_EXIT_ABORTED: return "aborted";
 	case SWARM_EXIT_UNREACHABLE: return "unreachable";
 	case SWARM_EXIT_PUSH: return "push_failed";
+	case SWARM_EXIT_THRESHOLDS: return "thresholds";
 	default: return "unknown";
 	}
 }
@@ -71,6 +72,29 @@ struct shape_sum {
 static int for_each_shape(const struct swarm_stats *st, size_t nshapes,
                           void (*fn)(void *arg, size_t shape, const struct shape_sum *sum), void *arg)
 {
+	if (st->nshapes || st->records_compacted) {
+		/* The engine folded every finished cluster (stats_fold_cluster()):
+		 * the aggregates hold what the records may no longer (soak). */
+		struct shape_sum *agg = malloc(sizeof(*agg));
+		if (!agg)
+			return SW_ERR_NOMEM;
+		for (size_t s = 0; s < nshapes; s++) {
+			memset(agg, 0, sizeof(*agg));
+			hist_init(&agg->ready);
+			hist_init(&agg->installed_h);
+			if (s < st->nshapes) {
+				const struct swarm_shape_stats *a = &st->shapes[s];
+				agg->count = a->clusters;
+				agg->installed = a->installed;
+				agg->failed = a->failed;
+				agg->ready = a->ready;
+				agg->installed_h = a->installed_h;
+			}
+			fn(arg, s, agg);
+		}
+		free(agg);
+		return 0;
+	}
 	size_t *start = calloc(nshapes + 1, sizeof(*start));
 	size_t *order = st->nclusters ? malloc(st->nclusters * sizeof(*order)) : NULL;
 	struct shape_sum *sum = malloc(sizeof(*sum));
@@ -123,6 +147,8 @@ out:
 static size_t shape_count(const struct swarm_stats *st, const struct report_run *run)
 {
 	size_t n = run && run->plan ? run->plan->nshapes : 0;
+	if (st->nshapes > n)
+		n = st->nshapes;
 	for (size_t i = 0; i < st->nclusters; i++)
 		if (st->clusters[i].shape >= n)
 			n = st->clusters[i].shape + 1;
@@ -136,9 +162,7 @@ static void shape_label(const struct report_run *run, size_t s, char *buf, size_
 		snprintf(buf, len, "shape%zu", s);
 		return;
 	}
-	const char *kind = sh->single_node ? "sno" : sh->num_workers ? "multi" : "compact";
-	snprintf(buf, len, "%s%s", sh->name_prefix ? sh->name_prefix : kind,
-	         sh->just_infraenv ? "/infraenv" : "");
+	swarm_shape_label(sh, buf, len);
 }
 
 /* ----------------------------------------------------------------- JSON */
@@ -354,7 +378,7 @@ json_t *report_json(const struct swarm_stats *st, const struct report_run *run)
 	jset(doc, "start_time", json_string(t0), &bad);
 	jset(doc, "end_time", json_string(t1), &bad);
 	jset(doc, "duration_seconds", json_real(run->duration_s), &bad);
-	jset(doc, "exit_code", json_integer(run->exit_code), &bad);
+	jset(doc, "exit_code", run->exit_code < 0 ? json_null() : json_integer(run->exit_code), &bad);
 	jset(doc, "exit_reason", j_str_or_null(run->exit_reason), &bad);
 	/* The run's verdict: a failed push (exit 5) does not make it fail. */
 	jset(doc, "passed", json_boolean(run->exit_code == SWARM_EXIT_OK || run->exit_code == SWARM_EXIT_PUSH),
