@@ -13,6 +13,7 @@
 
 #include "as_model.h"
 #include "results.h"
+#include "soak.h"
 #include "sw_err.h"
 
 const char *report_exit_name(int code)
@@ -236,6 +237,15 @@ static json_t *j_plan(const struct swarm_plan *p, int *bad)
 	jset(o, "cpu_architecture", j_str_or_null(p->cpu_architecture), bad);
 	jset(o, "cleanup", json_boolean(p->cleanup), bad);
 	jset(o, "max_duration_seconds", json_integer(p->max_duration_s), bad);
+	const struct swarm_soak *sk = p->soak;
+	jset(o, "soak", sk ? json_pack("{s:f, s:f, s:f, s:f, s:I, s:I}",
+	                               "duration_seconds", (double)sk->duration_ns / 1e9,
+	                               "retention_seconds", (double)sk->retention_ns / 1e9,
+	                               "snapshot_interval_seconds", (double)sk->snapshot_ns / 1e9,
+	                               "window_seconds", (double)sk->window_ns / 1e9,
+	                               "series_intervals", (json_int_t)sk->series_intervals,
+	                               "keep_failed_records", (json_int_t)sk->keep_failed)
+	                      : json_null(), bad);
 	jset(o, "arrival", json_pack("{s:s, s:f, s:f, s:f, s:I, s:f, s:b}",
 	                             "kind", arrival_name(p->arrival.kind),
 	                             "clusters_per_minute", p->arrival.clusters_per_minute,

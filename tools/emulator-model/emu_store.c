@@ -187,8 +187,48 @@ struct emu_infraenv *emu_infraenv_get(struct emu_model *m, const struct emu_uuid
 	return i == EMU_NONE ? NULL : m->infraenvs[i];
 }
 
+/* Pushes |idx| on |f|; a failed push only loses the reuse of one slot. */
+static void free_push(struct emu_free *f, uint32_t idx)
+{
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 64;
+		uint32_t *v = realloc(f->v, cap * sizeof(*v));
+		if (!v)
+			return;
+		f->v = v;
+		f->cap = cap;
+	}
+	f->v[f->n++] = idx;
+}
+
+void emu_cluster_release(struct emu_model *m, uint32_t idx)
+{
+	if (idx < m->nclusters && m->clusters[idx]->deleted)
+		free_push(&m->free_clusters, idx);
+}
+
+void emu_infraenv_release(struct emu_model *m, uint32_t idx)
+{
+	if (idx < m->ninfraenvs && m->infraenvs[idx]->deleted)
+		free_push(&m->free_infraenvs, idx);
+}
+
 uint32_t emu_host_alloc(struct emu_model *m, const struct emu_uuid *id)
 {
+	if (m->free_hosts.n) {
+		uint32_t idx = m->free_hosts.v[m->free_hosts.n - 1];
+		if (emu_map_put(&m->host_map, id, idx) < 0)
+			return EMU_NONE;
+		m->free_hosts.n--;
+		struct emu_host *h = &m->hosts[idx];
+		memset(h, 0, sizeof(*h));
+		h->id = *id;
+		h->cluster = EMU_NONE;
+		h->infra_env = EMU_NONE;
+		h->stage = AS_STAGE_COUNT;
+		m->live_hosts++;
+		return idx;
+	}
 	if (m->nhosts >= UINT32_MAX - 2)
 		return EMU_NONE;
 	if (m->nhosts == m->caphosts) {
@@ -249,13 +289,30 @@ void emu_host_delete(struct emu_model *m, uint32_t hidx)
 	if (h->infra_env != EMU_NONE && m->infraenvs[h->infra_env]->nhosts)
 		m->infraenvs[h->infra_env]->nhosts--;
 	emu_map_del(&m->host_map, &h->id);
-	/* The slot stays (indices are stable); it is simply never found again. */
+	/* The slot stays (indices are stable) until a new host reuses it. */
 	h->deleted = 1;
 	m->live_hosts--;
+	free_push(&m->free_hosts, hidx);
 }
 
 struct emu_cluster *emu_cluster_alloc(struct emu_model *m)
 {
+	if (m->free_clusters.n) {
+		uint32_t idx = m->free_clusters.v[m->free_clusters.n - 1];
+		struct emu_cluster *c = calloc(1, sizeof(*c));
+		if (!c)
+			return NULL;
+		emu_uuid_new(m, &c->id);
+		if (emu_map_put(&m->cluster_map, &c->id, idx) < 0) {
+			free(c);
+			return NULL;
+		}
+		m->free_clusters.n--;
+		free(m->clusters[idx]->hosts);
+		free(m->clusters[idx]);
+		m->clusters[idx] = c;
+		return c;
+	}
 	if (m->nclusters == m->capclusters) {
 		size_t ncap = m->capclusters ? m->capclusters * 2 : 16;
 		struct emu_cluster **n = realloc(m->clusters, ncap * sizeof(*n));
@@ -283,6 +340,23 @@ uint32_t emu_cluster_index(struct emu_model *m, const struct emu_cluster *c)
 
 struct emu_infraenv *emu_infraenv_alloc(struct emu_model *m)
 {
+	if (m->free_infraenvs.n) {
+		uint32_t idx = m->free_infraenvs.v[m->free_infraenvs.n - 1];
+		struct emu_infraenv *ie = calloc(1, sizeof(*ie));
+		if (!ie)
+			return NULL;
+		emu_uuid_new(m, &ie->id);
+		ie->cluster = EMU_NONE;
+		if (emu_map_put(&m->infraenv_map, &ie->id, idx) < 0) {
+			free(ie);
+			return NULL;
+		}
+		m->free_infraenvs.n--;
+		free(m->infraenvs[idx]->download_url);
+		free(m->infraenvs[idx]);
+		m->infraenvs[idx] = ie;
+		return ie;
+	}
 	if (m->ninfraenvs == m->capinfraenvs) {
 		size_t ncap = m->capinfraenvs ? m->capinfraenvs * 2 : 16;
 		struct emu_infraenv **n = realloc(m->infraenvs, ncap * sizeof(*n));
@@ -439,6 +513,9 @@ void emu_model_free(struct emu_model **mp)
 	map_free(&m->host_map);
 	map_free(&m->cluster_map);
 	map_free(&m->infraenv_map);
+	free(m->free_hosts.v);
+	free(m->free_clusters.v);
+	free(m->free_infraenvs.v);
 	free(m->events);
 	emu_routes_free(&m->routes);
 	free(m->agent_image);
@@ -475,6 +552,13 @@ void emu_model_counts(const struct emu_model *m, uint64_t host_counts[AS_HOST_ST
 	for (size_t i = 0; i < m->nclusters; i++)
 		if (!m->clusters[i]->deleted && m->clusters[i]->status < AS_CLUSTER_STATUS_COUNT)
 			cluster_counts[m->clusters[i]->status]++;
+}
+
+void emu_model_slots(const struct emu_model *m, size_t *hosts, size_t *clusters, size_t *infraenvs)
+{
+	*hosts = m->nhosts;
+	*clusters = m->nclusters;
+	*infraenvs = m->ninfraenvs;
 }
 
 size_t emu_model_bytes_per_host(const struct emu_model *m)
