@@ -112,20 +112,16 @@ static int op_diff(struct series_op *op, unsigned ep, const struct swarm_ep_stat
 		op->errors += d;
 	}
 	/* The intended-time histogram is kept too (series_merge.c combines
-	 * intervals of several processes exactly); its p99 is the figure shown. */
-	hist_init(scratch);
-	for (unsigned i = 0; i < HIST_BUCKETS; i++)
-		scratch->buckets[i] = now->intended.buckets[i] > before->intended.buckets[i]
-		                    ? now->intended.buckets[i] - before->intended.buckets[i] : 0;
-	scratch->count = sub_u64(now->intended.count, before->intended.count);
-	scratch->min_ns = 0;
-	scratch->max_ns = now->intended.max_ns;
-	op->intended_p99_ns = hist_quantile(scratch, 0.99);
+	 * intervals of several processes exactly); its p99 is the figure shown,
+	 * read from the encoded interval as a merge reads it. */
 	if (hsp_encode_diff(&op->service, &now->service, &before->service) < 0 ||
 	    hsp_encode_diff(&op->intended, &now->intended, &before->intended) < 0) {
 		hsp_free(&op->service);
 		return SW_ERR_NOMEM;
 	}
+	hist_init(scratch);
+	hsp_add_to(scratch, &op->intended);
+	op->intended_p99_ns = hist_quantile(scratch, 0.99);
 	return 1;
 }
 
