@@ -64,6 +64,35 @@ static int code_rank(int c)
 	}
 }
 
+/* JSON equality where numbers compare by value (300 == 300.0: a file
+ * rewritten by another tool keeps its meaning). */
+static int same_json(const json_t *a, const json_t *b)
+{
+	if (json_is_number(a) && json_is_number(b))
+		return json_number_value(a) == json_number_value(b);
+	if (json_typeof(a) != json_typeof(b))
+		return 0;
+	if (json_is_object(a)) {
+		const char *k;
+		json_t *v;
+		if (json_object_size(a) != json_object_size(b))
+			return 0;
+		json_object_foreach((json_t *)a, k, v)
+			if (!same_json(v, json_object_get(b, k)))
+				return 0;
+		return 1;
+	}
+	if (json_is_array(a)) {
+		if (json_array_size(a) != json_array_size(b))
+			return 0;
+		for (size_t i = 0; i < json_array_size(a); i++)
+			if (!same_json(json_array_get(a, i), json_array_get(b, i)))
+				return 0;
+		return 1;
+	}
+	return json_equal(a, b);
+}
+
 /* The plan without its path: shards of one run have the same plan. */
 static json_t *plan_key(const json_t *doc)
 {
@@ -86,10 +115,13 @@ static int check_inputs(struct results_file *f, int n, int allow_partial, int *p
 		else if (strcmp(f[i].run_id, a->run_id))
 			rv = cmd_fail("merge", CMD_MIXED, "%s is of run %s, %s of run %s: the shards of one run share "
 			              "its --run-id", f[i].path, f[i].run_id, a->path, a->run_id);
+		if (rv == CMD_OK && n > 1 && !f[i].has_shard)
+			rv = cmd_fail("merge", CMD_SHARDS, "%s is not a shard (no \"shard\" member: run with --shard I/N)",
+			              f[i].path);
 		if (rv != CMD_OK || i == 0)
 			continue;
 		json_t *pi = plan_key(f[i].doc);
-		if (!json_equal(pa, pi))
+		if (!pa || !pi || !same_json(pa, pi))
 			rv = cmd_fail("merge", CMD_MIXED, "%s and %s were run with different plans", a->path, f[i].path);
 		json_decref(pi);
 		if (rv == CMD_OK && (!a->series) != (!f[i].series))

@@ -384,7 +384,7 @@ static void compact_records(struct swarm_shard *sh)
 	const struct swarm_soak *soak = sh->ctx.plan->soak;
 	size_t n = sh->stats.nclusters;
 
-	if (n <= 2 * sh->live + soak->keep_failed + 256)
+	if (n <= 2 * sh->live + soak->keep_failed + 64)
 		return;
 	long *map = xmalloc(n * sizeof(*map));
 	stats_compact_records(&sh->stats, soak->keep_failed, map);
