@@ -5,6 +5,7 @@
 #include "orch.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +146,13 @@ void orch_init(struct orch *o, const struct swarm_opts *opts, const struct swarm
 	o->svc = svc;
 	o->version = version;
 	o->aborted_thr = -1;
+	/* A long run's main thread copies whole stats (hundreds of KiB) every
+	 * tick and snapshot. glibc's dynamic mmap threshold would soon serve
+	 * them from the heap, whose top then cannot shrink past the small
+	 * allocations made meanwhile: RSS creeps up while the bytes in use stay
+	 * flat. A fixed threshold hands them back to the kernel on free. */
+	if (plan->soak)
+		mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 }
 
 static double wall_now(void)

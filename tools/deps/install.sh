@@ -12,7 +12,7 @@ if command -v apt-get >/dev/null 2>&1; then
 	pkgs="build-essential pkg-config meson ninja-build clang libclang-rt-14-dev
 	      libevent-dev libssl-dev libnghttp2-dev libjansson-dev libyaml-dev zlib1g-dev
 	      libcmocka-dev nginx-light nghttp2-client curl openssl ca-certificates
-	      procps iproute2 prometheus time util-linux jq python3-jinja2
+	      procps iproute2 prometheus time util-linux jq python3-jinja2 python3-yaml
 	      prometheus-pushgateway chromium fonts-dejavu-core libxml2-utils"
 	command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
 	missing=""
@@ -29,12 +29,12 @@ elif command -v dnf >/dev/null 2>&1; then
 	as_root dnf install -y -q gcc make pkgconf-pkg-config meson ninja-build clang \
 		compiler-rt libasan libubsan libtsan libevent-devel openssl-devel libnghttp2-devel \
 		jansson-devel libyaml-devel zlib-devel libcmocka-devel nginx nghttp2 curl openssl \
-		procps-ng iproute time util-linux jq nodejs npm golang-github-prometheus \
+		procps-ng iproute time util-linux jq python3-pyyaml nodejs npm golang-github-prometheus \
 		golang-github-prometheus-pushgateway chromium dejavu-sans-fonts libxml2 >/dev/null ||
 	as_root dnf install -y -q gcc make pkgconf-pkg-config meson ninja-build clang \
 		compiler-rt libasan libubsan libtsan libevent-devel openssl-devel libnghttp2-devel \
 		jansson-devel libyaml-devel zlib-devel libcmocka-devel nginx nghttp2 curl openssl \
-		procps-ng iproute time util-linux jq nodejs npm chromium dejavu-sans-fonts libxml2 >/dev/null
+		procps-ng iproute time util-linux jq python3-pyyaml nodejs npm chromium dejavu-sans-fonts libxml2 >/dev/null
 else
 	echo "tools/deps/install.sh: neither apt-get nor dnf found; install the packages listed in README.md by hand" >&2
 	exit 2
