@@ -65,7 +65,9 @@ end=$(( $(date +%s) - start ))
 emu_rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$emu/status" 2>/dev/null || echo 0)
 live=$(curl -fsS "http://127.0.0.1:$port/debug/state" | jq '.clusters | length')
 R=$tmp/results.json
-awk -v w="$warmup" '$1 >= w' "$tmp/samples" >"$tmp/steady"
+# Steady state: after the warm-up, before the end of admission (the drain
+# and the final deletions are not the steady state).
+awk -v w="$warmup" -v d="$duration" '$1 >= w && $1 <= d' "$tmp/samples" >"$tmp/steady"
 [ -s "$tmp/steady" ] || { echo "no sample after the warm-up ($warmup s)"; cat "$tmp/samples"; exit 1; }
 read -r t0 r0 f0 <"$tmp/steady"
 read -r t1 r1 f1 <<EOF
@@ -81,7 +83,7 @@ installed=$(jq '.totals.clusters_installed' "$R")
 failed=$(jq '.totals.clusters_failed' "$R")
 lost=$((started - installed - failed))
 echo "swarm exit $rc after ${end}s; $hosts hosts in flight, time scale $scale"
-echo "RSS after the ${warmup}s warm-up: ${r0} KiB at ${t0}s -> ${r1} KiB at ${t1}s: drift ${drift}% (peak ${rmax} KiB, +${peakdrift}%)"
+echo "RSS from the ${warmup}s warm-up to the end of admission (${duration}s): ${r0} KiB at ${t0}s -> ${r1} KiB at ${t1}s: drift ${drift}% (peak ${rmax} KiB, +${peakdrift}%)"
 echo "open fds: ${fmin}..${fmax} (first ${f0}, last ${f1})"
 echo "clusters: ${started} started, ${installed} installed, ${failed} failed, ${lost} lost; $(jq '.totals.requests' "$R") requests, $(jq '.totals.errors' "$R") errors"
 echo "deleted by retention: $(jq '.endpoints.delete_cluster.count // 0' "$R") clusters; records compacted: $(jq '.totals.cluster_records_compacted' "$R"); series intervals: $(jq '.series.intervals | length' "$R")"
