@@ -28,7 +28,6 @@
 #include "cmd.h"
 #include "metrics.h"
 #include "orch.h"
-#include "thresholds.h"
 #include "progress.h"
 #include "push.h"
 #include "report.h"
@@ -992,7 +991,7 @@ report:;
 	run.exit_code = code;
 	run.exit_reason = reason;
 	report_print(stdout, final, &run);
-	thr_print(stdout, json_object_get(orch_members, "thresholds"));
+	orch_print_thresholds(stdout, json_object_get(orch_members, "thresholds"));
 	fflush(stdout);
 	json_t *push = run_push(&svc, &opts, final, &run);
 	if (push && !json_is_true(json_object_get(push, "ok")) && code == SWARM_EXIT_OK)

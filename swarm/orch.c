@@ -354,3 +354,42 @@ void orch_free(struct orch *o, int exit_code, double t)
 	thr_labels_free(o->labels, o->plan ? o->plan->nshapes : 0);
 	o->labels = NULL;
 }
+
+static void fmt_value(const json_t *t, char *buf, size_t len)
+{
+	const json_t *v = json_object_get(t, "value");
+	const char *unit = json_string_value(json_object_get(t, "unit"));
+	if (!json_is_number(v)) {
+		snprintf(buf, len, "no samples");
+		return;
+	}
+	double x = json_number_value(v);
+	if (unit && !strcmp(unit, "ms"))
+		report_fmt_duration(x > 0 ? (uint64_t)(x * 1e6 + 0.5) : 0, buf, len);
+	else if (unit && !strcmp(unit, "ratio"))
+		snprintf(buf, len, "%.4g%%", x * 100.0);
+	else if (unit && !strcmp(unit, "per_second"))
+		snprintf(buf, len, "%.4g/s", x);
+	else
+		snprintf(buf, len, "%.0f", x);
+}
+
+void orch_print_thresholds(FILE *out, const json_t *results)
+{
+	size_t n = json_array_size(results), nfail = 0;
+	if (!n)
+		return;
+	fprintf(out, "\nThresholds\n");
+	for (size_t i = 0; i < n; i++) {
+		const json_t *t = json_array_get(results, i);
+		char val[48];
+		int ok = json_is_true(json_object_get(t, "passed"));
+		nfail += !ok;
+		fmt_value(t, val, sizeof(val));
+		fprintf(out, "  %-4s  %-48s %-22s value %s%s\n", ok ? "ok" : "FAIL",
+		        json_string_value(json_object_get(t, "name")),
+		        json_string_value(json_object_get(t, "expression")), val,
+		        json_is_true(json_object_get(t, "aborted")) ? "  (aborted the run)" : "");
+	}
+	fprintf(out, "  %zu of %zu thresholds passed\n", n - nfail, n);
+}

@@ -108,10 +108,14 @@ int orch_render_metrics(const struct orch *o, struct evbuffer *out);
  * At the end: evaluates the thresholds on |final|, applies the exit code
  * precedence to |*code| / |*reason| and returns the results members
  * (thresholds, shard, journal, soak) as a new object, or NULL on
- * allocation failure. thr_print() shows its "thresholds".
+ * allocation failure. orch_print_thresholds() shows its "thresholds".
  */
 json_t *orch_finish(struct orch *o, const struct swarm_stats *final, double duration_s,
                     int stopped_by_threshold, int *code, const char **reason);
+
+/* Prints the summary table of a "thresholds" array (thr_eval_json(),
+ * orch_finish()); nothing when it is NULL or empty. */
+void orch_print_thresholds(FILE *out, const json_t *results);
 
 /* Closes the journal with the "end" record; frees everything. */
 void orch_free(struct orch *o, int exit_code, double t);

@@ -128,8 +128,6 @@ long thr_abort_check(const struct thr_set *set, const struct thr_view *v, uint64
 json_t *thr_eval_json(const struct thr_set *set, const struct thr_view *v, long aborted_idx,
                       size_t *failed);
 
-/* Prints the summary table of a "thresholds" array (thr_eval_json()). */
-void thr_print(FILE *out, const json_t *results);
 
 /* The label of each shape of |plan| (swarm_shape_label()), as a new
  * array of |plan|->nshapes strings. NULL when there are none or on

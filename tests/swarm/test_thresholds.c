@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "orch.h"
 #include "stats.h"
 #include "sw_err.h"
 #include "thresholds.h"
@@ -333,7 +334,7 @@ static void test_abort_and_json(void **state)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	thr_print(f, a);
+	orch_print_thresholds(f, a);
 	fclose(f);
 	assert_non_null(strstr(buf, "FAIL  request_errors"));
 	assert_non_null(strstr(buf, "no samples"));
