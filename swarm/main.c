@@ -910,9 +910,12 @@ int main(int argc, char **argv)
 			evtimer_add(r.ev_deadline, &tv);
 	}
 
-	if (!opts.quiet)
-		fprintf(stderr, "swarm: run %s: %zu clusters, %u hosts in flight max, %u thread%s, against %s\n",
-		        r.ctx.run_id, njobs, opts.max_concurrent, r.nth, r.nth > 1 ? "s" : "", svc.endpoint);
+	if (!opts.quiet) {
+		char what[64];
+		snprintf(what, sizeof(what), plan.soak ? "a soak (clusters keep arriving)" : "%zu clusters", njobs);
+		fprintf(stderr, "swarm: run %s: %s, %u hosts in flight max, %u thread%s, against %s\n",
+		        r.ctx.run_id, what, opts.max_concurrent, r.nth, r.nth > 1 ? "s" : "", svc.endpoint);
+	}
 	for (unsigned i = 0; i < r.nth; i++) {
 		if (pthread_create(&r.th[i].tid, NULL, shard_main, &r.th[i]) != 0) {
 			fprintf(stderr, "swarm: cannot start thread %u\n", i);
