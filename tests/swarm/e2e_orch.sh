@@ -337,4 +337,58 @@ expect_rc 2 "publish nothing to do" "$SW" publish "$TMP/merged.json"
 expect_rc 6 "publish unwritable" "$SW" publish --bulk "$TMP/no/such/dir/b.ndjson" "$TMP/merged.json"
 expect_rc 9 "publish push refused" "$SW" publish --push "http://127.0.0.1:1" "$TMP/merged.json"
 echo "ok publish: $((lines / 2)) _bulk documents (= results), report written; bad inputs 3 4 5 2 6 9"
+
+# Publish to a real Pushgateway: what it holds equals the results.
+free_port() {
+	while :; do
+		p=$(( $(od -An -N2 -tu2 /dev/urandom) % 30000 + 30000 ))
+		ss -Htln "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
+	done
+}
+if command -v prometheus-pushgateway >/dev/null 2>&1; then
+	gport=$(free_port)
+	prometheus-pushgateway --web.listen-address="127.0.0.1:$gport" >"$TMP/pgw.log" 2>&1 &
+	gpid=$!
+	i=0
+	until curl -fsS "http://127.0.0.1:$gport/-/ready" >/dev/null 2>&1; do
+		i=$((i + 1)); [ $i -lt 100 ] || fail "pushgateway did not start"; sleep 0.1
+	done
+	expect_rc 0 "publish --push" "$SW" publish --push "http://127.0.0.1:$gport" --job e2e "$TMP/merged.json"
+	curl -fsS "http://127.0.0.1:$gport/metrics" >"$TMP/pgw.txt"
+	kill $gpid; wait $gpid 2>/dev/null || true
+	pushed=$(awk '/^swarm_http_requests_total\{.*instance="e2e-sh".*job="e2e"/ { n += $2 } END { print n + 0 }' "$TMP/pgw.txt")
+	[ "$pushed" = "$(jq '.totals.requests' "$TMP/merged.json")" ] || fail "pushed $pushed requests, the results hold $(jq '.totals.requests' "$TMP/merged.json")"
+	grep -q '^swarm_run_exit_code{.*instance="e2e-sh".*} 0$' "$TMP/pgw.txt" || fail "swarm_run_exit_code not pushed"
+	echo "ok publish --push: the Pushgateway holds the run's $pushed requests"
+else
+	echo "note: prometheus-pushgateway not installed (tools/deps/install.sh): publish --push checked only against a refused port"
+fi
+
+# Cleanup of kube objects from a journal, against the emulator's kube API
+# (the records the kube-api mode appends): namespaced, cluster-scoped, namespace.
+start_emu --kube-api 127.0.0.1:0
+KPORT=$(sed -n 's/.*kube-api listening on [a-z]*:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/emu.out" | head -n1)
+[ -n "$KPORT" ] || fail "no kube-api port"
+svc "$TMP/svc-k.yaml"
+K=http://127.0.0.1:$KPORT
+curl -fsS -H 'content-type: application/json' -d '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"e2e-kube-0"}}' \
+	"$K/api/v1/namespaces" >/dev/null || fail "create namespace"
+curl -fsS -H 'content-type: application/json' -d '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"e2e-kube-0-pull","namespace":"e2e-kube-0"},"type":"Opaque"}' \
+	"$K/api/v1/namespaces/e2e-kube-0/secrets" >/dev/null || fail "create secret"
+curl -fsS -H 'content-type: application/json' -d '{"apiVersion":"hive.openshift.io/v1","kind":"ClusterImageSet","metadata":{"name":"e2e-kube-0"},"spec":{"releaseImage":"quay.io/x:1"}}' \
+	"$K/apis/hive.openshift.io/v1/clusterimagesets" >/dev/null || fail "create clusterimageset"
+{
+	echo "{\"journal\":1,\"type\":\"run\",\"run_id\":\"e2e-kube\",\"mode\":\"kube\",\"service\":\"http://127.0.0.1:$PORT\",\"shard\":0,\"shards\":1}"
+	echo '{"type":"kube","api_version":"v1","resource":"namespaces","namespace":null,"name":"e2e-kube-0","t":0.1}'
+	echo '{"type":"kube","api_version":"v1","resource":"secrets","namespace":"e2e-kube-0","name":"e2e-kube-0-pull","t":0.1}'
+	echo '{"type":"kube","api_version":"hive.openshift.io/v1","resource":"clusterimagesets","namespace":null,"name":"e2e-kube-0","t":0.1}'
+} >"$TMP/kube.journal"
+expect_rc 2 "kube cleanup without a hub" "$SW" cleanup "$TMP/svc-k.yaml" "$TMP/kube.journal"
+expect_rc 0 "kube cleanup" "$SW" cleanup --json --kube-server "$K" "$TMP/svc-k.yaml" "$TMP/kube.journal"
+jq -e '.kube.deleted == 3 and .kube.failed == 0' "$TMP/out.log" >/dev/null || fail "kube cleanup: $(cat "$TMP/out.log")"
+curl -s -o /dev/null -w '%{http_code}' "$K/apis/hive.openshift.io/v1/clusterimagesets/e2e-kube-0" | grep -q 404 ||
+	fail "the ClusterImageSet is still there"
+expect_rc 0 "kube cleanup again" "$SW" cleanup --json --kube-server "$K" "$TMP/svc-k.yaml" "$TMP/kube.journal"
+jq -e '.kube.deleted == 0 and .kube.already_gone >= 2' "$TMP/out.log" >/dev/null || fail "kube cleanup again: $(cat "$TMP/out.log")"
+echo "ok cleanup of kube objects: deleted on the hub, then already gone"
 echo "all orchestration cases passed"
