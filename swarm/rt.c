@@ -51,7 +51,7 @@ void rt_init(struct swarm_rt *rt, struct event_base *base, struct sw_client *cli
 		}
 	}
 	ids_rng_seed(&rt->rng, seed);
-	if (ctx->svc && ctx->svc->auth == SWARM_AUTH_TOKEN)
+	if (ctx->svc && ctx->svc->auth == SWARM_AUTH_RHSSO)
 		rt->agent_token = xstrdup(ctx->svc->agent_token); /* the loader derived it */
 	if (ctx->svc)
 		rt->bearer = swarm_service_bearer(ctx->svc);
