@@ -473,6 +473,17 @@ static void obj_free(struct journal_obj *o)
 	free(o->ns);
 }
 
+/* A record of an object already listed (or a deletion): marks it and
+ * returns 1; returns 0 for a new object to add. A deletion of an unknown
+ * object is ignored (its creation record was cut off). */
+static int known(struct journal_run *r, json_t *index, const char *key, int del)
+{
+	struct journal_obj *prev = find_obj(r, index, key);
+	if (prev)
+		prev->deleted = del;
+	return prev || del;
+}
+
 /* One record line (not the header); |index| maps object keys to their
  * index in |r|->objs. Returns JR_OK or an error class with a message. */
 static int read_record(struct journal_run *r, json_t *index, json_t *o, const char *path, size_t ln,
@@ -511,16 +522,8 @@ static int read_record(struct journal_run *r, json_t *index, json_t *o, const ch
 			return jr_err(err, errlen, path, ln, JR_MALFORMED, "infra_env record with a bad \"cluster_id\"%s",
 			              "");
 		obj_key(key, sizeof(key), ob.kind, id, NULL, NULL, NULL, NULL);
-		struct journal_obj *prev = find_obj(r, index, key);
-		if (del) {
-			if (prev)
-				prev->deleted = 1;
+		if (known(r, index, key, del))
 			return JR_OK;
-		}
-		if (prev) {
-			prev->deleted = 0;
-			return JR_OK;
-		}
 		ob.id = strdup(id);
 		ob.name = dupstr(json_object_get(o, "name"));
 		ob.cluster_id = dupstr(cid);
@@ -536,16 +539,8 @@ static int read_record(struct journal_run *r, json_t *index, json_t *o, const ch
 			return jr_err(err, errlen, path, ln, JR_MALFORMED, "kube record needs api_version, resource, "
 			              "name (and namespace or null) as lower-case names%s", "");
 		obj_key(key, sizeof(key), JK_KUBE, NULL, api, res, ns, name);
-		struct journal_obj *prev = find_obj(r, index, key);
-		if (del) {
-			if (prev)
-				prev->deleted = 1;
+		if (known(r, index, key, del))
 			return JR_OK;
-		}
-		if (prev) {
-			prev->deleted = 0;
-			return JR_OK;
-		}
 		ob.api_version = strdup(api);
 		ob.resource = strdup(res);
 		ob.name = strdup(name);

@@ -138,19 +138,6 @@ static int usage_error(const char *fmt, const char *arg)
 	return SWARM_EXIT_USAGE;
 }
 
-static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
-{
-	char *end = NULL;
-	if (!s || !*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || *end || v < lo || v > hi)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
-}
-
 /* Returns -1 to continue, or the exit code (help/version/usage error). */
 static int parse_args(int argc, char **argv, struct swarm_opts *o)
 {
@@ -193,7 +180,7 @@ static int parse_args(int argc, char **argv, struct swarm_opts *o)
 			printf("swarm %s\n", SWARM_VERSION);
 			return SWARM_EXIT_OK;
 		case 't':
-			if (parse_uint(optarg, 1, MAX_THREADS, &o->threads) < 0)
+			if (orch_parse_uint(optarg, 1, MAX_THREADS, &o->threads) < 0)
 				return usage_error("--threads: expected an integer from 1 to 256, got '%s'", optarg);
 			break;
 		case 'r':
@@ -284,7 +271,7 @@ static int parse_args(int argc, char **argv, struct swarm_opts *o)
 		        "Try 'swarm --help' for more information.\n", npos);
 		return SWARM_EXIT_USAGE;
 	}
-	if (parse_uint(argv[optind], 1, MAX_CONCURRENT_LIMIT, &o->max_concurrent) < 0)
+	if (orch_parse_uint(argv[optind], 1, MAX_CONCURRENT_LIMIT, &o->max_concurrent) < 0)
 		return usage_error("MAX_CONCURRENT: expected a positive integer (hosts in flight), got '%s'",
 		                   argv[optind]);
 	o->plan_path = argv[optind + 1];
@@ -302,7 +289,7 @@ static unsigned term_width(void)
 		return ws.ws_col;
 	const char *c = getenv("COLUMNS");
 	unsigned v = 0;
-	if (c && parse_uint(c, 20, 1000, &v) == 0)
+	if (c && orch_parse_uint(c, 20, 1000, &v) == 0)
 		return v;
 	return 80;
 }

@@ -31,7 +31,7 @@ static int oerr(const char *fmt, const char *arg)
 	return SWARM_EXIT_USAGE;
 }
 
-static int parse_u(const char *s, unsigned long lo, unsigned long hi, unsigned *out)
+int orch_parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 {
 	char *end = NULL;
 	if (!s || !*s || *s == '-' || *s == '+')
@@ -76,13 +76,13 @@ int orch_opt(int c, const char *arg, struct swarm_opts *o)
 			return oerr("--shard: expected I/N (e.g. 0/4: the first of 4 shards), got '%s'", arg);
 		memcpy(idx, arg, (size_t)(slash - arg));
 		idx[slash - arg] = '\0';
-		if (parse_u(slash + 1, 1, 100000, &o->shard_count) < 0 ||
-		    parse_u(idx, 0, o->shard_count - 1, &o->shard_index) < 0)
+		if (orch_parse_uint(slash + 1, 1, 100000, &o->shard_count) < 0 ||
+		    orch_parse_uint(idx, 0, o->shard_count - 1, &o->shard_index) < 0)
 			return oerr("--shard: expected I/N with 0 <= I < N <= 100000, got '%s'", arg);
 		return -1;
 	}
 	case ORCH_OPT_SHARDS:
-		if (parse_u(arg, 1, 100000, &o->shard_count) < 0)
+		if (orch_parse_uint(arg, 1, 100000, &o->shard_count) < 0)
 			return oerr("--shards: expected a shard count from 1 to 100000, got '%s'", arg);
 		o->shard_index = UINT32_MAX; /* from JOB_COMPLETION_INDEX */
 		return -1;
@@ -113,14 +113,14 @@ int orch_env(struct swarm_opts *o)
 {
 	const char *v;
 	if (o->shard_index == UINT32_MAX || (!o->shard_count && getenv("SWARM_SHARD_COUNT"))) {
-		if (!o->shard_count && parse_u(getenv("SWARM_SHARD_COUNT"), 1, 100000, &o->shard_count) < 0)
+		if (!o->shard_count && orch_parse_uint(getenv("SWARM_SHARD_COUNT"), 1, 100000, &o->shard_count) < 0)
 			return oerr("SWARM_SHARD_COUNT: expected a shard count from 1 to 100000, got '%s'",
 			            getenv("SWARM_SHARD_COUNT"));
 		v = getenv("JOB_COMPLETION_INDEX");
 		if (!v)
 			return oerr("--shards/SWARM_SHARD_COUNT: the shard index comes from JOB_COMPLETION_INDEX "
 			            "(a Kubernetes Indexed Job sets it), which is not set%s", "");
-		if (parse_u(v, 0, o->shard_count - 1, &o->shard_index) < 0)
+		if (orch_parse_uint(v, 0, o->shard_count - 1, &o->shard_index) < 0)
 			return oerr("JOB_COMPLETION_INDEX: expected an index below the shard count, got '%s'", v);
 	}
 	if (!o->shard_count)

@@ -44,6 +44,9 @@ int orch_opt(int c, const char *arg, struct swarm_opts *o);
  * SWARM_SHARD_COUNT, SWARM_RUN_ID and SWARM_START_AT fill what the command
  * line left unset; checks the combination. Returns -1 or exit code 2. */
 int orch_env(struct swarm_opts *o);
+/* Parses the decimal |s| (no sign) into |*out| when lo <= value <= hi:
+ * returns 0, else -1. */
+int orch_parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out);
 /* 1 when |id| is a valid run id: [a-z0-9][a-z0-9-]*, at most 31 characters
  * (it becomes part of DNS-label object names). */
 int orch_run_id_ok(const char *id);

@@ -196,6 +196,21 @@ static void on_cancelled(struct rt_call *c, int err, const char *msg, struct sw_
 	delete_cluster(c->auxp);
 }
 
+/* A DELETE answered 2xx (deleted) or 404 (already gone): counted and
+ * journaled; returns 1. Anything else: 0. */
+static int deleted_or_gone(struct reap *r, int st, const char *kind, const char *id, uint64_t *deleted,
+                           uint64_t *gone)
+{
+	if (st == 404)
+		(*gone)++;
+	else if (st >= 200 && st <= 299)
+		(*deleted)++;
+	else
+		return 0;
+	journal_deleted(reap_journal(r), kind, id, rel_s(r));
+	return 1;
+}
+
 static void on_cluster(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
 	struct reap_item *it = c->auxp;
@@ -203,13 +218,8 @@ static void on_cluster(struct rt_call *c, int err, const char *msg, struct sw_re
 	int st = status_of(err, resp);
 	char path[128];
 
-	(void)msg;
-	if (st >= 200 && st <= 299) {
-		r->n.clusters_deleted++;
-		journal_deleted(reap_journal(r), "cluster", it->cid, rel_s(r));
-	} else if (st == 404) {
-		r->n.clusters_gone++;
-		journal_deleted(reap_journal(r), "cluster", it->cid, rel_s(r));
+	if (deleted_or_gone(r, st, "cluster", it->cid, &r->n.clusters_deleted, &r->n.clusters_gone)) {
+		/* done with the cluster */
 	} else if (st == 409 && !it->cancel_tried) {
 		/* Still installing: cancel it first, as a user would. */
 		it->cancel_tried = 1;
@@ -276,12 +286,8 @@ static void on_infra_env(struct rt_call *c, int err, const char *msg, struct sw_
 	int st = status_of(err, resp);
 	char path[128];
 
-	if (st >= 200 && st <= 299) {
-		r->n.infra_envs_deleted++;
-		journal_deleted(reap_journal(r), "infra_env", it->iid, rel_s(r));
-	} else if (st == 404) {
-		r->n.infra_envs_gone++;
-		journal_deleted(reap_journal(r), "infra_env", it->iid, rel_s(r));
+	if (deleted_or_gone(r, st, "infra_env", it->iid, &r->n.infra_envs_deleted, &r->n.infra_envs_gone)) {
+		/* done */
 	} else if (st == 409 && !it->hosts_tried) {
 		/* Hosts still registered (an infra-env without a cluster): they go first. */
 		it->hosts_tried = 1;

@@ -12,37 +12,19 @@
 # deleted ones); a snapshot mid-run is a valid results file; after a
 # `swarm cleanup` nothing of the run is left.
 set -eu
-
-B=${SWARM_BUILD_ROOT:?}
-S=${SWARM_SOURCE_ROOT:?}
-EMU=$B/tools/assisted-emulator/assisted-emulator
-SW=$B/swarm/swarm
-TMP=$(mktemp -d)
-EMU_PID=
-SW_PID=
-
-cleanup() {
-	for p in $SW_PID $EMU_PID; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-fail() { echo "FAIL: $*" >&2; tail -n 20 "$TMP/sw.err" >&2 2>/dev/null || true; exit 1; }
-command -v jq >/dev/null 2>&1 || { echo "SKIP: jq is needed"; exit 77; }
-
-"$EMU" --listen 127.0.0.1:0 --time-scale 60 --seed 4 >"$TMP/emu.out" 2>"$TMP/emu.err" &
-EMU_PID=$!
-i=0
-until PORT=$(sed -n 's/.*listening on [a-z]*:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/emu.out" | head -n1) && [ -n "$PORT" ]; do
-	i=$((i + 1)); [ $i -lt 100 ] || fail "emulator did not start"; sleep 0.05
-done
-cat >"$TMP/svc.yaml" <<EOF
+. "${SWARM_SOURCE_ROOT:?}/tests/fixtures/swarm_env.sh"
+SW=$build/swarm/swarm
+command -v jq >/dev/null 2>&1 || skip "jq is needed"
+start_emulator --seed 4
+PORT=$eport
+cat >"$tmp/svc.yaml" <<EOF
 service_endpoint: "http://127.0.0.1:$PORT"
 ssh_pub_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTheSwarmEndToEndTestOnly swarm@e2e"
-pull_secret_file: "$S/scenarios/emulator-pull-secret.json"
+pull_secret_file: "$src/scenarios/emulator-pull-secret.json"
 release_image: "quay.io/openshift-release-dev/ocp-release:4.16.0-x86_64"
 max_connections: 4
 EOF
-cat >"$TMP/plan.yaml" <<EOF
+cat >"$tmp/plan.yaml" <<EOF
 clusters:
   - {single_node: true, num_workers: 0, amount: 3}
   - {single_node: false, num_workers: 1, amount: 1}
@@ -60,34 +42,34 @@ thresholds:
   clusters_failed: ["count == 0"]
   request_errors: ["rate < 0.01"]
 EOF
-"$SW" --progress off --series-interval 1s -r "$TMP/soak.json" 200 "$TMP/plan.yaml" "$TMP/svc.yaml" \
-	>"$TMP/sw.out" 2>"$TMP/sw.err" &
+"$SW" --progress off --series-interval 1s -r "$tmp/soak.json" 200 "$tmp/plan.yaml" "$tmp/svc.yaml" \
+	>"$tmp/sw.out" 2>"$tmp/sw.err" &
 SW_PID=$!
+pids="$pids $SW_PID"
 t=0
-: >"$TMP/samples"
+: >"$tmp/samples"
 while kill -0 "$SW_PID" 2>/dev/null && [ $t -lt 150 ]; do
 	sleep 5; t=$((t + 5))
 	if [ $t -ge 25 ] && [ $t -le 65 ]; then
 		rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$SW_PID/status" 2>/dev/null || echo 0)
 		fds=$(ls "/proc/$SW_PID/fd" 2>/dev/null | wc -l)
-		echo "$t $rss $fds" >>"$TMP/samples"
+		echo "$t $rss $fds" >>"$tmp/samples"
 	fi
 	if [ $t = 30 ]; then # a snapshot mid-run: a whole results file, marked running
 		jq -e '.exit_reason == "running" and .exit_code == null and .soak.snapshot == true and
-		       (.series.intervals | length) > 0' "$TMP/soak.json" >/dev/null || fail "snapshot at 30 s"
-		cp "$TMP/soak.json" "$TMP/snapshot.json"
+		       (.series.intervals | length) > 0' "$tmp/soak.json" >/dev/null || fail "snapshot at 30 s"
+		cp "$tmp/soak.json" "$tmp/snapshot.json"
 	fi
 done
 rc=0; wait "$SW_PID" || rc=$?
-SW_PID=
-[ "$rc" = 0 ] || fail "soak run: exit $rc"
-cat "$TMP/samples"
-[ "$(wc -l <"$TMP/samples")" -ge 8 ] || fail "too few samples"
+[ "$rc" = 0 ] || fail "soak run: exit $rc: $(tail -n 5 "$tmp/sw.err")"
+cat "$tmp/samples"
+[ "$(wc -l <"$tmp/samples")" -ge 8 ] || fail "too few samples"
 awk 'NR == 1 { r0 = $2; f0 = $3; rmax = $2; fmin = $3; fmax = $3 }
      { if ($2 > rmax) rmax = $2; if ($3 < fmin) fmin = $3; if ($3 > fmax) fmax = $3 }
      END { printf "rss %d..%d KiB (+%.1f%%), fds %d..%d\n", r0, rmax, 100 * (rmax - r0) / r0, fmin, fmax;
-           if (rmax > r0 * 1.15 || fmax - fmin > 4) exit 1 }' "$TMP/samples" || fail "memory or fds not flat"
-R=$TMP/soak.json
+           if (rmax > r0 * 1.15 || fmax - fmin > 4) exit 1 }' "$tmp/samples" || fail "memory or fds not flat"
+R=$tmp/soak.json
 jq -e '.totals.clusters_started == .totals.clusters_installed + .totals.clusters_failed and
        .totals.clusters_failed == 0 and .totals.clusters_started >= 150' "$R" >/dev/null ||
 	fail "lost or failed clusters: $(jq -c '.totals | {clusters_started, clusters_installed, clusters_failed}' "$R")"
@@ -97,15 +79,15 @@ jq -e '.totals.cluster_records_compacted > 0 and (.clusters | length) < 100 and
 del=$(jq '.endpoints.delete_cluster.count' "$R")
 [ "$del" -ge 100 ] || fail "retention deleted only $del clusters"
 run=$(jq -r .run_id "$R")
-curl -fsS "http://127.0.0.1:$PORT/debug/state" >"$TMP/state.json"
-kept=$(jq --arg r "$run" '[.clusters[] | select(.name | contains($r))] | length' "$TMP/state.json")
+curl -fsS "http://127.0.0.1:$PORT/debug/state" >"$tmp/state.json"
+kept=$(jq --arg r "$run" '[.clusters[] | select(.name | contains($r))] | length' "$tmp/state.json")
 [ "$kept" -le 60 ] || fail "the service keeps $kept clusters of the run (retention 5 s)"
-if command -v node >/dev/null 2>&1 && [ -d "$S/tests/emulator/conformance/node_modules/ajv" ]; then
-	node "$S/tests/report/results_schema.js" "$S/scenarios/results.schema.json" "$R" "$TMP/snapshot.json" >/dev/null ||
+if command -v node >/dev/null 2>&1 && [ -d "$src/tests/emulator/conformance/node_modules/ajv" ]; then
+	node "$src/tests/report/results_schema.js" "$src/scenarios/results.schema.json" "$R" "$tmp/snapshot.json" >/dev/null ||
 		fail "soak results or snapshot not valid against the schema"
 fi
-"$SW" cleanup -q "$TMP/svc.yaml" "$R.journal" || fail "cleanup"
-curl -fsS "http://127.0.0.1:$PORT/debug/state" >"$TMP/state.json"
-[ "$(jq --arg r "$run" '[.clusters[] | select(.name | contains($r))] | length' "$TMP/state.json")" = 0 ] ||
+"$SW" cleanup -q "$tmp/svc.yaml" "$R.journal" || fail "cleanup"
+curl -fsS "http://127.0.0.1:$PORT/debug/state" >"$tmp/state.json"
+[ "$(jq --arg r "$run" '[.clusters[] | select(.name | contains($r))] | length' "$tmp/state.json")" = 0 ] ||
 	fail "cleanup left clusters"
 echo "ok soak: $(jq -c '.totals | {clusters_started, clusters_installed, clusters_failed, cluster_records_compacted}' "$R"), $del deleted by retention, $kept kept at the end, 0 lost"

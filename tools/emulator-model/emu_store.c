@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -215,23 +216,12 @@ void emu_infraenv_release(struct emu_model *m, uint32_t idx)
 
 uint32_t emu_host_alloc(struct emu_model *m, const struct emu_uuid *id)
 {
-	if (m->free_hosts.n) {
-		uint32_t idx = m->free_hosts.v[m->free_hosts.n - 1];
-		if (emu_map_put(&m->host_map, id, idx) < 0)
-			return EMU_NONE;
-		m->free_hosts.n--;
-		struct emu_host *h = &m->hosts[idx];
-		memset(h, 0, sizeof(*h));
-		h->id = *id;
-		h->cluster = EMU_NONE;
-		h->infra_env = EMU_NONE;
-		h->stage = AS_STAGE_COUNT;
-		m->live_hosts++;
-		return idx;
-	}
-	if (m->nhosts >= UINT32_MAX - 2)
+	/* A deleted host's slot first; else a new one at the end. */
+	int reuse = m->free_hosts.n > 0;
+	uint32_t idx = reuse ? m->free_hosts.v[m->free_hosts.n - 1] : (uint32_t)m->nhosts;
+	if (!reuse && m->nhosts >= UINT32_MAX - 2)
 		return EMU_NONE;
-	if (m->nhosts == m->caphosts) {
+	if (!reuse && m->nhosts == m->caphosts) {
 		size_t ncap = m->caphosts ? m->caphosts * 2 : 256;
 		struct emu_host *nh = realloc(m->hosts, ncap * sizeof(*nh));
 		if (!nh)
@@ -239,16 +229,18 @@ uint32_t emu_host_alloc(struct emu_model *m, const struct emu_uuid *id)
 		m->hosts = nh;
 		m->caphosts = ncap;
 	}
-	uint32_t idx = (uint32_t)m->nhosts;
 	if (emu_map_put(&m->host_map, id, idx) < 0)
 		return EMU_NONE;
+	if (reuse)
+		m->free_hosts.n--;
+	else
+		m->nhosts++;
 	struct emu_host *h = &m->hosts[idx];
 	memset(h, 0, sizeof(*h));
 	h->id = *id;
 	h->cluster = EMU_NONE;
 	h->infra_env = EMU_NONE;
 	h->stage = AS_STAGE_COUNT;
-	m->nhosts++;
 	m->live_hosts++;
 	return idx;
 }
@@ -295,19 +287,34 @@ void emu_host_delete(struct emu_model *m, uint32_t hidx)
 	free_push(&m->free_hosts, hidx);
 }
 
+_Static_assert(offsetof(struct emu_cluster, id) == 0 && offsetof(struct emu_infraenv, id) == 0,
+               "reuse_slot() sets the id at the start of the object");
+
+/* A new object with a fresh id mapped to the free slot on top of |f|
+ * (popped); NULL when none is free or on allocation failure. */
+static void *reuse_slot(struct emu_model *m, struct emu_free *f, struct emu_map *map, size_t size,
+                        uint32_t *idx)
+{
+	if (!f->n)
+		return NULL;
+	struct emu_uuid *obj = calloc(1, size); /* every object starts with its id */
+	if (!obj)
+		return NULL;
+	emu_uuid_new(m, obj);
+	*idx = f->v[f->n - 1];
+	if (emu_map_put(map, obj, *idx) < 0) {
+		free(obj);
+		return NULL;
+	}
+	f->n--;
+	return obj;
+}
+
 struct emu_cluster *emu_cluster_alloc(struct emu_model *m)
 {
-	if (m->free_clusters.n) {
-		uint32_t idx = m->free_clusters.v[m->free_clusters.n - 1];
-		struct emu_cluster *c = calloc(1, sizeof(*c));
-		if (!c)
-			return NULL;
-		emu_uuid_new(m, &c->id);
-		if (emu_map_put(&m->cluster_map, &c->id, idx) < 0) {
-			free(c);
-			return NULL;
-		}
-		m->free_clusters.n--;
+	uint32_t idx;
+	struct emu_cluster *c = reuse_slot(m, &m->free_clusters, &m->cluster_map, sizeof(*c), &idx);
+	if (c) {
 		free(m->clusters[idx]->hosts);
 		free(m->clusters[idx]);
 		m->clusters[idx] = c;
@@ -321,7 +328,7 @@ struct emu_cluster *emu_cluster_alloc(struct emu_model *m)
 		m->clusters = n;
 		m->capclusters = ncap;
 	}
-	struct emu_cluster *c = calloc(1, sizeof(*c));
+	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
 	emu_uuid_new(m, &c->id);
@@ -340,18 +347,10 @@ uint32_t emu_cluster_index(struct emu_model *m, const struct emu_cluster *c)
 
 struct emu_infraenv *emu_infraenv_alloc(struct emu_model *m)
 {
-	if (m->free_infraenvs.n) {
-		uint32_t idx = m->free_infraenvs.v[m->free_infraenvs.n - 1];
-		struct emu_infraenv *ie = calloc(1, sizeof(*ie));
-		if (!ie)
-			return NULL;
-		emu_uuid_new(m, &ie->id);
+	uint32_t idx;
+	struct emu_infraenv *ie = reuse_slot(m, &m->free_infraenvs, &m->infraenv_map, sizeof(*ie), &idx);
+	if (ie) {
 		ie->cluster = EMU_NONE;
-		if (emu_map_put(&m->infraenv_map, &ie->id, idx) < 0) {
-			free(ie);
-			return NULL;
-		}
-		m->free_infraenvs.n--;
 		free(m->infraenvs[idx]->download_url);
 		free(m->infraenvs[idx]);
 		m->infraenvs[idx] = ie;
@@ -365,7 +364,7 @@ struct emu_infraenv *emu_infraenv_alloc(struct emu_model *m)
 		m->infraenvs = n;
 		m->capinfraenvs = ncap;
 	}
-	struct emu_infraenv *ie = calloc(1, sizeof(*ie));
+	ie = calloc(1, sizeof(*ie));
 	if (!ie)
 		return NULL;
 	emu_uuid_new(m, &ie->id);
