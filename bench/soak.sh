@@ -46,6 +46,9 @@ soak:
 cleanup: true
 EOC
 emu_service "$tmp"
+# A fixed pool of connections, so the descriptor count shows leaks, not the
+# pool breathing with the load.
+echo "max_connections: 16" >>"$tmp/service.yaml"
 start=$(date +%s)
 taskset -c 1 "$build/swarm/swarm" --progress=plain --interval 60s --series-interval 10s \
 	--results "$tmp/results.json" "$hosts" "$tmp/plan.yaml" "$tmp/service.yaml" \
