@@ -221,8 +221,16 @@ static int read_inputs(struct cleanup *c, char **inputs, int n)
 				results_file_free(&rf);
 				return cmd_fail("cleanup", CMD_USAGE, "out of memory");
 			}
-		/* The run's journal, when it is where the results say. */
+		/* The run's journal, where the results say (relative to the swarm's
+		 * working directory), or beside the results file. */
 		const char *jp = json_string_value(json_object_get(rf.doc, "journal"));
+		char beside[4096];
+		if (jp && !is_journal(jp)) {
+			const char *slash = strrchr(inputs[i], '/'), *jb = strrchr(jp, '/');
+			snprintf(beside, sizeof(beside), "%.*s%s", slash ? (int)(slash - inputs[i] + 1) : 0, inputs[i],
+			         jb ? jb + 1 : jp);
+			jp = beside;
+		}
 		if (jp && is_journal(jp) && c->njr < (size_t)n) {
 			struct journal_run *r = &c->jr[c->njr];
 			if (journal_read(jp, r, err, sizeof(err)) == JR_OK && r->run_id && !strcmp(r->run_id, c->run_id)) {

@@ -104,6 +104,10 @@ int journal_open(struct journal **out, const char *path, const struct journal_in
 		int rr = journal_read(path, &old, e2, sizeof(e2));
 		snprintf(dst, sizeof(dst), "%s.%s", path, rr == JR_OK && old.run_id ? old.run_id : "old");
 		journal_run_free(&old);
+		/* rename() would replace a journal kept there before (a run id used twice). */
+		size_t base = strlen(dst);
+		for (unsigned k = 1; access(dst, F_OK) == 0 && k < 1000 && base + 8 < sizeof(dst); k++)
+			snprintf(dst + base, sizeof(dst) - base, ".%u", k);
 		if (rename(path, dst) < 0) {
 			snprintf(err, errlen, "%s: cannot move the earlier journal aside: %s", path, strerror(errno));
 			return SW_ERR_IO;

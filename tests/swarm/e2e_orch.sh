@@ -161,12 +161,16 @@ expect_rc 0 "cleanup again" "$SW" cleanup --json "$tmp/svc.yaml" "$tmp/kill.json
 jq -e '.clusters.deleted == 0 and .infra_envs.deleted == 0 and .clusters.already_gone > 0 and
        .found_by_name == 0' "$tmp/out.log" >/dev/null || fail "cleanup again: $(cat "$tmp/out.log")"
 echo "ok cleanup after SIGKILL: $n objects of run $run ($jrec clusters journaled), none left; again: all already gone"
-# From a results file: a finished run cleaned through its results.
+# From a results file: a finished run cleaned through its results, from
+# another directory (the results name their journal relative to the run's).
 plan "$tmp/p-res.yaml" 2 1
-expect_rc 0 "run for cleanup" timeout 120 "$SW" --progress off -q -r "$tmp/res.json" 20 "$tmp/p-res.yaml" "$tmp/svc.yaml"
-run=$(jq -r .run_id "$tmp/res.json")
+mkdir -p "$tmp/wd"
+(cd "$tmp/wd" && timeout 120 "$SW" --progress off -q -r res.json 20 "$tmp/p-res.yaml" "$tmp/svc.yaml" >/dev/null 2>&1) ||
+	fail "run for cleanup"
+run=$(jq -r .run_id "$tmp/wd/res.json")
+[ "$(jq -r .journal "$tmp/wd/res.json")" = res.json.journal ] || fail "results do not name their journal"
 [ "$(left "$run")" -gt 0 ] || fail "results run left nothing to clean"
-expect_rc 0 "cleanup from results" "$SW" cleanup -q "$tmp/svc.yaml" "$tmp/res.json"
+expect_rc 0 "cleanup from results" "$SW" cleanup -q --no-sweep "$tmp/svc.yaml" "$tmp/wd/res.json"
 [ "$(left "$run")" = 0 ] || fail "cleanup from results left objects"
 echo "ok cleanup from a results file"
 

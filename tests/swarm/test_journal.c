@@ -118,6 +118,15 @@ static void test_threads_flush_read(void **state)
 	assert_string_equal(r.run_id, "run-b");
 	assert_int_equal(r.nobjs, 0);
 	journal_run_free(&r);
+	/* A run id used twice: the second one kept aside does not replace the first. */
+	j = open_j("a.journal", "run-b", 0);
+	assert_int_equal(journal_close(&j, 0, 0, err, sizeof(err)), 0);
+	j = open_j("a.journal", "run-b", 0);
+	assert_int_equal(journal_close(&j, 0, 0, err, sizeof(err)), 0);
+	path_of(kept, sizeof(kept), "a.journal.run-b");
+	assert_int_equal(access(kept, F_OK), 0);
+	path_of(kept, sizeof(kept), "a.journal.run-b.1");
+	assert_int_equal(access(kept, F_OK), 0);
 }
 
 static void test_compaction(void **state)
