@@ -210,7 +210,7 @@ void journal_infra_env(struct journal *j, const char *id, const char *name, cons
 static void kube_key(char *key, size_t len, const char *api, const char *res, const char *ns,
                      const char *name)
 {
-	snprintf(key, len, "k:%s/%s/%s/%s", api, res, ns ? ns : "", name);
+	snprintf(key, len, "k:%s/%s/%s/%s", api ? api : "", res ? res : "", ns ? ns : "", name ? name : "");
 }
 
 void journal_kube(struct journal *j, const char *api_version, const char *resource, const char *ns,
@@ -569,6 +569,7 @@ int journal_read(const char *path, struct journal_run *out, char *err, size_t er
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		journal_run_free(out);
 		return JR_UNREADABLE;
 	}
 	char *line = NULL;
@@ -579,6 +580,7 @@ int journal_read(const char *path, struct journal_run *out, char *err, size_t er
 	if (!index) {
 		fclose(f);
 		snprintf(err, errlen, "%s: out of memory", path);
+		journal_run_free(out);
 		return JR_UNREADABLE;
 	}
 	while (rv == JR_OK && (n = getline(&line, &cap, f)) >= 0) {
