@@ -9,7 +9,8 @@
 # the drift precisely); no lost cluster (every started one installed or
 # failed, none failed); the records compacted, the series bounded; the
 # service kept only the clusters inside the retention (the emulator frees
-# deleted ones); a snapshot mid-run is a valid results file; after a
+# deleted ones); a snapshot mid-run is a valid results file and /metrics
+# has the rolling window; after a
 # `swarm cleanup` nothing of the run is left.
 set -eu
 . "${SWARM_SOURCE_ROOT:?}/tests/fixtures/swarm_env.sh"
@@ -42,7 +43,9 @@ thresholds:
   clusters_failed: ["count == 0"]
   request_errors: ["rate < 0.01"]
 EOF
-"$SW" --progress off --series-interval 1s -r "$tmp/soak.json" 200 "$tmp/plan.yaml" "$tmp/svc.yaml" \
+mport=$(free_port)
+"$SW" --progress off --series-interval 1s --metrics "127.0.0.1:$mport" -r "$tmp/soak.json" 200 \
+	"$tmp/plan.yaml" "$tmp/svc.yaml" \
 	>"$tmp/sw.out" 2>"$tmp/sw.err" &
 SW_PID=$!
 pids="$pids $SW_PID"
@@ -59,6 +62,11 @@ while kill -0 "$SW_PID" 2>/dev/null && [ $t -lt 150 ]; do
 		jq -e '.exit_reason == "running" and .exit_code == null and .soak.snapshot == true and
 		       (.series.intervals | length) > 0' "$tmp/soak.json" >/dev/null || fail "snapshot at 30 s"
 		cp "$tmp/soak.json" "$tmp/snapshot.json"
+		# the rolling window on /metrics
+		curl -fsS "http://127.0.0.1:$mport/metrics" >"$tmp/metrics.txt" || fail "/metrics"
+		awk '/^swarm_window_requests_per_second / { ok = $2 > 0 } /^swarm_window_seconds / { w = $2 }
+		     END { exit !(ok && w > 0 && w <= 20) }' "$tmp/metrics.txt" ||
+			fail "no rolling window on /metrics: $(grep swarm_window "$tmp/metrics.txt")"
 	fi
 done
 rc=0; wait "$SW_PID" || rc=$?
