@@ -371,6 +371,11 @@ int cmd_check_opts(const struct swarm_opts *o)
 		                "cannot be checked and a run would stop here (use mode: rest)", plan.path);
 		goto out;
 	}
+	if (plan.soak && !o->series_interval_ns) {
+		code = cmd_fail("check", SWARM_EXIT_USAGE, "%s: a soak run needs the time series (--series-interval "
+		                "above 0)", plan.path);
+		goto out;
+	}
 	int rv = plan.soak ? 0 : schedule_build(&plan, &jobs, &njobs);
 	if (rv < 0) {
 		code = cmd_fail("check", SWARM_EXIT_USAGE, "%s: %s", plan.path,

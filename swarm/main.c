@@ -742,6 +742,10 @@ int main(int argc, char **argv)
 		                           : "too many clusters (the sum of 'amount' is over 10000000)");
 		goto out;
 	}
+	if (plan.soak && !opts.series_interval_ns) {
+		fprintf(stderr, "swarm: %s: a soak run needs the time series (--series-interval above 0)\n", plan.path);
+		goto out;
+	}
 	/* --shard I/N: this process runs the clusters i with i % N == I. */
 	njobs = schedule_keep_shard(jobs, njobs, opts.shard_index, opts.shard_count);
 	unsigned per_thread = opts.max_concurrent / opts.threads;
@@ -819,10 +823,6 @@ int main(int argc, char **argv)
 	}
 	r.ctx.versions_known = 1;
 	r.ctx.agent_image = agent_image;
-	if (plan.soak && !r.series) {
-		fprintf(stderr, "swarm: %s: a soak run needs the time series (--series-interval above 0)\n", plan.path);
-		goto out;
-	}
 	if (orch_begin(&r.orch, &r.ctx, r.series, start_wall, err, sizeof(err)) < 0) {
 		fprintf(stderr, "swarm: %s\n", err);
 		goto out;
