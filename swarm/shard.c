@@ -416,9 +416,9 @@ static void on_reap(evutil_socket_t fd, short what, void *arg)
 static void hook_cluster_finished(struct swarm_rt *rt, struct swarm_cluster *cl)
 {
 	struct swarm_shard *sh = rt->owner;
-
 	struct swarm_cluster_record *rec = cluster_record(cl);
 
+	/* Its outcome into the shape's aggregates (what survives compaction). */
 	if (rec)
 		stats_fold_cluster(&sh->stats, rec);
 	sh->hosts_in_flight -= cl->nhosts < sh->hosts_in_flight ? cl->nhosts : sh->hosts_in_flight;

@@ -73,10 +73,17 @@ rc=0; wait "$SW_PID" || rc=$?
 [ "$rc" = 0 ] || fail "soak run: exit $rc: $(tail -n 5 "$tmp/sw.err")"
 cat "$tmp/samples"
 [ "$(wc -l <"$tmp/samples")" -ge 8 ] || fail "too few samples"
-awk 'NR == 1 { r0 = $2; f0 = $3; rmax = $2; fmin = $3; fmax = $3 }
+# A sanitizer's allocator keeps freed memory in quarantine: RSS says nothing
+# there, descriptors still do.
+rss_limit=1.15
+if grep -a -q -E '__(asan|tsan|msan)_init' "$SW"; then
+	rss_limit=1000
+	echo "note: a sanitizer build: resident memory not checked"
+fi
+awk -v lim="$rss_limit" 'NR == 1 { r0 = $2; f0 = $3; rmax = $2; fmin = $3; fmax = $3 }
      { if ($2 > rmax) rmax = $2; if ($3 < fmin) fmin = $3; if ($3 > fmax) fmax = $3 }
      END { printf "rss %d..%d KiB (+%.1f%%), fds %d..%d\n", r0, rmax, 100 * (rmax - r0) / r0, fmin, fmax;
-           if (rmax > r0 * 1.15 || fmax - fmin > 4) exit 1 }' "$tmp/samples" || fail "memory or fds not flat"
+           if (rmax > r0 * lim || fmax - fmin > 4) exit 1 }' "$tmp/samples" || fail "memory or fds not flat"
 R=$tmp/soak.json
 jq -e '.totals.clusters_started == .totals.clusters_installed + .totals.clusters_failed and
        .totals.clusters_failed == 0 and .totals.clusters_started >= 150' "$R" >/dev/null ||
