@@ -8,8 +8,9 @@
  * name, plus (unless --no-sweep) every cluster and infra-env the service
  * lists whose name is one of the run's ("[prefix-]<run id>-<index>"), which
  * covers the records a SIGKILL cut off before the journal's last flush;
- * then the journal's kube objects on the hub (--kube-server), namespaced
- * objects before cluster-scoped ones, namespaces last. The deletions run
+ * then the journal's kube objects on the hub (--kube-server): namespaced
+ * objects outside the journaled namespaces, cluster-scoped ones, then the
+ * namespaces (whose contents go with them). The deletions run
  * through the reaper (reap.h): a cluster still installing is cancelled
  * first, an infra-env's remaining hosts are deleted before it, 404 counts
  * as already gone.
@@ -308,6 +309,18 @@ static void on_idle(void *arg)
 	event_base_loopbreak(arg);
 }
 
+/* Is namespace |ns| one of the journals' (deleted with its contents)? */
+static int ns_journaled(const struct cleanup *c, const char *ns)
+{
+	for (size_t j = 0; j < c->njr; j++)
+		for (size_t i = 0; i < c->jr[j].nobjs; i++) {
+			const struct journal_obj *o = &c->jr[j].objs[i];
+			if (o->kind == JK_KUBE && !o->ns && !strcmp(o->resource, "namespaces") && !strcmp(o->name, ns))
+				return 1;
+		}
+	return 0;
+}
+
 /* Deletes the journals' kube objects on the hub. Returns failures, or -1
  * when the hub could not be reached at all. */
 static long kube_cleanup(struct cleanup *c, const char *server, const char *token, const char *ca, int insecure,
@@ -331,13 +344,17 @@ static long kube_cleanup(struct cleanup *c, const char *server, const char *toke
 		event_base_free(base);
 		return -1;
 	}
-	/* Pass 0: namespaced objects; 1: cluster-scoped ones; 2: namespaces. */
+	/* Pass 0: namespaced objects outside the journaled namespaces (those go
+	 * with their namespace: deleting them one by one would need rights the
+	 * kube mode does not have); 1: cluster-scoped objects; 2: namespaces. */
 	for (int pass = 0; pass < 3; pass++) {
 		for (size_t j = 0; j < c->njr; j++) {
 			for (size_t i = 0; i < c->jr[j].nobjs; i++) {
 				const struct journal_obj *o = &c->jr[j].objs[i];
+				if (o->kind != JK_KUBE)
+					continue;
 				int is_ns = !strcmp(o->resource, "namespaces") && !strcmp(o->api_version, "v1");
-				if (o->kind != JK_KUBE || (pass == 0 && !o->ns) || (pass == 1 && (o->ns || is_ns)) ||
+				if ((pass == 0 && (!o->ns || ns_journaled(c, o->ns))) || (pass == 1 && (o->ns || is_ns)) ||
 				    (pass == 2 && !is_ns))
 					continue;
 				char path[1200], auth[8300];

@@ -80,14 +80,17 @@ if "/results" not in mounts or "/results" not in {m["mountPath"] for m in merge[
 if "swarm merge" not in " ".join(merge["spec"]["template"]["spec"]["containers"][0]["args"]):
     fail("the merge Job runs swarm merge")
 rules = by["ClusterRole"]["swarm-kube-mode"]["rules"]
-res = {(g, r) for rule in rules for g in rule["apiGroups"] for r in rule["resources"]}
+res = {(g, r) for rule in rules for g in rule.get("apiGroups", []) for r in rule.get("resources", [])}
 need = {("", "namespaces"), ("", "secrets"), ("agent-install.openshift.io", "infraenvs"),
         ("extensions.hive.openshift.io", "agentclusterinstalls"), ("hive.openshift.io", "clusterdeployments"),
         ("hive.openshift.io", "clusterimagesets"), ("metal3.io", "baremetalhosts"), ("metal3.io", "baremetalhosts/status")}
 if not need <= res:
     fail(f"ClusterRole lacks {need - res}")
-if any("*" in rule["verbs"] or "*" in rule["resources"] or "*" in rule["apiGroups"] for rule in rules):
+if any("*" in rule["verbs"] or "*" in rule.get("resources", []) or "*" in rule.get("apiGroups", []) for rule in rules):
     fail("no wildcard rights")
+deletable = {(g, r) for rule in rules if "delete" in rule["verbs"] for g in rule.get("apiGroups", []) for r in rule.get("resources", [])}
+if deletable != {("", "namespaces"), ("hive.openshift.io", "clusterimagesets")}:
+    fail(f"swarm cleanup deletes namespaces and ClusterImageSets only, the role lets it delete {deletable}")
 crb = by["ClusterRoleBinding"]["swarm-kube-mode"]
 if crb["roleRef"]["name"] != "swarm-kube-mode" or crb["subjects"][0]["name"] not in names["ServiceAccount"]:
     fail("the ClusterRoleBinding binds the ClusterRole to the ServiceAccount")
