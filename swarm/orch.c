@@ -205,6 +205,9 @@ uint64_t orch_wait_start(const struct orch *o)
 		fprintf(stderr, "swarm: --start-at is %.0f s away; waiting anyway\n", at - now);
 	else if (at > now && !o->opts->quiet)
 		fprintf(stderr, "swarm: waiting %.1f s for --start-at %.3f\n", at - now, at);
+	else if (now - at > 10)
+		fprintf(stderr, "swarm: --start-at was %.0f s ago: the clusters due meanwhile start at once "
+		        "(their lateness is reported as start delay)\n", now - at);
 	while ((now = wall_now()) < at) {
 		double d = at - now;
 		struct timespec ts = {(time_t)d, (long)((d - floor(d)) * 1e9)};
