@@ -81,6 +81,7 @@ int main(int argc, char **argv)
 		stats_copy_summary(cut, live);            /* shard: on_cut() */
 		double b = now_s();
 		stats_copy_summary(copy, cut);            /* main: shard_series_get() */
+		stats_free(acc);
 		stats_init(acc);
 		stats_merge(acc, copy);                   /* series_poll() */
 		series_cut(s, acc, 10.0 * (k + 1));

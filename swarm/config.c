@@ -22,11 +22,13 @@
 #include <jansson.h>
 
 #include "cfg_input.h"
+#include "soak.h"
 #include "sw_duration.h"
 #include "sw_err.h"
 #include "sw_http.h"
 #include "sw_url.h"
 #include "sw_xalloc.h"
+#include "thresholds.h"
 
 #define CFG_MAX_FILE (4u << 20)        /* plans are small; refuse absurd inputs */
 #define CFG_MAX_SECRET (1u << 20)
@@ -650,7 +652,7 @@ static int load_shape(struct cfg_ctx *c, const yaml_node_t *entry, unsigned idx,
 static const char *const plan_keys[] = {
 	"clusters", "shuffle", "schema", "mode", "openshift_version", "base_domain",
 	"cpu_architecture", "seed", "cleanup", "max_duration", "arrival", "timings", "cleanup_timeout",
-	NULL,
+	"thresholds", "soak", NULL,
 };
 static const char *const arrival_keys[] = {
 	"kind", "clusters_per_minute", "start_per_minute", "ramp", "burst", "burst_interval",
@@ -896,6 +898,11 @@ int swarm_plan_load(const char *path, struct swarm_plan *out, char *err, size_t 
 		out->cleanup_timeout_ms = (unsigned)(ns / 1000000);
 	CFG_TRY(load_arrival(&c, root, &out->arrival));
 	CFG_TRY(load_timings(&c, root, &out->timings));
+	/* Extensions with their own loaders (orchestration: thresholds.h, soak.h). */
+	CFG_TRY(thr_load_yaml(&out->thresholds, &c.doc, cfg_get(&c, root, "thresholds", NULL), path, out,
+	                      c.err, c.errlen));
+	CFG_TRY(soak_load_yaml(&out->soak, &c.doc, cfg_get(&c, root, "soak", NULL), path, out, c.err,
+	                       c.errlen));
 	CFG_TRY(set_default_str(&out->openshift_version, "4.16"));
 	CFG_TRY(set_default_str(&out->base_domain, "swarm.example.com"));
 	CFG_TRY(set_default_str(&out->cpu_architecture, "x86_64"));
@@ -937,6 +944,8 @@ void swarm_plan_free(struct swarm_plan *p)
 	free(p->openshift_version);
 	free(p->base_domain);
 	free(p->cpu_architecture);
+	thr_set_free(&p->thresholds);
+	soak_free(&p->soak);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -944,6 +953,14 @@ unsigned swarm_shape_hosts(const struct swarm_shape *shape)
 {
 	unsigned cp = shape->single_node ? 1 : (shape->control_plane ? shape->control_plane : 3);
 	return cp + shape->num_workers;
+}
+
+const char *swarm_shape_label(const struct swarm_shape *sh, char *buf, size_t len)
+{
+	const char *kind = sh->single_node ? "sno" : sh->num_workers ? "multi" : "compact";
+	snprintf(buf, len, "%s%s", sh->name_prefix ? sh->name_prefix : kind,
+	         sh->just_infraenv ? "/infraenv" : "");
+	return buf;
 }
 
 /* --------------------------------------------------------------- service */

@@ -93,6 +93,8 @@ struct swarm_timings {
 	double time_scale;                /* divides every duration above (default 1) */
 };
 
+struct thr_set;
+
 struct swarm_plan {
 	char *path;
 	struct swarm_shape *shapes;
@@ -110,6 +112,8 @@ struct swarm_plan {
 	unsigned max_duration_s;          /* abort the run after this (0 = none) */
 	unsigned cleanup_timeout_ms;      /* kube mode: wait this long for a namespace to go
 	                                   * (default 600000, not time-scaled) */
+	struct thr_set *thresholds;       /* extension `thresholds` (thresholds.h), NULL = none */
+	struct swarm_soak *soak;          /* extension `soak` (soak.h), NULL = a finite run */
 };
 
 /* Optional scrape of the service's own /metrics during the run
@@ -165,6 +169,12 @@ struct swarm_opts {
 	uint64_t metrics_linger_ns;       /* --metrics-linger: serve /metrics this long after the run */
 	int64_t startup_timeout_ms;       /* --startup-timeout; -1 = the service config's */
 	int quiet, verbose;
+	/* orchestration (orch.h) */
+	unsigned shard_index, shard_count; /* --shard I/N (count 0 or 1: the whole plan) */
+	const char *run_id;               /* --run-id (or SWARM_RUN_ID); NULL = made up */
+	double start_at;                  /* --start-at UNIX time the run's clock starts (0 = now) */
+	const char *journal_path;         /* --journal FILE|off; NULL = "<results>.journal" */
+	int check;                        /* --check: validate and exit (cmd_check.c) */
 };
 
 /*
@@ -190,5 +200,9 @@ void swarm_service_client_cfg(const struct swarm_service *s, struct sw_client_cf
 
 /* Hosts of one cluster of |shape|: control plane + workers. */
 unsigned swarm_shape_hosts(const struct swarm_shape *shape);
+/* The shape's label in the summary, the results file and threshold tags:
+ * its `name`, else "sno", "compact" or "multi"; "/infraenv" appended for
+ * just_infraenv shapes. Writes it to |buf| and returns |buf|. */
+const char *swarm_shape_label(const struct swarm_shape *shape, char *buf, size_t len);
 
 #endif

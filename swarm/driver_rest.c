@@ -25,6 +25,7 @@
 #include <jansson.h>
 #include "cluster.h"
 #include "replies.h"
+#include "journal.h"
 #include "sw_err.h"
 #include "sw_http.h"
 #include "sw_xalloc.h"
@@ -130,6 +131,14 @@ static void fail_call(struct swarm_cluster *cl, const char *what, int err, const
 	resp_reason(resp, err, msg, reason, sizeof(reason));
 	snprintf(why, sizeof(why), "%s: %s", what, reason);
 	cluster_finish(cl, 1, why);
+}
+
+/* Seconds since the run started (journal record times). */
+static double rest_rel_s(const struct swarm_cluster *cl)
+{
+	uint64_t now = sw_now_ns(), t0 = cl->rt->ctx->run_start_ns;
+
+	return now > t0 ? (double)(now - t0) / 1e9 : 0;
 }
 
 static int resp_ok(int err, struct sw_resp *resp)
@@ -248,6 +257,7 @@ static void on_cluster_created(struct rt_call *c, int err, const char *msg, stru
 	}
 	snprintf(cl->cluster_id, sizeof(cl->cluster_id), "%s", json_string_value(id));
 	json_decref(j);
+	journal_cluster(cl->rt->ctx->journal, cl->cluster_id, cl->name, rest_rel_s(cl));
 	rec = cluster_record(cl);
 	if (rec)
 		snprintf(rec->id, sizeof(rec->id), "%s", cl->cluster_id);
@@ -314,6 +324,7 @@ static void on_infraenv_created(struct rt_call *c, int err, const char *msg, str
 		return;
 	}
 	snprintf(cl->infra_env_id, sizeof(cl->infra_env_id), "%s", json_string_value(id));
+	journal_infra_env(cl->rt->ctx->journal, cl->infra_env_id, cl->name, cl->cluster_id, rest_rel_s(cl));
 	url = json_object_get(j, "download_url");
 	if (cl->rt->svc->auth == SWARM_AUTH_LOCAL) {
 		/* the agents' token is the JWT in the ISO URL */
@@ -726,7 +737,8 @@ static int rest_drained(struct swarm_cluster *cl)
 	char path[120];
 	struct rt_call *c;
 
-	if (!d || d->cleanup_sent || !cl->rt->plan->cleanup)
+	/* A soak run deletes its clusters after the retention instead (shard.c). */
+	if (!d || d->cleanup_sent || !cl->rt->plan->cleanup || cl->rt->plan->soak)
 		return 0;
 	d->cleanup_sent = 1;
 	if (cl->cluster_id[0]) {

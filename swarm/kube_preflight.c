@@ -33,6 +33,7 @@ struct kpre {
 	struct swarm_stats *st;
 	int step;                /* -1 version, 0..NCHECKED-1 lists, NCHECKED create,
 	                          * NCHECKED + 1 delete (cleanup) */
+	int last;                /* the step after which it is done */
 	int done, rv;
 	char *err;
 	size_t errlen;
@@ -100,7 +101,7 @@ static void on_step(void *arg, const struct kube_result *r)
 		finish(p, r->err ? r->err : SW_ERR_INVALID);
 		return;
 	}
-	if (p->step >= (int)NCHECKED) {
+	if (p->step >= p->last) {
 		finish(p, 0);
 		return;
 	}
@@ -150,12 +151,12 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 
 /* Runs the steps from |first| on a client of |kc|. */
 static int run(struct event_base *base, const struct swarm_service *svc, const struct kubeconfig *kc,
-               const char *run_id, const char *imageset, int first, struct swarm_stats *st,
+               const char *run_id, const char *imageset, int first, int last, struct swarm_stats *st,
                char *err, size_t errlen)
 {
 	struct kpre p = {.base = base, .cfg = kc, .run_id = run_id, .imageset = imageset,
-	                 .release_image = svc->release_image, .st = st, .step = first, .err = err,
-	                 .errlen = errlen};
+	                 .release_image = svc->release_image, .st = st, .step = first, .last = last,
+	                 .err = err, .errlen = errlen};
 	struct kube_client_cfg cfg;
 	struct event *tmo;
 	char cerr[512];
@@ -193,9 +194,18 @@ static int run(struct event_base *base, const struct swarm_service *svc, const s
 int kpre_check(struct event_base *base, const struct swarm_service *svc, const char *run_id,
                const struct kubeconfig *kc, struct swarm_stats *st, char *err, size_t errlen)
 {
-	int rv = run(base, svc, kc, run_id, run_id, -1, st, err, errlen);
+	int rv = run(base, svc, kc, run_id, run_id, -1, (int)NCHECKED, st, err, errlen);
 	if (rv == SW_ERR_PARSE)
 		rv = SW_ERR_INVALID; /* an answer the client could not read: not the kubeconfig's fault */
+	return rv;
+}
+
+int kpre_access(struct event_base *base, const struct swarm_service *svc, const char *run_id,
+                const struct kubeconfig *kc, struct swarm_stats *st, char *err, size_t errlen)
+{
+	int rv = run(base, svc, kc, run_id, run_id, -1, (int)NCHECKED - 1, st, err, errlen);
+	if (rv == SW_ERR_PARSE)
+		rv = SW_ERR_INVALID;
 	return rv;
 }
 
@@ -203,5 +213,5 @@ int kpre_cleanup(struct event_base *base, const struct swarm_service *svc,
                  const struct kubeconfig *kc, const char *name, struct swarm_stats *st, char *err,
                  size_t errlen)
 {
-	return run(base, svc, kc, name, name, (int)NCHECKED + 1, st, err, errlen);
+	return run(base, svc, kc, name, name, (int)NCHECKED + 1, (int)NCHECKED + 1, st, err, errlen);
 }

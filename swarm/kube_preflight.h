@@ -25,6 +25,11 @@
 int kpre_check(struct event_base *base, const struct swarm_service *svc, const char *run_id,
                const struct kubeconfig *kc, struct swarm_stats *st, char *err, size_t errlen);
 
+/* The same checks without creating anything (`swarm check`): 0, or a
+ * negative code with the reason in |err|. */
+int kpre_access(struct event_base *base, const struct swarm_service *svc, const char *run_id,
+                const struct kubeconfig *kc, struct swarm_stats *st, char *err, size_t errlen);
+
 /* Deletes the ClusterImageSet |name| (cleanup). Returns 0 or a negative
  * code with the reason in |err|. */
 int kpre_cleanup(struct event_base *base, const struct swarm_service *svc,

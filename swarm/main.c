@@ -27,7 +27,9 @@
 #include "apigen.h"
 #include "config.h"
 #include "kube_preflight.h"
+#include "cmd.h"
 #include "metrics.h"
+#include "orch.h"
 #include "progress.h"
 #include "push.h"
 #include "report.h"
@@ -52,7 +54,7 @@
 #define MAX_CONCURRENT_LIMIT 100000000u
 #define CHECK_PERIOD_MS 100
 
-enum stop_reason { STOP_NONE, STOP_SIGNAL, STOP_DEADLINE, STOP_SETUP };
+enum stop_reason { STOP_NONE, STOP_SIGNAL, STOP_DEADLINE, STOP_SETUP, STOP_THRESHOLD };
 
 struct shard_thread {
 	struct swarm_shard *sh;
@@ -78,6 +80,7 @@ struct run {
 	struct svcm *svcm;       /* service_metrics scraper, or NULL */
 	struct swarm_stats *mainst; /* the main thread's own calls (start-up check) */
 	int lingering;           /* --metrics-linger after the run: a signal ends it */
+	struct orch orch;        /* journal, thresholds, soak snapshots (orch.h) */
 	struct event *ev_tick, *ev_check, *ev_deadline, *ev_int, *ev_term;
 	atomic_ulong finite_left; /* ctx.finite_left */
 };
@@ -86,6 +89,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 	        "Usage: swarm [OPTIONS] MAX_CONCURRENT PLAN.yaml SERVICE.yaml\n"
+	        "       swarm check|cleanup|merge|publish ...   (swarm COMMAND --help)\n"
 	        "\n"
 	        "Load-tests an assisted-service by emulating installer agents (hosts) of many\n"
 	        "clusters from one process. PLAN.yaml and SERVICE.yaml are the original\n"
@@ -109,6 +113,13 @@ static void usage(FILE *out)
 	        "      --startup-timeout DURATION\n"
 	        "                           how long the start-up check retries an unavailable\n"
 	        "                           service (overrides startup_timeout; default 60s)\n"
+	        "      --check              validate both files, reach the service, print the\n"
+	        "                           schedule and exit (like 'swarm check')\n"
+	        "      --shard I/N          run shard I of N of the plan (disjoint clusters)\n"
+	        "      --shards N           N shards, the index from JOB_COMPLETION_INDEX\n"
+	        "      --run-id ID          the run's id (shared by its shards; SWARM_RUN_ID)\n"
+	        "      --start-at UNIX_TIME start the run's clock then (aligns shards)\n"
+	        "      --journal FILE|off   cleanup journal, default RESULTS.journal\n"
 	        "  -q, --quiet              no progress and no warnings (summary still printed)\n"
 	        "  -v, --verbose            print the configuration and schedule at start\n"
 	        "  -h, --help               show this help and exit\n"
@@ -121,7 +132,8 @@ static void usage(FILE *out)
 	        "  3  aborted (SIGINT/SIGTERM or the plan's max_duration)\n"
 	        "  4  service unreachable or setup failed at start\n"
 	        "  5  every cluster installed, but the push to the Pushgateway failed\n"
-	        "  6  the results file could not be written at the end of the run\n");
+	        "  6  the results file could not be written at the end of the run\n"
+	        " 99  a threshold of the plan failed (precedence: 6, 4, 3, 99, 1, 5)\n");
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -130,19 +142,6 @@ static int usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, "\nTry 'swarm --help' for more information.\n");
 	return SWARM_EXIT_USAGE;
-}
-
-static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
-{
-	char *end = NULL;
-	if (!s || !*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || *end || v < lo || v > hi)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
 }
 
 /* Returns -1 to continue, or the exit code (help/version/usage error). */
@@ -162,6 +161,12 @@ static int parse_args(int argc, char **argv, struct swarm_opts *o)
 		{"startup-timeout", required_argument, NULL, 'T'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"check", no_argument, NULL, ORCH_OPT_CHECK},
+		{"shard", required_argument, NULL, ORCH_OPT_SHARD},
+		{"shards", required_argument, NULL, ORCH_OPT_SHARDS},
+		{"run-id", required_argument, NULL, ORCH_OPT_RUN_ID},
+		{"start-at", required_argument, NULL, ORCH_OPT_START_AT},
+		{"journal", required_argument, NULL, ORCH_OPT_JOURNAL},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
@@ -183,7 +188,7 @@ static int parse_args(int argc, char **argv, struct swarm_opts *o)
 			printf("swarm %s\n", SWARM_VERSION);
 			return SWARM_EXIT_OK;
 		case 't':
-			if (parse_uint(optarg, 1, MAX_THREADS, &o->threads) < 0)
+			if (orch_parse_uint(optarg, 1, MAX_THREADS, &o->threads) < 0)
 				return usage_error("--threads: expected an integer from 1 to 256, got '%s'", optarg);
 			break;
 		case 'r':
@@ -253,6 +258,17 @@ static int parse_args(int argc, char **argv, struct swarm_opts *o)
 		case 'v':
 			o->verbose = 1;
 			break;
+		case ORCH_OPT_CHECK:
+		case ORCH_OPT_SHARD:
+		case ORCH_OPT_SHARDS:
+		case ORCH_OPT_RUN_ID:
+		case ORCH_OPT_START_AT:
+		case ORCH_OPT_JOURNAL: {
+			int rc = orch_opt(c, optarg, o);
+			if (rc >= 0)
+				return rc;
+			break;
+		}
 		case '?':
 		default:
 			if (optopt)
@@ -271,7 +287,7 @@ static int parse_args(int argc, char **argv, struct swarm_opts *o)
 		        "Try 'swarm --help' for more information.\n", npos);
 		return SWARM_EXIT_USAGE;
 	}
-	if (parse_uint(argv[optind], 1, MAX_CONCURRENT_LIMIT, &o->max_concurrent) < 0)
+	if (orch_parse_uint(argv[optind], 1, MAX_CONCURRENT_LIMIT, &o->max_concurrent) < 0)
 		return usage_error("MAX_CONCURRENT: expected a positive integer (hosts in flight), got '%s'",
 		                   argv[optind]);
 	o->plan_path = argv[optind + 1];
@@ -279,7 +295,7 @@ static int parse_args(int argc, char **argv, struct swarm_opts *o)
 	if (o->threads > o->max_concurrent)
 		return usage_error("--threads is larger than MAX_CONCURRENT (%s): every thread needs at least one host",
 		                   argv[optind]);
-	return -1;
+	return orch_env(o);
 }
 
 static unsigned term_width(void)
@@ -289,7 +305,7 @@ static unsigned term_width(void)
 		return ws.ws_col;
 	const char *c = getenv("COLUMNS");
 	unsigned v = 0;
-	if (c && parse_uint(c, 20, 1000, &v) == 0)
+	if (c && orch_parse_uint(c, 20, 1000, &v) == 0)
 		return v;
 	return 80;
 }
@@ -326,6 +342,22 @@ static void stop_all(struct run *r, enum stop_reason why)
 		r->stop = why;
 	for (unsigned i = 0; i < r->nth; i++)
 		shard_stop(r->th[i].sh);
+}
+
+/* orch_hooks: the merged stats with the main thread's own calls. */
+static int orch_snapshot(void *arg, struct swarm_stats *out)
+{
+	struct run *r = arg;
+	int rv = merged_snapshot(r, out);
+	return rv == 0 && r->mainst ? stats_merge(out, r->mainst) : rv;
+}
+
+static void orch_abort(void *arg)
+{
+	struct run *r = arg;
+	if (r->prog)
+		progress_finish(r->prog, stderr);
+	stop_all(r, STOP_THRESHOLD);
 }
 
 static void *shard_main(void *arg)
@@ -380,6 +412,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		uint64_t now = sw_now_ns();
 		if (r->prog->live)
 			r->prog->width = term_width(); /* follow terminal resizes */
+		r->prog->extra = r->orch.window_text;
 		progress_print(r->prog, stderr, st, now, now - r->ctx.run_start_ns);
 	}
 	stats_free(st);
@@ -417,6 +450,7 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
 	}
 	if (r->series)
 		poll_series(r);
+	orch_tick(&r->orch, sw_now_ns());
 	if (done == r->nth)
 		event_base_loopbreak(r->base);
 }
@@ -439,7 +473,8 @@ static void on_metrics(void *arg, struct sw_exchange *x, struct sw_sreq *req)
 	/* The main thread's own calls (start-up check) belong to the totals too. */
 	if (!st || !buf || merged_snapshot(r, st) < 0 || (r->mainst && stats_merge(st, r->mainst) < 0) ||
 	    metrics_render(buf, st, r->ctx.run_id, SWARM_VERSION,
-	                   (double)(sw_now_ns() - r->ctx.run_start_ns) / 1e9) < 0) {
+	                   (double)(sw_now_ns() - r->ctx.run_start_ns) / 1e9) < 0 ||
+	    orch_render_metrics(&r->orch, buf) < 0) {
 		static const char msg[] = "out of memory\n";
 		sw_exchange_reply_mem(x, 500, "text/plain; charset=utf-8", msg, sizeof(msg) - 1);
 	} else {
@@ -590,9 +625,15 @@ int main(int argc, char **argv)
 	memset(&kubecfg, 0, sizeof(kubecfg));
 	char err[1024], warn[2048];
 	int have_plan = 0, have_svc = 0;
+	if (argc > 1 && cmd_find(argv[1]))
+		return cmd_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "check"))
+		argv[1] = (char *)"--check"; /* `swarm check ...` is `swarm --check ...` */
 	int code = parse_args(argc, argv, &opts);
 	if (code >= 0)
 		return code;
+	if (opts.check)
+		return cmd_check_opts(&opts);
 	memset(&r, 0, sizeof(r));
 	r.opts = &opts;
 	code = SWARM_EXIT_USAGE;
@@ -637,6 +678,12 @@ int main(int argc, char **argv)
 		                           : "too many clusters (the sum of 'amount' is over 10000000)");
 		goto out;
 	}
+	if (plan.soak && !opts.series_interval_ns) {
+		fprintf(stderr, "swarm: %s: a soak run needs the time series (--series-interval above 0)\n", plan.path);
+		goto out;
+	}
+	/* --shard I/N: this process runs the clusters i with i % N == I. */
+	njobs = schedule_keep_shard(jobs, njobs, opts.shard_index, opts.shard_count);
 	unsigned per_thread = opts.max_concurrent / opts.threads;
 	for (size_t s = 0; s < plan.nshapes; s++) {
 		const struct swarm_shape *sh = &plan.shapes[s];
@@ -666,8 +713,13 @@ int main(int argc, char **argv)
 	r.ctx.opts = &opts;
 	double start_wall = wall_now();
 	/* The pid keeps two runs started in the same second apart (object names). */
-	snprintf(r.ctx.run_id, sizeof(r.ctx.run_id), "swarm-%lld-%d", (long long)start_wall,
-	         (int)(getpid() % 100000));
+	if (opts.run_id)
+		snprintf(r.ctx.run_id, sizeof(r.ctx.run_id), "%s", opts.run_id);
+	else
+		snprintf(r.ctx.run_id, sizeof(r.ctx.run_id), "swarm-%lld-%d", (long long)start_wall,
+		         (int)(getpid() % 100000));
+	orch_init(&r.orch, &opts, &plan, &svc, SWARM_VERSION);
+	r.orch.hooks = (struct orch_hooks){.arg = &r, .snapshot = orch_snapshot, .abort = orch_abort};
 	r.nth = opts.threads;
 	r.th = calloc(r.nth, sizeof(*r.th));
 	if (!r.th) {
@@ -755,10 +807,16 @@ int main(int argc, char **argv)
 		finite += !plan.shapes[jobs[j].shape].hold_until_end;
 	atomic_init(&r.finite_left, finite);
 	r.ctx.finite_left = &r.finite_left;
+	if (orch_begin(&r.orch, &r.ctx, r.series, start_wall, err, sizeof(err)) < 0) {
+		fprintf(stderr, "swarm: %s\n", err);
+		goto out;
+	}
 	if (!agent_image && !opts.quiet)
 		fprintf(stderr, "swarm: component-versions names no discovery-agent image; agents use "
 		        "the one registration gives them\n");
-	r.ctx.run_start_ns = sw_now_ns();
+	r.ctx.run_start_ns = r.orch.run_start_ns = orch_wait_start(&r.orch);
+	if (opts.start_at > 0) /* the run's clock started then, for every shard */
+		start_wall = r.orch.start_wall = opts.start_at;
 	for (unsigned i = 0; i < r.nth; i++) {
 		unsigned max_hosts = per_thread + (i < opts.max_concurrent % opts.threads ? 1 : 0);
 		r.th[i].sh = shard_new(&r.ctx, i, max_hosts, err, sizeof(err));
@@ -769,7 +827,12 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	for (size_t j = 0; j < njobs; j++) {
+	/* A soak run's stream: thread t of process shard s takes the global
+	 * indices s + N*t + N*T*k. */
+	for (unsigned t = 0; plan.soak && t < r.nth; t++)
+		shard_set_stream(r.th[t].sh, opts.shard_index + (uint64_t)opts.shard_count * t,
+		                 (uint64_t)opts.shard_count * r.nth);
+	for (size_t j = 0; !plan.soak && j < njobs; j++) {
 		if (shard_add_job(r.th[j % r.nth].sh, &jobs[j]) < 0) {
 			fprintf(stderr, "swarm: out of memory adding cluster jobs\n");
 			goto out;
@@ -825,10 +888,16 @@ int main(int argc, char **argv)
 			evtimer_add(r.ev_deadline, &tv);
 	}
 
-	if (!opts.quiet)
-		fprintf(stderr, "swarm: run %s: %zu cluster%s, %u host%s in flight max, %u thread%s, against %s\n",
-		        r.ctx.run_id, njobs, report_plural(njobs), opts.max_concurrent,
-		        report_plural(opts.max_concurrent), r.nth, report_plural(r.nth), svc.endpoint);
+	if (!opts.quiet) {
+		char what[64];
+		if (plan.soak)
+			snprintf(what, sizeof(what), "a soak (clusters keep arriving)");
+		else
+			snprintf(what, sizeof(what), "%zu cluster%s", njobs, report_plural(njobs));
+		fprintf(stderr, "swarm: run %s: %s, %u host%s in flight max, %u thread%s, against %s\n",
+		        r.ctx.run_id, what, opts.max_concurrent, report_plural(opts.max_concurrent), r.nth,
+		        report_plural(r.nth), svc.endpoint);
+	}
 	for (unsigned i = 0; i < r.nth; i++) {
 		if (pthread_create(&r.th[i].tid, NULL, shard_main, &r.th[i]) != 0) {
 			fprintf(stderr, "swarm: cannot start thread %u\n", i);
@@ -886,6 +955,9 @@ report:;
 	} else if (r.stop == STOP_DEADLINE) {
 		code = SWARM_EXIT_ABORTED;
 		reason = "max_duration";
+	} else if (r.stop == STOP_THRESHOLD) {
+		code = SWARM_EXIT_THRESHOLDS;
+		reason = "thresholds";
 	} else if (any_failed) {
 		code = SWARM_EXIT_FAILED;
 		reason = "failed";
@@ -903,12 +975,18 @@ report:;
 		fprintf(stderr, "swarm: out of memory recording the time series\n");
 	json_t *svcm_status = r.svcm ? svcm_status_json(r.svcm) : NULL;
 	svcm_free(&r.svcm);
+	json_t *orch_members = orch_finish(&r.orch, final, run.duration_s, r.stop == STOP_THRESHOLD, &code,
+	                                   &reason);
+	run.exit_code = code;
+	run.exit_reason = reason;
 	report_print(stdout, final, &run);
+	orch_print_thresholds(stdout, json_object_get(orch_members, "thresholds"));
 	fflush(stdout);
 	json_t *push = run_push(&svc, &opts, final, &run);
 	if (push && !json_is_true(json_object_get(push, "ok")) && code == SWARM_EXIT_OK)
 		code = run.exit_code = SWARM_EXIT_PUSH;
-	struct results_extra rx = {.series = r.series, .service_metrics = svcm_status, .push = push};
+	struct results_extra rx = {.series = r.series, .service_metrics = svcm_status, .push = push,
+	                           .members = orch_members};
 	if (results_write_run(opts.results_path, final, &run, &rx, err, sizeof(err)) < 0) {
 		/* The one record of the run is lost: an error, whatever the run's
 		 * own outcome (which the summary above still shows). */
@@ -918,11 +996,14 @@ report:;
 		fprintf(stderr, "swarm: results written to %s\n", opts.results_path);
 	json_decref(svcm_status);
 	json_decref(push);
+	json_decref(orch_members);
+	orch_free(&r.orch, code, run.duration_s);
 	if (unreachable_msg[0])
 		fprintf(stderr, "swarm: %s\n", unreachable_msg);
 	linger_metrics(&r, opts.metrics_linger_ns);
 
 out:
+	orch_free(&r.orch, code, 0);
 	svcm_free(&r.svcm);
 	series_free(&r.series);
 	if (final)

@@ -124,7 +124,9 @@ void progress_print(struct progress *p, FILE *out, const struct swarm_stats *st,
                     uint64_t elapsed_ns)
 {
 	char line[512];
-	progress_format(p, st, now_ns, elapsed_ns, line, sizeof(line));
+	size_t n = progress_format(p, st, now_ns, elapsed_ns, line, sizeof(line));
+	if (p->extra && *p->extra && (!p->live || n + 3 + strlen(p->extra) < p->width))
+		snprintf(line + n, sizeof(line) - n, " | %s", p->extra);
 	if (p->live) {
 		fprintf(out, "\r\033[2K%s", line);
 		p->dirty = 1;

@@ -21,6 +21,7 @@ struct progress {
 	uint64_t prev_requests;
 	struct hist prev_latency; /* cumulative service latency of every endpoint at prev_ns */
 	int dirty;                /* a live line is on screen (needs clearing before other output) */
+	const char *extra;        /* appended after " | " when set and it fits (soak window, orch.c) */
 };
 
 /* Initialises |p| for |live| output |width| columns wide (0 = 80). */

@@ -13,6 +13,7 @@
 
 #include "as_model.h"
 #include "results.h"
+#include "soak.h"
 #include "sw_err.h"
 
 const char *report_exit_name(int code)
@@ -24,6 +25,7 @@ const char *report_exit_name(int code)
 	case SWARM_EXIT_ABORTED: return "aborted";
 	case SWARM_EXIT_UNREACHABLE: return "unreachable";
 	case SWARM_EXIT_PUSH: return "push_failed";
+	case SWARM_EXIT_THRESHOLDS: return "thresholds";
 	default: return "unknown";
 	}
 }
@@ -76,6 +78,29 @@ struct shape_sum {
 static int for_each_shape(const struct swarm_stats *st, size_t nshapes,
                           void (*fn)(void *arg, size_t shape, const struct shape_sum *sum), void *arg)
 {
+	if (st->nshapes || st->records_compacted) {
+		/* The engine folded every finished cluster (stats_fold_cluster()):
+		 * the aggregates hold what the records may no longer (soak). */
+		struct shape_sum *agg = malloc(sizeof(*agg));
+		if (!agg)
+			return SW_ERR_NOMEM;
+		for (size_t s = 0; s < nshapes; s++) {
+			memset(agg, 0, sizeof(*agg));
+			hist_init(&agg->ready);
+			hist_init(&agg->installed_h);
+			if (s < st->nshapes) {
+				const struct swarm_shape_stats *a = &st->shapes[s];
+				agg->count = a->clusters;
+				agg->installed = a->installed;
+				agg->failed = a->failed;
+				agg->ready = a->ready;
+				agg->installed_h = a->installed_h;
+			}
+			fn(arg, s, agg);
+		}
+		free(agg);
+		return 0;
+	}
 	size_t *start = calloc(nshapes + 1, sizeof(*start));
 	size_t *order = st->nclusters ? malloc(st->nclusters * sizeof(*order)) : NULL;
 	struct shape_sum *sum = malloc(sizeof(*sum));
@@ -128,6 +153,8 @@ out:
 static size_t shape_count(const struct swarm_stats *st, const struct report_run *run)
 {
 	size_t n = run && run->plan ? run->plan->nshapes : 0;
+	if (st->nshapes > n)
+		n = st->nshapes;
 	for (size_t i = 0; i < st->nclusters; i++)
 		if (st->clusters[i].shape >= n)
 			n = st->clusters[i].shape + 1;
@@ -141,9 +168,7 @@ static void shape_label(const struct report_run *run, size_t s, char *buf, size_
 		snprintf(buf, len, "shape%zu", s);
 		return;
 	}
-	const char *kind = sh->single_node ? "sno" : sh->num_workers ? "multi" : "compact";
-	snprintf(buf, len, "%s%s", sh->name_prefix ? sh->name_prefix : kind,
-	         sh->just_infraenv ? "/infraenv" : "");
+	swarm_shape_label(sh, buf, len);
 }
 
 /* ----------------------------------------------------------------- JSON */
@@ -217,6 +242,15 @@ static json_t *j_plan(const struct swarm_plan *p, int *bad)
 	jset(o, "cpu_architecture", j_str_or_null(p->cpu_architecture), bad);
 	jset(o, "cleanup", json_boolean(p->cleanup), bad);
 	jset(o, "max_duration_seconds", json_integer(p->max_duration_s), bad);
+	const struct swarm_soak *sk = p->soak;
+	jset(o, "soak", sk ? json_pack("{s:f, s:f, s:f, s:f, s:I, s:I}",
+	                               "duration_seconds", (double)sk->duration_ns / 1e9,
+	                               "retention_seconds", (double)sk->retention_ns / 1e9,
+	                               "snapshot_interval_seconds", (double)sk->snapshot_ns / 1e9,
+	                               "window_seconds", (double)sk->window_ns / 1e9,
+	                               "series_intervals", (json_int_t)sk->series_intervals,
+	                               "keep_failed_records", (json_int_t)sk->keep_failed)
+	                      : json_null(), bad);
 	jset(o, "arrival", json_pack("{s:s, s:f, s:f, s:f, s:I, s:f, s:b}",
 	                             "kind", arrival_name(p->arrival.kind),
 	                             "clusters_per_minute", p->arrival.clusters_per_minute,
@@ -371,7 +405,7 @@ json_t *report_json(const struct swarm_stats *st, const struct report_run *run)
 	jset(doc, "start_time", json_string(t0), &bad);
 	jset(doc, "end_time", json_string(t1), &bad);
 	jset(doc, "duration_seconds", json_real(run->duration_s), &bad);
-	jset(doc, "exit_code", json_integer(run->exit_code), &bad);
+	jset(doc, "exit_code", run->exit_code < 0 ? json_null() : json_integer(run->exit_code), &bad);
 	jset(doc, "exit_reason", j_str_or_null(run->exit_reason), &bad);
 	jset(doc, "exit_message", j_str_or_null(run->exit_message), &bad);
 	/* The run's verdict: a failed push (exit 5) does not make it fail. */

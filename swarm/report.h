@@ -24,6 +24,7 @@ enum swarm_exit {
 	SWARM_EXIT_UNREACHABLE = 4, /* service unreachable / setup failed at start */
 	SWARM_EXIT_PUSH = 5,        /* every cluster installed, the Pushgateway push failed */
 	SWARM_EXIT_RESULTS = 6,     /* the results file could not be written (any outcome) */
+	SWARM_EXIT_THRESHOLDS = 99, /* a threshold failed (thresholds.h), k6's code */
 };
 
 /* Everything about the run that is not a measurement. Borrowed pointers. */
@@ -36,7 +37,7 @@ struct report_run {
 	const struct swarm_plan *plan;   /* may be NULL (tests) */
 	const struct swarm_service *svc; /* may be NULL (tests) */
 	const struct swarm_opts *opts;   /* may be NULL (tests) */
-	int exit_code;                   /* enum swarm_exit */
+	int exit_code;                   /* enum swarm_exit; -1 while running (a soak snapshot) */
 	const char *exit_reason;         /* "installed", "failed", "aborted", "signal", "max_duration", "unreachable" */
 	const char *exit_message;        /* why a run could not start (one line), else NULL */
 };

@@ -51,6 +51,39 @@ int results_add_histograms(json_t *doc, const struct swarm_stats *st)
 	json_t *ct = json_object_get(doc, "clusters_time");
 	jset(ct, "time_to_ready_histogram", hist_json(&st->cluster_ready), &bad);
 	jset(ct, "time_to_installed_histogram", hist_json(&st->cluster_installed), &bad);
+	jset(json_object_get(doc, "totals"), "cluster_records_compacted",
+	     json_integer((json_int_t)st->records_compacted), &bad);
+	/* Per-shape histograms (what `swarm merge` adds up): the engine's
+	 * aggregates, or the records folded when a caller has only those. */
+	struct swarm_stats *fold = NULL;
+	const struct swarm_stats *src = st;
+	if (!st->nshapes && st->nclusters) {
+		fold = malloc(sizeof(*fold));
+		if (!fold)
+			return SW_ERR_NOMEM;
+		stats_init(fold);
+		for (size_t i = 0; i < st->nclusters; i++)
+			stats_fold_cluster(fold, &st->clusters[i]);
+		src = fold;
+	}
+	json_t *shapes = json_object_get(doc, "shapes");
+	for (size_t i = 0; i < json_array_size(shapes); i++) {
+		json_t *o = json_array_get(shapes, i);
+		struct hist *h = malloc(sizeof(*h));
+		if (!h) {
+			bad = 1;
+			break;
+		}
+		hist_init(h);
+		jset(o, "time_to_ready_histogram", hist_json(i < src->nshapes ? &src->shapes[i].ready : h), &bad);
+		jset(o, "time_to_installed_histogram", hist_json(i < src->nshapes ? &src->shapes[i].installed_h : h),
+		     &bad);
+		free(h);
+	}
+	if (fold) {
+		stats_free(fold);
+		free(fold);
+	}
 	return bad ? SW_ERR_NOMEM : 0;
 }
 
@@ -127,6 +160,8 @@ int results_write_run(const char *path, const struct swarm_stats *st, const stru
 		jset(doc, "service_metrics", json_incref(x->service_metrics), &bad);
 	if (!bad && x && x->push)
 		jset(doc, "push", json_incref(x->push), &bad);
+	if (!bad && x && x->members && json_object_update(doc, x->members) < 0)
+		bad = 1;
 	if (bad) {
 		json_decref(doc);
 		snprintf(err, errlen, "%s: out of memory building the results", path);

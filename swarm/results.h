@@ -19,6 +19,8 @@ struct results_extra {
 	const struct series *series;      /* -> "series" */
 	json_t *service_metrics;          /* -> "service_metrics" (scraper status), borrowed */
 	json_t *push;                     /* -> "push" (Pushgateway outcome), borrowed */
+	json_t *members;                  /* every member of this object is added (thresholds,
+	                                   * shard, journal, soak: orch.c), borrowed */
 };
 
 /* {"kind": "log-linear", "unit": "ns", "sub_bucket_bits", "min_shift",

@@ -11,6 +11,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sw_err.h"
 
@@ -124,4 +125,77 @@ int schedule_build(const struct swarm_plan *plan, struct swarm_job **jobs, size_
 	*jobs = v;
 	*njobs = n;
 	return 0;
+}
+
+size_t schedule_keep_shard(struct swarm_job *jobs, size_t njobs, unsigned i_shard, unsigned n)
+{
+	size_t out = 0;
+	if (n <= 1)
+		return njobs;
+	for (size_t k = 0; k < njobs; k++)
+		if (jobs[k].index % n == i_shard)
+			jobs[out++] = jobs[k];
+	return out;
+}
+
+void jobgen_init(struct jobgen *g, const struct swarm_plan *plan, uint64_t first, uint64_t step,
+                 uint64_t end_ns)
+{
+	memset(g, 0, sizeof(*g));
+	g->plan = plan;
+	g->first = first;
+	g->step = step ? step : 1;
+	g->end_ns = end_ns;
+	g->arng = plan->seed ^ UINT64_C(0xa5a5a5a55a5a5a5a);
+	for (size_t s = 0; s < plan->nshapes; s++)
+		g->weight += plan->shapes[s].amount;
+}
+
+/* The shape at weighted position |pos| (< weight). */
+static unsigned shape_at(const struct swarm_plan *p, uint64_t pos)
+{
+	for (size_t s = 0; s < p->nshapes; s++) {
+		if (pos < p->shapes[s].amount)
+			return (unsigned)s;
+		pos -= p->shapes[s].amount;
+	}
+	return 0;
+}
+
+int jobgen_next(struct jobgen *g, struct swarm_job *out)
+{
+	const struct swarm_arrival *a = &g->plan->arrival;
+	if (!g->weight)
+		return 0;
+	for (;;) {
+		uint64_t i = g->i;
+		if (i >= UINT32_MAX)
+			return 0;
+		/* Arrival position of index i (the same rules as schedule_build()). */
+		double xi;
+		if (a->kind == SWARM_ARRIVAL_BURST) {
+			if (a->poisson && i % a->burst == 0 && i > 0)
+				g->x += -log(rand_unit(&g->arng));
+			xi = a->poisson ? g->x : (double)(i / a->burst);
+		} else {
+			if (a->poisson && i > 0)
+				g->x += -log(rand_unit(&g->arng));
+			xi = a->poisson ? g->x : (double)i;
+		}
+		g->i++;
+		if (i < g->first || (i - g->first) % g->step)
+			continue;
+		double sec = start_seconds(a, (unsigned)i, xi);
+		uint64_t start = sec > 0 ? (uint64_t)(sec * 1e9 + 0.5) : 0;
+		if (g->end_ns && start >= g->end_ns && a->kind != SWARM_ARRIVAL_ASAP)
+			return 0;
+		uint64_t pos = g->plan->shuffle ? schedule_job_seed(g->plan->seed ^ UINT64_C(0x5348415045), (unsigned)i)
+		                                    % g->weight
+		                                : i % g->weight;
+		out->index = (unsigned)i;
+		out->shape = shape_at(g->plan, pos);
+		out->start_ns = start;
+		out->seed = schedule_job_seed(g->plan->seed, (unsigned)i);
+		return 1;
+	}
 }

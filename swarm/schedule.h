@@ -32,6 +32,38 @@
  */
 int schedule_build(const struct swarm_plan *plan, struct swarm_job **jobs, size_t *njobs);
 
+/*
+ * Process sharding (--shard I/N): keeps, in place and in order, the jobs
+ * whose global index i has i % |n| == |i_shard|. Returns the new count.
+ */
+size_t schedule_keep_shard(struct swarm_job *jobs, size_t njobs, unsigned i_shard, unsigned n);
+
+/*
+ * The endless job stream of a soak plan (soak.h): job i has the arrival
+ * time the plan's `arrival` gives the i-th cluster (asap: 0) and the shape
+ * of position i % W in the shapes expanded by their `amount` (W = the sum
+ * of the amounts); with `shuffle`, a shape drawn with probability
+ * amount / W from the plan seed and i instead. Plain data: copying a
+ * generator copies its position (a peek ahead).
+ */
+struct jobgen {
+	const struct swarm_plan *plan;
+	uint64_t i;              /* next global index to compute */
+	uint64_t first, step;    /* the indices this generator yields: first, first+step, ... */
+	uint64_t weight;         /* sum of the amounts */
+	uint64_t end_ns;         /* no job starts at or after this (0 = none) */
+	double x;                /* arrival position of index i (Poisson running sum) */
+	uint64_t arng;           /* Poisson gap generator state */
+};
+
+/* Starts |g| on |plan| (which must outlive it) for indices first + k*step
+ * (step >= 1); jobs due at or after |end_ns| are not produced (0 = none). */
+void jobgen_init(struct jobgen *g, const struct swarm_plan *plan, uint64_t first, uint64_t step,
+                 uint64_t end_ns);
+/* Fills |out| with the next job of |g|: returns 1, or 0 when the stream ended
+ * (end_ns reached, or the index space of 2^32 - 1 clusters is used up). */
+int jobgen_next(struct jobgen *g, struct swarm_job *out);
+
 /* Returns the per-cluster seed derived from |plan_seed| and |index|. */
 uint64_t schedule_job_seed(uint64_t plan_seed, unsigned index);
 

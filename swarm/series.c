@@ -39,10 +39,12 @@ struct series *series_new(uint64_t interval_ns)
 	return s;
 }
 
-static void iv_free(struct series_iv *iv)
+void series_iv_free(struct series_iv *iv)
 {
-	for (unsigned i = 0; i < iv->nops; i++)
+	for (unsigned i = 0; i < iv->nops; i++) {
 		hsp_free(&iv->ops[i].service);
+		hsp_free(&iv->ops[i].intended);
+	}
 	free(iv->ops);
 	hsp_free(&iv->lateness);
 	hsp_free(&iv->start_delay);
@@ -57,7 +59,7 @@ void series_free(struct series **sp)
 		return;
 	struct series *s = *sp;
 	for (size_t i = 0; i < s->n; i++)
-		iv_free(&s->iv[i]);
+		series_iv_free(&s->iv[i]);
 	free(s->iv);
 	stats_free(s->prev);
 	stats_free(s->acc);
@@ -68,6 +70,11 @@ void series_free(struct series **sp)
 	free(s->svc_pending);
 	free(s);
 	*sp = NULL;
+}
+
+void series_set_max(struct series *s, size_t max)
+{
+	s->max = max && max < 8 ? 8 : max;
 }
 
 void series_set_service_metrics(struct series *s, char *json)
@@ -104,18 +111,17 @@ static int op_diff(struct series_op *op, unsigned ep, const struct swarm_ep_stat
 		op->classes[0] += d;
 		op->errors += d;
 	}
-	/* The intended-time p99 only: a second histogram per operation and
-	 * interval would double the series for one figure. */
-	hist_init(scratch);
-	for (unsigned i = 0; i < HIST_BUCKETS; i++)
-		scratch->buckets[i] = now->intended.buckets[i] > before->intended.buckets[i]
-		                    ? now->intended.buckets[i] - before->intended.buckets[i] : 0;
-	scratch->count = sub_u64(now->intended.count, before->intended.count);
-	scratch->min_ns = 0;
-	scratch->max_ns = now->intended.max_ns;
-	op->intended_p99_ns = hist_quantile(scratch, 0.99);
-	if (hsp_encode_diff(&op->service, &now->service, &before->service) < 0)
+	/* The intended-time histogram is kept too (series_merge.c combines
+	 * intervals of several processes exactly); its p99 is the figure shown,
+	 * read from the encoded interval as a merge reads it. */
+	if (hsp_encode_diff(&op->service, &now->service, &before->service) < 0 ||
+	    hsp_encode_diff(&op->intended, &now->intended, &before->intended) < 0) {
+		hsp_free(&op->service);
 		return SW_ERR_NOMEM;
+	}
+	hist_init(scratch);
+	hsp_add_to(scratch, &op->intended);
+	op->intended_p99_ns = hist_quantile(scratch, 0.99);
 	return 1;
 }
 
@@ -131,6 +137,8 @@ int series_cut(struct series *s, const struct swarm_stats *cum, double t_end)
 		free(scratch); /* the last boundary was the end: nothing new */
 		return 0;
 	}
+	if (s->max && s->n >= s->max && series_halve(s) < 0)
+		goto out;
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
 		struct series_iv *v = realloc(s->iv, cap * sizeof(*v));
@@ -171,7 +179,7 @@ int series_cut(struct series *s, const struct swarm_stats *cum, double t_end)
 	s->prev_t = t_end;
 	rv = 0;
 out:
-	iv_free(&iv);
+	series_iv_free(&iv);
 	free(scratch);
 	return rv;
 }
@@ -194,8 +202,10 @@ int series_poll(struct series *s, struct swarm_shard *const *shards, unsigned n,
 		return 0;
 	/* Pass 2: merge the cuts; a shard that cut again meanwhile makes the
 	 * set inconsistent, so try again on the next poll. */
+	stats_free(s->acc); /* per-shape aggregates of the previous poll */
 	stats_init(s->acc);
 	for (unsigned i = 0; i < n; i++) {
+		stats_free(s->tmp);
 		stats_init(s->tmp);
 		uint64_t seq = shard_series_get(shards[i], s->tmp);
 		if (seq != UINT64_MAX && seq != target)
@@ -260,6 +270,7 @@ json_t *series_interval_json(const struct series *s, size_t i)
 		jset(jo, "status_classes", cls, &bad);
 		jset(jo, "latency_seconds", j_interval_hist(&op->service, scratch, &bad), &bad);
 		jset(jo, "intended_p99_seconds", json_real((double)op->intended_p99_ns / 1e9), &bad);
+		jset(jo, "intended_histogram", hsp_json(&op->intended), &bad);
 		jset(ops, stats_ep_name((enum swarm_ep)op->ep), jo, &bad);
 	}
 	jset(o, "requests", json_integer((json_int_t)req), &bad);

@@ -37,6 +37,7 @@ struct series_op {
 	uint64_t classes[SERIES_CLASSES];
 	uint64_t intended_p99_ns;        /* from the intended send time */
 	struct hsp service;              /* service time, this interval only */
+	struct hsp intended;             /* from the intended send time, this interval only */
 };
 
 struct series_iv {
@@ -59,6 +60,7 @@ struct series {
 	uint64_t last_seq;               /* last boundary index cut */
 	struct series_iv *iv;
 	size_t n, cap;
+	size_t max;                      /* 0, or intervals kept before older ones merge (soak) */
 	char *svc_pending;               /* service metrics for the next cut (owned) */
 };
 
@@ -86,6 +88,14 @@ int series_cut(struct series *s, const struct swarm_stats *cum, double t_end);
 int series_poll(struct series *s, struct swarm_shard *const *shards, unsigned n,
                 const struct swarm_stats *extra);
 
+/*
+ * Bounds the series to |max| intervals (>= 8; 0 = unbounded): when a cut
+ * would exceed it, the oldest half is merged pairwise (series_merge.c), so
+ * old intervals get coarser and memory stays flat while the newest half
+ * keeps its resolution.
+ */
+void series_set_max(struct series *s, size_t max);
+
 /* Takes |json| (a compact JSON object text, malloc'd) as the service
  * metrics of the interval being recorded; replaces an older pending one. */
 void series_set_service_metrics(struct series *s, char *json);
@@ -100,5 +110,29 @@ json_t *series_interval_json(const struct series *s, size_t i);
  * JSON tree. Returns 0, SW_ERR_NOMEM or SW_ERR_IO.
  */
 int series_write(const struct series *s, FILE *f);
+
+/* ---- series_merge.c: combining intervals and series ---- */
+
+/* How series_iv_combine() treats gauges and cumulative counters. */
+enum series_combine {
+	SERIES_SUCCESSIVE,   /* |b| follows |a| in time: gauges and totals are |b|'s */
+	SERIES_PARALLEL,     /* the same interval of two processes: everything adds up */
+};
+/* |out| (zeroed here) = |a| combined with |b|. Histograms add bucket by
+ * bucket (exact). Returns 0 or SW_ERR_NOMEM. Frees: series_iv_free(). */
+int series_iv_combine(struct series_iv *out, const struct series_iv *a, const struct series_iv *b,
+                      enum series_combine how);
+/* Deep copy. Returns 0 or SW_ERR_NOMEM. */
+int series_iv_copy(struct series_iv *out, const struct series_iv *src);
+void series_iv_free(struct series_iv *iv);
+/* Appends |iv| to |s| (taking its contents; |iv| is zeroed). 0 or SW_ERR_NOMEM. */
+int series_append(struct series *s, struct series_iv *iv);
+/* Merges the oldest half of |s| pairwise (the series_set_max() step). */
+int series_halve(struct series *s);
+/*
+ * Reads one interval of a results file ("series.intervals[i]") into |out|.
+ * Returns 0, or SW_ERR_INVALID with the member named in |err|.
+ */
+int series_iv_from_json(struct series_iv *out, const json_t *j, char *err, size_t errlen);
 
 #endif

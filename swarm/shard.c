@@ -12,7 +12,10 @@
 #include <event2/event_struct.h>
 #include "cluster.h"
 #include "kshard.h"
+#include "reap.h"
 #include "rt.h"
+#include "schedule.h"
+#include "soak.h"
 #include "sw_client.h"
 #include "sw_err.h"
 #include "sw_xalloc.h"
@@ -31,6 +34,10 @@
 enum { SHARD_PRIO_TIMER, SHARD_PRIO_DELIVER, SHARD_PRIO_IO, SHARD_NPRIO };
 #define SHARD_SLICE_US 200
 #define SHARD_DELIVER_BATCH 64
+/* Retention deletions of a soak run in flight at once per shard. */
+#define SHARD_REAP_INFLIGHT 32
+/* Jobs a soak shard looks ahead to count the hosts waiting for a slot. */
+#define SHARD_PEEK_JOBS 256
 
 struct swarm_shard {
 	struct swarm_ctx ctx;
@@ -56,6 +63,12 @@ struct swarm_shard {
 	int finished_pub;            /* the final publish happened: |pub| is final */
 	struct event cut_ev;
 	uint64_t *hosts_before;      /* hosts_before[j] = hosts of jobs[0..j) */
+	/* Soak runs (soak.h): an endless job stream instead of |jobs|. */
+	int gen_on, gen_done, have_pend;
+	struct jobgen gen;
+	struct swarm_job pend;       /* the next job of |gen| (when |have_pend|) */
+	uint64_t live;               /* clusters started and not finished */
+	struct reap *reap;           /* retention deletions (soak), or NULL */
 };
 
 static uint64_t thread_cpu_ns(void)
@@ -155,10 +168,20 @@ struct swarm_shard *shard_new(const struct swarm_ctx *ctx, unsigned shard_index,
 			goto fail;
 		}
 	}
+	if (ctx->plan->soak)
+		sh->reap = reap_new(&sh->rt, SHARD_REAP_INFLIGHT);
 	return sh;
 fail:
 	shard_free(&sh);
 	return NULL;
+}
+
+void shard_set_stream(struct swarm_shard *sh, uint64_t first, uint64_t step)
+{
+	const struct swarm_soak *soak = sh->ctx.plan->soak;
+
+	jobgen_init(&sh->gen, sh->ctx.plan, first, step, soak ? soak->duration_ns : 0);
+	sh->gen_on = 1;
 }
 
 int shard_add_job(struct swarm_shard *sh, const struct swarm_job *job)
@@ -223,6 +246,17 @@ static void shard_gauges(struct swarm_shard *sh)
 		sh->stats.goaways = cs.goaways;
 	}
 	sh->stats.hosts_waiting_slot = 0;
+	if (sh->gen_on && sh->have_pend && !sh->rt.stopping) {
+		/* Due jobs of the stream not started yet: peek ahead on a copy. */
+		uint64_t now = sw_now_ns(), rel = now > sh->ctx.run_start_ns ? now - sh->ctx.run_start_ns : 0;
+		struct jobgen peek = sh->gen;
+		struct swarm_job j = sh->pend;
+		for (unsigned k = 0; k < SHARD_PEEK_JOBS && j.start_ns <= rel; k++) {
+			sh->stats.hosts_waiting_slot += job_hosts(sh, &j);
+			if (jobgen_next(&peek, &j) <= 0)
+				break;
+		}
+	}
 	if (sh->hosts_before && !sh->rt.stopping) {
 		size_t due = jobs_due(sh, sw_now_ns());
 		if (due > sh->next)
@@ -268,19 +302,42 @@ static void start_cluster(struct swarm_shard *sh, const struct swarm_job *job, u
 	sh->stats.clusters_started++;
 	hist_record(&sh->stats.start_delay, now > due ? now - due : 0);
 	sh->hosts_in_flight += cl->nhosts;
+	sh->live++;
 	if (cl->ops->start(cl) < 0)
 		cluster_finish(cl, 1, "driver failed to start");
 }
+
+/* The next job to start: the sorted list's, or the stream's (soak). NULL
+ * when there is none left (the stream ends with its duration). */
+static const struct swarm_job *next_job(struct swarm_shard *sh, uint64_t now)
+{
+	if (!sh->gen_on)
+		return sh->next < sh->njobs ? &sh->jobs[sh->next] : NULL;
+	const struct swarm_soak *soak = sh->ctx.plan->soak;
+	if (!sh->gen_done && soak && soak->duration_ns && now >= sh->ctx.run_start_ns + soak->duration_ns) {
+		sh->gen_done = 1; /* admission closes; running clusters finish */
+		sh->have_pend = 0;
+	}
+	if (!sh->have_pend && !sh->gen_done) {
+		if (jobgen_next(&sh->gen, &sh->pend) > 0)
+			sh->have_pend = 1;
+		else
+			sh->gen_done = 1;
+	}
+	return sh->have_pend ? &sh->pend : NULL;
+}
+
+static void check_done(struct swarm_shard *sh);
 
 /* Starts every due job that fits; arms the timer for the next one. */
 static void schedule_jobs(struct swarm_shard *sh)
 {
 	uint64_t now = sw_now_ns();
+	const struct swarm_job *next;
 
-	while (!sh->rt.stopping && sh->next < sh->njobs) {
-		const struct swarm_job *job = &sh->jobs[sh->next];
-		uint64_t due = sh->ctx.run_start_ns + job->start_ns;
-		unsigned n = job_hosts(sh, job);
+	while (!sh->rt.stopping && (next = next_job(sh, now))) {
+		uint64_t due = sh->ctx.run_start_ns + next->start_ns;
+		unsigned n = job_hosts(sh, next);
 		struct timeval tv;
 
 		if (due > now) {
@@ -293,10 +350,20 @@ static void schedule_jobs(struct swarm_shard *sh)
 		/* A cluster larger than the cap still runs, alone. */
 		if (sh->hosts_in_flight > 0 && sh->hosts_in_flight + n > sh->max_hosts)
 			return; /* a finishing cluster re-runs this */
-		sh->next++;
-		start_cluster(sh, job, now, due);
+		struct swarm_job job = *next;
+		if (sh->gen_on) {
+			/* The stream's clusters are counted as they start. */
+			sh->have_pend = 0;
+			sh->stats.clusters_total++;
+			sh->stats.hosts_by_phase[HP_WAITING] += n;
+		} else {
+			sh->next++;
+		}
+		start_cluster(sh, &job, now, due);
 		now = sw_now_ns();
 	}
+	if (sh->gen_on && sh->gen_done)
+		check_done(sh);
 }
 
 static void on_job_timer(evutil_socket_t fd, short what, void *arg)
@@ -308,8 +375,42 @@ static void on_job_timer(evutil_socket_t fd, short what, void *arg)
 
 static void check_done(struct swarm_shard *sh)
 {
-	if (sh->finished >= sh->njobs && !sh->clusters)
-		event_base_loopexit(sh->base, NULL);
+	if (sh->gen_on ? !sh->gen_done || sh->have_pend : sh->finished < sh->njobs)
+		return;
+	if (sh->clusters)
+		return;
+	if (sh->reap && !reap_idle(sh->reap)) {
+		/* Pending retention deletions: at once with cleanup, else left to
+		 * the journal (`swarm cleanup`). */
+		if (!sh->ctx.plan->cleanup)
+			return (void)event_base_loopexit(sh->base, NULL);
+		reap_due_all(sh->reap);
+		return; /* the reaper's idle hook comes back here */
+	}
+	event_base_loopexit(sh->base, NULL);
+}
+
+static void on_reap_idle(void *arg)
+{
+	check_done(arg);
+}
+
+/* Soak: drops the records of finished clusters (already folded into the
+ * per-shape aggregates) once they outnumber the live ones, so memory does
+ * not grow with the run's length. */
+static void compact_records(struct swarm_shard *sh)
+{
+	const struct swarm_soak *soak = sh->ctx.plan->soak;
+	size_t n = sh->stats.nclusters;
+
+	if (n <= 2 * sh->live + soak->keep_failed + 64)
+		return;
+	long *map = xmalloc(n * sizeof(*map));
+	stats_compact_records(&sh->stats, soak->keep_failed, map);
+	for (struct swarm_cluster *cl = sh->clusters; cl; cl = cl->next)
+		if (cl->rec >= 0 && (size_t)cl->rec < n)
+			cl->rec = map[cl->rec];
+	free(map);
 }
 
 static void on_reap(evutil_socket_t fd, short what, void *arg)
@@ -334,9 +435,20 @@ static void on_reap(evutil_socket_t fd, short what, void *arg)
 static void hook_cluster_finished(struct swarm_rt *rt, struct swarm_cluster *cl)
 {
 	struct swarm_shard *sh = rt->owner;
+	struct swarm_cluster_record *rec = cluster_record(cl);
 
+	/* Its outcome into the shape's aggregates (what survives compaction). */
+	if (rec)
+		stats_fold_cluster(&sh->stats, rec);
 	sh->hosts_in_flight -= cl->nhosts < sh->hosts_in_flight ? cl->nhosts : sh->hosts_in_flight;
 	sh->finished++;
+	if (sh->live)
+		sh->live--;
+	if (sh->reap && !rt->stopping)
+		reap_add(sh->reap, cl->cluster_id, cl->infra_env_id,
+		         sw_now_ns() + sh->ctx.plan->soak->retention_ns);
+	if (sh->gen_on)
+		compact_records(sh);
 	if (cl->failed)
 		sh->any_failed = 1;
 	/* Deferred: admission must not run inside the finishing call's callback. */
@@ -414,8 +526,9 @@ static void abort_all(struct swarm_shard *sh)
 		else
 			cluster_finish(cl, 1, "aborted");
 	}
-	/* Jobs that never started are counted as failed too. */
-	for (; sh->next < sh->njobs; sh->next++) {
+	/* Jobs that never started are counted as failed too (a soak's stream
+	 * has no end: its unstarted clusters were never part of the run). */
+	for (; !sh->gen_on && sh->next < sh->njobs; sh->next++) {
 		const struct swarm_job *job = &sh->jobs[sh->next];
 		struct swarm_cluster_record rec;
 		unsigned n = job_hosts(sh, job), i;
@@ -431,6 +544,7 @@ static void abort_all(struct swarm_shard *sh)
 		rec.failed = 1;
 		snprintf(rec.failure, sizeof(rec.failure), "aborted before start");
 		stats_add_cluster(&sh->stats, &rec);
+		stats_fold_cluster(&sh->stats, &rec);
 		sh->stats.clusters_failed++;
 		for (i = 0; i < n; i++)
 			stats_host_phase(&sh->stats, HP_WAITING, HP_FAILED);
@@ -473,6 +587,8 @@ int shard_run(struct swarm_shard *sh)
 		sh->stats.hosts_by_phase[HP_WAITING] += job_hosts(sh, &sh->jobs[i]);
 		sh->hosts_before[i + 1] = sh->hosts_before[i] + job_hosts(sh, &sh->jobs[i]);
 	}
+	if (sh->reap)
+		reap_on_idle(sh->reap, on_reap_idle, sh);
 	sh->rt.cluster_finished = hook_cluster_finished;
 	sh->rt.cluster_idle = hook_cluster_idle;
 	rt_timer_assign(&sh->rt, &sh->job_ev, on_job_timer, sh);
@@ -486,7 +602,7 @@ int shard_run(struct swarm_shard *sh)
 	publish(sh, 0);
 	if (sh->rt.kube)
 		kshard_start(sh->rt.kube);
-	if (sh->njobs) {
+	if (sh->njobs || sh->gen_on) {
 		schedule_jobs(sh);
 		event_base_dispatch(sh->base);
 	}
@@ -505,6 +621,7 @@ int shard_run(struct swarm_shard *sh)
 	sh->rt.submit = NULL;
 	/* Calls waiting for a retry hold their cluster: free them first. */
 	rt_cleanup(&sh->rt);
+	reap_free(&sh->reap);
 	while (sh->clusters) {
 		cl = sh->clusters;
 		sh->clusters = cl->next;
@@ -551,6 +668,7 @@ void shard_free(struct swarm_shard **shp)
 		sw_client_free(&sh->client);
 		if (sh->rt.base)
 			rt_cleanup(&sh->rt);
+		reap_free(&sh->reap);
 		while (sh->clusters) {
 			struct swarm_cluster *cl = sh->clusters;
 			sh->clusters = cl->next;

@@ -44,12 +44,18 @@ struct swarm_ctx {
 	/* kube mode (main loaded and checked them) */
 	const struct kubeconfig *kubeconfig;
 	const char *kube_imageset; /* the run's ClusterImageSet */
+	struct journal *journal; /* cleanup journal (journal.h, thread-safe appends), or NULL */
 };
 
 /* Creates a shard. |max_hosts| bounds hosts in flight in this shard.
  * Returns NULL with a message in |err| on failure. Frees: shard_free(). */
 struct swarm_shard *shard_new(const struct swarm_ctx *ctx, unsigned shard_index,
                               unsigned max_hosts, char *err, size_t errlen);
+/* Soak runs: instead of jobs, the shard starts the clusters of the plan's
+ * endless stream (schedule.h, struct jobgen) with global indices first,
+ * first + step, ... (before shard_run). Finished clusters are deleted after
+ * the plan's soak retention and their records compacted. */
+void shard_set_stream(struct swarm_shard *sh, uint64_t first, uint64_t step);
 /* Adds a job (before shard_run). Returns 0 or SW_ERR_NOMEM. */
 int shard_add_job(struct swarm_shard *sh, const struct swarm_job *job);
 /* Runs the loop until every job finished (installed/failed) or shard_stop().

@@ -29,6 +29,8 @@ static int is_null(const yaml_node_t *n)
 	return !*v || !strcmp(v, "~") || !strcmp(v, "null");
 }
 
+enum { K_DURATION, K_RETENTION, K_SNAPSHOT, K_WINDOW, K_SERIES, K_KEEP_FAILED };
+
 int soak_load_yaml(struct swarm_soak **out, yaml_document_t *doc, yaml_node_t *node, const char *path,
                    const struct swarm_plan *plan, char *err, size_t errlen)
 {
@@ -55,23 +57,23 @@ int soak_load_yaml(struct swarm_soak **out, yaml_document_t *doc, yaml_node_t *n
 			if (!strcmp(keys[i], ks))
 				idx = i;
 		if (idx < 0)
-			return serr(err, errlen, path, k, ks, "unknown key (soak has duration, retention, "
+			return serr(err, errlen, path, k, ks ? ks : "?", "unknown key (soak has duration, retention, "
 			            "snapshot_interval, window, series_intervals, keep_failed_records)");
 		for (yaml_node_pair_t *q = node->data.mapping.pairs.start; q < p; q++) {
 			yaml_node_t *qk = yaml_document_get_node(doc, q->key);
 			if (qk->type == YAML_SCALAR_NODE && !strcmp((const char *)qk->data.scalar.value, ks))
 				return serr(err, errlen, path, k, ks, "duplicate key");
 		}
-		if (idx >= 4) {
+		if (idx == K_SERIES || idx == K_KEEP_FAILED) {
 			char *end = NULL;
 			errno = 0;
 			long long x = vs && *vs ? strtoll(vs, &end, 10) : -1;
-			long long lo = idx == 4 ? 8 : 0, hi = idx == 4 ? 100000 : 1000000;
+			long long lo = idx == K_SERIES ? 8 : 0, hi = idx == K_SERIES ? 100000 : 1000000;
 			if (!vs || !*vs || *end || errno || x < lo || x > hi) {
 				snprintf(msg, sizeof(msg), "expected an integer from %lld to %lld", lo, hi);
 				return serr(err, errlen, path, v, ks, msg);
 			}
-			if (idx == 4)
+			if (idx == K_SERIES)
 				s.series_intervals = (unsigned)x;
 			else
 				s.keep_failed = (unsigned)x;
@@ -81,13 +83,13 @@ int soak_load_yaml(struct swarm_soak **out, yaml_document_t *doc, yaml_node_t *n
 		if (!vs || sw_duration_parse(vs, &ns) < 0 || ns > SOAK_MAX_NS)
 			return serr(err, errlen, path, v, ks, "expected a duration such as '30s', '10m' or '24h' "
 			            "(0 for none, at most a year)");
-		if (idx == 3 && ns < UINT64_C(1000000000))
+		if (idx == K_WINDOW && ns < UINT64_C(1000000000))
 			return serr(err, errlen, path, v, ks, "the window is at least 1s");
-		if (idx == 0)
+		if (idx == K_DURATION)
 			s.duration_ns = ns;
-		else if (idx == 1)
+		else if (idx == K_RETENTION)
 			s.retention_ns = ns;
-		else if (idx == 2)
+		else if (idx == K_SNAPSHOT)
 			s.snapshot_ns = ns;
 		else
 			s.window_ns = ns;

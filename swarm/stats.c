@@ -99,6 +99,61 @@ void stats_free(struct swarm_stats *s)
 	free(s->clusters);
 	s->clusters = NULL;
 	s->nclusters = s->capclusters = 0;
+	free(s->shapes);
+	s->shapes = NULL;
+	s->nshapes = 0;
+}
+
+/* Grows |s|->shapes to |n| zeroed entries. Returns 0 or SW_ERR_NOMEM. */
+static int shapes_grow(struct swarm_stats *s, size_t n)
+{
+	if (n <= s->nshapes)
+		return 0;
+	struct swarm_shape_stats *v = realloc(s->shapes, n * sizeof(*v));
+	if (!v)
+		return SW_ERR_NOMEM;
+	for (size_t i = s->nshapes; i < n; i++) {
+		memset(&v[i], 0, sizeof(v[i]));
+		hist_init(&v[i].ready);
+		hist_init(&v[i].installed_h);
+	}
+	s->shapes = v;
+	s->nshapes = n;
+	return 0;
+}
+
+void stats_fold_cluster(struct swarm_stats *s, const struct swarm_cluster_record *r)
+{
+	if (shapes_grow(s, (size_t)r->shape + 1) < 0)
+		x_oom(0);
+	struct swarm_shape_stats *a = &s->shapes[r->shape];
+	a->clusters++;
+	if (r->failed)
+		a->failed++;
+	else if (r->t_installed_ns)
+		a->installed++;
+	if (r->t_ready_ns && r->t_ready_ns >= r->t_started_ns)
+		hist_record(&a->ready, r->t_ready_ns - r->t_started_ns);
+	if (r->t_installed_ns && r->t_installed_ns >= r->t_started_ns)
+		hist_record(&a->installed_h, r->t_installed_ns - r->t_started_ns);
+}
+
+size_t stats_compact_records(struct swarm_stats *s, size_t keep_failed, long *map)
+{
+	size_t out = 0, failed = 0;
+	for (size_t i = 0; i < s->nclusters; i++) {
+		const struct swarm_cluster_record *r = &s->clusters[i];
+		int finished = r->t_finished_ns || r->failed;
+		int keep = !finished || (r->failed && failed++ < keep_failed);
+		if (map)
+			map[i] = keep ? (long)out : -1;
+		if (keep)
+			s->clusters[out++] = *r;
+	}
+	size_t dropped = s->nclusters - out;
+	s->nclusters = out;
+	s->records_compacted += dropped;
+	return dropped;
 }
 
 /*
@@ -272,6 +327,8 @@ static void ep_merge(struct swarm_ep_stats *d, const struct swarm_ep_stats *s)
 
 int stats_merge(struct swarm_stats *dst, const struct swarm_stats *src)
 {
+	if (shapes_grow(dst, src->nshapes) < 0)
+		return SW_ERR_NOMEM;
 	if (src->nclusters) {
 		size_t need = dst->nclusters + src->nclusters;
 		if (need > dst->capclusters) {
@@ -307,15 +364,55 @@ int stats_merge(struct swarm_stats *dst, const struct swarm_stats *src)
 	dst->calls_in_flight += src->calls_in_flight;
 	dst->hosts_waiting_slot += src->hosts_waiting_slot;
 	kstats_merge(&dst->kube, &src->kube);
+	for (size_t i = 0; i < src->nshapes; i++) {
+		struct swarm_shape_stats *d = &dst->shapes[i];
+		const struct swarm_shape_stats *o = &src->shapes[i];
+		d->clusters += o->clusters;
+		d->installed += o->installed;
+		d->failed += o->failed;
+		hist_merge(&d->ready, &o->ready);
+		hist_merge(&d->installed_h, &o->installed_h);
+	}
+	dst->records_compacted += src->records_compacted;
+	return 0;
+}
+
+/* Copies |src|'s shape aggregates into |shapes| (|dst|'s previous array,
+ * resized) and points |dst| at it. */
+static int shapes_copy(struct swarm_stats *dst, struct swarm_shape_stats *shapes, size_t n,
+                       const struct swarm_stats *src)
+{
+	dst->shapes = NULL;
+	dst->nshapes = 0;
+	if (!src->nshapes) {
+		free(shapes);
+		return 0;
+	}
+	if (n != src->nshapes) {
+		struct swarm_shape_stats *v = realloc(shapes, src->nshapes * sizeof(*v));
+		if (!v) {
+			free(shapes);
+			return SW_ERR_NOMEM;
+		}
+		shapes = v;
+	}
+	memcpy(shapes, src->shapes, src->nshapes * sizeof(*shapes));
+	dst->shapes = shapes;
+	dst->nshapes = src->nshapes;
 	return 0;
 }
 
 void stats_copy_summary(struct swarm_stats *dst, const struct swarm_stats *src)
 {
+	struct swarm_shape_stats *shapes = dst->shapes;
+	size_t n = dst->nshapes;
 	free(dst->clusters);
 	memcpy(dst, src, sizeof(*dst));
 	dst->clusters = NULL;
 	dst->nclusters = dst->capclusters = 0;
+	/* The swarm/ allocation policy: a copy never silently loses its shapes. */
+	if (shapes_copy(dst, shapes, n, src) < 0)
+		x_oom(0);
 }
 
 int stats_copy(struct swarm_stats *dst, const struct swarm_stats *src)
@@ -327,9 +424,11 @@ int stats_copy(struct swarm_stats *dst, const struct swarm_stats *src)
 			return SW_ERR_NOMEM;
 		memcpy(recs, src->clusters, src->nclusters * sizeof(*recs));
 	}
+	struct swarm_shape_stats *shapes = dst->shapes;
+	size_t n = dst->nshapes;
 	free(dst->clusters);
 	memcpy(dst, src, sizeof(*dst));
 	dst->clusters = recs;
 	dst->capclusters = src->nclusters;
-	return 0;
+	return shapes_copy(dst, shapes, n, src);
 }

@@ -80,6 +80,15 @@ struct swarm_cluster_record {
 	uint8_t kube_cleanup;             /* 0 none, 1 namespace deleted, 2 left (cleanup_timeout) */
 };
 
+/* Outcome of the finished clusters of one plan shape (folded from their
+ * records as each cluster ends, so the per-shape figures survive the
+ * records being compacted away in soak runs). */
+struct swarm_shape_stats {
+	uint64_t clusters, installed, failed;
+	struct hist ready;                /* cluster start -> ready */
+	struct hist installed_h;          /* cluster start -> installed */
+};
+
 struct swarm_stats {
 	struct swarm_ep_stats ep[EP_COUNT];
 	int64_t hosts_by_phase[HP_COUNT];  /* gauges */
@@ -102,6 +111,9 @@ struct swarm_stats {
 	struct swarm_kube_stats kube;      /* kube mode (kstats.h); zero otherwise */
 	struct swarm_cluster_record *clusters; /* owned; shard appends */
 	size_t nclusters, capclusters;
+	struct swarm_shape_stats *shapes;  /* owned; [shape index], grown by stats_fold_cluster() */
+	size_t nshapes;
+	uint64_t records_compacted;        /* finished records dropped after folding (soak) */
 };
 
 /* Returns the operation's stable name ("register_host"), never NULL. */
@@ -148,6 +160,17 @@ void stats_host_phase(struct swarm_stats *s, enum swarm_host_phase from, enum sw
 /* Appends a cluster record copy; returns its index (never fails: it aborts
  * when out of memory, the swarm/ allocation policy). */
 long stats_add_cluster(struct swarm_stats *s, const struct swarm_cluster_record *rec);
+
+/* Folds the finished cluster |rec| into its shape's aggregate (grows
+ * |s|->shapes as needed; aborts when out of memory, like stats_add_cluster). */
+void stats_fold_cluster(struct swarm_stats *s, const struct swarm_cluster_record *rec);
+/*
+ * Drops the records of finished clusters that installed (and failed ones
+ * beyond the first |keep_failed| failed records kept), all of them already
+ * folded. |map| (|s|->nclusters entries, may be NULL) receives each old
+ * record's new index, or -1 when dropped. Returns the number dropped.
+ */
+size_t stats_compact_records(struct swarm_stats *s, size_t keep_failed, long *map);
 
 /* dst += src (histograms, counters, gauges; cluster records appended). Returns 0 or SW_ERR_NOMEM. */
 int stats_merge(struct swarm_stats *dst, const struct swarm_stats *src);

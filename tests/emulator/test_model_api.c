@@ -631,9 +631,50 @@ static void test_counts_memory_determinism(void **state)
 	mh_free(&h2);
 }
 
+/* A client that deletes what it creates (a soak run's retention) keeps the
+ * store bounded: deleted slots are reused. */
+static void test_deleted_slots_reused(void **state)
+{
+	struct mh h;
+	char path[256];
+	size_t hs = 0, cs = 0, is = 0;
+	(void)state;
+	mh_init(&h, NULL);
+	for (int round = 0; round < 6; round++) {
+		h.nhosts = 0;
+		mh_create_cluster(&h, 3, 0);
+		mh_add_hosts(&h, 3);
+		snprintf(path, sizeof(path), BASE "/clusters/%s", h.cluster_id);
+		assert_int_equal(mh_req(&h, "DELETE", path, NULL, NULL), 204);
+		assert_int_equal(mh_req(&h, "GET", path, NULL, NULL), 404);
+		snprintf(path, sizeof(path), BASE "/infra-envs/%s", h.infra_env_id);
+		assert_int_equal(mh_req(&h, "DELETE", path, NULL, NULL), 204);
+		assert_int_equal(mh_req(&h, "GET", path, NULL, NULL), 404);
+		emu_model_slots(h.m, &hs, &cs, &is);
+		assert_int_equal(hs, 3);
+		assert_int_equal(cs, 1);
+		assert_int_equal(is, 1);
+	}
+	/* A reused slot is a new object: the last cluster works end to end. */
+	h.nhosts = 0;
+	mh_create_cluster(&h, 3, 0);
+	mh_add_hosts(&h, 3);
+	snprintf(path, sizeof(path), BASE "/clusters/%s", h.cluster_id);
+	assert_int_equal(mh_req(&h, "GET", path, NULL, NULL), 200);
+	json_t *j = mh_json(&h);
+	assert_int_equal(json_array_size(json_object_get(j, "hosts")), 3);
+	json_decref(j);
+	json_t *d = emu_model_dump(h.m);
+	assert_int_equal(json_array_size(json_object_get(d, "clusters")), 1);
+	assert_int_equal(json_array_size(json_object_get(d, "hosts")), 3);
+	json_decref(d);
+	mh_free(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_deleted_slots_reused),
 		cmocka_unit_test(test_missing_timestamp),
 		cmocka_unit_test(test_wrong_agent_version),
 		cmocka_unit_test(test_bad_inventory),

@@ -536,7 +536,7 @@ static void test_scenarios(void **state)
 {
 	(void)state;
 	static const char *const names[] = {"default", "original-example", "sno-1000-ramp",
-	                                     "large-multinode", "discovered-100k"};
+	                                     "large-multinode", "discovered-100k", "soak-steady"};
 	const char *root = env_or("SWARM_SOURCE_ROOT", ".");
 	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
 		char path[512], err[512];

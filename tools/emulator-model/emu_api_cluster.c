@@ -498,6 +498,7 @@ void emu_api_delete_cluster(struct emu_ctx *x)
 	free(c->hosts);
 	c->hosts = NULL;
 	c->caphosts = 0;
+	emu_cluster_release(m, cidx);
 	emu_resp_empty(x->resp, 204);
 }
 
@@ -963,8 +964,10 @@ void emu_api_delete_infraenv(struct emu_ctx *x)
 		               x->p[0], ie->nhosts);
 		return;
 	}
+	uint32_t iidx = emu_map_get(&x->m->infraenv_map, &ie->id);
 	emu_map_del(&x->m->infraenv_map, &ie->id);
 	ie->deleted = 1;
+	emu_infraenv_release(x->m, iidx);
 	emu_resp_empty(x->resp, 204);
 }
 

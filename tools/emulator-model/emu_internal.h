@@ -194,6 +194,12 @@ struct emu_infraenv {
 	size_t nhosts;
 };
 
+/* A stack of free slot indices. */
+struct emu_free {
+	uint32_t *v;
+	size_t n, cap;
+};
+
 /* Open-addressing map from UUID to index. */
 struct emu_map {
 	struct emu_uuid *keys;
@@ -225,6 +231,10 @@ struct emu_model {
 	struct emu_infraenv **infraenvs;
 	size_t ninfraenvs, capinfraenvs;
 	struct emu_map host_map, cluster_map, infraenv_map;
+	/* Slots of deleted objects, reused by the next allocation, so a
+	 * service whose clients delete what they create (a soak run's
+	 * retention) keeps a bounded store. */
+	struct emu_free free_hosts, free_clusters, free_infraenvs;
 	char **agent_versions;          /* interned discovery_agent_version strings; [0] unused */
 	size_t n_agent_versions, cap_agent_versions;
 	struct emu_event *events;       /* ring */
@@ -291,6 +301,11 @@ void emu_host_delete(struct emu_model *m, uint32_t hidx);
 struct emu_cluster *emu_cluster_alloc(struct emu_model *m);
 /* New zeroed infra-env with a fresh id, owned by the model; NULL on OOM. */
 struct emu_infraenv *emu_infraenv_alloc(struct emu_model *m);
+/* Marks slot |idx| of a deleted cluster / infra-env free for reuse (after
+ * its map entry is gone and nothing refers to the index any more). */
+void emu_cluster_release(struct emu_model *m, uint32_t idx);
+void emu_infraenv_release(struct emu_model *m, uint32_t idx);
+
 /* Returns |c|'s index in the model (EMU_NONE if deleted). */
 uint32_t emu_cluster_index(struct emu_model *m, const struct emu_cluster *c);
 /* Interns an agent version string (bounded table); returns its index, 0 for none. */

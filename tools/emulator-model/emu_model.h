@@ -129,6 +129,10 @@ json_t *emu_model_dump(const struct emu_model *m);
 
 /* Approximate bytes of memory held per registered host (for the benchmark). */
 size_t emu_model_bytes_per_host(const struct emu_model *m);
+/* Slots allocated for hosts, clusters and infra-envs (live or deleted and
+ * waiting for reuse): bounded by the peak of live objects, not by how many
+ * were ever created. */
+void emu_model_slots(const struct emu_model *m, size_t *hosts, size_t *clusters, size_t *infraenvs);
 
 /* ---- persistence (--state-dir; emu_snapshot.c) ---- */
 

@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -187,11 +188,40 @@ struct emu_infraenv *emu_infraenv_get(struct emu_model *m, const struct emu_uuid
 	return i == EMU_NONE ? NULL : m->infraenvs[i];
 }
 
+/* Pushes |idx| on |f|; a failed push only loses the reuse of one slot. */
+static void free_push(struct emu_free *f, uint32_t idx)
+{
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 64;
+		uint32_t *v = realloc(f->v, cap * sizeof(*v));
+		if (!v)
+			return;
+		f->v = v;
+		f->cap = cap;
+	}
+	f->v[f->n++] = idx;
+}
+
+void emu_cluster_release(struct emu_model *m, uint32_t idx)
+{
+	if (idx < m->nclusters && m->clusters[idx]->deleted)
+		free_push(&m->free_clusters, idx);
+}
+
+void emu_infraenv_release(struct emu_model *m, uint32_t idx)
+{
+	if (idx < m->ninfraenvs && m->infraenvs[idx]->deleted)
+		free_push(&m->free_infraenvs, idx);
+}
+
 uint32_t emu_host_alloc(struct emu_model *m, const struct emu_uuid *id)
 {
-	if (m->nhosts >= UINT32_MAX - 2)
+	/* A deleted host's slot first; else a new one at the end. */
+	int reuse = m->free_hosts.n > 0;
+	uint32_t idx = reuse ? m->free_hosts.v[m->free_hosts.n - 1] : (uint32_t)m->nhosts;
+	if (!reuse && m->nhosts >= UINT32_MAX - 2)
 		return EMU_NONE;
-	if (m->nhosts == m->caphosts) {
+	if (!reuse && m->nhosts == m->caphosts) {
 		size_t ncap = m->caphosts ? m->caphosts * 2 : 256;
 		struct emu_host *nh = realloc(m->hosts, ncap * sizeof(*nh));
 		if (!nh)
@@ -199,16 +229,18 @@ uint32_t emu_host_alloc(struct emu_model *m, const struct emu_uuid *id)
 		m->hosts = nh;
 		m->caphosts = ncap;
 	}
-	uint32_t idx = (uint32_t)m->nhosts;
 	if (emu_map_put(&m->host_map, id, idx) < 0)
 		return EMU_NONE;
+	if (reuse)
+		m->free_hosts.n--;
+	else
+		m->nhosts++;
 	struct emu_host *h = &m->hosts[idx];
 	memset(h, 0, sizeof(*h));
 	h->id = *id;
 	h->cluster = EMU_NONE;
 	h->infra_env = EMU_NONE;
 	h->stage = AS_STAGE_COUNT;
-	m->nhosts++;
 	m->live_hosts++;
 	return idx;
 }
@@ -249,13 +281,45 @@ void emu_host_delete(struct emu_model *m, uint32_t hidx)
 	if (h->infra_env != EMU_NONE && m->infraenvs[h->infra_env]->nhosts)
 		m->infraenvs[h->infra_env]->nhosts--;
 	emu_map_del(&m->host_map, &h->id);
-	/* The slot stays (indices are stable); it is simply never found again. */
+	/* The slot stays (indices are stable) until a new host reuses it. */
 	h->deleted = 1;
 	m->live_hosts--;
+	free_push(&m->free_hosts, hidx);
+}
+
+_Static_assert(offsetof(struct emu_cluster, id) == 0 && offsetof(struct emu_infraenv, id) == 0,
+               "reuse_slot() sets the id at the start of the object");
+
+/* A new object with a fresh id mapped to the free slot on top of |f|
+ * (popped); NULL when none is free or on allocation failure. */
+static void *reuse_slot(struct emu_model *m, struct emu_free *f, struct emu_map *map, size_t size,
+                        uint32_t *idx)
+{
+	if (!f->n)
+		return NULL;
+	struct emu_uuid *obj = calloc(1, size); /* every object starts with its id */
+	if (!obj)
+		return NULL;
+	emu_uuid_new(m, obj);
+	*idx = f->v[f->n - 1];
+	if (emu_map_put(map, obj, *idx) < 0) {
+		free(obj);
+		return NULL;
+	}
+	f->n--;
+	return obj;
 }
 
 struct emu_cluster *emu_cluster_alloc(struct emu_model *m)
 {
+	uint32_t idx;
+	struct emu_cluster *c = reuse_slot(m, &m->free_clusters, &m->cluster_map, sizeof(*c), &idx);
+	if (c) {
+		free(m->clusters[idx]->hosts);
+		free(m->clusters[idx]);
+		m->clusters[idx] = c;
+		return c;
+	}
 	if (m->nclusters == m->capclusters) {
 		size_t ncap = m->capclusters ? m->capclusters * 2 : 16;
 		struct emu_cluster **n = realloc(m->clusters, ncap * sizeof(*n));
@@ -264,7 +328,7 @@ struct emu_cluster *emu_cluster_alloc(struct emu_model *m)
 		m->clusters = n;
 		m->capclusters = ncap;
 	}
-	struct emu_cluster *c = calloc(1, sizeof(*c));
+	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
 	emu_uuid_new(m, &c->id);
@@ -283,6 +347,15 @@ uint32_t emu_cluster_index(struct emu_model *m, const struct emu_cluster *c)
 
 struct emu_infraenv *emu_infraenv_alloc(struct emu_model *m)
 {
+	uint32_t idx;
+	struct emu_infraenv *ie = reuse_slot(m, &m->free_infraenvs, &m->infraenv_map, sizeof(*ie), &idx);
+	if (ie) {
+		ie->cluster = EMU_NONE;
+		free(m->infraenvs[idx]->download_url);
+		free(m->infraenvs[idx]);
+		m->infraenvs[idx] = ie;
+		return ie;
+	}
 	if (m->ninfraenvs == m->capinfraenvs) {
 		size_t ncap = m->capinfraenvs ? m->capinfraenvs * 2 : 16;
 		struct emu_infraenv **n = realloc(m->infraenvs, ncap * sizeof(*n));
@@ -291,7 +364,7 @@ struct emu_infraenv *emu_infraenv_alloc(struct emu_model *m)
 		m->infraenvs = n;
 		m->capinfraenvs = ncap;
 	}
-	struct emu_infraenv *ie = calloc(1, sizeof(*ie));
+	ie = calloc(1, sizeof(*ie));
 	if (!ie)
 		return NULL;
 	emu_uuid_new(m, &ie->id);
@@ -447,6 +520,9 @@ void emu_model_free(struct emu_model **mp)
 	map_free(&m->host_map);
 	map_free(&m->cluster_map);
 	map_free(&m->infraenv_map);
+	free(m->free_hosts.v);
+	free(m->free_clusters.v);
+	free(m->free_infraenvs.v);
 	free(m->events);
 	emu_kapi_free(m);
 	free(m->agent_image);
@@ -486,6 +562,13 @@ void emu_model_counts(const struct emu_model *m, uint64_t host_counts[AS_HOST_ST
 	for (size_t i = 0; i < m->nclusters; i++)
 		if (!m->clusters[i]->deleted && m->clusters[i]->status < AS_CLUSTER_STATUS_COUNT)
 			cluster_counts[m->clusters[i]->status]++;
+}
+
+void emu_model_slots(const struct emu_model *m, size_t *hosts, size_t *clusters, size_t *infraenvs)
+{
+	*hosts = m->nhosts;
+	*clusters = m->nclusters;
+	*infraenvs = m->ninfraenvs;
 }
 
 size_t emu_model_bytes_per_host(const struct emu_model *m)
