@@ -91,10 +91,16 @@ plan "$tmp/p-ver.yaml" 1 0 'openshift_version: "4.9"'
 expect_rc 2 "check version" "$SW" check 20 "$tmp/p-ver.yaml" "$tmp/svc.yaml"
 grep -q "openshift_version '4.9' is not offered" "$tmp/cmd.err" || fail "check version message: $(cat "$tmp/cmd.err")"
 plan "$tmp/p-kube.yaml" 1 0 "mode: kube"
-expect_rc 2 "check kube" "$SW" check 20 "$tmp/p-kube.yaml" "$tmp/svc.yaml"
+# kube mode without a hub: no kubeconfig is exit 4 (as a run), a malformed one 2
+expect_rc 4 "check kube without a kubeconfig" env KUBECONFIG=$tmp/no-such-kubeconfig "$SW" check 20 \
+	"$tmp/p-kube.yaml" "$tmp/svc.yaml"
+printf 'apiVersion: v1\nkind: Config\nclusters: [unclosed\n' >"$tmp/kc-bad.yaml"
+expect_rc 2 "check kube with a malformed kubeconfig" env KUBECONFIG=$tmp/kc-bad.yaml "$SW" check 20 \
+	"$tmp/p-kube.yaml" "$tmp/svc.yaml"
+grep -q 'kc-bad.yaml:[0-9]*:[0-9]*: YAML syntax error' "$tmp/cmd.err" || fail "check kube malformed: $(cat "$tmp/cmd.err")"
 sed "s#127.0.0.1:$PORT#127.0.0.1:1#" "$tmp/svc.yaml" >"$tmp/svc-down.yaml"
 expect_rc 4 "check unreachable" "$SW" check 20 "$tmp/p-check.yaml" "$tmp/svc-down.yaml"
-echo "ok check: 0 (nothing created), 2 (plan, version, kube), 4 (unreachable)"
+echo "ok check: 0 (nothing created), 2 (plan, version, malformed kubeconfig), 4 (unreachable, no kubeconfig)"
 
 # ----------------------------------------------------------- thresholds
 plan "$tmp/p-thr.yaml" 2 1 \
@@ -345,6 +351,13 @@ KPORT=$(sed -n 's/.*kube-api listening on [a-z]*:\/\/127\.0\.0\.1:\([0-9]*\).*/\
 [ -n "$KPORT" ] || fail "no kube-api port"
 svc "$tmp/svc-k.yaml"
 K=http://127.0.0.1:$KPORT
+# check in kube mode: the hub's checks pass, nothing is created on it
+sed "s#^    server:.*#    server: \"$K\"#" "$src/scenarios/emulator-hub-kubeconfig.yaml" >"$tmp/kc.yaml"
+expect_rc 0 "check kube" env KUBECONFIG=$tmp/kc.yaml "$SW" check 20 "$tmp/p-kube.yaml" "$tmp/svc-k.yaml"
+grep -q "^hub $K (.*): reachable" "$tmp/out.log" || fail "check kube: $(cat "$tmp/out.log")"
+[ "$(curl -s "$K/apis/hive.openshift.io/v1/clusterimagesets" | jq '.items | length')" = 0 ] ||
+	fail "check kube created a ClusterImageSet"
+echo "ok check kube: the hub checked, nothing created"
 curl -fsS -H 'content-type: application/json' -d '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"e2e-kube-0"}}' \
 	"$K/api/v1/namespaces" >/dev/null || fail "create namespace"
 curl -fsS -H 'content-type: application/json' -d '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"e2e-kube-0-pull","namespace":"e2e-kube-0"},"type":"Opaque"}' \
