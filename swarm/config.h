@@ -83,7 +83,7 @@ struct swarm_timings {
 	unsigned worker_poll_ms;          /* workers poll masters' stages (default 5000) */
 	unsigned controller_poll_ms;      /* controller loops (default 30000) */
 	unsigned cluster_poll_ms;         /* driver polls cluster status (default 10000) */
-	/* kube mode: the emulated BareMetal Operator and host (README "kube mode") */
+	/* kube mode: the emulated BareMetal Operator and host (README "Kube mode") */
 	unsigned bmh_registering_ms;      /* registering -> next state (default 10000) */
 	unsigned bmh_inspecting_ms;       /* inspecting -> available (default 180000) */
 	unsigned bmh_provisioning_ms;     /* provisioning -> provisioned (default 60000) */
