@@ -154,9 +154,12 @@ static void on_register(struct rt_call *c, int err, const char *msg, struct sw_r
 {
 	struct swarm_cluster *cl = cluster_of(c);
 	struct agent *a = &cl->hosts[c->host];
-	json_t *j = NULL, *cmd, *args, *inner = NULL;
-	const char *s;
-	char why[96];
+	/* The 7 KB host answer is scanned, not built: only the runner
+	 * command's first argument (a JSON document in a string) matters. */
+	struct sw_jscan_pick pk[] = {{.ptr = ""}, {.ptr = "/next_step_runner_command/args/0"}};
+	struct sw_jscan_pick ipk[] = {{.ptr = ""}, {.ptr = "/agent_version"}};
+	char why[96], *inner = NULL, *s = NULL;
+	long slen = 0;
 
 	if (a->state != AG_REGISTERING)
 		return;
@@ -187,26 +190,29 @@ static void on_register(struct rt_call *c, int err, const char *msg, struct sw_r
 		register_retry(a);
 		return;
 	}
-	j = rt_resp_json(resp);
-	if (!json_is_object(j)) {
+	if (rt_resp_scan(resp, pk, 2) != 0 || pk[0].v.type != SW_JSCAN_OBJECT) {
 		rt_log(cl->rt, 0, "%s host %u: register: unparseable response", cl->name, a->index);
-		json_decref(j);
 		register_retry(a);
 		return;
 	}
-	cmd = json_object_get(j, "next_step_runner_command");
-	args = json_is_object(cmd) ? json_object_get(cmd, "args") : NULL;
-	s = json_is_array(args) ? json_string_value(json_array_get(args, 0)) : NULL;
-	if (s)
-		inner = json_loads(s, 0, NULL);
-	s = json_is_object(inner) ? json_string_value(json_object_get(inner, "agent_version")) : NULL;
-	if (s && *s && strlen(s) < 512 && !sw_http_value_bad(s, strlen(s)))
+	if (pk[1].v.type == SW_JSCAN_STRING) {
+		inner = xmalloc(pk[1].v.len + 1);
+		sw_jscan_str(&pk[1].v, inner, pk[1].v.len + 1);
+		/* an object document (jansson's json_loads(s, 0) refuses scalars) */
+		if (sw_jscan(inner, strlen(inner), ipk, 2) == 0 && ipk[0].v.type == SW_JSCAN_OBJECT &&
+		    ipk[1].v.type == SW_JSCAN_STRING) {
+			slen = (long)ipk[1].v.len;
+			s = xmalloc((size_t)slen + 1);
+			slen = sw_jscan_str(&ipk[1].v, s, (size_t)slen + 1);
+		}
+	}
+	if (s && *s && slen < 512 && !sw_http_value_bad(s, (size_t)slen))
 		a->version = cluster_intern_version(cl, s);
 	else if (s && *s)
-		rt_log(cl->rt, 0, "%s host %u: register: agent_version unusable in a header (%zu bytes "
-		       "or control bytes); keeping %s", cl->name, a->index, strlen(s), a->version);
-	json_decref(inner);
-	json_decref(j);
+		rt_log(cl->rt, 0, "%s host %u: register: agent_version unusable in a header (%ld bytes "
+		       "or control bytes); keeping %s", cl->name, a->index, slen, a->version);
+	free(s);
+	free(inner);
 	if (a->phase == HP_REGISTERING || a->phase == HP_WAITING)
 		agent_set_phase(a, HP_DISCOVERY);
 	a->due_ns = sw_now_ns();

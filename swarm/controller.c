@@ -304,20 +304,20 @@ static void fin_step(struct controller *ctl)
 static void on_cluster(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
 	struct controller *ctl = cluster_of(c)->ctl;
-	json_t *j = NULL, *v;
+	struct sw_jscan_pick pick = {.ptr = "/status"};
+	const char *st = NULL;
+	char buf[64];
 	int status = -1;
 
 	(void)msg;
 	if (!ctl)
 		return;
 	ctl->polling = 0;
-	if (!err && resp->status == 200) {
-		j = rt_resp_json(resp);
-		v = json_is_object(j) ? json_object_get(j, "status") : NULL;
-		if (json_is_string(v))
-			status = as_cluster_status_parse(json_string_value(v));
-		json_decref(j);
-	}
+	/* Only the status matters: the 5 KB cluster is scanned, not built. */
+	if (!err && resp->status == 200 && rt_resp_scan(resp, &pick, 1) == 0)
+		st = rt_val_str(&pick.v, buf, sizeof(buf));
+	if (st)
+		status = as_cluster_status_parse(st);
 	switch ((enum ctl_state)ctl->state) {
 	case CTL_WAIT_CLUSTER:
 		if (status < 0) {

@@ -191,7 +191,7 @@ static void on_cluster_created(struct rt_call *c, int err, const char *msg, stru
 {
 	struct swarm_cluster *cl = cluster_of(c);
 	struct swarm_cluster_record *rec;
-	json_t *j, *id;
+	struct sw_jscan_pick id = {.ptr = "/id"};
 
 	if (cl->finished)
 		return;
@@ -208,15 +208,12 @@ static void on_cluster_created(struct rt_call *c, int err, const char *msg, stru
 		fail_call(cl, "register cluster", err, msg, resp);
 		return;
 	}
-	j = rt_resp_json(resp);
-	id = json_is_object(j) ? json_object_get(j, "id") : NULL;
-	if (!json_is_string(id) || json_string_length(id) >= sizeof(cl->cluster_id)) {
-		json_decref(j);
+	if (rt_resp_scan(resp, &id, 1) != 0 ||
+	    !rt_val_str(&id.v, cl->cluster_id, sizeof(cl->cluster_id))) {
+		cl->cluster_id[0] = '\0';
 		cluster_finish(cl, 1, "register cluster: response without a usable id");
 		return;
 	}
-	snprintf(cl->cluster_id, sizeof(cl->cluster_id), "%s", json_string_value(id));
-	json_decref(j);
 	rec = cluster_record(cl);
 	if (rec)
 		snprintf(rec->id, sizeof(rec->id), "%s", cl->cluster_id);
@@ -295,7 +292,7 @@ static void start_hosts_and_poll(struct swarm_cluster *cl)
 static void on_infraenv_created(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
 	struct swarm_cluster *cl = cluster_of(c);
-	json_t *j, *id, *url;
+	struct sw_jscan_pick pk[] = {{.ptr = "/id"}, {.ptr = "/download_url"}};
 
 	if (cl->finished)
 		return;
@@ -303,26 +300,27 @@ static void on_infraenv_created(struct rt_call *c, int err, const char *msg, str
 		fail_call(cl, "register infra-env", err, msg, resp);
 		return;
 	}
-	j = rt_resp_json(resp);
-	id = json_is_object(j) ? json_object_get(j, "id") : NULL;
-	if (!json_is_string(id) || json_string_length(id) >= sizeof(cl->infra_env_id)) {
-		json_decref(j);
+	if (rt_resp_scan(resp, pk, 2) != 0 ||
+	    !rt_val_str(&pk[0].v, cl->infra_env_id, sizeof(cl->infra_env_id))) {
+		cl->infra_env_id[0] = '\0';
 		cluster_finish(cl, 1, "register infra-env: response without a usable id");
 		return;
 	}
-	snprintf(cl->infra_env_id, sizeof(cl->infra_env_id), "%s", json_string_value(id));
-	url = json_object_get(j, "download_url");
 	if (cl->rt->svc->auth == SWARM_AUTH_LOCAL) {
-		const char *why = take_local_token(cl, json_string_value(url));
-		char failure[128];
+		char *url = NULL, failure[128];
+		const char *why;
+		if (pk[1].v.type == SW_JSCAN_STRING) {
+			url = xmalloc(pk[1].v.len + 1);
+			sw_jscan_str(&pk[1].v, url, pk[1].v.len + 1);
+		}
+		why = take_local_token(cl, url);
+		free(url);
 		if (why) {
-			json_decref(j);
 			snprintf(failure, sizeof(failure), "register infra-env: %s", why);
 			cluster_finish(cl, 1, failure);
 			return;
 		}
 	}
-	json_decref(j);
 	if (!cl->single_node && !(cl->shape && cl->shape->just_infraenv))
 		set_vips(cl);
 	else
@@ -451,9 +449,11 @@ static void on_cluster_status(struct rt_call *c, int err, const char *msg, struc
 	struct swarm_cluster *cl = cluster_of(c);
 	struct rest_drv *d = drv_of(cl);
 	struct swarm_cluster_record *rec;
-	json_t *j = NULL, *v, *info;
+	/* Two fields of a 5 KB answer polled all along: scanned, not built. */
+	struct sw_jscan_pick pk[] = {{.ptr = "/status"}, {.ptr = "/status_info"}};
+	const char *st = NULL;
 	int status = -1;
-	char why[128];
+	char why[128], buf[64], info[128];
 
 	(void)msg;
 	d->polling = 0;
@@ -463,23 +463,21 @@ static void on_cluster_status(struct rt_call *c, int err, const char *msg, struc
 		cluster_finish(cl, 1, "cluster disappeared (404)");
 		return;
 	}
-	if (resp_ok(err, resp))
-		j = rt_resp_json(resp);
-	v = json_is_object(j) ? json_object_get(j, "status") : NULL;
-	if (json_is_string(v))
-		status = as_cluster_status_parse(json_string_value(v));
-	info = json_is_object(j) ? json_object_get(j, "status_info") : NULL;
+	if (resp_ok(err, resp) && rt_resp_scan(resp, pk, 2) == 0)
+		st = rt_val_str(&pk[0].v, buf, sizeof(buf));
+	if (st)
+		status = as_cluster_status_parse(st);
 	rec = cluster_record(cl);
 	if (rec && status >= 0)
 		rec->status = status;
 	if (status == AS_CLUSTER_ERROR || status == AS_CLUSTER_CANCELLED) {
-		snprintf(why, sizeof(why), "cluster %s: %s", as_cluster_status_name(status),
-		         json_is_string(info) ? json_string_value(info) : "");
-		json_decref(j);
+		/* cut like the message it goes into */
+		if (sw_jscan_str(&pk[1].v, info, sizeof(info)) < 0)
+			info[0] = '\0';
+		snprintf(why, sizeof(why), "cluster %s: %s", as_cluster_status_name(status), info);
 		cluster_finish(cl, 1, why);
 		return;
 	}
-	json_decref(j);
 	if (status == AS_CLUSTER_READY || status == AS_CLUSTER_PREPARING ||
 	    status == AS_CLUSTER_INSTALLING || status == AS_CLUSTER_FINALIZING ||
 	    status == AS_CLUSTER_INSTALLED)
@@ -517,27 +515,34 @@ static void on_cluster_status(struct rt_call *c, int err, const char *msg, struc
 	rest_arm_poll(cl);
 }
 
+/* sw_jscan_each callback: counts the hosts of a list that are known. */
+static int count_known(void *arg, size_t index, const struct sw_jscan_val *elem,
+                       struct sw_jscan_pick *picks, size_t npicks)
+{
+	unsigned *known = arg;
+
+	(void)index;
+	(void)elem;
+	(void)npicks;
+	if (sw_jscan_streq(&picks[0].v, "known-unbound") || sw_jscan_streq(&picks[0].v, "known"))
+		(*known)++;
+	return 0;
+}
+
 static void on_infraenv_hosts(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
 	struct swarm_cluster *cl = cluster_of(c);
 	struct rest_drv *d = drv_of(cl);
-	json_t *j = NULL, *h;
-	size_t i;
+	struct sw_jscan_pick st = {.ptr = "/status"};
 	unsigned known = 0;
 
 	(void)msg;
 	d->polling = 0;
 	if (cl->finished)
 		return;
-	if (resp_ok(err, resp))
-		j = rt_resp_json(resp);
-	json_array_foreach(j, i, h) {
-		json_t *st = json_object_get(h, "status");
-		const char *s = json_is_string(st) ? json_string_value(st) : "";
-		if (!strcmp(s, "known-unbound") || !strcmp(s, "known"))
-			known++;
-	}
-	json_decref(j);
+	/* An invalid list counts no host (what it saw before failing is dropped). */
+	if (resp_ok(err, resp) && rt_resp_each(resp, &st, 1, count_known, &known) != 0)
+		known = 0;
 	cl->known_hosts = known;
 	if (known >= cl->nhosts) {
 		mark_ready(cl);

@@ -444,6 +444,43 @@ json_t *rt_resp_json(struct sw_resp *resp)
 	return json_loadb((const char *)p, len, JSON_DECODE_ANY, NULL);
 }
 
+/* The body as one contiguous block, or NULL when empty. */
+static const char *resp_bytes(struct sw_resp *resp, size_t *len)
+{
+	*len = resp && resp->body ? evbuffer_get_length(resp->body) : 0;
+	return *len ? (const char *)evbuffer_pullup(resp->body, -1) : NULL;
+}
+
+int rt_resp_scan(struct sw_resp *resp, struct sw_jscan_pick *picks, size_t npicks)
+{
+	size_t len;
+	const char *p = resp_bytes(resp, &len);
+	int rv = sw_jscan(p, len, picks, npicks);
+
+	if (rv == SW_ERR_NOMEM)
+		x_oom(0);
+	return rv;
+}
+
+const char *rt_val_str(const struct sw_jscan_val *v, char *buf, size_t len)
+{
+	long n = sw_jscan_str(v, buf, len);
+
+	return n >= 0 && (size_t)n < len ? buf : NULL;
+}
+
+int rt_resp_each(struct sw_resp *resp, struct sw_jscan_pick *picks, size_t npicks,
+                 sw_jscan_each_fn fn, void *arg)
+{
+	size_t len;
+	const char *p = resp_bytes(resp, &len);
+	int rv = sw_jscan_each(p, len, picks, npicks, fn, arg, NULL);
+
+	if (rv == SW_ERR_NOMEM)
+		x_oom(0);
+	return rv;
+}
+
 char *rt_versions_agent_image(struct sw_resp *resp)
 {
 	json_t *j = rt_resp_json(resp), *v;

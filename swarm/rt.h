@@ -35,6 +35,7 @@
 #include "shard.h"
 #include "stats.h"
 #include "sw_client.h"
+#include "sw_jscan.h"
 
 struct swarm_cluster;
 struct swarm_rt;
@@ -224,6 +225,23 @@ void rt_call_send(struct rt_call *c, rt_done_fn done);
 
 /* Parses |resp|'s body as JSON (NULL when absent/invalid). New reference. */
 json_t *rt_resp_json(struct sw_resp *resp);
+/*
+ * The hot-path alternative to rt_resp_json() for answers of which only a
+ * few values matter: validates |resp|'s body exactly as rt_resp_json()
+ * would and fills |picks| (see sw_jscan.h; the values point into the body,
+ * valid until the handler returns). Returns 0, or SW_ERR_PARSE when there
+ * is no body or it is not valid JSON (picks all absent), or SW_ERR_INVALID
+ * for bad pointers.
+ */
+int rt_resp_scan(struct sw_resp *resp, struct sw_jscan_pick *picks, size_t npicks);
+/* Decodes string |v| into |buf| (|len| bytes) and returns |buf|, or NULL
+ * when |v| is no string or does not fit whole. */
+const char *rt_val_str(const struct sw_jscan_val *v, char *buf, size_t len);
+/* Like rt_resp_scan() for an answer that is a JSON array: |fn| sees each
+ * element with |picks| relative to it (sw_jscan_each()). Use what |fn|
+ * gathered only when this returns 0. */
+int rt_resp_each(struct sw_resp *resp, struct sw_jscan_pick *picks, size_t npicks,
+                 sw_jscan_each_fn fn, void *arg);
 /* The discovery agent image of a component-versions reply
  * (versions["discovery-agent"]), malloc'd, or NULL when it has none or one
  * that could not be sent back in a header (512 bytes or more, control bytes). */
