@@ -3,10 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <jansson.h>
 #include "cluster.h"
 #include "installer.h"
 #include "inventory.h"
+#include "jw.h"
 #include "rt.h"
 #include "steps.h"
 #include "sw_err.h"
@@ -223,9 +223,9 @@ static void agent_register(struct agent *a)
 {
 	struct swarm_cluster *cl = a->cl;
 	struct rt_call *c;
-	char path[160];
-	json_t *body;
-	char *txt;
+	char path[160], *txt;
+	struct jw w;
+	size_t len;
 
 	agent_set_state(a, AG_REGISTERING);
 	if (a->phase == HP_WAITING || a->phase == HP_DISCOVERY)
@@ -245,13 +245,13 @@ static void agent_register(struct agent *a)
 	c->auth = RT_AUTH_HOST;
 	c->retry = RT_RETRY_AGENT;
 	c->intended_ns = a->due_ns ? a->due_ns : sw_now_ns();
-	body = json_pack("{s:s,s:s}", "host_id", a->host_id, "discovery_agent_version", a->version);
-	txt = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	json_decref(body);
-	if (!txt)
-		x_oom(0);
-	rt_call_json(c, txt, strlen(txt));
-	free(txt);
+	jw_init(&w, 160);
+	jw_obj(&w);
+	jw_kstr(&w, "host_id", a->host_id);
+	jw_kstr(&w, "discovery_agent_version", a->version);
+	jw_obj_end(&w);
+	txt = jw_take(&w, &len);
+	rt_call_body(c, (unsigned char *)txt, len, "application/json");
 	rt_call_send(c, on_register);
 }
 
@@ -350,7 +350,7 @@ static void act_on(struct agent *a, struct steps_reply *r)
 	}
 }
 
-static void agent_answer(struct agent *a, json_t *ins, uint64_t intended)
+static void agent_answer(struct agent *a, const struct steps_instr *ins, uint64_t intended)
 {
 	struct swarm_cluster *cl = a->cl;
 	struct swarm_rt *rt = cl->rt;
@@ -391,8 +391,6 @@ static void agent_answer(struct agent *a, json_t *ins, uint64_t intended)
 	}
 	if (!cached) {
 		body = steps_reply_body(&r, &len);
-		if (!body)
-			x_oom(0);
 		snprintf(path, sizeof(path), "/v2/infra-envs/%s/hosts/%s/instructions", cl->infra_env_id,
 		         a->host_id);
 		c = cluster_call_new(cl, (int)a->index, EP_POST_STEP, "POST", path);
@@ -400,22 +398,38 @@ static void agent_answer(struct agent *a, json_t *ins, uint64_t intended)
 		c->retry = RT_RETRY_AGENT;
 		c->intended_ns = intended;
 		c->aux = (uint64_t)(int64_t)r.type;
-		rt_call_json(c, body, len);
-		free(body);
+		rt_call_body(c, (unsigned char *)body, len, "application/json");
 		rt_call_send(c, on_reply);
 	}
 	act_on(a, &r);
 	steps_reply_clear(&r);
 }
 
+/* sw_jscan_each callback over an answer's instructions: answers each in
+ * turn while the host still polls. */
+static int answer_one(void *arg, size_t index, const struct sw_jscan_val *elem,
+                      struct sw_jscan_pick *picks, size_t npicks)
+{
+	struct agent *a = arg;
+	struct steps_instr in;
+
+	(void)index;
+	(void)elem;
+	(void)npicks;
+	steps_instr_from_picks(&in, picks);
+	agent_answer(a, &in, sw_now_ns());
+	return a->state != AG_POLLING; /* silenced by what a step did */
+}
+
 static void on_poll(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
 	struct swarm_cluster *cl = cluster_of(c);
 	struct agent *a = &cl->hosts[c->host];
-	json_t *j, *ins, *v;
-	const char *post;
+	/* The answer is scanned; each instruction is answered from its picks. */
+	struct sw_jscan_pick pk[] = {{.ptr = ""}, {.ptr = "/next_instruction_seconds"},
+	                             {.ptr = "/post_step_action"}, {.ptr = "/instructions"}};
+	struct sw_jscan_pick ipk[STEPS_INSTR_NPICKS];
 	double nis = 0;
-	size_t i;
 	int exit_now;
 	uint64_t delay;
 
@@ -437,29 +451,21 @@ static void on_poll(struct rt_call *c, int err, const char *msg, struct sw_resp 
 		poll_failed(a, "unexpected status");
 		return;
 	}
-	j = rt_resp_json(resp);
-	if (!json_is_object(j)) {
-		json_decref(j);
+	if (rt_resp_scan(resp, pk, 4) != 0 || pk[0].v.type != SW_JSCAN_OBJECT) {
 		poll_failed(a, "unparseable steps");
 		return;
 	}
 	a->backoff_start_ns = 0;
 	a->backoff_ms = 0;
-	v = json_object_get(j, "next_instruction_seconds");
-	if (json_is_number(v))
-		nis = json_number_value(v);
-	v = json_object_get(j, "post_step_action");
-	post = json_is_string(v) ? json_string_value(v) : "continue";
-	exit_now = !strcmp(post, "exit");
-	ins = json_object_get(j, "instructions");
-	if (json_is_array(ins)) {
-		json_array_foreach(ins, i, v) {
-			agent_answer(a, v, sw_now_ns());
-			if (a->state != AG_POLLING)
-				break; /* silenced by what a step did */
-		}
+	if (pk[1].v.type == SW_JSCAN_INTEGER || pk[1].v.type == SW_JSCAN_REAL)
+		sw_jscan_double(&pk[1].v, &nis);
+	/* no post_step_action (or no string) means "continue" */
+	exit_now = sw_jscan_streq(&pk[2].v, "exit");
+	if (pk[3].v.type == SW_JSCAN_ARRAY) {
+		for (size_t i = 0; i < STEPS_INSTR_NPICKS; i++)
+			ipk[i].ptr = steps_instr_pointers[i];
+		sw_jscan_each(pk[3].v.raw, pk[3].v.len, ipk, STEPS_INSTR_NPICKS, answer_one, a, NULL);
 	}
-	json_decref(j);
 	if (a->state != AG_POLLING)
 		return;
 	if (a->upgrade_pending || exit_now) {

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <event2/buffer.h>
-#include <jansson.h>
 #include "cluster.h"
+#include "jw.h"
 #include "rt.h"
 #include "sw_err.h"
 #include "sw_xalloc.h"
@@ -154,9 +154,9 @@ int installer_report_stage(struct swarm_cluster *cl, unsigned idx, int on_host_l
                            uint64_t aux)
 {
 	struct rt_call *c;
-	char path[200];
-	json_t *body;
-	char *txt;
+	char path[200], *txt;
+	struct jw w;
+	size_t len;
 
 	if (idx >= cl->nhosts)
 		return SW_ERR_INVALID;
@@ -166,16 +166,14 @@ int installer_report_stage(struct swarm_cluster *cl, unsigned idx, int on_host_l
 	c->auth = RT_AUTH_AGENT;
 	c->retry = on_host_link ? RT_RETRY_INSTALLER : RT_RETRY_CONTROLLER;
 	c->aux = aux;
+	jw_init(&w, 96);
+	jw_obj(&w);
+	jw_kstr(&w, "current_stage", as_stage_name(st));
 	if (info && *info)
-		body = json_pack("{s:s,s:s}", "current_stage", as_stage_name(st), "progress_info", info);
-	else
-		body = json_pack("{s:s}", "current_stage", as_stage_name(st));
-	txt = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	json_decref(body);
-	if (!txt)
-		x_oom(0);
-	rt_call_json(c, txt, strlen(txt));
-	free(txt);
+		jw_kstr(&w, "progress_info", info);
+	jw_obj_end(&w);
+	txt = jw_take(&w, &len);
+	rt_call_body(c, (unsigned char *)txt, len, "application/json");
 	cl->hosts[idx].stage = (int8_t)st;
 	rt_call_send(c, done);
 	return 0;
