@@ -173,11 +173,20 @@ void swc_client_deliver_all(struct sw_client *c)
 	deliver_n(c, UINT_MAX, 0);
 }
 
-void swc_event_prio(struct sw_client *c, struct event *ev, int deliver)
+void swc_event_prio(struct sw_client *c, struct event *ev, int kind)
 {
-	int prio = deliver ? c->deliver_prio : c->io_prio;
+	int prio = kind == 0 ? c->io_prio : kind == 1 ? c->deliver_prio :
+	           c->flush_prio >= 0 ? c->flush_prio : c->deliver_prio;
 	if (prio >= 0)
 		event_priority_set(ev, prio);
+}
+
+int sw_client_set_flush_priority(struct sw_client *c, int prio)
+{
+	if (!c || prio < 0 || prio >= event_base_get_npriorities(c->base))
+		return SW_ERR_INVALID;
+	c->flush_prio = prio;
+	return 0;
 }
 
 int sw_client_set_priorities(struct sw_client *c, int io_prio, int deliver_prio)
@@ -566,7 +575,7 @@ struct sw_client *sw_client_new(struct event_base *base, const struct sw_client_
 	c->cfg.ca_file = c->cfg.cert_file = c->cfg.key_file = NULL;
 	c->cfg.sni = NULL;
 	TAILQ_INIT(&c->done);
-	c->io_prio = c->deliver_prio = -1;
+	c->io_prio = c->deliver_prio = c->flush_prio = -1;
 	TAILQ_INIT(&c->freelist);
 	TAILQ_INIT(&c->reap);
 	LIST_INIT(&c->links);

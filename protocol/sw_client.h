@@ -101,6 +101,17 @@ void sw_client_free(struct sw_client **cp);
  */
 int sw_client_set_priorities(struct sw_client *c, int io_prio, int deliver_prio);
 
+/*
+ * Gives output flushes (and connect/handshake progress, which share their
+ * event) priority |prio| instead of deliver_prio. A loop whose timers send
+ * requests sets it to the timers' priority: requests queued by a pass of
+ * timers then leave in one write per connection in that same pass, instead
+ * of the loop polling once more to reach the flush's lower priority. Call
+ * before the first request. Returns 0, or SW_ERR_INVALID for a priority the
+ * base lacks.
+ */
+int sw_client_set_flush_priority(struct sw_client *c, int prio);
+
 /* Callback of one request: called exactly once. |err| is 0 and |resp| non-NULL
  * on success (any HTTP status); otherwise |err| is a negative SW_ERR_* code,
  * |msg| explains it and |resp| is NULL. The callback may submit new requests,

@@ -558,7 +558,7 @@ struct swc_conn *swc_conn_open(struct swc_pool *p)
 	event_assign(&cn->rev, c->base, cn->fd, EV_READ | EV_PERSIST, conn_cb, cn);
 	event_assign(&cn->wev, c->base, cn->fd, EV_WRITE, conn_cb, cn);
 	swc_event_prio(c, &cn->rev, 0);
-	swc_event_prio(c, &cn->wev, 1);
+	swc_event_prio(c, &cn->wev, 2);
 	event_assign(&cn->tmo, c->base, -1, 0, conn_tmo_cb, cn);
 	TAILQ_INSERT_TAIL(&p->conns, cn, pq);
 	p->nconns++;
