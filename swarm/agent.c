@@ -1,5 +1,6 @@
 #include "agent.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -47,7 +48,7 @@ void agent_set_phase(struct agent *a, enum swarm_host_phase phase)
 	a->phase = (uint8_t)phase;
 }
 
-static void agent_on_timer(evutil_socket_t fd, short what, void *arg);
+static void agent_on_timer(struct tw_timer *t);
 
 void agent_init(struct agent *a, struct swarm_cluster *cl, uint32_t index)
 {
@@ -58,20 +59,20 @@ void agent_init(struct agent *a, struct swarm_cluster *cl, uint32_t index)
 	a->stage = -1;
 	a->phase = HP_WAITING;
 	ids_host_uuid(cl->id_seed, index, a->host_id);
-	rt_timer_assign(cl->rt, &a->ev, agent_on_timer, a);
+	rt_timer_init(&a->tm, agent_on_timer);
 }
 
-/* Arms the agent's timer |delay_ns| from now; |common| for the fixed poll cadence. */
-static void agent_arm(struct agent *a, uint64_t delay_ns, int common)
+/* Arms the agent's timer |delay_ns| from now. */
+static void agent_arm(struct agent *a, uint64_t delay_ns)
 {
-	a->due_ns = rt_timer(a->cl->rt, &a->ev, delay_ns, common);
+	a->due_ns = rt_timer_arm(a->cl->rt, &a->tm, delay_ns);
 }
 
 void agent_boot(struct agent *a, uint64_t delay_ns)
 {
 	if (a->state != AG_IDLE)
 		return;
-	agent_arm(a, delay_ns, 0);
+	agent_arm(a, delay_ns);
 }
 
 void agent_maybe_drop_link(struct agent *a)
@@ -89,7 +90,7 @@ void agent_maybe_drop_link(struct agent *a)
 
 void agent_silence(struct agent *a, enum agent_state st, enum swarm_host_phase phase)
 {
-	event_del(&a->ev);
+	rt_timer_cancel(a->cl->rt, &a->tm);
 	agent_set_state(a, st);
 	agent_set_phase(a, phase);
 	if (a->inst)
@@ -99,7 +100,7 @@ void agent_silence(struct agent *a, enum agent_state st, enum swarm_host_phase p
 
 void agent_release(struct agent *a)
 {
-	event_del(&a->ev);
+	rt_timer_cancel(a->cl->rt, &a->tm);
 	if (a->inst)
 		installer_stop(a);
 	if (a->rth.link && a->cl->rt->link_free)
@@ -113,7 +114,7 @@ void agent_rebooted(struct agent *a)
 		return;
 	a->rebooted = 1;
 	/* Like the dry-run runner seeing its reboot marker: no call after this. */
-	event_del(&a->ev);
+	rt_timer_cancel(a->cl->rt, &a->tm);
 	agent_set_state(a, AG_REBOOTED);
 	agent_set_phase(a, HP_REBOOTED);
 	agent_maybe_drop_link(a);
@@ -145,7 +146,7 @@ static void agent_register(struct agent *a);
 static void register_retry(struct agent *a)
 {
 	agent_set_state(a, AG_REGISTER_WAIT);
-	agent_arm(a, rt_delay_ns(a->cl->rt, AGENT_INTERVAL_MS), 0);
+	agent_arm(a, rt_delay_ns(a->cl->rt, AGENT_INTERVAL_MS));
 }
 
 static void agent_poll(struct agent *a);
@@ -280,7 +281,7 @@ static void poll_failed(struct agent *a, const char *why)
 		return;
 	}
 	agent_set_state(a, AG_BACKOFF);
-	agent_arm(a, rt_delay_ns(rt, a->backoff_ms), 0);
+	agent_arm(a, rt_delay_ns(rt, a->backoff_ms));
 }
 
 static void on_reply(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
@@ -480,7 +481,7 @@ static void on_poll(struct rt_call *c, int err, const char *msg, struct sw_resp 
 	else
 		delay = (uint64_t)(nis * 1e9);
 	agent_set_state(a, AG_POLL_WAIT);
-	agent_arm(a, delay, 1);
+	agent_arm(a, delay);
 }
 
 static void agent_poll(struct agent *a)
@@ -527,13 +528,11 @@ static void (*const agent_timer_handlers[AG_STATE_COUNT])(struct agent *a) = {
 	[AG_STOPPED] = timer_ignore,
 };
 
-static void agent_on_timer(evutil_socket_t fd, short what, void *arg)
+static void agent_on_timer(struct tw_timer *t)
 {
-	struct agent *a = arg;
+	struct agent *a = (struct agent *)(void *)((char *)t - offsetof(struct agent, tm));
 	struct swarm_rt *rt = a->cl->rt;
 
-	(void)fd;
-	(void)what;
 	if (rt->stopping)
 		return;
 	rt_timer_fired(rt, a->due_ns);

@@ -1,5 +1,6 @@
 #include "controller.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <event2/buffer.h>
@@ -27,7 +28,7 @@ enum ctl_fin {
 };
 
 struct controller {
-	struct event ev;
+	struct tw_timer tm;
 	struct swarm_cluster *cl;
 	uint8_t state;
 	uint8_t fin;              /* enum ctl_fin */
@@ -44,7 +45,7 @@ static void ctl_set_state(struct controller *ctl, enum ctl_state st)
 
 static void ctl_arm(struct controller *ctl, double plan_ms)
 {
-	ctl->due_ns = rt_timer(ctl->cl->rt, &ctl->ev, rt_delay_ns(ctl->cl->rt, plan_ms), 0);
+	ctl->due_ns = rt_timer_arm(ctl->cl->rt, &ctl->tm, rt_delay_ns(ctl->cl->rt, plan_ms));
 }
 
 static struct rt_call *ctl_call(struct controller *ctl, enum swarm_ep ep, const char *method,
@@ -363,13 +364,11 @@ static void ctl_get_cluster(struct controller *ctl)
 	rt_call_send(c, on_cluster);
 }
 
-static void ctl_timer(evutil_socket_t fd, short what, void *arg)
+static void ctl_timer(struct tw_timer *t)
 {
-	struct controller *ctl = arg;
+	struct controller *ctl = (struct controller *)(void *)((char *)t - offsetof(struct controller, tm));
 	struct swarm_rt *rt = ctl->cl->rt;
 
-	(void)fd;
-	(void)what;
 	if (rt->stopping)
 		return;
 	rt_timer_fired(rt, ctl->due_ns);
@@ -396,7 +395,7 @@ static void ctl_timer(evutil_socket_t fd, short what, void *arg)
 		report_nodes(ctl);
 		return;
 	}
-	if (!event_pending(&ctl->ev, EV_TIMEOUT, NULL))
+	if (!tw_armed(&ctl->tm))
 		ctl_arm(ctl, rt->plan->timings.controller_poll_ms);
 }
 
@@ -409,7 +408,7 @@ void controller_start(struct swarm_cluster *cl)
 	ctl = xcalloc(1, sizeof(*ctl));
 	ctl->cl = cl;
 	ctl_set_state(ctl, CTL_WAIT_CLUSTER);
-	rt_timer_assign(cl->rt, &ctl->ev, ctl_timer, ctl);
+	rt_timer_init(&ctl->tm, ctl_timer);
 	cl->ctl = ctl;
 	ctl->due_ns = sw_now_ns();
 	ctl_get_cluster(ctl);
@@ -422,7 +421,7 @@ void controller_stop(struct swarm_cluster *cl)
 {
 	if (!cl || !cl->ctl)
 		return;
-	event_del(&cl->ctl->ev);
+	rt_timer_cancel(cl->rt, &cl->ctl->tm);
 	free(cl->ctl);
 	cl->ctl = NULL;
 }

@@ -9,6 +9,7 @@
  * counts as done ("installed") once every host is known (known-unbound):
  * there is nothing to install, and the original tool never terminated there.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <jansson.h>
@@ -34,7 +35,8 @@ enum rest_state {
 };
 
 struct rest_drv {
-	struct event ev;
+	struct tw_timer tm;
+	struct swarm_cluster *cl;
 	uint8_t state;
 	uint8_t polling;
 	uint8_t vips_ok;
@@ -58,7 +60,7 @@ static void rest_arm(struct swarm_cluster *cl, uint64_t delay_ns)
 {
 	struct rest_drv *d = drv_of(cl);
 
-	d->due_ns = rt_timer(cl->rt, &d->ev, delay_ns, 0);
+	d->due_ns = rt_timer_arm(cl->rt, &d->tm, delay_ns);
 }
 
 static void rest_arm_poll(struct swarm_cluster *cl)
@@ -576,13 +578,11 @@ static void poll_cluster(struct swarm_cluster *cl)
 	rt_call_send(c, on_cluster_status);
 }
 
-static void rest_timer(evutil_socket_t fd, short what, void *arg)
+static void rest_timer(struct tw_timer *t)
 {
-	struct swarm_cluster *cl = arg;
-	struct rest_drv *d = drv_of(cl);
+	struct rest_drv *d = (struct rest_drv *)(void *)((char *)t - offsetof(struct rest_drv, tm));
+	struct swarm_cluster *cl = d->cl;
 
-	(void)fd;
-	(void)what;
 	if (cl->rt->stopping || cl->finished)
 		return;
 	rt_timer_fired(cl->rt, d->due_ns);
@@ -618,7 +618,8 @@ static int rest_start(struct swarm_cluster *cl)
 	struct rest_drv *d = xcalloc(1, sizeof(*d));
 
 	cl->drv = d;
-	rt_timer_assign(cl->rt, &d->ev, rest_timer, cl);
+	d->cl = cl;
+	rt_timer_init(&d->tm, rest_timer);
 	rest_set_state(cl, RS_WAIT_D0);
 	if (cl->rt->d0_state == 0)
 		request_versions(cl->rt);
@@ -655,7 +656,7 @@ static void rest_finish(struct swarm_cluster *cl)
 	struct rt_call *c;
 
 	if (d)
-		event_del(&d->ev);
+		rt_timer_cancel(cl->rt, &d->tm);
 	if (!cl->rt->plan->cleanup || cl->rt->stopping)
 		return;
 	if (cl->cluster_id[0]) {
@@ -688,7 +689,7 @@ static void rest_free(struct swarm_cluster *cl)
 
 	if (!d)
 		return;
-	event_del(&d->ev);
+	rt_timer_cancel(cl->rt, &d->tm);
 	free(d);
 	cl->drv = NULL;
 }

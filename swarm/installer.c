@@ -1,5 +1,6 @@
 #include "installer.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <event2/buffer.h>
@@ -83,7 +84,7 @@ static const struct inst_step seq_sno[] = {
 };
 
 struct installer {
-	struct event ev;
+	struct tw_timer tm;
 	struct agent *a;
 	const struct inst_step *seq;
 	uint8_t nseq;
@@ -96,13 +97,11 @@ struct installer {
 
 static void inst_run(struct installer *in);
 
-static void inst_timer(evutil_socket_t fd, short what, void *arg)
+static void inst_timer(struct tw_timer *t)
 {
-	struct installer *in = arg;
+	struct installer *in = (struct installer *)(void *)((char *)t - offsetof(struct installer, tm));
 	struct swarm_rt *rt = in->a->cl->rt;
 
-	(void)fd;
-	(void)what;
 	if (rt->stopping)
 		return;
 	rt_timer_fired(rt, in->due_ns);
@@ -111,7 +110,7 @@ static void inst_timer(evutil_socket_t fd, short what, void *arg)
 
 static void inst_arm(struct installer *in, uint64_t delay_ns)
 {
-	in->due_ns = rt_timer(in->a->cl->rt, &in->ev, delay_ns, 0);
+	in->due_ns = rt_timer_arm(in->a->cl->rt, &in->tm, delay_ns);
 }
 
 /* Goes to the next step; stage reports wait the installer's stage pause first. */
@@ -399,7 +398,7 @@ void installer_start(struct agent *a, enum as_stage_role role)
 		in->nseq = sizeof(seq_master) / sizeof(seq_master[0]);
 		break;
 	}
-	rt_timer_assign(a->cl->rt, &in->ev, inst_timer, in);
+	rt_timer_init(&in->tm, inst_timer);
 	a->inst = in;
 	agent_set_phase(a, HP_INSTALLING);
 	/* The installer container starts right after the install step reply. */
@@ -412,7 +411,7 @@ void installer_stop(struct agent *a)
 
 	if (!in)
 		return;
-	event_del(&in->ev);
+	rt_timer_cancel(a->cl->rt, &in->tm);
 	a->inst = NULL;
 	free(in);
 }

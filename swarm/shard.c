@@ -107,6 +107,10 @@ struct swarm_shard *shard_new(const struct swarm_ctx *ctx, unsigned shard_index,
 	const struct timeval slice = {0, SHARD_SLICE_US};
 	if (ecfg) {
 		event_config_set_flag(ecfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+		/* Only this shard's thread touches its base (shard_stop writes an
+		 * eventfd, snapshots take the stats mutex): no lock around every
+		 * event_add/del/active. */
+		event_config_set_flag(ecfg, EVENT_BASE_FLAG_NOLOCK);
 		event_config_set_max_dispatch_interval(ecfg, &slice, -1, SHARD_PRIO_DELIVER);
 	}
 	sh->base = ecfg ? event_base_new_with_config(ecfg) : NULL;
@@ -129,7 +133,8 @@ struct swarm_shard *shard_new(const struct swarm_ctx *ctx, unsigned shard_index,
 	sh->client = sw_client_new(sh->base, &cfg, err, errlen);
 	if (!sh->client)
 		goto fail;
-	if (sw_client_set_priorities(sh->client, SHARD_PRIO_IO, SHARD_PRIO_DELIVER) != 0) {
+	if (sw_client_set_priorities(sh->client, SHARD_PRIO_IO, SHARD_PRIO_DELIVER) != 0 ||
+	    sw_client_set_flush_priority(sh->client, SHARD_PRIO_TIMER) != 0) {
 		snprintf(err, errlen, "shard %u: event priorities refused", shard_index);
 		goto fail;
 	}
