@@ -23,7 +23,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 # the window holds the live phase's patches (2 per BMH per run)
 window=$((nbmh * 4 + 1000))
-taskset -c 0 "$emu" --listen 127.0.0.1:0 --kube-api 127.0.0.1:0 --kube-watch-window "$window" --quiet \
+taskset -c 0 "$emu" --listen 127.0.0.1:0 --kube-api 127.0.0.1:0 --kube-no-controllers --kube-watch-window "$window" --quiet \
 	>"$tmp/emu.out" 2>"$tmp/emu.err" &
 pid=$!
 port=

@@ -1,6 +1,6 @@
 /*
  * as_model: vocabulary of the assisted-service API shared by the emulator and
- * the swarm (docs/protocol.md §3-§5): host and cluster statuses, step types,
+ * the swarm (protocol/README.md §3-§5): host and cluster statuses, step types,
  * installation stages and their per-role order, finalizing stages, and the
  * two error body shapes. Pure data and string mapping; no I/O.
  */
@@ -55,7 +55,7 @@ enum as_stage {
 	AS_STAGE_COUNT
 };
 
-/* Which stage list applies (docs/protocol.md §5.3). */
+/* Which stage list applies (protocol/README.md §5.3). */
 enum as_stage_role {
 	AS_ROLE_BOOTSTRAP, /* bootstrap master of a multi-node cluster */
 	AS_ROLE_MASTER,    /* other masters, arbiters */

@@ -595,9 +595,6 @@ struct sw_client *sw_client_new(struct event_base *base, const struct sw_client_
 		SSL_CTX_set_app_data(c->ctx, c);
 		if (!cfg->no_session_resumption)
 			SSL_CTX_sess_set_new_cb(c->ctx, new_session_cb);
-		if (cfg->insecure)
-			fprintf(stderr, "sw_client: WARNING: TLS certificate verification disabled for %s\n",
-			        c->authority);
 	}
 	if (swc_h2_init(c) != 0) {
 		swc_msgf(err, errlen, "out of memory");

@@ -44,7 +44,7 @@ struct sw_client_cfg {
 	const char *cert_file;     /* client certificate (PEM) or NULL */
 	const char *key_file;      /* client key (PEM) or NULL */
 	const char *sni;           /* server name; NULL = host of url (not sent for IPs) */
-	int insecure;              /* skip certificate verification (logged once) */
+	int insecure;              /* skip certificate verification (the caller warns) */
 	int no_session_resumption; /* disable the TLS session cache */
 	/* limits and timing; 0 = default */
 	unsigned connect_timeout_ms;  /* default 10000 */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,7 +21,15 @@
 
 #define SRV_DEF_MAX_HEADER (64 * 1024)
 #define SRV_DEF_MAX_BODY ((size_t)256 * 1024 * 1024)
+#define SRV_DEF_MAX_BODY_TOTAL ((size_t)512 * 1024 * 1024)
 #define SRV_DEF_IDLE_MS 120000
+#define SRV_DEF_HEADER_TIMEOUT_MS 30000
+#define SRV_DEF_BODY_TIMEOUT_MS 300000
+/* Descriptors left for everything but client connections (listener, files, logs). */
+#define SRV_FD_RESERVE 64
+/* The deadline sweep runs this often at most / at least. */
+#define SRV_SWEEP_MIN_MS 10
+#define SRV_SWEEP_MAX_MS 1000
 #define SRV_DEF_H2_STREAMS 256
 #define SRV_DEF_BACKLOG 4096
 /* A closing connection keeps reading (and discarding) this long so the peer
@@ -149,6 +158,9 @@ struct sw_exchange *srv_x_new(struct srv_conn *c)
 			return NULL;
 		}
 	}
+	x->srv = s;
+	x->body_max = s->cfg.max_body_bytes;
+	x->body_keep = s->cfg.max_body_bytes;
 	x->req.method = x->method;
 	x->req.path = "";
 	x->req.query = "";
@@ -167,6 +179,18 @@ struct sw_exchange *srv_x_new(struct srv_conn *c)
 static void x_unlink(struct sw_exchange *x)
 {
 	struct srv_conn *c = x->conn;
+	if (x->orphan) {
+		/* Detached earlier: it is on the server's orphan list. */
+		if (x->prev)
+			x->prev->next = x->next;
+		else if (x->srv)
+			x->srv->orphans = x->next;
+		if (x->next)
+			x->next->prev = x->prev;
+		x->prev = x->next = NULL;
+		x->orphan = 0;
+		return;
+	}
 	if (!c)
 		return;
 	if (x->prev)
@@ -176,10 +200,27 @@ static void x_unlink(struct sw_exchange *x)
 	if (x->next)
 		x->next->prev = x->prev;
 	x->prev = x->next = NULL;
-	c->nx--;
+	if (--c->nx == 0)
+		c->idle_since_ns = sw_now_ns();
 	if (c->h1x == x)
 		c->h1x = NULL;
 	x->conn = NULL;
+}
+
+/* The application still owes a reply on |x| but its connection goes away:
+ * keep it on the server (its body stays counted) until the reply frees it. */
+static void x_orphan(struct sw_exchange *x)
+{
+	x_unlink(x);
+	struct sw_server *s = x->srv;
+	if (!s)
+		return;
+	x->orphan = 1;
+	x->prev = NULL;
+	x->next = s->orphans;
+	if (s->orphans)
+		s->orphans->prev = x;
+	s->orphans = x;
 }
 
 static void x_destroy(struct sw_exchange *x)
@@ -195,7 +236,8 @@ void srv_x_free(struct sw_exchange *x)
 {
 	if (!x)
 		return;
-	struct sw_server *s = x->conn ? x->conn->srv : NULL;
+	struct sw_server *s = x->srv;
+	srv_x_body_release(x);
 	/* nghttp2 must not hand us this pointer again (frames for the stream may
 	 * still follow in the input being parsed). */
 	if (x->conn && x->conn->h2 && x->stream_id > 0)
@@ -275,6 +317,105 @@ int srv_x_set_path(struct sw_exchange *x, const char *t, size_t n)
 	return 0;
 }
 
+void srv_x_policy(struct sw_exchange *x)
+{
+	struct sw_server *s = x->srv;
+	struct sw_body_policy p = {0, 0};
+	if (s->cfg.body_policy)
+		s->cfg.body_policy(s->cfg.body_policy_arg, x->method, x->req.path, &p);
+	x->body_max = p.max ? p.max : s->cfg.max_body_bytes;
+	x->body_keep = p.keep && p.keep < x->body_max ? p.keep : x->body_max;
+}
+
+static int x_refuse(struct sw_exchange *x, int status)
+{
+	struct sw_server *s = x->srv;
+	x->refuse_status = status;
+	if (status == 413)
+		s->stats.too_large++;
+	else
+		s->stats.over_budget++;
+	return SW_ERR_TOO_BIG;
+}
+
+int srv_x_body_expect(struct sw_exchange *x, uint64_t len)
+{
+	struct sw_server *s = x->srv;
+	if (len > x->body_max)
+		return x_refuse(x, 413);
+	uint64_t keep = len < x->body_keep ? len : x->body_keep;
+	if (s->stats.body_bytes + keep > s->cfg.max_body_total)
+		return x_refuse(x, 503);
+	return 0;
+}
+
+/* How many of |n| new body bytes |x| keeps; refuses what passes a limit. */
+static int body_take(struct sw_exchange *x, size_t n, size_t *take)
+{
+	struct sw_server *s = x->srv;
+	if (x->req.body_total + n > x->body_max)
+		return x_refuse(x, 413);
+	size_t kept = evbuffer_get_length(x->req.body);
+	size_t room = kept < x->body_keep ? x->body_keep - kept : 0;
+	*take = n < room ? n : room;
+	if (s->stats.body_bytes + *take > s->cfg.max_body_total)
+		return x_refuse(x, 503);
+	return 0;
+}
+
+static void body_count(struct sw_exchange *x, size_t n, size_t take)
+{
+	struct sw_server *s = x->srv;
+	x->req.body_total += n;
+	x->body_kept += take;
+	s->stats.body_bytes += take;
+	if (s->stats.body_bytes > s->stats.body_bytes_peak)
+		s->stats.body_bytes_peak = s->stats.body_bytes;
+}
+
+int srv_x_body_add(struct sw_exchange *x, const char *p, size_t n)
+{
+	size_t take = 0;
+	int rv = body_take(x, n, &take);
+	if (rv != 0)
+		return rv;
+	if (take && evbuffer_add(x->req.body, p, take) != 0)
+		return SW_ERR_NOMEM;
+	body_count(x, n, take);
+	return 0;
+}
+
+int srv_x_body_move(struct sw_exchange *x, struct evbuffer *in, size_t n)
+{
+	size_t take = 0;
+	int rv = body_take(x, n, &take);
+	if (rv != 0)
+		return rv;
+	/* Moving chains: no copy of what is kept; the rest is dropped unread. */
+	if (take && evbuffer_remove_buffer(in, x->req.body, take) != (int)take)
+		return SW_ERR_NOMEM;
+	if (n > take)
+		evbuffer_drain(in, n - take);
+	body_count(x, n, take);
+	return 0;
+}
+
+void srv_x_body_release(struct sw_exchange *x)
+{
+	if (x->srv && x->body_kept) {
+		struct sw_server *s = x->srv;
+		s->stats.body_bytes -= x->body_kept < s->stats.body_bytes ? x->body_kept
+		                                                          : s->stats.body_bytes;
+	}
+	x->body_kept = 0;
+}
+
+void srv_conn_set_deadline(struct srv_conn *c, enum srv_deadline what, unsigned ms)
+{
+	c->deadline = what;
+	c->deadline_ns = what == SRV_DL_NONE ? 0 : sw_now_ns() + (uint64_t)ms * 1000000u;
+}
+
 void srv_x_dispatch(struct sw_exchange *x)
 {
 	struct srv_conn *c = x->conn;
@@ -352,22 +493,35 @@ nomem:
 	return SW_ERR_NOMEM;
 }
 
-void sw_exchange_reset(struct sw_exchange *x)
+int sw_exchange_reset(struct sw_exchange *x)
 {
-	if (!x || x->state != SRV_X_APP)
-		return;
+	if (!x)
+		return SW_ERR_INVALID;
+	if (x->state != SRV_X_APP)
+		return SW_ERR_STATE;
 	struct srv_conn *c = x->conn;
 	if (!x_alive(x)) {
 		srv_x_free(x);
-		return;
+		return SW_ERR_CLOSED;
 	}
 	c->srv->stats.resets++;
 	if (c->h2) {
 		srv_h2_reset(x);
-		return;
+		return 0;
 	}
 	srv_x_free(x);
 	srv_conn_close(c);
+	return 0;
+}
+
+int sw_exchange_dropped(const struct sw_exchange *x)
+{
+	return x && x->dropped;
+}
+
+int sw_exchange_alive(const struct sw_exchange *x)
+{
+	return x && x->state == SRV_X_APP && x_alive(x);
 }
 
 /* ---- connections ---- */
@@ -383,7 +537,7 @@ static void conn_free(struct srv_conn *c)
 	while (c->xs) {
 		struct sw_exchange *x = c->xs;
 		if (x->state == SRV_X_APP) {
-			x_unlink(x); /* the application still owes a reply; it frees x then */
+			x_orphan(x); /* the application still owes a reply; it frees x then */
 			if (x->st)
 				srv_stream_notify(x, SW_STREAM_CLOSED);
 		} else
@@ -438,7 +592,27 @@ static int conn_use_h2(struct srv_conn *c)
 		return rv;
 	srv_conn_set_state(c, SRV_CONN_H2);
 	c->srv->stats.conns_h2++;
+	/* Streams carry their own deadlines from here on. */
+	srv_conn_set_deadline(c, SRV_DL_NONE, 0);
+	c->idle_since_ns = sw_now_ns();
 	return 0;
+}
+
+/* A TLS record (handshake 0x16, version 3.x) on a cleartext port: answer as
+ * Go's server answers a request line it can not parse, and close. */
+static int conn_tls_on_plain(struct srv_conn *c, const char *buf, size_t n)
+{
+	static const char go400[] = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; "
+	                            "charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request";
+	if (c->tls || n < 1 || (unsigned char)buf[0] != 0x16 || (n >= 2 && buf[1] != 0x03))
+		return 0;
+	if (n < 2)
+		return -1; /* one byte: wait for the next */
+	c->srv->stats.tls_on_plain++;
+	c->srv->stats.bad_requests++;
+	evbuffer_add(bufferevent_get_output(c->bev), go400, sizeof(go400) - 1);
+	srv_conn_close_after_flush(c);
+	return 1;
 }
 
 /* Decides the protocol from ALPN or from the first bytes. Returns 1 when decided. */
@@ -465,6 +639,9 @@ static int conn_sniff(struct srv_conn *c)
 	if (n == 0)
 		return 0;
 	evbuffer_copyout(in, buf, n);
+	int tls = conn_tls_on_plain(c, buf, n);
+	if (tls != 0)
+		return 0;
 	if (memcmp(buf, h2_preface, n) != 0) {
 		conn_use_h1(c);
 		return 1;
@@ -582,6 +759,12 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	struct srv_conn *c = NULL;
 	struct timeval tv;
 	int one = 1;
+	if (s->stats.conns_open >= s->cfg.max_conns) {
+		/* Over the cap: refuse at once rather than hold the descriptor. */
+		s->stats.conns_refused++;
+		close(fd);
+		return;
+	}
 	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c = calloc(1, sizeof(*c));
@@ -606,6 +789,9 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 			goto fail;
 	}
 	event_assign(&c->ev_work, s->base, -1, 0, conn_work_cb, c);
+	/* The first head (TLS handshake and protocol sniffing included) runs
+	 * against the header deadline from now: trickling bytes do not extend it. */
+	srv_conn_set_deadline(c, SRV_DL_HEAD, s->cfg.header_timeout_ms);
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, SRV_OUT_LOW, 0);
 	bufferevent_set_max_single_read(c->bev, SRV_MAX_SINGLE_READ);
@@ -631,6 +817,51 @@ fail:
 	else
 		close(fd);
 	free(c);
+}
+
+/* One pass over every connection: heads and bodies past their deadline
+ * (HTTP/1.1 408; before the protocol is known: close), HTTP/2 streams
+ * (srv_h2_sweep). The bufferevent timeouts restart on every byte, so they
+ * alone can not stop a peer that sends one byte a second. */
+static void sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sw_server *s = arg;
+	uint64_t now = sw_now_ns();
+	struct srv_conn *next;
+	for (struct srv_conn *c = s->conns; c; c = next) {
+		next = c->next;
+		switch (c->state) {
+		case SRV_CONN_SNIFF:
+			if (c->deadline != SRV_DL_NONE && now > c->deadline_ns) {
+				s->stats.header_timeouts++;
+				srv_conn_close(c);
+			}
+			break;
+		case SRV_CONN_H1:
+			if (c->deadline == SRV_DL_NONE || now <= c->deadline_ns || c->h1state == SRV_H1_WAIT)
+				break;
+			if (c->deadline == SRV_DL_HEAD)
+				s->stats.header_timeouts++;
+			else
+				s->stats.body_timeouts++;
+			srv_conn_set_deadline(c, SRV_DL_NONE, 0);
+			c->in_io++;
+			srv_h1_error(c, 408);
+			srv_conn_try_write(c);
+			c->in_io--;
+			break;
+		case SRV_CONN_H2:
+			c->in_io++;
+			srv_h2_sweep(c, now);
+			srv_conn_try_write(c);
+			c->in_io--;
+			break;
+		case SRV_CONN_DRAIN:
+		case SRV_CONN_LINGER:
+		case SRV_CONN_DEAD:
+			break;
+		}
+	}
 }
 
 static void accept_retry_cb(evutil_socket_t fd, short what, void *arg)
@@ -843,8 +1074,21 @@ struct sw_server *sw_server_new(struct event_base *base, const struct sw_server_
 		s->cfg.max_header_bytes = SRV_DEF_MAX_HEADER;
 	if (!s->cfg.max_body_bytes)
 		s->cfg.max_body_bytes = SRV_DEF_MAX_BODY;
+	if (!s->cfg.max_body_total)
+		s->cfg.max_body_total = SRV_DEF_MAX_BODY_TOTAL;
 	if (!s->cfg.idle_timeout_ms)
 		s->cfg.idle_timeout_ms = SRV_DEF_IDLE_MS;
+	if (!s->cfg.header_timeout_ms)
+		s->cfg.header_timeout_ms = SRV_DEF_HEADER_TIMEOUT_MS;
+	if (!s->cfg.body_timeout_ms)
+		s->cfg.body_timeout_ms = SRV_DEF_BODY_TIMEOUT_MS;
+	if (!s->cfg.max_conns) {
+		struct rlimit rl;
+		rlim_t n = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
+		if (n == RLIM_INFINITY || n > UINT32_MAX)
+			n = UINT32_MAX;
+		s->cfg.max_conns = n > 2 * SRV_FD_RESERVE ? (unsigned)(n - SRV_FD_RESERVE) : SRV_FD_RESERVE;
+	}
 	if (!s->cfg.h2_max_streams)
 		s->cfg.h2_max_streams = SRV_DEF_H2_STREAMS;
 	if (s->cfg.backlog <= 0)
@@ -853,6 +1097,17 @@ struct sw_server *sw_server_new(struct event_base *base, const struct sw_server_
 	s->handler = handler;
 	s->arg = arg;
 	evtimer_assign(&s->ev_accept_retry, base, accept_retry_cb, s);
+	event_assign(&s->ev_sweep, base, -1, EV_PERSIST, sweep_cb, s);
+	unsigned sweep = s->cfg.header_timeout_ms;
+	if (s->cfg.body_timeout_ms < sweep)
+		sweep = s->cfg.body_timeout_ms;
+	if (s->cfg.idle_timeout_ms < sweep)
+		sweep = s->cfg.idle_timeout_ms;
+	sweep /= 4;
+	sweep = sweep < SRV_SWEEP_MIN_MS ? SRV_SWEEP_MIN_MS : sweep > SRV_SWEEP_MAX_MS ? SRV_SWEEP_MAX_MS : sweep;
+	struct timeval sweep_tv;
+	set_tv(&sweep_tv, sweep);
+	event_add(&s->ev_sweep, &sweep_tv);
 	if (cfg->cert_file) {
 		s->ssl_ctx = tls_ctx_new(cfg, err, errlen);
 		if (!s->ssl_ctx)
@@ -894,8 +1149,17 @@ void sw_server_free(struct sw_server **sp)
 	if (s->lev)
 		evconnlistener_free(s->lev);
 	event_del(&s->ev_accept_retry);
+	event_del(&s->ev_sweep);
 	while (s->conns)
 		conn_free(s->conns);
+	/* Exchanges the application still holds outlive us: cut them loose. */
+	while (s->orphans) {
+		struct sw_exchange *x = s->orphans;
+		s->orphans = x->next;
+		x->prev = x->next = NULL;
+		x->orphan = 0;
+		x->srv = NULL;
+	}
 	while (s->xpool) {
 		struct sw_exchange *x = s->xpool;
 		s->xpool = x->next;
@@ -915,6 +1179,20 @@ unsigned sw_server_drop_all(struct sw_server *s)
 	for (struct srv_conn *c = s->conns; c; c = c->next) {
 		if (c->state == SRV_CONN_DEAD)
 			continue;
+		for (struct sw_exchange *x = c->xs; x; x = x->next) {
+			if (x->state == SRV_X_APP) {
+				x->dropped = 1;
+				s->stats.drop_exchanges++;
+			} else if (x->state == SRV_X_SENDING) {
+				s->stats.drop_unsent++; /* h2: the stream had not finished sending */
+			} else {
+				s->stats.drop_partial++;
+			}
+		}
+		/* HTTP/1.1 frees its exchange at reply: a reply still in the output is lost. */
+		if (!c->h2 && c->h1state != SRV_H1_WAIT &&
+		    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+			s->stats.drop_unsent++;
 		srv_conn_close(c);
 		n++;
 	}

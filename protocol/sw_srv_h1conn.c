@@ -17,14 +17,15 @@ static const char continue_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
 void srv_h1_error(struct srv_conn *c, int status)
 {
-	char head[160];
+	char head[192];
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	c->srv->stats.bad_requests++;
 	if (c->h1x)
 		srv_x_free(c->h1x);
+	srv_conn_set_deadline(c, SRV_DL_NONE, 0);
 	int n = snprintf(head, sizeof(head),
-	                 "HTTP/1.1 %d %s\r\nserver: swarm\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-	                 status, sw_http_reason(status));
+	                 "HTTP/1.1 %d %s\r\nserver: swarm\r\ncontent-length: 0\r\n%sconnection: close\r\n\r\n",
+	                 status, sw_http_reason(status), status == 503 ? "retry-after: 1\r\n" : "");
 	evbuffer_add(out, head, (size_t)n);
 	srv_conn_close_after_flush(c);
 }
@@ -199,10 +200,7 @@ static int h1_start(struct srv_conn *c, const struct sw_h1_head *h)
 static int h1_body_data(void *arg, const char *p, size_t n)
 {
 	struct srv_conn *c = arg;
-	struct evbuffer *b = c->h1x->req.body;
-	if (evbuffer_get_length(b) + n > c->srv->cfg.max_body_bytes)
-		return SW_ERR_TOO_BIG;
-	return evbuffer_add(b, p, n) == 0 ? 0 : SW_ERR_NOMEM;
+	return srv_x_body_add(c->h1x, p, n);
 }
 
 /* Feeds buffered chunked input to the decoder. Returns 0 (see *done) or an error. */
@@ -233,6 +231,7 @@ static int h1_chunked(struct srv_conn *c, struct evbuffer *in, int *done)
 
 static void h1_dispatch(struct srv_conn *c)
 {
+	srv_conn_set_deadline(c, SRV_DL_NONE, 0);
 	srv_h1_set_state(c, SRV_H1_WAIT);
 	srv_x_dispatch(c->h1x);
 }
@@ -255,6 +254,10 @@ void srv_h1_process(struct srv_conn *c)
 			size_t used = 0;
 			if (len == 0)
 				goto out;
+			/* The head deadline runs from its first byte (for a new
+			 * connection's first head: from accept). */
+			if (c->deadline == SRV_DL_NONE)
+				srv_conn_set_deadline(c, SRV_DL_HEAD, s->cfg.header_timeout_ms);
 			size_t lim = len < maxh ? len : maxh;
 			const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)lim);
 			if (!p) {
@@ -296,10 +299,15 @@ void srv_h1_process(struct srv_conn *c)
 				goto out;
 			}
 			int has_body = head.chunked || head.content_length > 0;
-			if (head.content_length > 0 && (uint64_t)head.content_length > s->cfg.max_body_bytes) {
-				srv_h1_error(c, 413);
+			srv_x_policy(c->h1x);
+			/* A body over its limit or the memory budget is refused before it is read. */
+			if (head.content_length > 0 &&
+			    srv_x_body_expect(c->h1x, (uint64_t)head.content_length) != 0) {
+				srv_h1_error(c, c->h1x->refuse_status);
 				goto out;
 			}
+			srv_conn_set_deadline(c, has_body ? SRV_DL_BODY : SRV_DL_NONE,
+			                      has_body ? s->cfg.body_timeout_ms : 0);
 			if (has_body && head.expect_continue)
 				evbuffer_add(out, continue_100, sizeof(continue_100) - 1);
 			if (head.chunked) {
@@ -317,7 +325,12 @@ void srv_h1_process(struct srv_conn *c)
 			if (len == 0)
 				goto out;
 			size_t n = (uint64_t)len < c->h1_left ? len : (size_t)c->h1_left;
-			if (evbuffer_remove_buffer(in, c->h1x->req.body, n) != (int)n) {
+			rv = srv_x_body_move(c->h1x, in, n);
+			if (rv == SW_ERR_TOO_BIG) {
+				srv_h1_error(c, c->h1x->refuse_status);
+				goto out;
+			}
+			if (rv != 0) {
 				srv_conn_close(c);
 				goto out;
 			}
@@ -334,6 +347,8 @@ void srv_h1_process(struct srv_conn *c)
 			if (rv != 0) {
 				if (rv == SW_ERR_NOMEM)
 					srv_conn_close(c);
+				else if (rv == SW_ERR_TOO_BIG && c->h1x->refuse_status)
+					srv_h1_error(c, c->h1x->refuse_status);
 				else
 					srv_h1_error(c, rv == SW_ERR_TOO_BIG ? 413 : 400);
 				goto out;

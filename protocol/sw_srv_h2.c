@@ -15,6 +15,8 @@
 #define H2_CONN_WINDOW (64 * 1024 * 1024)
 /* nva entries on the stack before falling back to the heap. */
 #define H2_NVA_STACK 24
+/* How long a refused stream may stay open after its answer (see h2_refuse). */
+#define H2_REFUSE_GRACE_MS 300
 
 static ssize_t h2_send_cb(nghttp2_session *session, const uint8_t *data, size_t length, int flags,
                           void *user_data)
@@ -154,6 +156,7 @@ static int h2_submit(struct sw_exchange *x, int status, const struct sw_hdrs *hd
 	int bodyless = !stream && (status < 200 || status == 204 || status == 304);
 	/* The request body buffer is not needed any more: it carries the response. */
 	struct evbuffer *rb = x->req.body;
+	srv_x_body_release(x);
 	if (body != rb) {
 		evbuffer_drain(rb, evbuffer_get_length(rb));
 		if (body && evbuffer_add_buffer(rb, body) != 0) {
@@ -249,11 +252,40 @@ void srv_h2_goaway(struct srv_conn *c)
 		srv_conn_schedule(c);
 }
 
-/* Answers a request the server refuses itself (431, 413, 400). */
+/* Answers a request the server refuses itself (431, 413, 503, 408, 400).
+ * The peer may still be sending its body: what comes is discarded, and a
+ * stream still open H2_REFUSE_GRACE_MS after the answer is reset with
+ * NO_ERROR by the sweep (RFC 9113 §8.1). Not at once: clients such as curl
+ * drop an answer whose RST_STREAM arrives with it, and some of them stop
+ * sending without ending the stream, waiting for the server to end it. */
 static void h2_refuse(struct sw_exchange *x, int status)
 {
 	x->conn->srv->stats.bad_requests++;
+	x->refuse_status = status;
+	x->t_refused_ns = sw_now_ns();
+	if (status == 503) {
+		struct sw_hdrs h = {0};
+		sw_hdrs_add(&h, "retry-after", 11, "1", 1);
+		srv_h2_reply(x, status, &h, NULL, NULL);
+		sw_hdrs_clear(&h);
+		return;
+	}
 	srv_h2_reply(x, status, NULL, NULL, NULL);
+}
+
+/* A request head is complete: its body policy and announced length. */
+static void h2_head_done(struct sw_exchange *x)
+{
+	x->head_done = 1;
+	x->t_head_ns = sw_now_ns();
+	srv_x_policy(x);
+	const char *cl = sw_hdrs_get(&x->req.hdrs, "content-length");
+	if (cl) {
+		char *end = NULL;
+		unsigned long long n = strtoull(cl, &end, 10);
+		if (end != cl && !*end && srv_x_body_expect(x, n) != 0)
+			h2_refuse(x, x->refuse_status);
+	}
 }
 
 static int h2_frame_recv_cb(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
@@ -273,6 +305,9 @@ static int h2_frame_recv_cb(nghttp2_session *session, const nghttp2_frame *frame
 			h2_refuse(x, 400);
 			return 0;
 		}
+		h2_head_done(x);
+		if (x->state != SRV_X_RECV)
+			return 0;
 	}
 	if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) {
 		/* Dropped (drop_all from a handler) while this input was being parsed. */
@@ -286,16 +321,13 @@ static int h2_frame_recv_cb(nghttp2_session *session, const nghttp2_frame *frame
 static int h2_data_chunk_cb(nghttp2_session *session, uint8_t flags, int32_t stream_id,
                             const uint8_t *data, size_t len, void *user_data)
 {
-	struct srv_conn *c = user_data;
 	struct sw_exchange *x = nghttp2_session_get_stream_user_data(session, stream_id);
 	if (!x || x->state != SRV_X_RECV)
 		return 0;
-	if (evbuffer_get_length(x->req.body) + len > c->srv->cfg.max_body_bytes) {
-		x->body_too_big = 1;
-		h2_refuse(x, 413);
-		return 0;
-	}
-	if (evbuffer_add(x->req.body, data, len) != 0)
+	int rv = srv_x_body_add(x, (const char *)data, len);
+	if (rv == SW_ERR_TOO_BIG)
+		h2_refuse(x, x->refuse_status);
+	else if (rv != 0)
 		nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_INTERNAL_ERROR);
 	return 0;
 }
@@ -361,6 +393,53 @@ int srv_h2_start(struct srv_conn *c)
 	}
 	c->want_flush = 1;
 	return 0;
+}
+
+void srv_h2_sweep(struct srv_conn *c, uint64_t now)
+{
+	struct sw_server *s = c->srv;
+	const uint64_t hdr_ns = (uint64_t)s->cfg.header_timeout_ms * 1000000u;
+	const uint64_t body_ns = (uint64_t)s->cfg.body_timeout_ms * 1000000u;
+	struct sw_exchange *next;
+	for (struct sw_exchange *x = c->xs; x && c->state == SRV_CONN_H2; x = next) {
+		next = x->next;
+		if (x->state == SRV_X_SENDING && x->refuse_status &&
+		    now - x->t_refused_ns > (uint64_t)H2_REFUSE_GRACE_MS * 1000000u &&
+		    nghttp2_session_get_stream_remote_close(c->h2, x->stream_id) == 0) {
+			/* Refused, answered, and the stream is still open: end it. */
+			nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, x->stream_id, NGHTTP2_NO_ERROR);
+			x->refuse_status = 0;
+			continue;
+		}
+		if (x->state != SRV_X_RECV)
+			continue;
+		if (!x->head_done && now - x->req.t_start_ns > hdr_ns) {
+			/* A header block still trickling in: HPACK can not skip it, so the
+			 * whole connection goes. */
+			s->stats.header_timeouts++;
+			nghttp2_session_terminate_session(c->h2, NGHTTP2_ENHANCE_YOUR_CALM);
+			srv_h2_flush(c);
+			if (c->state == SRV_CONN_H2)
+				srv_conn_close_after_flush(c);
+			return;
+		}
+		if (x->head_done && now - x->t_head_ns > body_ns) {
+			s->stats.body_timeouts++;
+			h2_refuse(x, 408);
+		}
+	}
+	if (c->state == SRV_CONN_H2)
+		srv_h2_flush(c);
+	if (c->state == SRV_CONN_H2 && c->nx == 0 && !c->goaway_sent &&
+	    now - c->idle_since_ns > (uint64_t)s->cfg.idle_timeout_ms * 1000000u) {
+		/* PINGs and SETTINGS do not keep a connection without streams open. */
+		s->stats.idle_h2_closed++;
+		nghttp2_session_terminate_session(c->h2, NGHTTP2_NO_ERROR);
+		c->goaway_sent = 1;
+		srv_h2_flush(c);
+		if (c->state == SRV_CONN_H2)
+			srv_conn_close_after_flush(c);
+	}
 }
 
 void srv_h2_check_done(struct srv_conn *c)

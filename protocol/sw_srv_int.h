@@ -55,16 +55,24 @@ struct srv_stream {
 };
 
 struct sw_exchange {
+	struct sw_server *srv;           /* NULL once the server is gone */
 	struct srv_conn *conn;           /* NULL once detached from a dead connection */
-	struct sw_exchange *prev, *next; /* on conn->xs */
+	struct sw_exchange *prev, *next; /* on conn->xs, or srv->orphans once detached */
 	enum srv_x_state state;
 	int32_t stream_id;               /* HTTP/2 only */
 	unsigned stream_gone : 1;        /* h2 stream closed while the app held it */
 	unsigned hdr_too_big : 1;
-	unsigned body_too_big : 1;
 	unsigned bad : 1;                /* malformed pseudo-headers */
 	unsigned head_only : 1;          /* HEAD: no response body */
+	unsigned head_done : 1;          /* h2: the request's header block is complete */
+	unsigned dropped : 1;            /* its connection was dropped by sw_server_drop_all */
+	unsigned orphan : 1;             /* on srv->orphans */
+	int refuse_status;               /* 413/503 when the body was refused */
 	size_t hdr_bytes;
+	size_t body_max, body_keep;      /* the body policy */
+	size_t body_kept;                /* bytes of req.body counted in stats.body_bytes */
+	uint64_t t_head_ns;              /* head complete (the body deadline runs from here) */
+	uint64_t t_refused_ns;           /* h2: refused (413/503/408...) at this time */
 	struct evbuffer *resp;           /* h2 response body being sent */
 	struct srv_stream *st;           /* streaming response, or NULL */
 	char *pathbuf;                   /* "path\0query\0" */
@@ -80,6 +88,12 @@ enum srv_conn_state {
 	SRV_CONN_DRAIN,     /* flushing the output, then lingering */
 	SRV_CONN_LINGER,    /* write side shut; discarding input until EOF or timeout */
 	SRV_CONN_DEAD,      /* waiting for the deferred free */
+};
+
+enum srv_deadline {
+	SRV_DL_NONE = 0,
+	SRV_DL_HEAD,        /* a request head (or the TLS handshake and preface) must complete */
+	SRV_DL_BODY,        /* a request body must complete */
 };
 
 enum srv_h1_state {
@@ -106,6 +120,9 @@ struct srv_conn {
 	unsigned closing : 1;           /* drain and close once the current work is done */
 	struct event ev_work;           /* deferred flush / resume / free */
 	uint64_t linger_until_ns;       /* LINGER ends by this monotonic time */
+	enum srv_deadline deadline;     /* what deadline_ns bounds */
+	uint64_t deadline_ns;           /* head or body deadline (HTTP/1.1, and before the protocol is known) */
+	uint64_t idle_since_ns;         /* h2: when its last stream ended */
 	/* HTTP/1.1 */
 	enum srv_h1_state h1state;
 	struct sw_exchange *h1x;
@@ -125,6 +142,8 @@ struct sw_server {
 	void *arg;
 	struct evconnlistener *lev;
 	struct event ev_accept_retry;
+	struct event ev_sweep;          /* deadline checks over every connection */
+	struct sw_exchange *orphans;    /* exchanges the app holds after their connection died */
 	SSL_CTX *ssl_ctx;
 	nghttp2_session_callbacks *h2cbs;
 	nghttp2_option *h2opt;
@@ -169,6 +188,20 @@ int srv_x_set_method(struct sw_exchange *x, const char *m, size_t n);
 int srv_x_set_path(struct sw_exchange *x, const char *t, size_t n);
 /* Hands |x| to the application (counts it, applies goaway_after). */
 void srv_x_dispatch(struct sw_exchange *x);
+/* Asks the body policy for |x| (its method and path are set). */
+void srv_x_policy(struct sw_exchange *x);
+/* A body of |len| bytes was announced: returns 0, or SW_ERR_TOO_BIG with
+ * x->refuse_status 413 (over the policy's max) or 503 (over max_body_total). */
+int srv_x_body_expect(struct sw_exchange *x, uint64_t len);
+/* |n| body bytes arrived (at |p|, or the first |n| bytes of |in|, which are
+ * consumed): keeps what the policy keeps, counts the rest. Returns 0,
+ * SW_ERR_TOO_BIG (x->refuse_status as above) or SW_ERR_NOMEM. */
+int srv_x_body_add(struct sw_exchange *x, const char *p, size_t n);
+int srv_x_body_move(struct sw_exchange *x, struct evbuffer *in, size_t n);
+/* Forgets the body bytes of |x| in the memory count (its body is being drained). */
+void srv_x_body_release(struct sw_exchange *x);
+/* Sets the connection's deadline |what| to now + |ms| (SRV_DL_NONE clears it). */
+void srv_conn_set_deadline(struct srv_conn *c, enum srv_deadline what, unsigned ms);
 
 /* sw_srv_h1conn.c */
 /* Parses and dispatches what is in the input buffer. */
@@ -220,6 +253,10 @@ int srv_h2_stream_begin(struct sw_exchange *x, int status, const struct sw_hdrs 
 void srv_h2_stream_kick(struct sw_exchange *x);
 /* Resets the stream of |x| with INTERNAL_ERROR. */
 void srv_h2_reset(struct sw_exchange *x);
+/* Deadline checks of an HTTP/2 connection at |now|: streams whose head or
+ * body is late get 408, a connection without streams for idle_timeout_ms is
+ * closed with GOAWAY. */
+void srv_h2_sweep(struct srv_conn *c, uint64_t now);
 /* Sends GOAWAY (last_stream_id = last processed stream); the connection closes when
  * the streams in flight are done. */
 void srv_h2_goaway(struct srv_conn *c);

@@ -13,7 +13,7 @@
 #include "sw_err.h"
 #include "sw_xalloc.h"
 
-/* Real agent constants (docs/protocol.md §1.4, §5.4), in plan milliseconds. */
+/* Real agent constants (protocol/README.md §1.4, §5.4), in plan milliseconds. */
 #define AGENT_INTERVAL_MS 60000.0          /* --interval: registration retry */
 #define AGENT_BACKOFF_INITIAL_MS 500u
 #define AGENT_BACKOFF_MAX_MS 60000u

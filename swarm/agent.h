@@ -1,6 +1,6 @@
 /*
  * agent: one emulated host's discovery agent + next-step runner, as an
- * explicit state machine (docs/protocol.md §1.4, §3.1, §7): register (A1),
+ * explicit state machine (protocol/README.md §1.4, §3.1, §7): register (A1),
  * poll instructions (A2) at the service's cadence, answer every instruction
  * (A3, through steps.c, with the real agent's reply cache), back off on
  * failures, re-register on `exit`/upgrade/give-up, start the emulated

@@ -212,7 +212,9 @@ void cluster_finish(struct swarm_cluster *cl, int failed, const char *why)
 		rt->stats->clusters_failed++;
 	else
 		rt->stats->clusters_installed++;
-	if (failed)
+	/* Clusters ended by the run's own stop (signal, max_duration) are
+	 * counted in the summary, not named one line each. */
+	if (failed && !rt->stopping)
 		rt_log(rt, 0, "cluster %s failed: %s", cl->name, why ? why : "?");
 	controller_stop(cl);
 	for (i = 0; i < cl->nhosts; i++) {

@@ -102,8 +102,8 @@ static inline struct swarm_cluster *cluster_of(const struct rt_call *c)
 
 /* Boots every host with a small per-host stagger. */
 void cluster_boot_hosts(struct swarm_cluster *cl);
-/* Returns the interned copy of agent version |v| (at most 4 kept; the oldest
- * slot is reused past that, agents re-point at the new copy). Never NULL. */
+/* Returns the interned copy of agent version |v| (at most 4 kept; past that
+ * the last slot is reused and its agents re-point at the new copy). Never NULL. */
 const char *cluster_intern_version(struct swarm_cluster *cl, const char *v);
 /* The record of this cluster in the stats (NULL if none). */
 struct swarm_cluster_record *cluster_record(struct swarm_cluster *cl);
@@ -119,7 +119,7 @@ void cluster_finish(struct swarm_cluster *cl, int failed, const char *why);
 /* Checks whether a finished cluster has no call left; tells the shard. */
 void cluster_check_idle(struct swarm_cluster *cl);
 
-/* Milliseconds since the cluster started, in plan seconds (for the reply cache). */
+/* Whole seconds since the cluster started (for the reply cache). */
 uint32_t cluster_age_s(const struct swarm_cluster *cl);
 
 #endif

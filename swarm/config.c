@@ -869,6 +869,17 @@ int swarm_plan_load(const char *path, struct swarm_plan *out, char *err, size_t 
 	CFG_TRY(set_default_str(&out->openshift_version, "4.16"));
 	CFG_TRY(set_default_str(&out->base_domain, "swarm.example.com"));
 	CFG_TRY(set_default_str(&out->cpu_architecture, "x86_64"));
+	/* Checked last, so a plan's other mistakes are reported first. A run
+	 * with nothing to do would only "pass" without testing anything. */
+	uint64_t planned = 0;
+	for (size_t i = 0; i < out->nshapes; i++)
+		planned += out->shapes[i].amount;
+	if (planned == 0) {
+		cfg_errf(&c, cl, "clusters", "%s: the plan has no cluster to run",
+		         out->nshapes ? "every amount is 0" : "empty list");
+		rv = SW_ERR_INVALID;
+		goto out;
+	}
 	rv = 0;
 out:
 	cfg_done(&c);
@@ -1076,7 +1087,7 @@ static int derive_agent_token(struct cfg_ctx *c, const yaml_node_t *root, json_t
 	yaml_node_t *v = cfg_get(c, root, "pull_secret_file", NULL);
 	json_t *auth;
 
-	if (s->auth != SWARM_AUTH_TOKEN || s->agent_token)
+	if (s->auth != SWARM_AUTH_RHSSO || s->agent_token)
 		return 0;
 	auth = json_object_get(json_object_get(json_object_get(ps, "auths"), "cloud.openshift.com"),
 	                       "auth");
@@ -1145,7 +1156,8 @@ int swarm_service_load(const char *path, struct swarm_service *out, char *err, s
 		c.err = localerr;
 		c.errlen = sizeof(localerr);
 	}
-	static const char *const auths[] = {"none", "token", "local", NULL};
+	/* `token` is this tool's former name of rhsso, still accepted. */
+	static const char *const auths[] = {"none", "rhsso", "local", "token", NULL};
 	static const char *const protos[] = {"auto", "h2", "http1.1", NULL};
 	static const char *const policies[] = {"shared", "dedicated", NULL};
 	static const char *const gens[] = {"auto", "current", "2023", NULL};
@@ -1176,8 +1188,15 @@ int swarm_service_load(const char *path, struct swarm_service *out, char *err, s
 		goto out;
 	}
 	x = SWARM_AUTH_NONE;
+	yaml_node_t *authv = cfg_get(&c, root, "auth", NULL);
+	if (authv && cfg_scalar(authv) && !strcmp(cfg_scalar(authv), "agent-installer-local")) {
+		cfg_errf(&c, authv, "auth", "'agent-installer-local' (the agent-based installer's "
+		         "AUTH_TYPE) is not supported: expected none, rhsso or local");
+		rv = SW_ERR_INVALID;
+		goto out;
+	}
 	CFG_TRY(cfg_enum(&c, root, "", "auth", auths, &x));
-	out->auth = (enum swarm_auth)x;
+	out->auth = x == 3 ? SWARM_AUTH_RHSSO : (enum swarm_auth)x;
 	x = 0;
 	CFG_TRY(cfg_enum(&c, root, "", "http", protos, &x));
 	out->proto = x == 1 ? SW_PROTO_H2 : x == 2 ? SW_PROTO_H1 : SW_PROTO_AUTO;
@@ -1197,6 +1216,11 @@ int swarm_service_load(const char *path, struct swarm_service *out, char *err, s
 	if (rv == 0)
 		out->max_conns = (unsigned)ll;
 	CFG_TRY(cfg_bool(&c, root, "", "insecure_skip_verify", 0, &out->insecure));
+	/* Said once here (the caller prints warnings unless --quiet), not by
+	 * every HTTP client the run creates. */
+	if (out->insecure && !strncmp(out->endpoint, "https://", 8))
+		cfg_warnf(&c, cfg_get(&c, root, "insecure_skip_verify", NULL),
+		          "key 'insecure_skip_verify': the service's TLS certificate is not verified");
 	CFG_TRY(cfg_string(&c, root, "", "user_token", 0, &out->user_token));
 	if (out->user_token)
 		CFG_TRY(cfg_token_check(&c, cfg_get(&c, root, "user_token", NULL), "user_token",
@@ -1208,9 +1232,9 @@ int swarm_service_load(const char *path, struct swarm_service *out, char *err, s
 	CFG_TRY(cfg_string(&c, root, "", "ca_file", 0, &out->ca_file));
 	CFG_TRY(cfg_string(&c, root, "", "client_cert_file", 0, &out->client_cert_file));
 	CFG_TRY(cfg_string(&c, root, "", "client_key_file", 0, &out->client_key_file));
-	if (out->auth == SWARM_AUTH_TOKEN && !out->user_token) {
-		cfg_errf(&c, cfg_get(&c, root, "auth", NULL), "user_token",
-		         "required when auth is 'token'");
+	if (out->auth == SWARM_AUTH_RHSSO && !out->user_token) {
+		cfg_errf(&c, authv, "user_token", "required when auth is '%s' (the Bearer token of "
+		         "the user calls that create clusters)", cfg_scalar(authv));
 		rv = SW_ERR_INVALID;
 		goto out;
 	}

@@ -18,7 +18,9 @@
 #include "sw_http.h"
 
 enum swarm_mode { SWARM_MODE_REST, SWARM_MODE_KUBE };
-enum swarm_auth { SWARM_AUTH_NONE, SWARM_AUTH_TOKEN, SWARM_AUTH_LOCAL };
+/* The service's AUTH_TYPE this run speaks (protocol/README.md §2): `none`,
+ * `rhsso` (also spelt `token`, its former name here) or `local`. */
+enum swarm_auth { SWARM_AUTH_NONE, SWARM_AUTH_RHSSO, SWARM_AUTH_LOCAL };
 enum swarm_conn_policy { SWARM_CONN_SHARED, SWARM_CONN_DEDICATED };
 
 /* Longest user_token / agent_token (bytes) the loader accepts: each travels
@@ -108,9 +110,9 @@ struct swarm_service {
 	char *release_image;              /* required */
 	char *ssh_pub_key;                /* required (original tool needs it) */
 	/* extensions */
-	enum swarm_auth auth;             /* `auth`: none | token | local */
-	char *user_token;                 /* `user_token`: Bearer for driver calls (token mode) */
-	char *agent_token;                /* X-Secret-Key of agent calls in token mode: `agent_token`,
+	enum swarm_auth auth;             /* `auth`: none | rhsso (alias token) | local */
+	char *user_token;                 /* `user_token`: Bearer for driver calls (rhsso; required) */
+	char *agent_token;                /* X-Secret-Key of agent calls in rhsso mode: `agent_token`,
 	                                   * else (filled in at load) the pull secret's
 	                                   * auths["cloud.openshift.com"].auth */
 	char *ca_file;                    /* `ca_file` */

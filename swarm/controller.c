@@ -20,7 +20,7 @@ enum ctl_state {
 	CTL_STATE_COUNT
 };
 
-/* The finalizing chain, in order (no OLM operators: §3.3). */
+/* The finalizing chain, in order (no OLM operators: protocol/README.md §3.3). */
 enum ctl_fin {
 	FIN_WAIT_OPERATORS, FIN_LIST_OPERATORS, FIN_ROUTER_CA_STAGE, FIN_INGRESS_CERT,
 	FIN_OLM_STAGE, FIN_DONE_STAGE, FIN_COMPLETE, FIN_LOGS_REQUESTED, FIN_LOGS_UPLOAD,
@@ -95,7 +95,7 @@ static void report_nodes(struct controller *ctl)
 		if (!a->rebooted || a->done)
 			continue;
 		if (!a->joined) {
-			/* Joined only after Rebooting/Configuring, then Done (§5.3). */
+			/* Joined only after Rebooting/Configuring, then Done (protocol/README.md §5.3). */
 			a->joined = 1;
 			a->ctl_busy = 1;
 			installer_report_stage(cl, i, 0, AS_STAGE_JOINED, "", on_host_joined, i);

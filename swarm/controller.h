@@ -1,6 +1,6 @@
 /*
  * controller: the emulated assisted-installer-controller of one cluster
- * (docs/protocol.md §3.3, §6.3), started once the bootstrap (or the single
+ * (protocol/README.md §3.3, §6.3), started once the bootstrap (or the single
  * node) reported Rebooting: waits for the cluster (C1), reports Joined then
  * Done for every rebooted host (C3), polls until `finalizing` (C4), walks the
  * finalizing stages (C5), reports every monitored operator available

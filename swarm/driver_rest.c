@@ -1,5 +1,5 @@
 /*
- * driver_rest: the REST ("SaaS") cluster driver (docs/protocol.md §3.4, §7,
+ * driver_rest: the REST ("SaaS") cluster driver (protocol/README.md §3.4, §7,
  * §8): component versions once per shard (D0), register cluster (D1) and
  * infra-env (D2), set VIPs for multi-node (D3, both VIP forms when the
  * service's generation needs them), boot the hosts, poll until ready, install
@@ -199,7 +199,7 @@ static void on_cluster_created(struct rt_call *c, int err, const char *msg, stru
 		return;
 	if (!err && resp->status == 400 && c->aux && !cl->rt->cpc_refused &&
 	    body_mentions(resp, "control_plane_count", "controlPlaneCount")) {
-		/* An older generation (§8): it does not know control_plane_count. */
+		/* An older generation (protocol/README.md §8): it does not know control_plane_count. */
 		cl->rt->cpc_refused = 1;
 		if (cl->ncp == 3) {
 			create_cluster(cl);
@@ -238,7 +238,7 @@ static void create_cluster(struct swarm_cluster *cl)
 	                    json_string(p->base_domain ? p->base_domain : "swarm.example.com"));
 	json_object_set_new(b, "cpu_architecture",
 	                    json_string(p->cpu_architecture ? p->cpu_architecture : "x86_64"));
-	/* high_availability_mode is understood by every generation (§8). */
+	/* high_availability_mode is understood by every generation (protocol/README.md §8). */
 	json_object_set_new(b, "high_availability_mode", json_string(cl->single_node ? "None" : "Full"));
 	if (cl->single_node)
 		json_object_set_new(b, "user_managed_networking", json_true());

@@ -32,7 +32,7 @@ struct inst_step {
 #define ST(s, i) { OP_STAGE, (int8_t)(s), (i) }
 #define OP(o) { (o), -1, NULL }
 
-/* docs/protocol.md §5.3, "Exact sequence the real installer sends". */
+/* protocol/README.md §5.3, "Exact sequence the real installer sends". */
 static const struct inst_step seq_bootstrap[] = {
 	ST(AS_STAGE_STARTING_INSTALLATION, "bootstrap"),
 	OP(OP_DL_BOOTSTRAP),

@@ -1,6 +1,6 @@
 /*
  * installer: the emulated assisted-installer of one host, started once by
- * the `install` step (docs/protocol.md §3.2, §5.3): reports the per-role
+ * the `install` step (protocol/README.md §3.2, §5.3): reports the per-role
  * stage sequence with the real installer's progress_info (bootstrap, master,
  * worker, single-node), downloads bootstrap.ign / the host ignition, writes
  * "Writing image to disk NN%" every write_image_step_pct, waits where the

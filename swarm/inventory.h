@@ -1,6 +1,6 @@
 /*
  * inventory: the fake hardware inventory of an emulated host (reply to the
- * `inventory` step, docs/protocol.md §4.5). Believable, deterministic per
+ * `inventory` step, protocol/README.md §4.5). Believable, deterministic per
  * host, and chosen to pass every hardware and network validation for any
  * role: 16 cores, 32 GiB, one eligible 200 GiB SSD, one physical NIC carrying
  * the host's MAC and address, a default route (family 2) via the gateway,

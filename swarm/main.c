@@ -632,20 +632,23 @@ static void print_plan(const struct swarm_plan *p, const struct swarm_job *jobs,
 	uint64_t hosts = 0;
 	for (size_t i = 0; i < njobs; i++)
 		hosts += swarm_shape_hosts(&p->shapes[jobs[i].shape]);
-	fprintf(stderr, "swarm: plan %s: %zu shapes, %zu clusters, %llu hosts; arrival %s%s; seed %llu; "
-	        "time_scale %g\n", p->path, p->nshapes, njobs, (unsigned long long)hosts,
+	fprintf(stderr, "swarm: plan %s: %zu shape%s, %zu cluster%s, %llu host%s; arrival %s%s; seed %llu; "
+	        "time_scale %g\n", p->path, p->nshapes, report_plural(p->nshapes), njobs,
+	        report_plural(njobs), (unsigned long long)hosts, report_plural(hosts),
 	        kinds[p->arrival.kind], p->arrival.poisson ? " (poisson)" : "",
 	        (unsigned long long)p->seed, p->timings.time_scale);
 	for (size_t s = 0; s < p->nshapes; s++) {
 		const struct swarm_shape *sh = &p->shapes[s];
-		fprintf(stderr, "swarm:   shape %zu (line %u): %u x %u hosts (%u control plane + %u workers)%s%s\n",
-		        s, sh->line, sh->amount, swarm_shape_hosts(sh), sh->single_node ? 1 : sh->control_plane,
-		        sh->num_workers, sh->just_infraenv ? ", infraenv only" : "",
+		fprintf(stderr, "swarm:   shape %zu (line %u): %u x %u host%s (%u control plane + %u worker%s)%s%s\n",
+		        s, sh->line, sh->amount, swarm_shape_hosts(sh), report_plural(swarm_shape_hosts(sh)),
+		        sh->single_node ? 1 : sh->control_plane, sh->num_workers,
+		        report_plural(sh->num_workers), sh->just_infraenv ? ", infraenv only" : "",
 		        sh->with_nmstate ? ", nmstate" : "");
 	}
 	if (njobs)
-		fprintf(stderr, "swarm: last cluster starts at +%.1fs; %u hosts in flight over %u threads\n",
-		        (double)jobs[njobs - 1].start_ns / 1e9, o->max_concurrent, o->threads);
+		fprintf(stderr, "swarm: last cluster starts at +%.1fs; %u host%s in flight over %u thread%s\n",
+		        (double)jobs[njobs - 1].start_ns / 1e9, o->max_concurrent, report_plural(o->max_concurrent),
+		        o->threads, report_plural(o->threads));
 }
 
 static void print_warnings(const char *w)
@@ -666,6 +669,7 @@ int main(int argc, char **argv)
 	struct swarm_stats *mainst = NULL;
 	char *agent_image = NULL;
 	int unreachable = 0;
+	char unreachable_msg[1280] = "";
 	char err[1024], warn[2048];
 	int have_plan = 0, have_svc = 0;
 	int code = parse_args(argc, argv, &opts);
@@ -702,10 +706,10 @@ int main(int argc, char **argv)
 		const struct swarm_shape *sh = &plan.shapes[s];
 		if (sh->amount && swarm_shape_hosts(sh) > per_thread) {
 			fprintf(stderr, "swarm: %s:%u: a cluster of clusters[%zu] has %u hosts, more than the %u "
-			        "hosts in flight each thread may have (MAX_CONCURRENT %u / %u threads): "
+			        "host%s in flight each thread may have (MAX_CONCURRENT %u / %u thread%s): "
 			        "it could never start; raise MAX_CONCURRENT or lower --threads\n",
-			        plan.path, sh->line, s, swarm_shape_hosts(sh), per_thread, opts.max_concurrent,
-			        opts.threads);
+			        plan.path, sh->line, s, swarm_shape_hosts(sh), per_thread, report_plural(per_thread),
+			        opts.max_concurrent, opts.threads, report_plural(opts.threads));
 			goto out;
 		}
 	}
@@ -756,8 +760,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (rv < 0) {
-		fprintf(stderr, "swarm: service %s unreachable: %s\n", svc.endpoint, err);
+		/* Printed after the (short) summary, so it is the last line seen. */
+		snprintf(unreachable_msg, sizeof(unreachable_msg), "service %s unreachable: %s", svc.endpoint,
+		         err);
 		unreachable = 1; /* no shard runs; the report still gets written */
+		mainst->clusters_total = njobs; /* the plan's, though none started */
 		r.ctx.run_start_ns = pf_start;
 		r.nth = 0;
 		goto report;
@@ -835,8 +842,9 @@ int main(int argc, char **argv)
 	}
 
 	if (!opts.quiet)
-		fprintf(stderr, "swarm: run %s: %zu clusters, %u hosts in flight max, %u thread%s, against %s\n",
-		        r.ctx.run_id, njobs, opts.max_concurrent, r.nth, r.nth > 1 ? "s" : "", svc.endpoint);
+		fprintf(stderr, "swarm: run %s: %zu cluster%s, %u host%s in flight max, %u thread%s, against %s\n",
+		        r.ctx.run_id, njobs, report_plural(njobs), opts.max_concurrent,
+		        report_plural(opts.max_concurrent), r.nth, report_plural(r.nth), svc.endpoint);
 	for (unsigned i = 0; i < r.nth; i++) {
 		if (pthread_create(&r.th[i].tid, NULL, shard_main, &r.th[i]) != 0) {
 			fprintf(stderr, "swarm: cannot start thread %u\n", i);
@@ -902,6 +910,7 @@ report:;
 		.run_id = r.ctx.run_id, .version = SWARM_VERSION, .start_wall = start_wall,
 		.end_wall = end_wall, .duration_s = (double)dur_ns / 1e9, .plan = &plan, .svc = &svc,
 		.opts = &opts, .exit_code = code, .exit_reason = reason,
+		.exit_message = unreachable_msg[0] ? unreachable_msg : NULL,
 	};
 	if (r.series && series_cut(r.series, final, run.duration_s) < 0)
 		fprintf(stderr, "swarm: out of memory recording the time series\n");
@@ -919,6 +928,8 @@ report:;
 		fprintf(stderr, "swarm: results written to %s\n", opts.results_path);
 	json_decref(svcm_status);
 	json_decref(push);
+	if (unreachable_msg[0])
+		fprintf(stderr, "swarm: %s\n", unreachable_msg);
 	linger_metrics(&r, opts.metrics_linger_ns);
 
 out:

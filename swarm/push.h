@@ -5,7 +5,7 @@
  * families as /metrics, plus swarm_run_* gauges) to
  * URL/metrics/job/<job>/instance/<run id>. PUT replaces the whole group, so
  * a run's series are exactly its own; the run id as `instance` keeps runs
- * apart. README "Pushgateway" explains the choice.
+ * apart. README "Observability: dashboard, alert rules, Pushgateway" explains the choice.
  */
 #ifndef SWARM_PUSH_H
 #define SWARM_PUSH_H

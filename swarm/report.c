@@ -28,6 +28,11 @@ const char *report_exit_name(int code)
 	}
 }
 
+const char *report_plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 const char *report_fmt_duration(uint64_t ns, char *buf, size_t len)
 {
 	double v = (double)ns;
@@ -252,7 +257,7 @@ static json_t *j_plan(const struct swarm_plan *p, int *bad)
 
 static json_t *j_service(const struct swarm_service *s, int *bad)
 {
-	static const char *const auths[] = {"none", "token", "local"};
+	static const char *const auths[] = {"none", "rhsso", "local"};
 	json_t *o = json_object();
 	jset(o, "path", j_str_or_null(s->path), bad);
 	jset(o, "endpoint", j_str_or_null(s->endpoint), bad);
@@ -356,6 +361,7 @@ json_t *report_json(const struct swarm_stats *st, const struct report_run *run)
 	jset(doc, "duration_seconds", json_real(run->duration_s), &bad);
 	jset(doc, "exit_code", json_integer(run->exit_code), &bad);
 	jset(doc, "exit_reason", j_str_or_null(run->exit_reason), &bad);
+	jset(doc, "exit_message", j_str_or_null(run->exit_message), &bad);
 	/* The run's verdict: a failed push (exit 5) does not make it fail. */
 	jset(doc, "passed", json_boolean(run->exit_code == SWARM_EXIT_OK || run->exit_code == SWARM_EXIT_PUSH),
 	     &bad);
@@ -487,6 +493,70 @@ static void print_errors(FILE *out, const struct swarm_stats *st)
 	}
 }
 
+/* One distinct failure reason and how many clusters failed with it. */
+struct failure_count {
+	const char *reason;
+	uint64_t n;
+};
+
+static int failure_count_cmp(const void *a, const void *b)
+{
+	const struct failure_count *x = a, *y = b;
+	return x->n < y->n ? 1 : x->n > y->n ? -1 : 0;
+}
+
+/*
+ * Failed clusters, counted by reason (the first REPORT_FAILURE_REASONS
+ * distinct texts, most frequent first; later ones count as "other"), and
+ * the first few named: an aborted run of thousands of clusters stays a few
+ * lines long.
+ */
+static void print_failed(FILE *out, const struct swarm_stats *st, const struct report_run *run)
+{
+	struct failure_count reasons[REPORT_FAILURE_REASONS];
+	size_t nreasons = 0;
+	uint64_t failed = 0, other = 0;
+	for (size_t i = 0; i < st->nclusters; i++) {
+		const struct swarm_cluster_record *r = &st->clusters[i];
+		if (!r->failed)
+			continue;
+		failed++;
+		const char *why = r->failure[0] ? r->failure : "(no reason recorded)";
+		size_t k = 0;
+		while (k < nreasons && strcmp(reasons[k].reason, why) != 0)
+			k++;
+		if (k < nreasons)
+			reasons[k].n++;
+		else if (nreasons < REPORT_FAILURE_REASONS)
+			reasons[nreasons++] = (struct failure_count){why, 1};
+		else
+			other++;
+	}
+	if (!failed)
+		return;
+	qsort(reasons, nreasons, sizeof(reasons[0]), failure_count_cmp);
+	const char *results = run && run->opts && run->opts->results_path ? run->opts->results_path : NULL;
+	fprintf(out, "\nFailed clusters by reason (%llu cluster%s%s%s)\n", (unsigned long long)failed,
+	        report_plural(failed), results ? "; each one is listed in " : "", results ? results : "");
+	for (size_t k = 0; k < nreasons; k++)
+		fprintf(out, "  %9llu  %s\n", (unsigned long long)reasons[k].n, reasons[k].reason);
+	if (other)
+		fprintf(out, "  %9llu  (other reasons)\n", (unsigned long long)other);
+	if (failed == 1 && nreasons == 1)
+		return; /* the one example would only repeat the line above */
+	unsigned shown = 0;
+	fprintf(out, "First failed clusters\n");
+	for (size_t i = 0; i < st->nclusters && shown < REPORT_FAILED_EXAMPLES; i++) {
+		const struct swarm_cluster_record *r = &st->clusters[i];
+		if (!r->failed)
+			continue;
+		shown++;
+		fprintf(out, "  %-24s %s\n", r->name, r->failure[0] ? r->failure : "(no reason recorded)");
+	}
+	if (failed > shown)
+		fprintf(out, "  ... and %llu more\n", (unsigned long long)(failed - shown));
+}
+
 void report_print(FILE *out, const struct swarm_stats *st, const struct report_run *run)
 {
 	char b[8][16];
@@ -495,6 +565,15 @@ void report_print(FILE *out, const struct swarm_stats *st, const struct report_r
 	        run->run_id ? run->run_id : "-", run->exit_reason ? run->exit_reason : "",
 	        report_fmt_duration(dur_ns, b[0], sizeof(b[0])), run->exit_code,
 	        report_exit_name(run->exit_code));
+	if (!st->clusters_started && !st->nclusters) {
+		/* The run never started (service unreachable): no tables of
+		 * nothing; the reason follows on stderr, last. */
+		fprintf(out, "clusters: %llu in the plan, none started   requests: %llu, errors: %llu\n",
+		        (unsigned long long)st->clusters_total, (unsigned long long)st->requests,
+		        (unsigned long long)st->errors);
+		print_errors(out, st);
+		return;
+	}
 	fprintf(out, "clusters: %llu total, %llu started, %llu ready, %llu installed, %llu failed"
 	        "   requests: %llu (%.1f/s), errors: %llu\n",
 	        (unsigned long long)st->clusters_total, (unsigned long long)st->clusters_started,
@@ -531,15 +610,7 @@ void report_print(FILE *out, const struct swarm_stats *st, const struct report_r
 	if (for_each_shape(st, shape_count(st, run), shape_print, &pa) < 0)
 		fprintf(out, "  (out of memory)\n");
 
-	int nfail = 0;
-	for (size_t i = 0; i < st->nclusters && nfail < 10; i++) {
-		const struct swarm_cluster_record *r = &st->clusters[i];
-		if (!r->failed)
-			continue;
-		if (!nfail++)
-			fprintf(out, "\nFailed clusters (first 10)\n");
-		fprintf(out, "  %-24s %s\n", r->name, r->failure[0] ? r->failure : "(no reason recorded)");
-	}
+	print_failed(out, st, run);
 
 	fprintf(out, "\nSchedule: timer lateness p50 %s p99 %s max %s; cluster start delay p50 %s p99 %s max %s\n",
 	        q(&st->lateness, 0.5, b[0], 16), q(&st->lateness, 0.99, b[1], 16),

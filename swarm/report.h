@@ -37,10 +37,19 @@ struct report_run {
 	const struct swarm_opts *opts;   /* may be NULL (tests) */
 	int exit_code;                   /* enum swarm_exit */
 	const char *exit_reason;         /* "installed", "failed", "aborted", "signal", "max_duration", "unreachable" */
+	const char *exit_message;        /* why a run could not start (one line), else NULL */
 };
+
+/* At most this many failed clusters are named in the summary (all of them
+ * are in the results file), and this many distinct failure reasons counted. */
+#define REPORT_FAILED_EXAMPLES 10
+#define REPORT_FAILURE_REASONS 8
 
 /* Returns the stable name of |code| ("ok", "failed", "usage", "aborted", "unreachable"). */
 const char *report_exit_name(int code);
+
+/* Returns "s" unless |n| is 1, for "1 cluster" / "2 clusters". */
+const char *report_plural(uint64_t n);
 
 /*
  * Formats |ns| for humans into |buf| ("850us", "12.3ms", "1.25s", "2m03s",
@@ -64,7 +73,13 @@ json_t *report_json(const struct swarm_stats *st, const struct report_run *run);
 int report_write_json(const char *path, const struct swarm_stats *st,
                       const struct report_run *run, char *err, size_t errlen);
 
-/* Prints the end-of-run summary tables of |st| to |out|. */
+/*
+ * Prints the end-of-run summary of |st| to |out|: tables for a run that
+ * started clusters; for one that never did (service unreachable), only the
+ * header, the plan's cluster count and the errors of the calls it made.
+ * Failed clusters are counted by reason, with at most REPORT_FAILED_EXAMPLES
+ * of them named.
+ */
 void report_print(FILE *out, const struct swarm_stats *st, const struct report_run *run);
 
 #endif

@@ -54,7 +54,7 @@ void rt_init(struct swarm_rt *rt, struct event_base *base, struct sw_client *cli
 	ids_rng_seed(&rt->rng, seed);
 	/* 2^17 slots of 500 us: a 65 s horizon (later timers wait for their round) */
 	tw_init(&rt->wheel, RT_TIMER_GRID_NS, 17, sw_now_ns());
-	if (ctx->svc && ctx->svc->auth == SWARM_AUTH_TOKEN)
+	if (ctx->svc && ctx->svc->auth == SWARM_AUTH_RHSSO)
 		rt->agent_token = xstrdup(ctx->svc->agent_token); /* the loader derived it */
 	if (ctx->svc)
 		rt->bearer = swarm_service_bearer(ctx->svc);

@@ -72,7 +72,7 @@ struct rt_owner {
 	                                  * NULL = rt->agent_token */
 };
 
-/* How a call is retried at the application level (docs/protocol.md §1.4). */
+/* How a call is retried at the application level (protocol/README.md §1.4). */
 enum rt_retry {
 	RT_RETRY_NONE,
 	RT_RETRY_AGENT,      /* 3 retries on 503/504/transport errors, jitter 2-10 s */
@@ -81,7 +81,7 @@ enum rt_retry {
 	RT_RETRY_DRIVER,     /* the test driver: 3 retries on 5xx/transport, 1-2 s */
 };
 
-/* Which credentials a call carries (docs/protocol.md §2). */
+/* Which credentials a call carries (protocol/README.md §2). */
 enum rt_auth {
 	RT_AUTH_NONE,
 	RT_AUTH_AGENT,   /* X-Secret-Key (installer, controller) */

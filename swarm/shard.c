@@ -441,7 +441,10 @@ int shard_run(struct swarm_shard *sh)
 		return SW_ERR_STATE;
 	sh->ran = 1;
 	sh->cpu_start_ns = thread_cpu_ns();
-	qsort(sh->jobs, sh->njobs, sizeof(*sh->jobs), job_cmp);
+	/* A shard may get no job (fewer clusters than threads): qsort(NULL, 0)
+	 * is undefined behaviour. */
+	if (sh->njobs)
+		qsort(sh->jobs, sh->njobs, sizeof(*sh->jobs), job_cmp);
 	sh->stats.clusters_total += sh->njobs;
 	sh->hosts_before = xmalloc((sh->njobs + 1) * sizeof(*sh->hosts_before));
 	sh->hosts_before[0] = 0;

@@ -12,7 +12,7 @@
 #include "sw_xalloc.h"
 
 /* Stable names: they are keys of the results JSON and label values of
- * /metrics, so renaming one is a schema change (RESULTS.md). */
+ * /metrics, so renaming one is a schema change (scenarios/RESULTS.md). */
 static const char *const ep_names[EP_COUNT] = {
 	[EP_REGISTER_HOST] = "register_host",
 	[EP_GET_STEPS] = "get_next_steps",

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include "hist.h"
 
-/* Every call the swarm makes, by operation (docs/protocol.md §3.0). */
+/* Every call the swarm makes, by operation (protocol/README.md §3.0). */
 enum swarm_ep {
 	EP_REGISTER_HOST, EP_GET_STEPS, EP_POST_STEP, EP_HOST_LOGS_PROGRESS, EP_UPLOAD_LOGS,
 	EP_HOST_PROGRESS, EP_DOWNLOAD_FILE, EP_DOWNLOAD_IGNITION, EP_GET_CLUSTER,

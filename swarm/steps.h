@@ -1,6 +1,6 @@
 /*
  * steps: what an emulated dry-run agent answers to each instruction of a
- * `GET .../instructions` (docs/protocol.md §4.3). Pure functions: parse one
+ * `GET .../instructions` (protocol/README.md §4.3). Pure functions: parse one
  * instruction (step_type, step_id, args), compute the reply the real dry-run
  * agent would post, and tell the caller which side effect the step asks for
  * (start the installer, upload logs, re-register after an upgrade, stop the

@@ -2,9 +2,12 @@
 # The whole test suite: a normal build with warnings as errors, an
 # AddressSanitizer + UndefinedBehaviorSanitizer build (leaks are failures)
 # and a clang build, each running every meson test; then a ThreadSanitizer
-# build running the multi-shard tests (meson suite "threads"). Ends with one
-# line "N passed, N failed" (skipped tests are counted on the line before).
-# Usage: tools/test.sh   (run from anywhere; TEST_ARGS adds meson test args)
+# build running the multi-shard tests (meson suite "threads"). Skipped tests
+# (exit 77: a tool or the reference material outside the repository is
+# missing) are counted and listed with their reason. Ends with one line
+# "N passed, N failed".
+# Usage: tools/test.sh   (run from anywhere; TEST_ARGS adds meson test args;
+# SWARM_SHARED_DIR points the reference tests at the reference material)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
@@ -52,6 +55,17 @@ run_suite() {
 	passed=$((passed + ${ok:-0} + ${xf:-0}))
 	failed=$((failed + ${fl:-0} + ${up:-0} + ${to:-0}))
 	skipped=$((skipped + ${sk:-0}))
+	# A skipping test says why in a "SKIP: reason" line (tests/README.md),
+	# else its first line of output is shown.
+	[ "${sk:-0}" -eq 0 ] || awk -v n="$name" '
+		function flush() { if (skip) printf "[%s] SKIP %s: %s\n", n, t, why != "" ? why : first }
+		/^test: / { flush(); t = $NF; skip = 0; out = 0; why = ""; first = "" ; next }
+		/^result: *exit status 77/ { skip = 1; next }
+		/^-+ std(out|err) -+$/ { out = 1; next }
+		/^=+( [0-9]+\/[0-9]+ =+)?$/ { out = 0; next }
+		out && /^SKIP: / && why == "" { why = substr($0, 7) }
+		out && first == "" && NF { first = $0 }
+		END { flush() }' "$dir/meson-logs/testlog.txt"
 	if [ -z "$ok" ]; then
 		tail -n 40 "$dir.test.log"
 		failed=$((failed + 1)); status=1
@@ -76,7 +90,7 @@ suite=threads
 run_suite tsan build-test-tsan -Db_sanitize=thread -Db_lundef=false
 suite=
 
-echo "skipped: $skipped"
+echo "$skipped skipped"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] || status=1
 exit $status

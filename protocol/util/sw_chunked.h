@@ -1,6 +1,6 @@
 /*
- * sw_chunked: the one decoder of HTTP/1.1 chunked transfer coding (RFC 9112
- * §7.1), sans-I/O, used by the client's response parser (sw_h1c) and the
+ * sw_chunked: the one decoder of HTTP/1.1 chunked transfer coding
+ * (RFC 9112 §7.1), sans-I/O, used by the client's response parser (sw_h1c) and the
  * server's request bodies (sw_srv_h1conn). Bytes go in by sw_chunked_feed(),
  * payload comes out through a callback; it never allocates.
  *

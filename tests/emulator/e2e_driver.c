@@ -3,7 +3,7 @@
  * emulator as a child process on 127.0.0.1 (random port, --time-scale 60)
  * and walks clusters through their whole life with the protocol client,
  * exactly like a driver + agents + installer + controller would
- * (docs/protocol.md §7): single-node, three masters, three masters + two
+ * (protocol/README.md §7): single-node, three masters, three masters + two
  * workers. Then the failure paths (missing timestamp, wrong agent version,
  * bad inventory, lower stage, silent host, auth failures) and, in a second
  * emulator, the fault injection and the debug endpoints.
@@ -11,6 +11,16 @@
  * usage: e2e_driver EMULATOR [--proto h2|h1] [--tls] [--auth none|token|local]
  *                            [--record FILE] [--no-faults] [--verbose]
  * Exit 0 when everything behaved, 1 otherwise (first failure printed).
+ *
+ * Attach mode (the agent side of a kube-api test, as the original swarm
+ * booted its agents): no emulator is started and no user call is made; the
+ * hosts of one cluster boot from an InfraEnv's ISO URL and run agent,
+ * installer and assisted-installer-controller until the cluster is
+ * installed (the hub's controllers approve and install it):
+ *   e2e_driver --attach PORT --iso-url URL [--auth none|local] --masters N
+ *              --host MAC,HOSTNAME,IP [--host ...] [--timeout SECONDS]
+ * The infra-env id and, under local auth, the agent token are taken from the
+ * ISO URL (/byid/<id>/... or /byapikey/<JWT>/...).
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -456,7 +466,7 @@ static void installer_step(struct host *h)
 	const char *name = as_stage_name(st);
 	struct e2e_res r;
 	char path[300];
-	/* Ordering of the real installers (protocol.md §5.3). */
+	/* Ordering of the real installers (protocol/README.md §5.3). */
 	if (h->stage_role == AS_ROLE_BOOTSTRAP && st == AS_STAGE_WAITING_FOR_BOOTKUBE &&
 	    count_masters(c, 0) < 2)
 		return;
@@ -531,7 +541,9 @@ static int controller_step(struct cluster *c)
 	CHECK(acall(c, "GET", path, NULL, &r) == 200 && r.json, "controller get cluster: %d", r.status);
 	snprintf(c->status, sizeof(c->status), "%s", jstr(r.json, "status"));
 	e2e_res_free(&r);
-	if (strcmp(c->status, "installed") == 0)
+	/* a kube-api hub turns an installed cluster into a day-2 one at once;
+	 * the real controller stops on both */
+	if (strcmp(c->status, "installed") == 0 || strcmp(c->status, "adding-hosts") == 0)
 		return 1;
 	if (strcmp(c->status, "finalizing") != 0 || c->finalized)
 		return 0;
@@ -580,11 +592,38 @@ static int controller_step(struct cluster *c)
 	CHECK(acall(c, "PUT", path, "{\"finalizing_stage\":\"Done\"}", &r) == 200, "finalizing Done");
 	e2e_res_free(&r);
 	snprintf(path, sizeof(path), API "/v2/clusters/%s/actions/complete-installation", c->id);
-	CHECK(acall(c, "POST", path, "{\"is_success\":true}", &r) == 202, "complete-installation: %d %s",
-	      r.status, r.body);
+	int st = acall(c, "POST", path, "{\"is_success\":true}", &r);
+	if (st == 409) {
+		/* the service's monitor may have finished the cluster meanwhile (its
+		 * operators are all available): the real controller then sees it
+		 * installed and stops */
+		struct e2e_res g;
+		snprintf(path, sizeof(path), API "/v2/clusters/%s?exclude-hosts=true", c->id);
+		CHECK(acall(c, "GET", path, NULL, &g) == 200 && g.json, "get cluster: %d", g.status);
+		const char *now = jstr(g.json, "status");
+		CHECK(!strcmp(now, "installed") || !strcmp(now, "adding-hosts"),
+		      "complete-installation: 409 %s with the cluster %s", r.body, now);
+		e2e_res_free(&g);
+	} else {
+		CHECK(st == 202, "complete-installation: %d %s", r.status, r.body);
+	}
 	e2e_res_free(&r);
 	c->finalized = 1;
 	return 0;
+}
+
+/* One round of the cluster's machines: each agent polls, each installer
+ * moves on, the controller acts. Returns 1 once the cluster is installed. */
+static int cluster_round(struct cluster *c)
+{
+	for (int i = 0; i < c->nhosts; i++) {
+		struct host *h = &c->hosts[i];
+		if (!h->stopped)
+			agent_poll(h);
+		if (h->installing)
+			installer_step(h);
+	}
+	return controller_step(c);
 }
 
 /* ---- driver ---------------------------------------------------------------------------- */
@@ -685,6 +724,8 @@ static void register_host(struct host *h)
 	      jstr(a0, "agent_version"));
 	CHECK(strcmp(jstr(a0, "host_id"), h->id) == 0, "runner host_id");
 	json_decref(a0);
+	if (!c->id[0] && strlen(jstr(r.json, "cluster_id")) == 36) /* attach mode: bound at registration */
+		snprintf(c->id, sizeof(c->id), "%s", jstr(r.json, "cluster_id"));
 	e2e_res_free(&r);
 }
 
@@ -733,14 +774,7 @@ static void run_cluster(struct drv *d, struct cluster *c)
 		CHECK(sw_now_ns() < deadline, "cluster %s stuck in %s after %d rounds", c->name, c->status,
 		      rounds);
 		rounds++;
-		for (int i = 0; i < c->nhosts; i++) {
-			struct host *h = &c->hosts[i];
-			if (!h->stopped)
-				agent_poll(h);
-			if (h->installing)
-				installer_step(h);
-		}
-		if (controller_step(c))
+		if (cluster_round(c))
 			break;
 		if (rounds % 3 == 0 || !c->install_started) {
 			refresh(c);
@@ -994,9 +1028,59 @@ static void run_faults(struct drv *d)
 	CHECK(metric_value(r.body, "emulator_faults_injected_total{kind=\"goaway\",operation=\"*\"}",
 	                   &v) == 0 && v >= 2, "goaway faults: %g", v);
 	e2e_res_free(&r);
+	/* An exchange waiting for its 30 s delay when a restart drops its
+	 * connection: like a crashed service, its request never runs and its
+	 * reply is lost; the delay does not count as injected. */
+	struct sw_req *req = sw_req_new("GET", API "/v2/release-sources");
+	int lost_answered = 0;
+	if (req)
+		req->idempotent = 0; /* the client must report the drop, not retry it */
+	CHECK(req && sw_client_request(d->http.client, NULL, req, on_parked, &lost_answered) == 0,
+	      "park");
+	e2e_sleep(&d->http, 300);
+	e2e_call(&d->http, "POST", "/debug/restart", NULL, NULL, NULL, 0, &r);
+	CHECK(r.status == 202, "/debug/restart: %d", r.status);
+	e2e_res_free(&r);
+	for (int i = 0; i < 100 && !lost_answered; i++)
+		e2e_sleep(&d->http, 20);
+	CHECK(lost_answered, "the dropped exchange's client saw nothing");
+	e2e_call(&d->http, "GET", "/metrics", NULL, NULL, NULL, 0, &r);
+	CHECK(metric_value(r.body, "emulator_restart_replies_lost_total{operation="
+	                   "\"v2ListReleaseSources\"}", &v) == 0 && v == 1, "restart-lost replies: %g", v);
+	CHECK(metric_value(r.body, "emulator_faults_lost_total{kind=\"latency\",operation="
+	                   "\"v2ListReleaseSources\"}", &v) == 0 && v == 1, "lost latency faults: %g", v);
+	CHECK(metric_value(r.body, "emulator_faults_injected_total{kind=\"latency\",operation="
+	                   "\"v2ListReleaseSources\"}", &v) != 0, "a dropped delay counted as injected");
+	CHECK(metric_value(r.body, "emulator_restart_exchanges_in_flight_total", &v) == 0 && v >= 1,
+	      "exchanges in flight at restarts: %g", v);
+	CHECK(metric_value(r.body, "emulator_pending_delayed_exchanges", &v) == 0 && v == 0,
+	      "pending after the restart: %g", v);
+	CHECK(metric_value(r.body, "emulator_fault_error_responses_total{operation="
+	                   "\"v2ListComponentVersions\",code=\"503\"}", &v) == 0 && v == 20,
+	      "error statuses sent: %g", v);
+	e2e_res_free(&r);
+	/* The same accounting as JSON. */
+	e2e_call(&d->http, "GET", "/debug/faults", NULL, NULL, NULL, 0, &r);
+	CHECK(r.status == 200 && r.json, "/debug/faults: %d", r.status);
+	json_t *ops = json_object_get(r.json, "operations");
+	json_t *cv = json_object_get(json_object_get(ops, "v2ListComponentVersions"), "error");
+	CHECK(json_integer_value(json_object_get(cv, "injected")) == 20 &&
+	      json_integer_value(json_object_get(cv, "lost")) == 0 &&
+	      json_integer_value(json_object_get(json_object_get(cv, "statuses"), "503")) == 20,
+	      "/debug/faults error accounting: %s", r.body);
+	json_t *rs = json_object_get(ops, "v2ListReleaseSources");
+	CHECK(json_integer_value(json_object_get(rs, "restart_replies_lost")) == 1 &&
+	      json_integer_value(json_object_get(json_object_get(rs, "latency"), "lost")) == 1,
+	      "/debug/faults restart accounting: %s", r.body);
+	CHECK(json_integer_value(json_object_get(json_object_get(r.json, "restart"), "count")) == 2,
+	      "/debug/faults restarts: %s", r.body);
+	CHECK(json_real_value(json_object_get(json_object_get(json_object_get(ops,
+	      "v2ListSupportedOpenshiftVersions"), "latency"), "seconds")) >= 0.2,
+	      "/debug/faults latency seconds: %s", r.body);
+	e2e_res_free(&r);
 	/* Leave one exchange waiting for its 30 s delay: the emulator must still
 	 * shut down cleanly (the caller checks its exit status, ASan included). */
-	struct sw_req *req = sw_req_new("GET", API "/v2/release-sources");
+	req = sw_req_new("GET", API "/v2/release-sources");
 	d->parked_answered = 0;
 	CHECK(req && sw_client_request(d->http.client, NULL, req, on_parked, &d->parked_answered) == 0,
 	      "park");
@@ -1024,6 +1108,146 @@ static int run_status(const char *exe, const char *a1, const char *a2)
 	if (pid < 0 || waitpid(pid, &st, 0) != pid)
 		return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ---- attach mode: the agents of a kube-api test -------------------------------------- */
+
+static int open_client(struct drv *d, int port);
+static void get_versions(struct drv *d);
+
+/* base64url (padding optional) into |out|; returns the length or -1. */
+static int b64url_decode(const char *in, size_t n, char *out, size_t outlen)
+{
+	unsigned acc = 0;
+	int bits = 0;
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		int ch = (unsigned char)in[i], v;
+		if (ch >= 'A' && ch <= 'Z')
+			v = ch - 'A';
+		else if (ch >= 'a' && ch <= 'z')
+			v = ch - 'a' + 26;
+		else if (ch >= '0' && ch <= '9')
+			v = ch - '0' + 52;
+		else if (ch == '-' || ch == '+')
+			v = 62;
+		else if (ch == '_' || ch == '/')
+			v = 63;
+		else if (ch == '=')
+			break;
+		else
+			return -1;
+		acc = acc << 6 | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o + 1 >= outlen)
+				return -1;
+			out[o++] = (char)(acc >> bits & 0xff);
+		}
+	}
+	out[o] = '\0';
+	return (int)o;
+}
+
+/* The infra-env id and agent token of an ISO URL, as the original swarm
+ * read them: /byid/<id>/... (no token) or /byapikey/<JWT>/... (the token;
+ * the id is its infra_env_id claim). */
+static void iso_identity(const char *url, struct cluster *c)
+{
+	const char *p = strstr(url, "/byid/");
+	if (p) {
+		p += strlen("/byid/");
+		size_t n = strcspn(p, "/");
+		CHECK(n == 36, "ISO URL %s: no infra-env id after /byid/", url);
+		memcpy(c->ie_id, p, 36);
+		c->ie_id[36] = '\0';
+		return;
+	}
+	p = strstr(url, "/byapikey/");
+	CHECK(p, "ISO URL %s: neither /byid/ nor /byapikey/", url);
+	p += strlen("/byapikey/");
+	size_t n = strcspn(p, "/");
+	CHECK(n > 20 && n < sizeof(c->agent_token), "ISO URL %s: bad token", url);
+	memcpy(c->agent_token, p, n);
+	c->agent_token[n] = '\0';
+	const char *dot1 = strchr(c->agent_token, '.');
+	const char *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+	CHECK(dot2, "ISO URL token is not a JWT");
+	char claims[1024];
+	CHECK(b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), claims, sizeof(claims)) > 0,
+	      "JWT claims are not base64url");
+	json_t *j = json_loads(claims, 0, NULL);
+	const char *id = jstr(j, "infra_env_id");
+	CHECK(strlen(id) == 36, "JWT without infra_env_id: %s", claims);
+	snprintf(c->ie_id, sizeof(c->ie_id), "%s", id);
+	json_decref(j);
+}
+
+static int run_attached(struct drv *d, int port, const char *iso_url, int masters,
+                        char *const *hosts, int nhosts, int timeout_s)
+{
+	struct cluster *c = calloc(1, sizeof(*c));
+	CHECK(c && nhosts > 0 && nhosts <= MAX_HOSTS, "1..%d hosts", MAX_HOSTS);
+	c->d = d;
+	c->masters = masters;
+	c->workers = nhosts - masters;
+	c->nhosts = nhosts;
+	snprintf(c->name, sizeof(c->name), "attached");
+	iso_identity(iso_url, c);
+	for (int i = 0; i < nhosts; i++) {
+		struct host *h = &c->hosts[i];
+		char buf[256];
+		snprintf(buf, sizeof(buf), "%s", hosts[i]);
+		char *mac = strtok(buf, ","), *name = strtok(NULL, ","), *ip = strtok(NULL, ",");
+		CHECK(mac && name && ip, "--host %s: expected MAC,HOSTNAME,IP", hosts[i]);
+		h->c = c;
+		h->idx = i;
+		e2e_uuid(h->id);
+		snprintf(h->mac, sizeof(h->mac), "%s", mac);
+		snprintf(h->hostname, sizeof(h->hostname), "%s", name);
+		snprintf(h->ip, sizeof(h->ip), "%s", ip);
+	}
+	CHECK(sscanf(c->hosts[0].ip, "10.%d.", &c->net_octet) == 1, "host IP %s is not 10.N.x.y",
+	      c->hosts[0].ip);
+	if (masters > 1) {
+		snprintf(c->api_vip, sizeof(c->api_vip), "10.%d.255.253", c->net_octet);
+		snprintf(c->ingress_vip, sizeof(c->ingress_vip), "10.%d.255.254", c->net_octet);
+	}
+	/* the router CA the controller uploads is a real certificate */
+	char cdir[] = "/tmp/e2e-attach-XXXXXX", cpath[64], kpath[64];
+	CHECK(mkdtemp(cdir), "mkdtemp");
+	snprintf(cpath, sizeof(cpath), "%s/cert.pem", cdir);
+	snprintf(kpath, sizeof(kpath), "%s/key.pem", cdir);
+	CHECK(e2e_make_cert(cpath, kpath, &d->cert_pem) == 0, "certificate");
+	unlink(cpath);
+	unlink(kpath);
+	rmdir(cdir);
+	CHECK(open_client(d, port) == 0, "client");
+	if (d->auth == AUTH_NONE)
+		get_versions(d);
+	else /* a user call, refused under local auth: the emulator's default image */
+		snprintf(d->agent_image, sizeof(d->agent_image),
+		         "quay.io/edge-infrastructure/assisted-installer-agent:latest");
+	logf_("attached: infra-env %s, %d host(s)", c->ie_id, nhosts);
+	for (int i = 0; i < nhosts; i++)
+		register_host(&c->hosts[i]);
+	CHECK(strlen(c->id) == 36, "the hosts are not bound to a cluster");
+	logf_("attached: cluster %s", c->id);
+	uint64_t deadline = sw_now_ns() + (uint64_t)timeout_s * 1000000000ull;
+	int rounds = 0;
+	for (;;) {
+		CHECK(sw_now_ns() < deadline, "cluster %s not installed after %d rounds", c->id, rounds);
+		rounds++;
+		if (cluster_round(c))
+			break;
+		e2e_sleep(&d->http, 50);
+	}
+	logf_("attached: cluster %s %s after %d rounds", c->id, c->status, rounds);
+	free(d->cert_pem);
+	free(c);
+	sw_client_free(&d->http.client);
+	return 0;
 }
 
 /* ---- main ------------------------------------------------------------------------------ */
@@ -1065,8 +1289,14 @@ int main(int argc, char **argv)
 		{"proto", required_argument, NULL, 'p'}, {"tls", no_argument, NULL, 't'},
 		{"auth", required_argument, NULL, 'a'}, {"record", required_argument, NULL, 'r'},
 		{"no-faults", no_argument, NULL, 'n'}, {"verbose", no_argument, NULL, 'v'},
+		{"attach", required_argument, NULL, 'A'}, {"iso-url", required_argument, NULL, 'I'},
+		{"masters", required_argument, NULL, 'M'}, {"host", required_argument, NULL, 'H'},
+		{"timeout", required_argument, NULL, 'T'},
 		{NULL, 0, NULL, 0},
 	};
+	int attach_port = 0, masters = 1, nhosts = 0, timeout_s = 120;
+	const char *iso_url = NULL;
+	char *hosts[MAX_HOSTS];
 	struct drv d;
 	memset(&d, 0, sizeof(d));
 	const char *record = NULL;
@@ -1083,8 +1313,27 @@ int main(int argc, char **argv)
 		case 'r': record = optarg; break;
 		case 'n': faults = 0; break;
 		case 'v': verbose = 1; break;
+		case 'A': attach_port = atoi(optarg); break;
+		case 'I': iso_url = optarg; break;
+		case 'M': masters = atoi(optarg); break;
+		case 'T': timeout_s = atoi(optarg); break;
+		case 'H':
+			if (nhosts == MAX_HOSTS)
+				return 2;
+			hosts[nhosts++] = optarg;
+			break;
 		default: return 2;
 		}
+	}
+	if (attach_port) {
+		if (!iso_url || !nhosts || masters < 1 || masters > nhosts || timeout_s < 1) {
+			fprintf(stderr, "usage: e2e_driver --attach PORT --iso-url URL --masters N --host MAC,HOSTNAME,IP...\n");
+			return 2;
+		}
+		d.http.base = event_base_new();
+		int rc = run_attached(&d, attach_port, iso_url, masters, hosts, nhosts, timeout_s);
+		event_base_free(d.http.base);
+		return rc;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "usage: e2e_driver EMULATOR [options]\n");

@@ -1,20 +1,19 @@
 /* Fuzz target for the emulator front end's parsers of untrusted input:
  * JWTs (emu_jwt_verify, emu_b64url_decode, local-mode emu_auth_check),
- * request paths (emu_ops_match) and query strings (emu_util_query_get).
+ * request paths (emu_route_match) and query strings (emu_util_query_get).
  * Built with libFuzzer when -Dfuzzing_engine=libfuzzer; otherwise main()
  * replays the corpus given as arguments and then runs a fixed-seed mutation
  * run over valid tokens and paths (deterministic, bounded). */
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "emu_auth.h"
 #include "emu_jwt.h"
-#include "emu_ops.h"
+#include "emu_routes.h"
 #include "emu_util.h"
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -61,15 +60,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)emu_jwt_verify(NULL, s, size, 0, &claims, reason, sizeof(reason));
 
 	snprintf(path, size + 64, "/api/assisted-install%s", s);
-	struct emu_op_match m;
+	struct emu_route_match m;
 	static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
 	for (size_t i = 0; i < 5; i++) {
-		if (emu_ops_match(methods[i], path, &m)) {
-			if ((m.infra_env_len && m.infra_env_off + m.infra_env_len > strlen(path)) ||
-			    (m.cluster_len && m.cluster_off + m.cluster_len > strlen(path)) ||
-			    (m.host_len && m.host_off + m.host_len > strlen(path)))
-				abort();
-			struct emu_auth_input in = {.match = &m, .path = path, .secret_key = s,
+		if (emu_route_match(methods[i], path, &m) == EMU_ROUTE_MATCH) {
+			for (int k = 0; k < m.nparams; k++)
+				if (strlen(m.params[k].value) > EMU_ROUTE_PARAM_MAX)
+					abort();
+			struct emu_auth_input in = {.match = &m, .secret_key = s,
 			                            .api_key = s, .authorization = s, .now_s = 1};
 			struct emu_auth_result r;
 			if (emu_auth_check(a, &in, &r) != 0)
@@ -78,9 +76,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* the token as an agent credential on a fixed operation */
 	const char *fixed = "/api/assisted-install/v2/infra-envs/" IE "/hosts/" IE "/instructions";
-	if (emu_ops_match("GET", fixed, &m) != 1)
+	if (emu_route_match("GET", fixed, &m) != EMU_ROUTE_MATCH)
 		abort();
-	struct emu_auth_input in = {.match = &m, .path = fixed, .secret_key = s, .now_s = 1};
+	struct emu_auth_input in = {.match = &m, .secret_key = s, .now_s = 1};
 	struct emu_auth_result r;
 	if (emu_auth_check(a, &in, &r) != 0 || (r.status != 0 && r.status != 401))
 		abort();
@@ -90,51 +88,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifndef SW_FUZZ_LIBFUZZER
-static void replay_file(const char *p)
-{
-	FILE *f = fopen(p, "rb");
-	if (!f)
-		return;
-	static uint8_t buf[16384];
-	size_t n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, n);
-}
-
-static void replay(const char *p)
-{
-	struct stat st;
-	if (stat(p, &st) != 0)
-		return;
-	if (!S_ISDIR(st.st_mode)) {
-		replay_file(p);
-		return;
-	}
-	DIR *d = opendir(p);
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		char full[4096];
-		snprintf(full, sizeof(full), "%s/%s", p, e->d_name);
-		replay_file(full);
-	}
-	if (d)
-		closedir(d);
-}
-
-static uint64_t rng(uint64_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
-
 int main(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++)
-		replay(argv[i]);
+		fuzz_replay(argv[i], 16384, fuzz_run, NULL);
 	/* seeds: a valid token of the process key, and paths */
 	char tok[512];
 	if (emu_auth_make_infraenv_token(auth(), IE, tok, sizeof(tok)) != 0)
@@ -147,17 +104,7 @@ int main(int argc, char **argv)
 		const char *seed = seeds[iter % 4];
 		size_t n = strlen(seed);
 		memcpy(buf, seed, n);
-		int muts = 1 + (int)(rng(&x) % 4);
-		for (int k = 0; k < muts; k++) {
-			size_t pos = n ? rng(&x) % n : 0;
-			switch (rng(&x) % 5) {
-			case 0: buf[pos] ^= (uint8_t)(1u << (rng(&x) % 8)); break;
-			case 1: n = pos; break;                                  /* truncate */
-			case 2: buf[pos] = ".%/{}=&"[rng(&x) % 7]; break;        /* separators */
-			case 3: if (n < sizeof(buf)) { memmove(buf + pos + 1, buf + pos, n - pos); buf[pos] = '.'; n++; } break;
-			default: buf[pos] = (uint8_t)rng(&x); break;
-			}
-		}
+		n = fuzz_mutate(buf, n, sizeof(buf), 0, ".%/{}=&", ".", &x);
 		LLVMFuzzerTestOneInput(buf, n);
 	}
 	printf("fuzz_emu_auth: corpus replayed, 20000 mutations ok\n");

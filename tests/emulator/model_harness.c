@@ -52,6 +52,8 @@ int mh_req_full(struct mh *h, const char *method, const char *path, const char *
 	r.is_agent = 1;
 	r.now_ns = h->now_ns;
 	r.wall_s = h->wall;
+	if (h->on_request)
+		h->on_request(h->hook_arg, &r);
 	assert_int_equal(emu_model_handle(h->m, &r, &resp), 0);
 	if (getenv("MH_BODIES") && resp.body) {
 		/* Debug aid: keep one body per operation and status for schema checks. */
@@ -380,7 +382,7 @@ static void installer_step(struct mh *h, struct mh_host *hh)
 	if (after_reboot && !bootstrap_rebooted(h))
 		return;
 	if (next == AS_STAGE_CONFIGURING || next == AS_STAGE_WAITING_FOR_IGNITION) {
-		/* The dry run never reports these (docs §6.5). */
+		/* The dry run never reports these (protocol/README.md §6.5). */
 		hh->stage_pos++;
 		return;
 	}
@@ -446,6 +448,8 @@ void mh_step(struct mh *h, double s)
 {
 	h->now_ns += (uint64_t)(s * 1e9);
 	h->wall += (int64_t)s;
+	if (h->on_monitor)
+		h->on_monitor(h->hook_arg, h->now_ns, h->wall);
 	emu_model_monitor(h->m, h->now_ns, h->wall);
 	for (int i = 0; i < h->nhosts; i++) {
 		struct mh_host *hh = &h->hosts[i];
@@ -511,4 +515,34 @@ char *mh_pem(void)
 	X509_free(x);
 	EVP_PKEY_free(key);
 	return out;
+}
+
+struct mh_buf {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+static int mh_buf_write(void *arg, const void *p, size_t n)
+{
+	struct mh_buf *b = arg;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 65536;
+		while (cap < b->len + n)
+			cap *= 2;
+		unsigned char *q = realloc(b->p, cap);
+		assert_non_null(q);
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+unsigned char *mh_snapshot(const struct emu_model *m, size_t *len)
+{
+	struct mh_buf b = {0};
+	assert_int_equal(emu_model_snapshot(m, mh_buf_write, &b), 0);
+	*len = b.len;
+	return b.p;
 }

@@ -47,6 +47,11 @@ struct mh {
 	int fin_stage;
 	int completed;
 	int polls;
+	/* Optional: called with every request and monitor call before the model
+	 * gets it (the state-dir tests journal them). */
+	void (*on_request)(void *arg, const struct emu_request *r);
+	void (*on_monitor)(void *arg, uint64_t now_ns, int64_t wall_s);
+	void *hook_arg;
 };
 
 /* Creates the model with |cfg| (NULL: defaults). */
@@ -73,5 +78,7 @@ const char *mh_host_status(struct mh *h, int i);
 char *mh_inventory(const struct mh_host *hh);
 /* Makes a self-signed PEM certificate (caller frees). */
 char *mh_pem(void);
+/* emu_model_snapshot() of |m| into a malloc'ed buffer (caller frees); its size in *|len|. */
+unsigned char *mh_snapshot(const struct emu_model *m, size_t *len);
 
 #endif

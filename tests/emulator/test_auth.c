@@ -1,6 +1,6 @@
-/* Tests for tools/assisted-emulator: emu_jwt (ES256 tokens), emu_ops (route
- * table and matcher), emu_auth (none / token / local modes, go-openapi
- * scheme order, failure bodies) and emu_util_query_get. */
+/* Tests for tools/assisted-emulator: emu_jwt (ES256 tokens), emu_auth (none
+ * / token / local modes, go-openapi scheme order, failure bodies) and
+ * emu_util_query_get. The route table and matcher have test_routes.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +14,7 @@
 
 #include "emu_auth.h"
 #include "emu_jwt.h"
-#include "emu_ops.h"
+#include "emu_routes.h"
 #include "emu_util.h"
 #include "sw_err.h"
 
@@ -165,52 +165,6 @@ static void test_jwt_malformed(void **state)
 	emu_jwt_key_free(&k);
 }
 
-/* ---- operation table -------------------------------------------------------------------- */
-
-static void test_ops_match(void **state)
-{
-	(void)state;
-	const struct emu_op *ops;
-	assert_int_equal(emu_ops_table(&ops), 81);
-	struct emu_op_match m;
-	const char *p = API "/v2/infra-envs/" IE1 "/hosts/" H1 "/instructions";
-	assert_int_equal(emu_ops_match("GET", p, &m), 1);
-	assert_string_equal(m.op->operation, "v2GetNextSteps");
-	assert_int_equal(m.op->security, EMU_SEC_AGENT);
-	assert_int_equal(m.infra_env_len, 36);
-	assert_memory_equal(p + m.infra_env_off, IE1, 36);
-	assert_memory_equal(p + m.host_off, H1, 36);
-	assert_int_equal(m.cluster_len, 0);
-	assert_int_equal(emu_ops_match("POST", p, &m), 1);
-	assert_string_equal(m.op->operation, "v2PostStepReply");
-	/* literal segments beat parameters */
-	assert_int_equal(emu_ops_match("GET", API "/v2/clusters/default-config", &m), 1);
-	assert_string_equal(m.op->operation, "V2GetClusterDefaultConfig");
-	assert_int_equal(emu_ops_match("GET", API "/v2/clusters/" CL1, &m), 1);
-	assert_string_equal(m.op->operation, "v2GetCluster");
-	assert_int_equal(m.op->security, EMU_SEC_USER | EMU_SEC_AGENT | EMU_SEC_WATCHER);
-	assert_memory_equal(&(API "/v2/clusters/" CL1)[m.cluster_off], CL1, 36);
-	assert_int_equal(emu_ops_match("POST", API "/v2/clusters", &m), 1);
-	assert_string_equal(m.op->operation, "v2RegisterCluster");
-	assert_int_equal(m.op->security, EMU_SEC_USER);
-	assert_int_equal(emu_ops_match("GET", API "/v2/infra-env/" IE1 "/hosts/" H1
-	                               "/downloads/ignition", &m), 1);
-	assert_string_equal(m.op->operation, "v2DownloadHostIgnition");
-	/* no match: wrong method, unknown path, trailing slash, empty segment, no base */
-	assert_int_equal(emu_ops_match("PUT", API "/v2/clusters", &m), 0);
-	assert_int_equal(m.op, NULL);
-	assert_int_equal(m.index, -1);
-	assert_int_equal(emu_ops_match("GET", API "/v2/nothing", &m), 0);
-	assert_int_equal(emu_ops_match("GET", API "/v2/clusters/" CL1 "/", &m), 0);
-	assert_int_equal(emu_ops_match("GET", API "/v2/clusters//hosts", &m), 0);
-	assert_int_equal(emu_ops_match("GET", "/v2/clusters", &m), 0);
-	assert_int_equal(emu_ops_match("GET", API, &m), 0);
-	assert_int_equal(emu_ops_match(NULL, API "/v2/clusters", &m), 0);
-	assert_int_equal(emu_ops_find("v2GetNextSteps") >= 0, 1);
-	assert_int_equal(emu_ops_find("nope"), -1);
-	assert_int_equal(emu_ops_find(NULL), -1);
-}
-
 /* ---- query strings ---------------------------------------------------------------------- */
 
 static void test_query(void **state)
@@ -252,10 +206,10 @@ static int fake_cl(void *arg, const char *id)
 static struct emu_auth_result check(struct emu_auth *a, const char *method, const char *path,
                                     const char *authz, const char *secret, const char *api_key)
 {
-	struct emu_op_match m;
-	assert_int_equal(emu_ops_match(method, path, &m), 1);
+	struct emu_route_match m;
+	assert_int_equal(emu_route_match(method, path, &m), EMU_ROUTE_MATCH);
 	struct emu_auth_input in = {
-		.match = &m, .path = path, .authorization = authz, .secret_key = secret,
+		.match = &m, .authorization = authz, .secret_key = secret,
 		.api_key = api_key, .now_s = 1700000000,
 	};
 	struct emu_auth_result r;
@@ -497,8 +451,9 @@ static void test_auth_args(void **state)
 	struct emu_auth_result r;
 	assert_int_equal(emu_auth_check(a, NULL, &r), SW_ERR_INVALID);
 	assert_int_equal(emu_auth_check(a, NULL, NULL), SW_ERR_INVALID);
-	struct emu_op_match m = {0};
-	struct emu_auth_input in = {.match = &m, .path = "/"};
+	struct emu_route_match m = {0};
+	m.result = EMU_ROUTE_NOT_FOUND;
+	struct emu_auth_input in = {.match = &m};
 	assert_int_equal(emu_auth_check(a, &in, &r), SW_ERR_INVALID);
 	assert_int_equal(emu_auth_make_infraenv_token(NULL, IE1, err, sizeof(err)), SW_ERR_INVALID);
 	assert_null(emu_auth_new(NULL, err, sizeof(err)));
@@ -511,7 +466,6 @@ int main(void)
 		cmocka_unit_test(test_b64url),
 		cmocka_unit_test(test_jwt_roundtrip),
 		cmocka_unit_test(test_jwt_malformed),
-		cmocka_unit_test(test_ops_match),
 		cmocka_unit_test(test_query),
 		cmocka_unit_test(test_auth_none),
 		cmocka_unit_test(test_auth_token),

@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "emu_cli.h"
 #include "emu_faults.h"
-#include "emu_ops.h"
+#include "emu_routes.h"
 #include "emu_util.h"
 #include "sw_err.h"
 #include "sw_http.h"
@@ -96,9 +98,9 @@ static void test_precedence(void **state)
 {
 	(void)state;
 	char err[256];
-	int steps = emu_ops_find("v2GetNextSteps");
-	int reg = emu_ops_find("v2RegisterHost");
-	int reply = emu_ops_find("v2PostStepReply");
+	int steps = emu_routes_find("v2GetNextSteps");
+	int reg = emu_routes_find("v2RegisterHost");
+	int reply = emu_routes_find("v2PostStepReply");
 	struct emu_faults *f = emu_faults_new(42);
 	assert_int_equal(emu_faults_add_error(f, "v2GetNextSteps:1:503", err, sizeof(err)), 0);
 	assert_int_equal(emu_faults_add_error(f, "*:1:500", err, sizeof(err)), 0);
@@ -141,7 +143,7 @@ static void test_seeded(void **state)
 {
 	(void)state;
 	char err[256];
-	int steps = emu_ops_find("v2GetNextSteps");
+	int steps = emu_routes_find("v2GetNextSteps");
 	struct emu_faults *a = emu_faults_new(1234), *b = emu_faults_new(1234),
 	                  *c = emu_faults_new(1235);
 	struct emu_faults *all[] = {a, b, c};
@@ -287,7 +289,7 @@ static void test_cli_full(void **state)
 	assert_string_equal(o.image_service_base, "https://img");
 	assert_int_equal(emu_faults_any(o.faults), 1);
 	struct emu_fault_decision d;
-	int reply = emu_ops_find("v2PostStepReply");
+	int reply = emu_routes_find("v2PostStepReply");
 	emu_faults_decide(o.faults, reply, &d);
 	assert_true(d.delay_ns > 0);
 	emu_cli_free(&o);
@@ -299,6 +301,12 @@ static void test_cli_full(void **state)
 	assert_string_equal(o.pull_secret_token, "p");
 	assert_string_equal(o.user_token, "u");
 	emu_cli_free(&o);
+
+	/* The service's own name of that mode. */
+	rc = parse(&o, err, sizeof(err), "--auth", "rhsso", "--pull-secret-token", "p", NULL);
+	assert_int_equal(rc, EMU_CLI_RUN);
+	assert_int_equal(o.auth, EMU_AUTH_TOKEN);
+	emu_cli_free(&o);
 }
 
 static void test_cli_errors(void **state)
@@ -307,8 +315,9 @@ static void test_cli_errors(void **state)
 	struct emu_opts o;
 	char err[256];
 	struct { const char *a[4]; const char *needle; } cases[] = {
-		{{"--auth", "rhsso"}, "--auth"},
+		{{"--auth", "sso"}, "--auth"},
 		{{"--auth", "token"}, "--pull-secret-token"},
+		{{"--auth", "rhsso"}, "--pull-secret-token"},
 		{{"--tls-cert", "c.pem"}, "--tls-key"},
 		{{"--time-scale", "0.5"}, "--time-scale"},
 		{{"--time-scale", "x"}, "--time-scale"},
@@ -324,7 +333,7 @@ static void test_cli_errors(void **state)
 		{{"--fault-latency", "*:fixed"}, "--fault-latency"},
 		{{"--fault-reset", "nosuch:0.1"}, "nosuch"},
 		{{"--local-allow-user-token", "t"}, "local"},
-		{{"--user-token", "t"}, "token"},
+		{{"--user-token", "t"}, "rhsso"},
 		{{"--no-such-option"}, "--no-such-option"},
 		{{"-x"}, "-x"},
 		{{"stray"}, "stray"},
@@ -356,6 +365,104 @@ static void test_cli_errors(void **state)
 	emu_cli_free(&o);
 }
 
+/* Limits, the state directory and its fsync policy. */
+static void test_cli_limits_state(void **state)
+{
+	(void)state;
+	struct emu_opts o;
+	char err[256];
+	assert_int_equal(parse(&o, err, sizeof(err), "--header-timeout", "2s", "--body-timeout", "10s",
+	                       "--max-connections", "5", "--max-body-total", "8MiB", "--state-dir",
+	                       "/tmp/sd", "--fsync", "always", "--fsync-interval", "50ms",
+	                       "--journal-max", "1MiB", NULL), EMU_CLI_RUN);
+	assert_int_equal(o.header_timeout_ms, 2000);
+	assert_int_equal(o.body_timeout_ms, 10000);
+	assert_int_equal(o.max_conns, 5);
+	assert_int_equal(o.max_body_total, 8u << 20);
+	assert_string_equal(o.state_dir, "/tmp/sd");
+	assert_int_equal(o.fsync, EMU_FSYNC_ALWAYS);
+	assert_int_equal(o.fsync_interval_ns, 50000000u);
+	assert_int_equal(o.journal_max, 1u << 20);
+	emu_cli_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--max-body-total", "2GB", NULL), EMU_CLI_RUN);
+	assert_int_equal(o.max_body_total, 2000000000u);
+	emu_cli_free(&o);
+	static const char *const bad[][2] = {
+		{"--fsync", "sometimes"}, {"--max-body-total", "100"}, {"--max-body-total", "1.5GiB"},
+		{"--max-connections", "0"}, {"--header-timeout", "0"}, {"--body-timeout", "x"},
+		{"--journal-max", "-1"}, {"--state-dir", ""},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse(&o, err, sizeof(err), bad[i][0], bad[i][1], NULL), EMU_CLI_USAGE);
+		assert_non_null(strstr(err, bad[i][0]));
+		emu_cli_free(&o);
+	}
+	/* the journal options need a journal */
+	assert_int_equal(parse(&o, err, sizeof(err), "--fsync", "never", NULL), EMU_CLI_USAGE);
+	assert_non_null(strstr(err, "--state-dir"));
+	emu_cli_free(&o);
+}
+
+/* Secrets from files and the environment. */
+static void test_cli_secrets(void **state)
+{
+	(void)state;
+	struct emu_opts o;
+	char err[256], dir[] = "/tmp/emu_cli_XXXXXX", f[128], fifo[128], ctl[128];
+	assert_non_null(mkdtemp(dir));
+	snprintf(f, sizeof(f), "%s/token", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(ctl, sizeof(ctl), "%s/ctl", dir);
+	FILE *fp = fopen(f, "w");
+	fputs("tok-from-file\r\nsecond line\n", fp);
+	fclose(fp);
+	fp = fopen(ctl, "w");
+	fputs("bad\x01token\n", fp);
+	fclose(fp);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(parse(&o, err, sizeof(err), "--auth", "token", "--pull-secret-token-file", f,
+	                       "--user-token-file", f, NULL), EMU_CLI_RUN);
+	assert_string_equal(o.pull_secret_token, "tok-from-file");
+	assert_string_equal(o.user_token, "tok-from-file");
+	emu_cli_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--auth", "token", "--pull-secret-token", "x",
+	                       "--pull-secret-token-file", f, NULL), EMU_CLI_USAGE);
+	assert_non_null(strstr(err, "exclude each other"));
+	emu_cli_free(&o);
+	/* a FIFO would block the start: refused */
+	assert_int_equal(parse(&o, err, sizeof(err), "--auth", "token", "--pull-secret-token-file",
+	                       fifo, NULL), EMU_CLI_USAGE);
+	assert_non_null(strstr(err, "not a regular file"));
+	emu_cli_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--auth", "token", "--pull-secret-token-file",
+	                       ctl, NULL), EMU_CLI_USAGE);
+	assert_non_null(strstr(err, "control character"));
+	emu_cli_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--auth", "token", "--pull-secret-token-file",
+	                       "/nonexistent/t", NULL), EMU_CLI_USAGE);
+	emu_cli_free(&o);
+	/* the environment, for the modes that use it */
+	setenv(EMU_ENV_PULL_SECRET_TOKEN, "tok-from-env", 1);
+	setenv(EMU_ENV_USER_TOKEN, "user-from-env", 1);
+	assert_int_equal(parse(&o, err, sizeof(err), "--auth", "token", NULL), EMU_CLI_RUN);
+	assert_string_equal(o.pull_secret_token, "tok-from-env");
+	assert_string_equal(o.user_token, "user-from-env");
+	emu_cli_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), NULL), EMU_CLI_RUN); /* mode none: ignored */
+	assert_null(o.user_token);
+	emu_cli_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--auth", "token", "--pull-secret-token", "cli",
+	                       NULL), EMU_CLI_RUN);
+	assert_string_equal(o.pull_secret_token, "cli"); /* the command line wins */
+	emu_cli_free(&o);
+	unsetenv(EMU_ENV_PULL_SECRET_TOKEN);
+	unsetenv(EMU_ENV_USER_TOKEN);
+	unlink(f);
+	unlink(fifo);
+	unlink(ctl);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +475,8 @@ int main(void)
 		cmocka_unit_test(test_cli_defaults),
 		cmocka_unit_test(test_cli_full),
 		cmocka_unit_test(test_cli_errors),
+		cmocka_unit_test(test_cli_limits_state),
+		cmocka_unit_test(test_cli_secrets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -207,6 +207,64 @@ static void test_stage_order(void **state)
 	mh_free(&h);
 }
 
+/* Brings a fresh single-node cluster to "installing" with the harness
+ * installer kept out, so the test answers the install step itself. */
+static void installing_sno(struct mh *h, char *reply_path, size_t len)
+{
+	mh_init(h, NULL);
+	mh_create_cluster(h, 1, 1);
+	mh_add_hosts(h, 1);
+	for (int i = 0; i < 100 && strcmp(mh_cluster_status(h), "ready"); i++)
+		mh_step(h, 5.0);
+	char ipath[256];
+	snprintf(ipath, sizeof(ipath), BASE "/clusters/%s/actions/install", h->cluster_id);
+	assert_int_equal(mh_req(h, "POST", ipath, NULL, NULL), 202);
+	h->hosts[0].install_started = 1;
+	h->hosts[0].done = 1;
+	for (int i = 0; i < 100 && strcmp(mh_host_status(h, 0), "installing"); i++)
+		mh_step(h, 5.0);
+	assert_string_equal(mh_host_status(h, 0), "installing");
+	snprintf(reply_path, len, BASE "/infra-envs/%s/hosts/%s/instructions", h->infra_env_id,
+	         h->hosts[0].id);
+}
+
+/* A repeated install step answered 125 with "already in use" in "error" (what
+ * podman prints there) leaves the host installing, as the service does; the
+ * same text only in "output", or another exit code, fails the host. */
+static void test_install_step_already_running(void **state)
+{
+	(void)state;
+	struct mh h;
+	char path[256];
+	static const char in_use[] =
+		"Error: error creating container storage: the container name \\\"assisted-installer\\\" "
+		"is already in use by \\\"331fe687f4af\\\". You have to remove that container to be able "
+		"to reuse that name.: that name is already in use\\n";
+	char body[1024];
+	installing_sno(&h, path, sizeof(path));
+	snprintf(body, sizeof(body), "{\"step_type\":\"install\",\"step_id\":\"install-1\","
+	         "\"exit_code\":125,\"output\":\"\",\"error\":\"%s\"}", in_use);
+	assert_int_equal(mh_req(&h, "POST", path, NULL, body), 204);
+	assert_string_equal(mh_host_status(&h, 0), "installing");
+	mh_step(&h, 10.0);
+	assert_string_equal(mh_host_status(&h, 0), "installing");
+	mh_free(&h);
+
+	installing_sno(&h, path, sizeof(path));
+	snprintf(body, sizeof(body), "{\"step_type\":\"install\",\"step_id\":\"install-1\","
+	         "\"exit_code\":125,\"output\":\"%s\",\"error\":\"Some random error\"}", in_use);
+	assert_int_equal(mh_req(&h, "POST", path, NULL, body), 204);
+	assert_string_equal(mh_host_status(&h, 0), "error");
+	mh_free(&h);
+
+	installing_sno(&h, path, sizeof(path));
+	snprintf(body, sizeof(body), "{\"step_type\":\"install\",\"step_id\":\"install-1\","
+	         "\"exit_code\":1,\"output\":\"\",\"error\":\"%s\"}", in_use);
+	assert_int_equal(mh_req(&h, "POST", path, NULL, body), 204);
+	assert_string_equal(mh_host_status(&h, 0), "error");
+	mh_free(&h);
+}
+
 static void test_silent_host(void **state)
 {
 	struct mh h;
@@ -466,6 +524,15 @@ static void test_register_and_urls(void **state)
 	         h.infra_env_id);
 	assert_string_equal(json_string_value(json_object_get(j, "download_url")), want);
 	json_decref(j);
+	/* The debug dump does not show the token. */
+	json_t *d = emu_model_dump(h.m);
+	const char *dumped = json_string_value(json_object_get(
+		json_array_get(json_object_get(d, "infra_envs"), 0), "download_url"));
+	assert_string_equal(dumped, "https://image-service.emulator.local/byapikey/<masked>/4.22/x86_64/full.iso");
+	char *all = json_dumps(d, JSON_COMPACT);
+	assert_null(strstr(all, "tok-"));
+	free(all);
+	json_decref(d);
 	mh_free(&h);
 }
 
@@ -508,6 +575,7 @@ int main(void)
 		cmocka_unit_test(test_bad_inventory),
 		cmocka_unit_test(test_hostname_and_ip_collisions),
 		cmocka_unit_test(test_stage_order),
+		cmocka_unit_test(test_install_step_already_running),
 		cmocka_unit_test(test_silent_host),
 		cmocka_unit_test(test_strict_bodies),
 		cmocka_unit_test(test_not_found_and_methods),

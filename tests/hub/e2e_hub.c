@@ -59,6 +59,7 @@ static void start(const char *emu, const char *const *extra, struct e2e_child *c
 	argv[n++] = "127.0.0.1:0";
 	argv[n++] = "--kube-api";
 	argv[n++] = "127.0.0.1:0";
+	argv[n++] = "--kube-no-controllers"; /* the apiserver alone: no controller writes */
 	argv[n++] = "--quiet";
 	if (tls) {
 		argv[n++] = "--tls-cert";

@@ -32,7 +32,7 @@ token=e2e-kubectl-token
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=127.0.0.1 \
 	-addext subjectAltName=IP:127.0.0.1 -keyout "$tmp/key.pem" -out "$tmp/cert.pem" >/dev/null 2>&1 ||
 	fail "openssl certificate"
-"$emu" --listen 127.0.0.1:0 --kube-api 127.0.0.1:0 --kube-tls-cert "$tmp/cert.pem" \
+"$emu" --listen 127.0.0.1:0 --kube-api 127.0.0.1:0 --kube-no-controllers --kube-tls-cert "$tmp/cert.pem" \
 	--kube-tls-key "$tmp/key.pem" --kube-token "$token" --quiet >"$tmp/emu.out" 2>&1 &
 pid=$!
 port=""

@@ -1,6 +1,9 @@
 /* sw_server fed by raw loopback sockets: HTTP/1.1 framing (pipelining,
  * chunked, Expect, HEAD, HTTP/1.0), limits (431, 413), malformed input
- * (400 then close), GOAWAY for HTTP/1.1, idle timeout, junk on h2c and TLS. */
+ * (400 then close), GOAWAY for HTTP/1.1, idle timeout, junk on h2c and TLS;
+ * slowloris heads and bodies (408 at their deadline), HTTP/2 connections
+ * kept open by PINGs alone, the connection cap, body policies and the
+ * memory budget (413 early, kept prefix, 503), TLS on the cleartext port. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -406,6 +409,249 @@ static void test_tls_junk(void **state)
 	tfx_rmdir(&g);
 }
 
+
+/* Sends |data| one byte every |every_ms| while running the loop, collecting
+ * what the server says into resp, until EOF or |max_ms|. Returns the ms spent. */
+static uint64_t trickle(int fd, const char *data, size_t len, unsigned every_ms, unsigned max_ms,
+                        int *eof)
+{
+	uint64_t t0 = tfx_now_ms(), next = t0;
+	size_t sent = 0, got = 0;
+	*eof = 0;
+	resp[0] = '\0';
+	while (tfx_now_ms() - t0 < max_ms) {
+		if (sent < len && tfx_now_ms() >= next) {
+			if (send(fd, data + sent, 1, MSG_NOSIGNAL) == 1)
+				sent++;
+			next += every_ms;
+		}
+		event_base_loop(g.base, EVLOOP_ONCE);
+		ssize_t r = recv(fd, resp + got, RESP_CAP - 1 - got, 0);
+		if (r > 0) {
+			got += (size_t)r;
+			resp[got] = '\0';
+		} else if (r == 0 || (r < 0 && errno != EAGAIN)) {
+			*eof = 1;
+			break;
+		}
+	}
+	return tfx_now_ms() - t0;
+}
+
+/* Slowloris: a byte every 50 ms keeps resetting the idle timeout, but not the
+ * head and body deadlines. */
+static void test_slow_head_body(void **state)
+{
+	struct sw_server_cfg cfg = {.header_timeout_ms = 300, .body_timeout_ms = 400};
+	char head[512];
+	int eof = 0;
+	start(&cfg);
+	int n = snprintf(head, sizeof(head), "GET / HTTP/1.1\r\nX-Slow: ");
+	memset(head + n, 'a', sizeof(head) - (size_t)n - 1);
+	head[sizeof(head) - 1] = '\0';
+	int fd = tfx_raw_connect(&g);
+	uint64_t ms = trickle(fd, head, strlen(head), 50, 5000, &eof);
+	assert_true(eof);
+	assert_memory_equal(resp, "HTTP/1.1 408 ", 13);
+	assert_true(ms < 5000);
+	close(fd);
+	/* The body deadline runs from the complete head. */
+	static const char body[] = "POST /echo HTTP/1.1\r\nContent-Length: 100\r\n\r\n";
+	fd = tfx_raw_connect(&g);
+	tfx_raw_talk(&g, fd, body, sizeof(body) - 1, resp, RESP_CAP, NULL, 0, 20, &eof);
+	char data[100];
+	memset(data, 'b', sizeof(data));
+	ms = trickle(fd, data, sizeof(data), 50, 5000, &eof);
+	assert_true(eof);
+	assert_memory_equal(resp, "HTTP/1.1 408 ", 13);
+	close(fd);
+	/* A connection that never sends a byte is closed at the header deadline too. */
+	fd = tfx_raw_connect(&g);
+	trickle(fd, "", 0, 50, 5000, &eof);
+	assert_true(eof);
+	close(fd);
+	/* A keep-alive connection answers in time, then waits under the idle timeout. */
+	fd = tfx_raw_connect(&g);
+	tfx_raw_talk(&g, fd, "GET / HTTP/1.1\r\n\r\n", 18, resp, RESP_CAP, "ok\n", 1, 5000, &eof);
+	assert_false(eof);
+	tfx_run_for(&g, 600);
+	tfx_raw_talk(&g, fd, "GET / HTTP/1.1\r\n\r\n", 18, resp, RESP_CAP, "ok\n", 1, 5000, &eof);
+	assert_non_null(strstr(resp, "200 OK"));
+	close(fd);
+	struct sw_server_stats st;
+	sw_server_get_stats(g.srv, &st);
+	assert_int_equal(st.header_timeouts, 2);
+	assert_int_equal(st.body_timeouts, 1);
+	tfx_stop(&g);
+}
+
+static const unsigned char h2_preface_settings[] = {
+	'P', 'R', 'I', ' ', '*', ' ', 'H', 'T', 'T', 'P', '/', '2', '.', '0', '\r', '\n', '\r', '\n',
+	'S', 'M', '\r', '\n', '\r', '\n', 0, 0, 0, 4, 0, 0, 0, 0, 0,
+};
+
+/* HTTP/2: PINGs do not keep a connection without streams; a stream whose
+ * body trickles gets 408 at its deadline. */
+static void test_h2_slow(void **state)
+{
+	struct sw_server_cfg cfg = {.idle_timeout_ms = 400, .body_timeout_ms = 300};
+	static const unsigned char ping[] = {0, 0, 8, 6, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8};
+	int eof = 0;
+	start(&cfg);
+	int fd = tfx_raw_connect(&g);
+	tfx_raw_talk(&g, fd, (const char *)h2_preface_settings, sizeof(h2_preface_settings), resp,
+	             RESP_CAP, NULL, 0, 20, &eof);
+	uint64_t t0 = tfx_now_ms();
+	while (!eof && tfx_now_ms() - t0 < 5000)
+		tfx_raw_talk(&g, fd, (const char *)ping, sizeof(ping), resp, RESP_CAP, NULL, 0, 50, &eof);
+	assert_true(eof);
+	close(fd);
+	/* POST /echo without END_STREAM, then one DATA byte every 50 ms. */
+	static const unsigned char post[] = {
+		0, 0, 12, 1, 4, 0, 0, 0, 1, 0x83, 0x86, 1, 1, 'a', 0x04, 5, '/', 'e', 'c', 'h', 'o',
+	};
+	static const unsigned char data1[] = {0, 0, 1, 0, 0, 0, 0, 0, 1, 'x'};
+	fd = tfx_raw_connect(&g);
+	tfx_raw_talk(&g, fd, (const char *)h2_preface_settings, sizeof(h2_preface_settings), resp,
+	             RESP_CAP, NULL, 0, 20, &eof);
+	tfx_raw_talk(&g, fd, (const char *)post, sizeof(post), resp, RESP_CAP, NULL, 0, 20, &eof);
+	long answered = -1;
+	t0 = tfx_now_ms();
+	while (!eof && tfx_now_ms() - t0 < 3000 && answered < 0) {
+		size_t got = tfx_raw_talk(&g, fd, (const char *)data1, sizeof(data1), resp, RESP_CAP,
+		                          NULL, 0, 50, &eof);
+		answered = h2_find((unsigned char *)resp, got, 1, 1); /* response HEADERS on stream 1 */
+	}
+	assert_true(answered >= 0);
+	assert_true(tfx_now_ms() - t0 < 3000);
+	close(fd);
+	assert_int_equal(tfx_wait_closed(&g, 10000), 0);
+	struct sw_server_stats st;
+	sw_server_get_stats(g.srv, &st);
+	assert_int_equal(st.idle_h2_closed, 1);
+	assert_int_equal(st.body_timeouts, 1);
+	tfx_stop(&g);
+}
+
+/* Over max_conns, new connections are closed at accept and counted. */
+static void test_conn_limit(void **state)
+{
+	struct sw_server_cfg cfg = {.max_conns = 3};
+	int fds[4], eof = 0;
+	start(&cfg);
+	for (int i = 0; i < 3; i++) {
+		fds[i] = tfx_raw_connect(&g);
+		tfx_raw_talk(&g, fds[i], "GET / HTTP/1.1\r\n\r\n", 18, resp, RESP_CAP, "ok\n", 1, 5000, &eof);
+		assert_non_null(strstr(resp, "200 OK"));
+	}
+	fds[3] = tfx_raw_connect(&g);
+	tfx_raw_talk(&g, fds[3], "GET / HTTP/1.1\r\n\r\n", 18, resp, RESP_CAP, NULL, 0, 5000, &eof);
+	assert_true(eof);
+	assert_null(strstr(resp, "200 OK"));
+	struct sw_server_stats st;
+	sw_server_get_stats(g.srv, &st);
+	assert_int_equal(st.conns_refused, 1);
+	assert_int_equal(st.conns_open, 3);
+	/* Room again once one closes. */
+	close(fds[0]);
+	close(fds[3]);
+	uint64_t end = tfx_now_ms() + 5000;
+	do
+		event_base_loop(g.base, EVLOOP_ONCE);
+	while ((sw_server_get_stats(g.srv, &st), st.conns_open > 2) && tfx_now_ms() < end);
+	talk("GET / HTTP/1.1\r\n\r\n", 18, "ok\n", 1, &eof);
+	assert_non_null(strstr(resp, "200 OK"));
+	close(fds[1]);
+	close(fds[2]);
+	tfx_stop(&g);
+}
+
+/* A TLS ClientHello on the cleartext port: answered like Go's net/http
+ * answers a request line it can not parse, and closed at once. */
+static void test_tls_on_plain(void **state)
+{
+	struct sw_server_cfg cfg = {0};
+	int eof = 0;
+	start(&cfg);
+	static const unsigned char hello[] = {
+		0x16, 0x03, 0x01, 0x00, 0x2f, 0x01, 0x00, 0x00, 0x2b, 0x03, 0x03, 0x11, 0x22, 0x33, 0x44,
+		0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00, 0x11, 0x22, 0x33,
+		0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00, 0x00, 0x02,
+		0x13, 0x01, 0x01, 0x00,
+	};
+	talk((const char *)hello, sizeof(hello), NULL, 0, &eof);
+	assert_true(eof);
+	assert_string_equal(resp, "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
+	                          "Connection: close\r\n\r\n400 Bad Request");
+	struct sw_server_stats st;
+	sw_server_get_stats(g.srv, &st);
+	assert_int_equal(st.tls_on_plain, 1);
+	assert_int_equal(st.conns_h1, 0);
+	tfx_stop(&g);
+}
+
+static void policy(void *arg, const char *method, const char *path, struct sw_body_policy *out)
+{
+	if (strcmp(path, "/echo/small") == 0) {
+		out->max = 100;
+	} else if (strcmp(path, "/echo/stream") == 0) {
+		out->max = 1 << 20;
+		out->keep = 16;
+	}
+}
+
+/* Body policies: 413 from the Content-Length before any body byte, a
+ * streamed body kept as a prefix and counted; the budget across requests. */
+static void test_body_policy_budget(void **state)
+{
+	struct sw_server_cfg cfg = {.max_body_total = 1000, .body_policy = policy};
+	int eof = 0;
+	start(&cfg);
+	static const char small[] = "POST /echo/small HTTP/1.1\r\nContent-Length: 200\r\n\r\n";
+	expect_status_close(small, sizeof(small) - 1, "HTTP/1.1 413 ");
+	size_t n = 300000;
+	char *big = malloc(n + 128);
+	assert_non_null(big);
+	int h = sprintf(big, "POST /echo/stream HTTP/1.1\r\nContent-Length: %zu\r\n\r\n", n);
+	memset(big + h, 's', n);
+	talk(big, (size_t)h + n, "ssssssssssssssss", 1, &eof);
+	assert_non_null(strstr(resp, "x-body-total: 300000\r\n"));
+	assert_non_null(strstr(resp, "content-length: 16\r\n"));
+	/* chunked: the limit counts decoded bytes, kept or not */
+	static const char ch[] = "POST /echo/stream HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                         "14\r\n0123456789abcdefghij\r\n0\r\n\r\n";
+	talk(ch, sizeof(ch) - 1, "0123456789abcdef", 1, &eof);
+	assert_non_null(strstr(resp, "x-body-total: 20\r\n"));
+	/* The budget: a held request keeps 600 bytes; the next 600 would pass 1000. */
+	int fa = tfx_raw_connect(&g);
+	h = sprintf(big, "POST /hold HTTP/1.1\r\nContent-Length: 600\r\n\r\n");
+	memset(big + h, 'h', 600);
+	tfx_raw_talk(&g, fa, big, (size_t)h + 600, resp, RESP_CAP, NULL, 0, 200, &eof);
+	assert_int_equal(g.nheld, 1);
+	struct sw_server_stats st;
+	sw_server_get_stats(g.srv, &st);
+	assert_int_equal(st.body_bytes, 600);
+	h = sprintf(big, "POST /echo HTTP/1.1\r\nContent-Length: 600\r\n\r\n");
+	expect_status_close(big, (size_t)h, "HTTP/1.1 503 ");
+	assert_non_null(strstr(resp, "retry-after: 1\r\n"));
+	/* chunked, no length announced: refused once it would pass */
+	h = sprintf(big, "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n");
+	memset(big + h, 'c', 600);
+	h += 600;
+	h += sprintf(big + h, "\r\n0\r\n\r\n");
+	expect_status_close(big, (size_t)h, "HTTP/1.1 503 ");
+	sw_exchange_reply_mem(g.held[0], 200, NULL, NULL, 0);
+	g.nheld = 0;
+	sw_server_get_stats(g.srv, &st);
+	assert_int_equal(st.body_bytes, 0);
+	assert_true(st.body_bytes_peak >= 600 && st.body_bytes_peak <= 1000);
+	assert_int_equal(st.too_large, 1);
+	assert_int_equal(st.over_budget, 2);
+	close(fa);
+	free(big);
+	tfx_stop(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +666,11 @@ int main(void)
 		cmocka_unit_test(test_h2_stream_reset),
 		cmocka_unit_test(test_many_conns),
 		cmocka_unit_test(test_tls_junk),
+		cmocka_unit_test(test_slow_head_body),
+		cmocka_unit_test(test_h2_slow),
+		cmocka_unit_test(test_conn_limit),
+		cmocka_unit_test(test_tls_on_plain),
+		cmocka_unit_test(test_body_policy_budget),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -69,10 +69,13 @@ static inline long tfx_query_num(const char *q, const char *key)
 static inline void tfx_handler(void *arg, struct sw_exchange *x, struct sw_sreq *req)
 {
 	struct tfx *fx = arg;
-	if (strcmp(req->path, "/echo") == 0) {
+	if (strncmp(req->path, "/echo", 5) == 0 && (req->path[5] == '\0' || req->path[5] == '/')) {
 		struct sw_hdrs h = {0};
+		char total[24];
+		snprintf(total, sizeof(total), "%llu", (unsigned long long)req->body_total);
 		sw_hdrs_add(&h, "x-method", 8, req->method, strlen(req->method));
 		sw_hdrs_add(&h, "x-query", 7, req->query, strlen(req->query));
+		sw_hdrs_add(&h, "x-body-total", 12, total, strlen(total));
 		sw_exchange_reply(x, 200, &h, "application/octet-stream", req->body);
 		sw_hdrs_clear(&h);
 	} else if (strcmp(req->path, "/echo_mem") == 0) {

@@ -2,7 +2,7 @@
 # e2e_swarm: runs the real `swarm` binary against tools/assisted-emulator on a
 # random loopback port until every cluster of a mixed plan (2 SNO, 1 compact,
 # 1 3+2) is installed, over h2c, HTTP/1.1 and HTTP/2 over TLS, shared and
-# dedicated connections, 1 and 2 threads, with auth none / token / local, the
+# dedicated connections, 1 and 2 threads, with auth none / rhsso / local, the
 # 2023 API generation, and injected faults (5xx, resets, latency: the swarm's
 # error count must equal what the emulator injected). Each case checks swarm's
 # exit code, its results JSON (every cluster installed, no failed host) and
@@ -34,9 +34,9 @@ fail() {
 # start_emu ARGS...: starts the emulator on 127.0.0.1:<random>, sets PORT.
 start_emu() {
 	stop_emu
-	# The previous emulator's "listening on" line must not be read before
-	# the new process truncates the file (the shell opens it in the child).
-	rm -f "$TMP/emu.out"
+	# Emptied here, not by the child's redirection: the loop below must not
+	# read the previous emulator's port before the child truncates the file.
+	: >"$TMP/emu.out"
 	"$EMU" --listen 127.0.0.1:0 --time-scale "$SCALE" --seed 3 "$@" >"$TMP/emu.out" 2>"$TMP/emu.err" &
 	EMU_PID=$!
 	i=0
@@ -188,8 +188,8 @@ run_case h1-dedicated http1.1 dedicated
 SWARM_ARGS="--threads 2" run_case h2c-2threads h2 shared
 
 
-start_emu --auth token --pull-secret-token c3dhcm06dG9rZW4= --user-token user-secret
-run_case token h2 shared "auth: token" "user_token: user-secret"
+start_emu --auth rhsso --pull-secret-token c3dhcm06dG9rZW4= --user-token user-secret
+run_case rhsso h2 shared "auth: rhsso" "user_token: user-secret"
 
 # local: the swarm binary takes the agents' JWT from the infra-env's ISO URL;
 # one case also runs the engine through the in-process test driver.
@@ -210,6 +210,24 @@ cv=$(curl -fsS --cacert "$TMP/tls.crt" "https://127.0.0.1:$PORT/metrics" |
 	awk '/^emulator_requests_total\{operation="v2ListComponentVersions"/ { n += $2 } END { print n + 0 }')
 [ "$cv" = 2 ] || fail "component-versions asked $cv times in two runs (want one per run)"
 echo "ok component-versions: one request per run"
+
+# insecure_skip_verify: one warning per run whatever the clients (start-up
+# check, shards), none with --quiet.
+cat >"$TMP/plan-one.yaml" <<PLAN
+clusters:
+  - {single_node: true, num_workers: 0, amount: 1}
+max_duration: 240s
+timings:
+  time_scale: $SCALE
+PLAN
+SCHEME=https CURL_TLS=-k PLAN=plan-one NCL=1 NHOSTS=1 NINST=1 SWARM_ARGS="--threads 2" \
+	run_case tls-insecure h2 shared "insecure_skip_verify: true"
+n=$(grep -c "not verified" "$TMP/tls-insecure.err" || true)
+[ "$n" = 1 ] || fail "tls-insecure: the verification warning was printed $n times (want once)"
+SCHEME=https CURL_TLS=-k PLAN=plan-one NCL=1 NHOSTS=1 NINST=1 SWARM_ARGS="-q" \
+	run_case tls-insecure-quiet h2 shared "insecure_skip_verify: true"
+[ ! -s "$TMP/tls-insecure-quiet.err" ] || fail "tls-insecure-quiet: -q printed: $(cat "$TMP/tls-insecure-quiet.err")"
+echo "ok insecure_skip_verify: warned once, silent with -q"
 
 # injected faults: 5xx, stream resets and latency; every cluster still
 # installs and the swarm's error count equals what the emulator injected

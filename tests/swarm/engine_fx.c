@@ -85,7 +85,7 @@ struct fx *fx_new_ops(unsigned shape, const struct cluster_driver_ops *ops)
 	f->plan.timings.time_scale = 1.0;   /* timers never fire by themselves in a test */
 	f->svc.endpoint = "http://127.0.0.1:9";
 	f->svc.pull_secret = "{\"auths\":{}}";
-	f->svc.auth = SWARM_AUTH_TOKEN;
+	f->svc.auth = SWARM_AUTH_RHSSO;
 	f->ctx.plan = &f->plan;
 	f->ctx.svc = &f->svc;
 	snprintf(f->ctx.run_id, sizeof(f->ctx.run_id), "swarm-1");

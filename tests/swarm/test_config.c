@@ -1,5 +1,11 @@
-/* Tests for swarm/config.c: the original example files, the scenarios, and a
- * table of bad inputs with their exact messages. */
+/* Tests for swarm/config.c: files in the original assisted-swarm format
+ * (fixtures written for this project, tests/swarm/fixtures/), the scenarios,
+ * and a table of bad inputs with their exact messages.
+ *
+ * `test_config --shared` instead loads the byte-for-byte original example
+ * files from the reference material (SWARM_SHARED_DIR, else the directory
+ * meson configured in SWARM_SHARED_DIR_DEFAULT); it exits 77 (meson: SKIP)
+ * naming the missing file when they are absent (see tests/README.md). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,31 +53,55 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static void test_original_plan(void **state)
+#define SVC_HEAD "service_endpoint: http://127.0.0.1:8090\nrelease_image: r\nssh_pub_key: k\n"
+
+#define ORIGINAL_PLAN "reference/assisted-swarm-examples/testplan.example.yaml"
+#define ORIGINAL_SERVICE "reference/assisted-swarm-examples/service_config.example.yaml"
+
+/* Where the reference material is: the environment wins over the default
+ * meson configured (-Dshared_dir, or <source>/../shared). "" when neither. */
+static const char *shared_dir(void)
 {
-	(void)state;
-	char path[512], err[512], warn[1024];
+	return env_or("SWARM_SHARED_DIR", env_or("SWARM_SHARED_DIR_DEFAULT", ""));
+}
+
+/* The fixtures in the original format that this project wrote itself. */
+static void fixture_path(const char *name, char *path, size_t len)
+{
+	snprintf(path, len, "%s/tests/swarm/fixtures/%s", env_or("SWARM_SOURCE_ROOT", "."), name);
+}
+
+/* What a plan in the original format must give: shapes 0-3 as in the
+ * original example (single-node, 3 + workers, 3 + workers with a label,
+ * an nmstate infra-env with a label), the misspelt key read with a warning
+ * naming file:line:col, and the defaults of everything the format lacks.
+ * Returns the plan (the caller checks more, then frees it). */
+struct format_expect {
+	unsigned amount[4], hosts[4];
+	const char *label2, *label3;   /* values of the location label */
+	unsigned warn_line2, warn_line3;
+};
+
+static struct swarm_plan load_original_format(const char *path, const struct format_expect *e)
+{
+	char err[512], warn[1024], expect[600];
 	struct swarm_plan p;
-	snprintf(path, sizeof(path), "%s/reference/assisted-swarm-examples/testplan.example.yaml",
-	         env_or("SWARM_SHARED_DIR", "/work/shared"));
-	int rv = swarm_plan_load(path, &p, err, sizeof(err), warn, sizeof(warn));
-	if (rv)
+	if (swarm_plan_load(path, &p, err, sizeof(err), warn, sizeof(warn)) != 0)
 		fail_msg("%s", err);
 	assert_int_equal(p.nshapes, 4);
 	assert_int_equal(p.shuffle, 1);
 	assert_true(p.shapes[0].single_node);
-	assert_int_equal(p.shapes[0].amount, 2);
-	assert_int_equal(swarm_shape_hosts(&p.shapes[0]), 1);
-	assert_int_equal(swarm_shape_hosts(&p.shapes[1]), 6);
-	assert_int_equal(swarm_shape_hosts(&p.shapes[2]), 13);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(p.shapes[i].amount, e->amount[i]);
+		assert_int_equal(swarm_shape_hosts(&p.shapes[i]), e->hosts[i]);
+	}
 	assert_int_equal(p.shapes[2].nlabels, 1);
 	assert_string_equal(p.shapes[2].labels[0].key,
 	                    "agentclusterinstalls.extensions.hive.openshift.io/location");
-	assert_string_equal(p.shapes[2].labels[0].value, "Sun");
+	assert_string_equal(p.shapes[2].labels[0].value, e->label2);
 	assert_true(p.shapes[3].just_infraenv);
 	assert_true(p.shapes[3].with_nmstate);
-	assert_string_equal(p.shapes[3].labels[0].value, "Moon");
-	/* Defaults. */
+	assert_string_equal(p.shapes[3].labels[0].value, e->label3);
 	assert_int_equal(p.mode, SWARM_MODE_REST);
 	assert_string_equal(p.openshift_version, "4.16");
 	assert_string_equal(p.base_domain, "swarm.example.com");
@@ -81,12 +111,64 @@ static void test_original_plan(void **state)
 	assert_int_equal(p.timings.installer_stage_ms, 5000);
 	assert_int_equal(p.timings.write_image_ms, 52000);
 	assert_true(p.timings.time_scale == 1.0);
-	/* The misspelt key is accepted with a warning naming file:line. */
-	char expect[600];
-	snprintf(expect, sizeof(expect), "%s:17:5: warning: key 'clusters[2].infranev_labels'", path);
+	snprintf(expect, sizeof(expect), "%s:%u:5: warning: key 'clusters[2].infranev_labels'", path,
+	         e->warn_line2);
 	assert_non_null(strstr(warn, expect));
-	snprintf(expect, sizeof(expect), "%s:25:5: warning: key 'clusters[3].infranev_labels'", path);
+	snprintf(expect, sizeof(expect), "%s:%u:5: warning: key 'clusters[3].infranev_labels'", path,
+	         e->warn_line3);
 	assert_non_null(strstr(warn, expect));
+	return p;
+}
+
+/* The original format, on every clone: comments, blank lines between
+ * entries, the misspelt `infranev_labels` and the `schema:` block. */
+static void test_fixture_plan(void **state)
+{
+	(void)state;
+	static const struct format_expect e = {
+		.amount = {3, 1, 4, 2}, .hosts = {1, 5, 8, 3}, .label2 = "Mars", .label3 = "Venus",
+		.warn_line2 = 21, .warn_line3 = 29,
+	};
+	char path[512];
+	fixture_path("testplan.example.yaml", path, sizeof(path));
+	struct swarm_plan p = load_original_format(path, &e);
+	assert_int_equal(p.shapes[3].nlabels, 2);
+	assert_string_equal(p.shapes[3].labels[1].key, "example.com/rack");
+	assert_string_equal(p.shapes[3].labels[1].value, "r7");
+	swarm_plan_free(&p);
+}
+
+static void test_fixture_service(void **state)
+{
+	(void)state;
+	char path[512], ps[512], err[512];
+	struct swarm_service s;
+	fixture_path("service_config.example.yaml", path, sizeof(path));
+	fixture_path("pull-secret.json", ps, sizeof(ps));
+	int rv = swarm_service_load(path, &s, err, sizeof(err), NULL, 0);
+	if (rv)
+		fail_msg("%s", err);
+	assert_string_equal(s.endpoint, "https://127.0.0.1:1");
+	assert_string_equal(s.release_image, "quay.io/openshift-release-dev/ocp-release:4.14.7-x86_64");
+	assert_non_null(strstr(s.ssh_pub_key, "ecdsa-sha2-nistp256 "));
+	assert_string_equal(s.pull_secret_file, ps); /* relative to the config's folder */
+	assert_non_null(strstr(s.pull_secret, "\"auths\":{\"cloud.openshift.com\""));
+	/* The original format's defaults: no auth, automatic protocol. */
+	assert_int_equal(s.auth, SWARM_AUTH_NONE);
+	assert_int_equal(s.proto, SW_PROTO_AUTO);
+	swarm_service_free(&s);
+}
+
+static void test_original_plan(void **state)
+{
+	(void)state;
+	static const struct format_expect e = {
+		.amount = {2, 1, 2, 1}, .hosts = {1, 6, 13, 3}, .label2 = "Sun", .label3 = "Moon",
+		.warn_line2 = 17, .warn_line3 = 25,
+	};
+	char path[512];
+	snprintf(path, sizeof(path), "%s/" ORIGINAL_PLAN, shared_dir());
+	struct swarm_plan p = load_original_format(path, &e);
 	swarm_plan_free(&p);
 	swarm_plan_free(&p); /* idempotent */
 	swarm_plan_free(NULL);
@@ -97,8 +179,7 @@ static void test_original_service(void **state)
 	(void)state;
 	char path[512], err[512], expect[700];
 	struct swarm_service s;
-	snprintf(path, sizeof(path), "%s/reference/assisted-swarm-examples/service_config.example.yaml",
-	         env_or("SWARM_SHARED_DIR", "/work/shared"));
+	snprintf(path, sizeof(path), "%s/" ORIGINAL_SERVICE, shared_dir());
 	/* Every key is accepted; only the author's pull secret file is missing here. */
 	int rv = swarm_service_load(path, &s, err, sizeof(err), NULL, 0);
 	assert_int_equal(rv, SW_ERR_INVALID);
@@ -134,7 +215,7 @@ static void test_service_ok(void **state)
 		fail_msg("%s", err);
 	assert_string_equal(s.pull_secret, "{\"auths\":{\"quay.io\":{\"auth\":\"eDp5\"}}}");
 	assert_string_equal(s.pull_secret_file, ps); /* resolved against the config's directory */
-	assert_int_equal(s.auth, SWARM_AUTH_TOKEN);
+	assert_int_equal(s.auth, SWARM_AUTH_RHSSO); /* `token`: the former name, still accepted */
 	assert_string_equal(s.user_token, "abc");
 	assert_int_equal(s.proto, SW_PROTO_H2);
 	assert_int_equal(s.policy, SWARM_CONN_DEDICATED);
@@ -144,6 +225,71 @@ static void test_service_ok(void **state)
 	assert_string_equal(s.ca_file, "/etc/ca.pem");
 	swarm_service_free(&s);
 	swarm_service_free(&s);
+}
+
+/* The service's own AUTH_TYPE names (none, rhsso, local), and `token`. */
+static void test_auth_modes(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *yaml;
+		enum swarm_auth want;
+	} cases[] = {
+		{"auth: none\n", SWARM_AUTH_NONE},
+		{"auth: rhsso\nuser_token: u\n", SWARM_AUTH_RHSSO},
+		{"auth: token\nuser_token: u\n", SWARM_AUTH_RHSSO},
+		{"auth: local\n", SWARM_AUTH_LOCAL},
+		{"", SWARM_AUTH_NONE},
+	};
+	char aux[512], path[512], err[512], text[512];
+	write_file("ps.json", "{\"auths\":{}}", aux, sizeof(aux));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct swarm_service s;
+		snprintf(text, sizeof(text), SVC_HEAD "pull_secret_file: ps.json\n%s", cases[i].yaml);
+		write_file("auth.yaml", text, path, sizeof(path));
+		if (swarm_service_load(path, &s, err, sizeof(err), NULL, 0) != 0)
+			fail_msg("case %zu: %s", i, err);
+		assert_int_equal(s.auth, cases[i].want);
+		swarm_service_free(&s);
+	}
+}
+
+/* insecure_skip_verify is one warning of the loader (printed unless -q). */
+static void test_insecure_warning(void **state)
+{
+	(void)state;
+	char aux[512], path[512], err[512], warn[1024], expect[1024];
+	struct swarm_service s;
+	write_file("ps.json", "{\"auths\":{}}", aux, sizeof(aux));
+	write_file("insecure.yaml", "service_endpoint: https://127.0.0.1:1\nrelease_image: r\n"
+	           "ssh_pub_key: k\npull_secret_file: ps.json\ninsecure_skip_verify: true\n",
+	           path, sizeof(path));
+	assert_int_equal(swarm_service_load(path, &s, err, sizeof(err), warn, sizeof(warn)), 0);
+	snprintf(expect, sizeof(expect), "%s:5:23: warning: key 'insecure_skip_verify': the service's "
+	         "TLS certificate is not verified\n", path);
+	assert_string_equal(warn, expect);
+	swarm_service_free(&s);
+	/* Nothing to say over plain HTTP. */
+	write_file("insecure.yaml", "service_endpoint: http://127.0.0.1:1\nrelease_image: r\n"
+	           "ssh_pub_key: k\npull_secret_file: ps.json\ninsecure_skip_verify: true\n",
+	           path, sizeof(path));
+	assert_int_equal(swarm_service_load(path, &s, err, sizeof(err), warn, sizeof(warn)), 0);
+	assert_string_equal(warn, "");
+	swarm_service_free(&s);
+}
+
+/* A version scalar is kept as written: unquoted 4.10 is "4.10", not 4.1. */
+static void test_version_text(void **state)
+{
+	(void)state;
+	char path[512], err[512];
+	struct swarm_plan p;
+	write_file("v.yaml", "clusters:\n  - {single_node: true, num_workers: 0, amount: 1, "
+	           "openshift_version: 4.20}\nopenshift_version: 4.10\n", path, sizeof(path));
+	assert_int_equal(swarm_plan_load(path, &p, err, sizeof(err), NULL, 0), 0);
+	assert_string_equal(p.openshift_version, "4.10");
+	assert_string_equal(p.shapes[0].openshift_version, "4.20");
+	swarm_plan_free(&p);
 }
 
 static void test_plan_extensions(void **state)
@@ -205,8 +351,6 @@ struct bad_case {
 	const char *msg;      /* expected message after "PATH:" */
 };
 
-#define SVC_HEAD "service_endpoint: http://127.0.0.1:8090\nrelease_image: r\nssh_pub_key: k\n"
-
 static const struct bad_case bad_cases[] = {
 	{"syntax", 0, "clusters:\n  - single_node: true\n   amount: [1\n", SW_ERR_PARSE,
 	 "3:4: YAML syntax error: did not find expected '-' indicator"},
@@ -265,7 +409,19 @@ static const struct bad_case bad_cases[] = {
 	{"svc_bad_http", 1, SVC_HEAD "pull_secret_file: ps.json\nhttp: h3\n", SW_ERR_INVALID,
 	 "5:7: key 'http': expected one of auto, h2, http1.1, got 'h3'"},
 	{"svc_token_without_user_token", 1, SVC_HEAD "pull_secret_file: ps.json\nauth: token\n",
-	 SW_ERR_INVALID, "5:7: key 'user_token': required when auth is 'token'"},
+	 SW_ERR_INVALID, "5:7: key 'user_token': required when auth is 'token' (the Bearer token"},
+	{"svc_rhsso_without_user_token", 1, SVC_HEAD "pull_secret_file: ps.json\nauth: rhsso\n",
+	 SW_ERR_INVALID, "5:7: key 'user_token': required when auth is 'rhsso' (the Bearer token"},
+	{"svc_bad_auth", 1, SVC_HEAD "pull_secret_file: ps.json\nauth: sso\n", SW_ERR_INVALID,
+	 "5:7: key 'auth': expected one of none, rhsso, local, token, got 'sso'"},
+	{"svc_agent_installer_local", 1, SVC_HEAD "pull_secret_file: ps.json\nauth: agent-installer-local\n",
+	 SW_ERR_INVALID, "5:7: key 'auth': 'agent-installer-local' (the agent-based installer's AUTH_TYPE) "
+	 "is not supported: expected none, rhsso or local"},
+	{"no_clusters", 0, "clusters: []\n", SW_ERR_INVALID,
+	 "1:11: key 'clusters': empty list: the plan has no cluster to run"},
+	{"zero_amounts", 0, "clusters:\n  - {single_node: true, num_workers: 0, amount: 0}\n"
+	 "  - {single_node: false, num_workers: 2, amount: 0}\n", SW_ERR_INVALID,
+	 "2:3: key 'clusters': every amount is 0: the plan has no cluster to run"},
 	{"svc_bad_endpoint", 1, "service_endpoint: ftp://x\nrelease_image: r\nssh_pub_key: k\npull_secret_file: ps.json\n",
 	 SW_ERR_INVALID, "1:19: key 'service_endpoint': expected an http:// or https:// URL, got 'ftp://x'"},
 	{"svc_typo", 1, SVC_HEAD "pull_secret_file: ps.json\nservice_endpiont: x\n", SW_ERR_INVALID,
@@ -367,12 +523,38 @@ static void test_scenarios(void **state)
 	}
 }
 
-int main(void)
+/* The byte-for-byte originals, when the reference material is there. */
+static int run_shared(void)
 {
+	static const char *const files[] = {ORIGINAL_PLAN, ORIGINAL_SERVICE};
+	const char *dir = shared_dir();
+	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+		char path[512];
+		snprintf(path, sizeof(path), "%s/%s", *dir ? dir : "(SWARM_SHARED_DIR unset)", files[i]);
+		if (!*dir || access(path, R_OK) != 0) {
+			printf("SKIP: %s not found: the original example files are reference material "
+			       "outside the repository (set SWARM_SHARED_DIR or meson -Dshared_dir)\n", path);
+			return 77;
+		}
+	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_original_plan),
 		cmocka_unit_test(test_original_service),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "--shared") == 0)
+		return run_shared();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fixture_plan),
+		cmocka_unit_test(test_fixture_service),
 		cmocka_unit_test(test_service_ok),
+		cmocka_unit_test(test_auth_modes),
+		cmocka_unit_test(test_insecure_warning),
+		cmocka_unit_test(test_version_text),
 		cmocka_unit_test(test_plan_extensions),
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_missing_file),

@@ -1,4 +1,4 @@
-/* inventory: valid JSON with every field docs/protocol.md §4.5 requires. */
+/* inventory: valid JSON with every field protocol/README.md §4.5 requires. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

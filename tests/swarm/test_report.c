@@ -105,6 +105,27 @@ static double jnum(json_t *o, const char *path)
 	return json_number_value(cur);
 }
 
+/* The summary report_print() writes for |st| and |run| (malloc'd text). */
+static char *summary_of(const struct swarm_stats *st, const struct report_run *run)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	report_print(f, st, run);
+	fclose(f);
+	assert_non_null(buf);
+	return buf;
+}
+
+static int count_lines(const char *text)
+{
+	int n = 0;
+	for (const char *c = text; *c; c++)
+		n += *c == '\n';
+	return n;
+}
+
 static void test_json_round_trip(void **state)
 {
 	(void)state;
@@ -194,17 +215,12 @@ static void test_summary(void **state)
 	struct swarm_opts opts;
 	struct swarm_stats *st = fixture_stats();
 	struct report_run run = fixture_run(&plan, &svc, &opts);
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	assert_non_null(f);
-	report_print(f, st, &run);
-	fclose(f);
+	char *buf = summary_of(st, &run);
 	assert_non_null(strstr(buf, "register_host"));
 	assert_non_null(strstr(buf, "503 x1"));
 	assert_non_null(strstr(buf, "timeout x1"));
-	assert_non_null(strstr(buf, "Failed clusters"));
-	assert_non_null(strstr(buf, "host registration failed: 503"));
+	assert_non_null(strstr(buf, "Failed clusters by reason (1 cluster)\n"));
+	assert_non_null(strstr(buf, "          1  host registration failed: 503\n"));
 	assert_non_null(strstr(buf, "exit 1 (failed)"));
 	assert_non_null(strstr(buf, "CPU: 1.50 s"));
 	free(buf);
@@ -213,10 +229,8 @@ static void test_summary(void **state)
 	struct swarm_stats *empty = malloc(sizeof(*empty));
 	stats_init(empty);
 	run.plan = NULL;
-	f = open_memstream(&buf, &len);
-	report_print(f, empty, &run);
-	fclose(f);
-	assert_non_null(strstr(buf, "clusters: 0 total"));
+	buf = summary_of(empty, &run);
+	assert_non_null(strstr(buf, "clusters: 0 in the plan, none started"));
 	free(buf);
 	json_t *doc = report_json(empty, &run);
 	assert_non_null(doc);
@@ -226,6 +240,98 @@ static void test_summary(void **state)
 	free(empty);
 	stats_free(st);
 	free(st);
+}
+
+/* A run that never started (service unreachable) prints the plan's cluster
+ * count and the failed call, and no tables of nothing. */
+static void test_summary_never_started(void **state)
+{
+	(void)state;
+	struct swarm_plan plan;
+	struct swarm_service svc;
+	struct swarm_opts opts;
+	struct report_run run = fixture_run(&plan, &svc, &opts);
+	struct swarm_stats *st = malloc(sizeof(*st));
+	assert_non_null(st);
+	stats_init(st);
+	stats_record_call(st, EP_COMPONENT_VERSIONS, SW_ERR_CONNECT, 0, 0, 0, 100000000);
+	st->clusters_total = 10;
+	run.exit_code = SWARM_EXIT_UNREACHABLE;
+	run.exit_reason = "unreachable";
+	run.exit_message = "service http://127.0.0.1:1 unreachable: connection refused";
+	char *buf = summary_of(st, &run);
+	assert_non_null(strstr(buf, "exit 4 (unreachable)"));
+	assert_non_null(strstr(buf, "clusters: 10 in the plan, none started   requests: 1, errors: 1\n"));
+	assert_non_null(strstr(buf, "component_versions         connect x1"));
+	assert_null(strstr(buf, "Requests by operation"));
+	assert_null(strstr(buf, "Clusters by shape"));
+	assert_null(strstr(buf, "Schedule:"));
+	assert_null(strstr(buf, "CPU:"));
+	assert_true(count_lines(buf) <= 6);
+	free(buf);
+	/* The reason is in the results too. */
+	json_t *doc = report_json(st, &run);
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(doc, "exit_message")), run.exit_message);
+	assert_int_equal((int)jnum(doc, "totals.clusters_total"), 10);
+	json_decref(doc);
+	stats_free(st);
+	free(st);
+}
+
+/* An aborted run of 1,000 clusters: counts by reason and ten names, not
+ * 1,000 lines (all of them stay in the results file). */
+static void test_summary_many_failed(void **state)
+{
+	(void)state;
+	struct swarm_plan plan;
+	struct swarm_service svc;
+	struct swarm_opts opts;
+	struct report_run run = fixture_run(&plan, &svc, &opts);
+	opts.results_path = "out.json";
+	run.exit_code = SWARM_EXIT_ABORTED;
+	run.exit_reason = "signal";
+	struct swarm_stats *st = malloc(sizeof(*st));
+	assert_non_null(st);
+	stats_init(st);
+	struct swarm_cluster_record r;
+	for (int i = 0; i < 1000; i++) {
+		memset(&r, 0, sizeof(r));
+		snprintf(r.name, sizeof(r.name), "swarm-1-%d", i);
+		r.failed = 1;
+		/* 950 aborted, 40 before start, then 10 distinct texts. */
+		if (i < 950)
+			snprintf(r.failure, sizeof(r.failure), "aborted");
+		else if (i < 990)
+			snprintf(r.failure, sizeof(r.failure), "aborted before start");
+		else
+			snprintf(r.failure, sizeof(r.failure), "host %d: odd failure", i);
+		assert_true(stats_add_cluster(st, &r) >= 0);
+	}
+	st->clusters_total = st->clusters_started = 1000;
+	st->clusters_failed = 1000;
+	json_t *doc = report_json(st, &run);
+	assert_int_equal(json_array_size(json_object_get(doc, "clusters")), 1000);
+	json_decref(doc);
+	char *buf = summary_of(st, &run);
+	assert_non_null(strstr(buf, "Failed clusters by reason (1000 clusters; each one is listed in out.json)\n"
+	                            "        950  aborted\n"
+	                            "         40  aborted before start\n"));
+	assert_non_null(strstr(buf, "          4  (other reasons)\n"));
+	assert_non_null(strstr(buf, "  swarm-1-9                aborted\n  ... and 990 more\n"));
+	assert_null(strstr(buf, "swarm-1-10 "));
+	assert_true(count_lines(buf) < 40);
+	free(buf);
+	stats_free(st);
+	free(st);
+}
+
+static void test_plural(void **state)
+{
+	(void)state;
+	assert_string_equal(report_plural(0), "s");
+	assert_string_equal(report_plural(1), "");
+	assert_string_equal(report_plural(2), "s");
 }
 
 static void test_fmt_duration(void **state)
@@ -341,6 +447,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_summary_never_started),
+		cmocka_unit_test(test_summary_many_failed),
+		cmocka_unit_test(test_plural),
 		cmocka_unit_test(test_fmt_duration),
 		cmocka_unit_test(test_progress),
 		cmocka_unit_test(test_metrics),

@@ -137,7 +137,7 @@ static void test_longest_sent_whole(void **state)
 	f->rt.bearer = swarm_service_bearer(&s);
 	free(f->rt.agent_token);
 	f->rt.agent_token = strdup(s.agent_token);
-	f->svc.auth = SWARM_AUTH_TOKEN;
+	f->svc.auth = SWARM_AUTH_RHSSO;
 	c = cluster_call_new(f->cl, -1, EP_GET_CLUSTER, "GET", "/v2/clusters");
 	c->auth = RT_AUTH_USER;
 	rt_call_send(c, NULL);

@@ -52,10 +52,15 @@ struct emu_auth *emu_auth_new(const struct emu_auth_cfg *cfg, char *err, size_t 
 	a->cfg.pull_secret_token = a->pull_secret_token;
 	a->cfg.user_token = a->user_token;
 	a->cfg.local_user_token = a->local_user_token;
+	a->cfg.local_key_pem = NULL; /* not kept: the key is */
 	if (cfg->mode == EMU_AUTH_LOCAL) {
-		a->key = emu_jwt_key_new();
+		a->key = cfg->local_key_pem ? emu_jwt_key_from_pem(cfg->local_key_pem,
+		                                                   strlen(cfg->local_key_pem))
+		                            : emu_jwt_key_new();
 		if (!a->key) {
-			snprintf(err, errlen, "cannot generate the EC P-256 signing key (OpenSSL)");
+			snprintf(err, errlen, cfg->local_key_pem
+			         ? "the local-auth signing key is not an EC P-256 private key in PEM"
+			         : "cannot generate the EC P-256 signing key (OpenSSL)");
 			emu_auth_free(&a);
 			return NULL;
 		}
@@ -79,6 +84,13 @@ void emu_auth_free(struct emu_auth **ap)
 	free(a->local_user_token);
 	free(a);
 	*ap = NULL;
+}
+
+int emu_auth_key_pem(const struct emu_auth *a, char **out)
+{
+	if (!a || !a->key)
+		return SW_ERR_INVALID;
+	return emu_jwt_key_pem(a->key, out);
 }
 
 enum emu_auth_mode emu_auth_mode_of(const struct emu_auth *a)
@@ -208,10 +220,11 @@ static int verify_cached(struct emu_auth *a, const char *tok, int64_t now_s,
 	return rv;
 }
 
-/* Parameter |off|/|len| of the path equals |id|? */
-static int path_param_eq(const char *path, size_t off, size_t len, const char *id)
+/* Path parameter |name| of the match is complete and equals |id|? */
+static int path_param_eq(const struct emu_route_match *m, const char *name, const char *id)
 {
-	return len && strlen(id) == len && memcmp(path + off, id, len) == 0;
+	const char *v = emu_route_param(m, name);
+	return v && emu_route_param_valid(m, name) && strcmp(v, id) == 0;
 }
 
 /* local mode, agentAuth and urlAuth: LocalAuthenticator.AuthAgentAuth, then for
@@ -237,19 +250,19 @@ static enum verdict jwt_local(struct emu_auth *a, const struct emu_auth_input *i
 		snprintf(msg, sizeof(msg), "Cluster %s does not exist", c.cluster_id);
 		return reject(out, 401, msg);
 	}
-	const struct emu_op_match *m = in->match;
-	if (url_scheme && (m->infra_env_len || m->cluster_len)) {
-		int ok = c.infra_env_id[0]
-		       ? path_param_eq(in->path, m->infra_env_off, m->infra_env_len, c.infra_env_id)
-		       : path_param_eq(in->path, m->cluster_off, m->cluster_len, c.cluster_id);
+	const struct emu_route_match *m = in->match;
+	const int has_ie = emu_route_param(m, "infra_env_id") != NULL;
+	if (url_scheme && (has_ie || emu_route_param(m, "cluster_id"))) {
+		int ok = c.infra_env_id[0] ? path_param_eq(m, "infra_env_id", c.infra_env_id)
+		                           : path_param_eq(m, "cluster_id", c.cluster_id);
 		if (!ok) {
 			out->status = 404;
 			as_error_body(out->body, sizeof(out->body), 404, "Object Not Found");
 			return V_REJECT;
 		}
 	}
-	if (!url_scheme && a->cfg.local_strict_scope && c.infra_env_id[0] && m->infra_env_len &&
-	    !path_param_eq(in->path, m->infra_env_off, m->infra_env_len, c.infra_env_id)) {
+	if (!url_scheme && a->cfg.local_strict_scope && c.infra_env_id[0] && has_ie &&
+	    !path_param_eq(m, "infra_env_id", c.infra_env_id)) {
 		snprintf(msg, sizeof(msg), "token of infraEnv %s is not allowed for this infraEnv",
 		         c.infra_env_id);
 		return reject(out, 403, msg);
@@ -323,9 +336,9 @@ int emu_auth_check(struct emu_auth *a, const struct emu_auth_input *in, struct e
 	out->is_agent = 0;
 	out->body[0] = '\0';
 	out->scheme = "none";
-	if (!a || !in || !in->match || !in->match->op || !in->path)
+	if (!a || !in || !in->match || in->match->result != EMU_ROUTE_MATCH || !in->match->route)
 		return SW_ERR_INVALID;
-	unsigned sec = in->match->op->security;
+	unsigned sec = in->match->route->security;
 	if (a->cfg.mode == EMU_AUTH_NONE) {
 		/* Every request authenticates as admin; it is an agent when the
 		 * operation is agent-only or it carries the agent header. */

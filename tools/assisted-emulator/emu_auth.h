@@ -1,8 +1,8 @@
 /*
  * emu_auth: authentication of API requests the way the assisted-service does
- * it for AUTH_TYPE none / rhsso (emulated as "token") / local
- * (docs/protocol.md §2): which credential each operation accepts (from the
- * operation's security schemes, emu_ops.h), the go-openapi rule "try every
+ * it for AUTH_TYPE none / rhsso (EMU_AUTH_TOKEN; --auth rhsso or token) / local
+ * (protocol/README.md §2): which credential each operation accepts (from the
+ * operation's security schemes in the route table, emu_routes.h), the go-openapi rule "try every
  * accepted scheme in order, a present but rejected credential is remembered,
  * no credential at all is 'unauthenticated for invalid credentials'", and
  * the response bodies of the failures. Owns the local-mode signing key and
@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "emu_model.h"
-#include "emu_ops.h"
+#include "emu_routes.h"
 
 struct emu_auth;
 
@@ -31,6 +31,9 @@ struct emu_auth_cfg {
 	/* local mode: answer 403 when an agent token's infra_env_id is not the
 	 * infra-env of the path (the real service does not check; off by default). */
 	int local_strict_scope;
+	/* local mode: the signing key as PEM (a restarted emulator keeps its
+	 * tokens valid); NULL generates a fresh key. */
+	const char *local_key_pem;
 	/* Existence lookups for local-mode claims (usually emu_model_*_exists). */
 	int (*infraenv_exists)(void *arg, const char *infra_env_id);
 	int (*cluster_exists)(void *arg, const char *cluster_id);
@@ -39,8 +42,7 @@ struct emu_auth_cfg {
 
 /* Credentials found in one request (NULL when absent; empty strings count as absent). */
 struct emu_auth_input {
-	const struct emu_op_match *match; /* the operation (must be non-NULL, match->op set) */
-	const char *path;                 /* the matched path (for the parameter offsets) */
+	const struct emu_route_match *match; /* the matched operation (result EMU_ROUTE_MATCH) */
 	const char *authorization;        /* header Authorization */
 	const char *secret_key;           /* header X-Secret-Key */
 	const char *api_key;              /* query api_key (decoded) */
@@ -81,6 +83,10 @@ int emu_auth_check(struct emu_auth *a, const struct emu_auth_input *in, struct e
  * Returns 0, or SW_ERR_TOO_BIG / SW_ERR_INVALID / SW_ERR_TLS.
  */
 int emu_auth_make_infraenv_token(void *arg, const char *infra_env_id, char *out, size_t outlen);
+
+/* Local mode: the signing key as PEM into a malloc'ed *|out| (caller frees).
+ * Returns 0, SW_ERR_INVALID in other modes, or SW_ERR_NOMEM / SW_ERR_TLS. */
+int emu_auth_key_pem(const struct emu_auth *a, char **out);
 
 /* Returns the configured mode (EMU_AUTH_NONE for NULL). */
 enum emu_auth_mode emu_auth_mode_of(const struct emu_auth *a);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "emu_ops.h"
+#include "emu_routes.h"
 #include "emu_util.h"
 #include "sw_duration.h"
 #include "sw_err.h"
@@ -90,8 +90,8 @@ struct emu_faults *emu_faults_new(uint64_t seed)
 	uint64_t x = seed;
 	for (int i = 0; i < 4; i++)
 		f->s[i] = splitmix64(&x);
-	const struct emu_op *ops;
-	f->nslots = emu_ops_table(&ops) + 1;
+	const struct emu_route *routes;
+	f->nslots = emu_routes_table(&routes) + 1;
 	f->error = xcalloc(f->nslots, sizeof(struct rule));
 	f->latency = xcalloc(f->nslots, sizeof(struct rule));
 	f->reset = xcalloc(f->nslots, sizeof(struct rule));
@@ -189,7 +189,7 @@ static int install(struct emu_faults *f, struct rule *table, const char *op, str
 			if (!table[i].set || table[i].level == 0)
 				table[i] = r;
 	} else {
-		int idx = emu_ops_find(op);
+		int idx = emu_routes_find(op);
 		if (idx < 0) {
 			snprintf(err, errlen, "%s: unknown operation '%s' (use a swagger operationId such as "
 			         "v2GetNextSteps, or '*')", what, op);

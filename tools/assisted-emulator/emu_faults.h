@@ -40,7 +40,7 @@ void emu_faults_free(struct emu_faults **fp);
  *  latency: "OP:fixed:D" | "OP:uniform:DMIN:DMAX" | "OP:lognormal:MEDIAN:SIGMA"
  *           (durations as sw_duration_parse, SIGMA >= 0, a float)
  *  reset:   "OP:RATE"
- * OP is an operationId of the swagger (emu_ops.h) or "*" (every REST
+ * OP is an operationId of the swagger (emu_routes.h) or "*" (every REST
  * operation), or a kube API selector "kube:VERB" / "kube:VERB/RESOURCE"
  * (VERB get, list, watch, create, update, patch, delete, deletecollection
  * or '*'; RESOURCE a plural such as baremetalhosts or '*'): for example
@@ -61,7 +61,7 @@ struct emu_fault_decision {
 };
 
 /*
- * Draws the decision for one request of operation |op_index| (emu_ops
+ * Draws the decision for one request of operation |op_index| (emu_routes
  * table index, or -1 for a path that matches no operation: only "*" rules
  * apply). Reset wins over error. Always fills |d|.
  */

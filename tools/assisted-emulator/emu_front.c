@@ -8,7 +8,6 @@
 #include <time.h>
 
 #include "as_model.h"
-#include "emu_ops.h"
 #include "emu_util.h"
 #include "sw_err.h"
 #include "sw_xalloc.h"
@@ -19,15 +18,25 @@
 #define MAX_PENDING (1u << 20)
 #define RESTART_DELAY_MS 50
 
-struct pending {
-	struct event ev;          /* embedded timer */
+/* An exchange the front holds: delayed by a latency fault (pending list), or
+ * answered by the model and waiting for its journal record to be durable
+ * (parked list, --fsync always). */
+struct held {
+	struct event ev;          /* embedded timer (delays) */
 	struct emu_front *f;
 	struct sw_exchange *x;
-	int op_index;
+	struct emu_route_match match;
 	int is_agent;
 	const char *scheme;
 	struct emu_fault_decision d;
-	struct pending *prev, *next;
+	uint64_t seq;             /* parked: the journal record to wait for */
+	struct emu_response resp; /* parked: the model's answer (body owned) */
+	struct held *prev, *next;
+};
+
+struct held_list {
+	struct held *head;
+	uint64_t n;
 };
 
 struct emu_front {
@@ -36,8 +45,8 @@ struct emu_front {
 	struct event *monitor_ev;
 	struct event *restart_ev;
 	struct event *restart_once_ev;  /* /debug/restart, after its reply had a chance to leave */
-	struct pending *pending;        /* doubly linked */
-	uint64_t npending;
+	struct held_list pending;       /* delayed by a latency fault */
+	struct held_list parked;        /* waiting for durability */
 	uint64_t t_start_ns;
 	void (*extra_metrics)(void *arg, struct evbuffer *out);
 	void *extra_arg;
@@ -45,15 +54,78 @@ struct emu_front {
 
 static const char *op_name(int op_index)
 {
-	const struct emu_op *ops;
-	size_t n = emu_ops_table(&ops);
-	return (op_index >= 0 && (size_t)op_index < n) ? ops[op_index].operation : "unknown";
+	const struct emu_route *routes;
+	size_t n = emu_routes_table(&routes);
+	return (op_index >= 0 && (size_t)op_index < n) ? routes[op_index].operation : "unknown";
+}
+
+static void held_link(struct held_list *l, struct held *h)
+{
+	h->prev = NULL;
+	h->next = l->head;
+	if (h->next)
+		h->next->prev = h;
+	l->head = h;
+	l->n++;
+}
+
+static void held_unlink(struct held_list *l, struct held *h)
+{
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		l->head = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	l->n--;
 }
 
 static void on_monitor(evutil_socket_t fd, short what, void *arg)
 {
 	struct emu_front *f = arg;
-	emu_model_monitor(f->cfg.model, sw_now_ns(), (int64_t)time(NULL));
+	uint64_t now = sw_now_ns();
+	int64_t wall = (int64_t)time(NULL);
+	/* Journaled like a request: replaying the monitor passes at their times
+	 * rebuilds the transitions they made (calls that run no pass are skipped). */
+	if (!emu_model_monitor_due(f->cfg.model, now))
+		return;
+	emu_state_log_monitor(f->cfg.state, now, wall);
+	emu_model_monitor(f->cfg.model, now, wall);
+}
+
+/* Counts the faults a decision would have injected, for an exchange that had gone. */
+static void faults_lost(struct emu_front *f, const char *op, const struct emu_fault_decision *d)
+{
+	if (d->delay_ns)
+		emu_metrics_fault_lost(f->cfg.metrics, EMU_FAULT_LATENCY, op);
+	if (d->reset)
+		emu_metrics_fault_lost(f->cfg.metrics, EMU_FAULT_RESET, op);
+	else if (d->error_status)
+		emu_metrics_fault_lost(f->cfg.metrics, EMU_FAULT_ERROR, op);
+}
+
+/* A restart took the connection of a held exchange: like a crashed process,
+ * its work is gone (a delayed request never runs) and its reply is lost. */
+static void held_restart_lost(struct emu_front *f, struct held_list *l, int delayed)
+{
+	struct held *next;
+	for (struct held *h = l->head; h; h = next) {
+		next = h->next;
+		if (!sw_exchange_dropped(h->x))
+			continue;
+		const char *op = op_name(h->match.index);
+		emu_metrics_restart_lost(f->cfg.metrics, op);
+		if (delayed) {
+			event_del(&h->ev);
+			faults_lost(f, op, &h->d);
+		} else {
+			emu_state_waiting(f->cfg.state, -1);
+			free(h->resp.body);
+		}
+		held_unlink(l, h);
+		sw_exchange_reset(h->x); /* frees it; nothing reaches the wire */
+		free(h);
+	}
 }
 
 unsigned emu_front_restart(struct emu_front *f)
@@ -61,6 +133,8 @@ unsigned emu_front_restart(struct emu_front *f)
 	if (!f || !f->server)
 		return 0;
 	unsigned n = sw_server_drop_all(f->server);
+	held_restart_lost(f, &f->pending, 1);
+	held_restart_lost(f, &f->parked, 0);
 	emu_metrics_fault(f->cfg.metrics, EMU_FAULT_RESTART, "*");
 	if (!f->cfg.quiet)
 		fprintf(stderr, "assisted-emulator: restart fault: dropped %u connections\n", n);
@@ -79,6 +153,8 @@ static struct timeval ns_to_tv(uint64_t ns)
 	tv.tv_usec = (suseconds_t)((ns % 1000000000ull) / 1000ull);
 	return tv;
 }
+
+static void on_durable(void *arg, uint64_t seq);
 
 struct emu_front *emu_front_new(const struct emu_front_cfg *cfg)
 {
@@ -103,6 +179,8 @@ struct emu_front *emu_front_new(const struct emu_front_cfg *cfg)
 		tv = ns_to_tv(cfg->restart_every_ns);
 		event_add(f->restart_ev, &tv);
 	}
+	if (cfg->state)
+		emu_state_set_durable_cb(cfg->state, on_durable, f);
 	return f;
 }
 
@@ -120,18 +198,7 @@ void emu_front_set_extra_metrics(struct emu_front *f, void (*fn)(void *arg, stru
 
 uint64_t emu_front_pending(const struct emu_front *f)
 {
-	return f ? f->npending : 0;
-}
-
-static void unlink_pending(struct emu_front *f, struct pending *p)
-{
-	if (p->prev)
-		p->prev->next = p->next;
-	else
-		f->pending = p->next;
-	if (p->next)
-		p->next->prev = p->prev;
-	f->npending--;
+	return f ? f->pending.n : 0;
 }
 
 void emu_front_free(struct emu_front **fp)
@@ -139,13 +206,22 @@ void emu_front_free(struct emu_front **fp)
 	if (!fp || !*fp)
 		return;
 	struct emu_front *f = *fp;
-	while (f->pending) {
-		struct pending *p = f->pending;
-		event_del(&p->ev);
-		unlink_pending(f, p);
-		sw_exchange_reset(p->x);
-		free(p);
+	while (f->pending.head) {
+		struct held *h = f->pending.head;
+		event_del(&h->ev);
+		held_unlink(&f->pending, h);
+		sw_exchange_reset(h->x);
+		free(h);
 	}
+	while (f->parked.head) {
+		struct held *h = f->parked.head;
+		held_unlink(&f->parked, h);
+		sw_exchange_reset(h->x);
+		free(h->resp.body);
+		free(h);
+	}
+	if (f->cfg.state)
+		emu_state_set_durable_cb(f->cfg.state, NULL, NULL);
 	if (f->monitor_ev)
 		event_free(f->monitor_ev);
 	if (f->restart_ev)
@@ -154,6 +230,17 @@ void emu_front_free(struct emu_front **fp)
 		event_free(f->restart_once_ev);
 	free(f);
 	*fp = NULL;
+}
+
+void emu_front_body_policy(void *arg, const char *method, const char *path,
+                           struct sw_body_policy *out)
+{
+	/* The operation's own limit; what matches nothing is answered 404 after
+	 * a small body at most. */
+	struct emu_route_match m;
+	emu_route_match(method, path, &m);
+	out->max = emu_route_body_max(&m);
+	out->keep = emu_route_body_keep(&m);
 }
 
 /* ---- replies --------------------------------------------------------------------------- */
@@ -188,17 +275,21 @@ static void account(struct emu_front *f, struct sw_sreq *req, const struct outco
 	emu_record_write(f->cfg.record, &e);
 }
 
-/* Accounts first (the request is freed by the reply), then answers. */
-static void reply(struct emu_front *f, struct sw_exchange *x, struct sw_sreq *req,
-                  const struct outcome *o)
+/* Accounts first (the request is freed by the reply), then answers.
+ * Returns 0 when the reply went to a live connection, else SW_ERR_CLOSED. */
+static int reply(struct emu_front *f, struct sw_exchange *x, struct sw_sreq *req,
+                 const struct outcome *o)
 {
 	account(f, req, o);
-	sw_exchange_reply_mem(x, o->status, o->len ? o->ctype : NULL, o->body, o->len);
+	int rv = sw_exchange_reply_mem(x, o->status, o->len ? o->ctype : NULL, o->body, o->len);
+	if (rv != 0)
+		emu_metrics_reply_lost(f->cfg.metrics, o->operation);
+	return rv;
 }
 
-static void reply_error_body(struct emu_front *f, struct sw_exchange *x, struct sw_sreq *req,
-                             const char *operation, int status, const char *fault,
-                             const char *scheme)
+static int reply_error_body(struct emu_front *f, struct sw_exchange *x, struct sw_sreq *req,
+                            const char *operation, int status, const char *fault,
+                            const char *scheme)
 {
 	char body[256];
 	int n = (status == 401 || status == 403)
@@ -206,13 +297,40 @@ static void reply_error_body(struct emu_front *f, struct sw_exchange *x, struct 
 	      : as_error_body(body, sizeof(body), status, sw_http_reason(status));
 	struct outcome o = {operation, status, fault, scheme, "application/json", body,
 	                    n > 0 ? (size_t)n : 0};
-	reply(f, x, req, &o);
+	return reply(f, x, req, &o);
+}
+
+static int reply_model(struct emu_front *f, struct sw_exchange *x, const char *scheme,
+                       const struct emu_response *resp)
+{
+	struct outcome o = {resp->operation[0] ? resp->operation : "unknown", resp->status, NULL,
+	                    scheme, resp->content_type ? resp->content_type : "application/json",
+	                    resp->body, resp->body ? resp->body_len : 0};
+	return reply(f, x, sw_exchange_request(x), &o);
+}
+
+/* ---- durability (--fsync always) -------------------------------------------------------- */
+
+static void on_durable(void *arg, uint64_t seq)
+{
+	struct emu_front *f = arg;
+	struct held *next;
+	for (struct held *h = f->parked.head; h; h = next) {
+		next = h->next;
+		if (h->seq > seq)
+			continue;
+		held_unlink(&f->parked, h);
+		emu_state_waiting(f->cfg.state, -1);
+		reply_model(f, h->x, h->scheme, &h->resp);
+		free(h->resp.body);
+		free(h);
+	}
 }
 
 /* ---- the API path ----------------------------------------------------------------------- */
 
 static void run_model(struct emu_front *f, struct sw_exchange *x, struct sw_sreq *req,
-                      int is_agent, const char *scheme)
+                      const struct emu_route_match *match, int is_agent, const char *scheme)
 {
 	size_t len = req->body ? evbuffer_get_length(req->body) : 0;
 	struct emu_request r = {
@@ -221,6 +339,7 @@ static void run_model(struct emu_front *f, struct sw_exchange *x, struct sw_sreq
 		.query = req->query ? req->query : "",
 		.body = len ? (const char *)evbuffer_pullup(req->body, -1) : "",
 		.body_len = len,
+		.body_total = req->body_total,
 		.content_type = sw_hdrs_get(&req->hdrs, "content-type"),
 		.agent_version_header = sw_hdrs_get(&req->hdrs, "discovery_agent_version"),
 		.is_agent = is_agent,
@@ -229,110 +348,142 @@ static void run_model(struct emu_front *f, struct sw_exchange *x, struct sw_sreq
 	};
 	struct emu_response resp;
 	memset(&resp, 0, sizeof(resp));
-	if (emu_model_handle(f->cfg.model, &r, &resp) != 0) {
+	/* The journal gets the request before the model runs it, so no reply can
+	 * leave before its record is written. */
+	uint64_t seq = emu_state_log_request(f->cfg.state, &r);
+	if (emu_model_handle_match(f->cfg.model, match, &r, &resp) != 0) {
 		free(resp.body);
 		reply_error_body(f, x, req, "unknown", 500, NULL, scheme);
 		return;
 	}
 	resp.operation[sizeof(resp.operation) - 1] = '\0';
-	struct outcome o = {resp.operation[0] ? resp.operation : "unknown", resp.status, NULL, scheme,
-	                    resp.content_type ? resp.content_type : "application/json",
-	                    resp.body, resp.body ? resp.body_len : 0};
-	reply(f, x, req, &o);
+	if (seq && !emu_state_durable(f->cfg.state, seq)) {
+		struct held *h = xcalloc(1, sizeof(*h));
+		h->f = f;
+		h->x = x;
+		h->match = *match;
+		h->scheme = scheme;
+		h->seq = seq;
+		h->resp = resp;
+		held_link(&f->parked, h);
+		emu_state_waiting(f->cfg.state, 1);
+		return;
+	}
+	reply_model(f, x, scheme, &resp);
 	free(resp.body);
 }
 
-/* Acts on a fault decision once its delay (if any) is over. */
-static void execute(struct emu_front *f, struct sw_exchange *x, int op_index, int is_agent,
-                    const char *scheme, const struct emu_fault_decision *d)
+/* Acts on a fault decision once its delay (if any) is over. Faults count as
+ * injected only when they reached a live connection. */
+static void execute(struct emu_front *f, struct sw_exchange *x, const struct emu_route_match *m,
+                    int is_agent, const char *scheme, const struct emu_fault_decision *d)
 {
 	struct sw_sreq *req = sw_exchange_request(x);
-	const char *name = op_name(op_index);
+	const char *name = op_name(m->index);
+	int rv = 0;
 	if (d->reset) {
-		emu_metrics_fault(f->cfg.metrics, EMU_FAULT_RESET, name);
 		struct outcome o = {name, 0, "reset", scheme, NULL, NULL, 0};
 		account(f, req, &o);
-		sw_exchange_reset(x);
-		return;
+		rv = sw_exchange_reset(x);
+		if (rv == 0)
+			emu_metrics_fault(f->cfg.metrics, EMU_FAULT_RESET, name);
+		else
+			emu_metrics_fault_lost(f->cfg.metrics, EMU_FAULT_RESET, name);
+	} else if (d->error_status) {
+		rv = reply_error_body(f, x, req, name, d->error_status, "error", scheme);
+		if (rv == 0) {
+			emu_metrics_fault(f->cfg.metrics, EMU_FAULT_ERROR, name);
+			emu_metrics_fault_status(f->cfg.metrics, name, d->error_status);
+		} else {
+			emu_metrics_fault_lost(f->cfg.metrics, EMU_FAULT_ERROR, name);
+		}
+	} else {
+		run_model(f, x, req, m, is_agent, scheme);
+		return; /* a latency fault's delivery is counted by on_delay */
 	}
-	if (d->error_status) {
-		emu_metrics_fault(f->cfg.metrics, EMU_FAULT_ERROR, name);
-		reply_error_body(f, x, req, name, d->error_status, "error", scheme);
-		return;
-	}
-	run_model(f, x, req, is_agent, scheme);
+	(void)rv;
 }
 
 static void on_delay(evutil_socket_t fd, short what, void *arg)
 {
-	struct pending *p = arg;
-	struct emu_front *f = p->f;
-	unlink_pending(f, p);
-	execute(f, p->x, p->op_index, p->is_agent, p->scheme, &p->d);
-	free(p);
+	struct held *h = arg;
+	struct emu_front *f = h->f;
+	const char *name = op_name(h->match.index);
+	held_unlink(&f->pending, h);
+	/* Whether the delayed reply can still reach its client is known now. */
+	int alive = sw_exchange_alive(h->x);
+	execute(f, h->x, &h->match, h->is_agent, h->scheme, &h->d);
+	if (alive) {
+		emu_metrics_fault(f->cfg.metrics, EMU_FAULT_LATENCY, name);
+		emu_metrics_fault_delay(f->cfg.metrics, name, h->d.delay_ns);
+	} else {
+		emu_metrics_fault_lost(f->cfg.metrics, EMU_FAULT_LATENCY, name);
+	}
+	free(h);
 }
 
 static void handle_api(struct emu_front *f, struct sw_exchange *x, struct sw_sreq *req)
 {
-	struct emu_op_match m;
-	int is_agent = 0;
-	const char *scheme = NULL;
-	if (emu_ops_match(req->method, req->path, &m)) {
-		struct emu_auth_input in = {
-			.match = &m,
-			.path = req->path,
-			.secret_key = sw_hdrs_get(&req->hdrs, "x-secret-key"),
-			.now_s = (int64_t)time(NULL),
-		};
-		/* Mode none only looks at X-Secret-Key: skip the other lookups on the hot path. */
-		char api_key[2048], image_token[2048];
-		if (emu_auth_mode_of(f->cfg.auth) != EMU_AUTH_NONE) {
-			int ak = emu_util_query_get(req->query, "api_key", api_key, sizeof(api_key));
-			int it = emu_util_query_get(req->query, "image_token", image_token, sizeof(image_token));
-			in.authorization = sw_hdrs_get(&req->hdrs, "authorization");
-			/* an undecodable api_key is present but can never verify */
-			in.api_key = ak >= 0 ? api_key : (ak == SW_ERR_NOT_FOUND ? NULL : "\x01invalid");
-			in.image_token = sw_hdrs_get(&req->hdrs, "image-token");
-			in.image_token_query = it >= 0 ? image_token : NULL;
-			in.watcher = sw_hdrs_get(&req->hdrs, "watcher-authorization");
-		}
-		struct emu_auth_result ar;
-		emu_auth_check(f->cfg.auth, &in, &ar);
-		if (ar.status) {
-			struct outcome o = {m.op->operation, ar.status, NULL, ar.scheme, "application/json",
-			                    ar.body, strlen(ar.body)};
-			reply(f, x, req, &o);
-			return;
-		}
-		is_agent = ar.is_agent;
-		scheme = ar.scheme;
+	struct emu_route_match m;
+	/* One match decides authentication, faults and the operation that runs;
+	 * whatever matches nothing is answered here, before the model. */
+	if (emu_route_match(req->method, req->path, &m) != EMU_ROUTE_MATCH) {
+		struct emu_response r;
+		emu_model_route_error(&m, req->method, req->path, &r);
+		struct outcome o = {"unknown", r.status, NULL, NULL, "application/json", r.body,
+		                    r.body ? r.body_len : 0};
+		reply(f, x, req, &o);
+		free(r.body);
+		return;
+	}
+	struct emu_auth_input in = {
+		.match = &m,
+		.secret_key = sw_hdrs_get(&req->hdrs, "x-secret-key"),
+		.now_s = (int64_t)time(NULL),
+	};
+	/* Mode none only looks at X-Secret-Key: skip the other lookups on the hot path. */
+	char api_key[2048], image_token[2048];
+	if (emu_auth_mode_of(f->cfg.auth) != EMU_AUTH_NONE) {
+		int ak = emu_util_query_get(req->query, "api_key", api_key, sizeof(api_key));
+		int it = emu_util_query_get(req->query, "image_token", image_token, sizeof(image_token));
+		in.authorization = sw_hdrs_get(&req->hdrs, "authorization");
+		/* an undecodable api_key is present but can never verify */
+		in.api_key = ak >= 0 ? api_key : (ak == SW_ERR_NOT_FOUND ? NULL : "\x01invalid");
+		in.image_token = sw_hdrs_get(&req->hdrs, "image-token");
+		in.image_token_query = it >= 0 ? image_token : NULL;
+		in.watcher = sw_hdrs_get(&req->hdrs, "watcher-authorization");
+	}
+	struct emu_auth_result ar;
+	emu_auth_check(f->cfg.auth, &in, &ar);
+	if (ar.status) {
+		struct outcome o = {m.route->operation, ar.status, NULL, ar.scheme, "application/json",
+		                    ar.body, strlen(ar.body)};
+		reply(f, x, req, &o);
+		return;
 	}
 	struct emu_fault_decision d;
 	emu_faults_decide(f->cfg.faults, m.index, &d);
-	if (d.delay_ns && f->npending < MAX_PENDING) {
-		struct pending *p = xcalloc(1, sizeof(*p));
-		p->f = f;
-		p->x = x;
-		p->op_index = m.index;
-		p->is_agent = is_agent;
-		p->scheme = scheme;
-		p->d = d;
-		if (evtimer_assign(&p->ev, f->cfg.base, on_delay, p) != 0) {
-			free(p);
-			execute(f, x, m.index, is_agent, scheme, &d);
+	if (d.delay_ns && f->pending.n < MAX_PENDING) {
+		struct held *h = xcalloc(1, sizeof(*h));
+		h->f = f;
+		h->x = x;
+		h->match = m;
+		h->is_agent = ar.is_agent;
+		h->scheme = ar.scheme;
+		h->d = d;
+		if (evtimer_assign(&h->ev, f->cfg.base, on_delay, h) != 0) {
+			free(h);
+			d.delay_ns = 0;
+			execute(f, x, &m, ar.is_agent, ar.scheme, &d);
 			return;
 		}
-		p->next = f->pending;
-		if (p->next)
-			p->next->prev = p;
-		f->pending = p;
-		f->npending++;
-		emu_metrics_fault(f->cfg.metrics, EMU_FAULT_LATENCY, op_name(m.index));
+		held_link(&f->pending, h);
 		struct timeval tv = ns_to_tv(d.delay_ns);
-		evtimer_add(&p->ev, &tv);
+		evtimer_add(&h->ev, &tv);
 		return;
 	}
-	execute(f, x, m.index, is_agent, scheme, &d);
+	d.delay_ns = 0;
+	execute(f, x, &m, ar.is_agent, ar.scheme, &d);
 }
 
 /* ---- the other endpoints ---------------------------------------------------------------- */
@@ -342,18 +493,28 @@ static void reply_text(struct sw_exchange *x, int status, const char *ctype, con
 	sw_exchange_reply_mem(x, status, ctype, text, strlen(text));
 }
 
+static void gauges(struct emu_front *f, struct emu_metrics_gauges *g)
+{
+	memset(g, 0, sizeof(*g));
+	emu_model_counts(f->cfg.model, g->hosts, g->clusters);
+	if (f->server)
+		sw_server_get_stats(f->server, &g->server);
+	g->pending_delayed = f->pending.n;
+	emu_auth_cache_stats(f->cfg.auth, &g->auth_cache_hits, &g->auth_cache_misses);
+	g->bytes_per_host = emu_model_bytes_per_host(f->cfg.model);
+	g->model_requests = emu_model_requests(f->cfg.model);
+	g->uptime_seconds = (double)(sw_now_ns() - f->t_start_ns) / 1e9;
+	g->goaway_faults = f->cfg.goaway_after ? g->server.goaways : 0;
+	if (f->cfg.state) {
+		g->have_state = 1;
+		emu_state_get_stats(f->cfg.state, &g->state);
+	}
+}
+
 static void handle_metrics(struct emu_front *f, struct sw_exchange *x)
 {
 	struct emu_metrics_gauges g;
-	memset(&g, 0, sizeof(g));
-	emu_model_counts(f->cfg.model, g.hosts, g.clusters);
-	if (f->server)
-		sw_server_get_stats(f->server, &g.server);
-	g.pending_delayed = f->npending;
-	emu_auth_cache_stats(f->cfg.auth, &g.auth_cache_hits, &g.auth_cache_misses);
-	g.bytes_per_host = emu_model_bytes_per_host(f->cfg.model);
-	g.uptime_seconds = (double)(sw_now_ns() - f->t_start_ns) / 1e9;
-	g.goaway_faults = f->cfg.goaway_after ? g.server.goaways : 0;
+	gauges(f, &g);
 	struct evbuffer *out = evbuffer_new();
 	if (!out) {
 		sw_exchange_reset(x);
@@ -366,9 +527,8 @@ static void handle_metrics(struct emu_front *f, struct sw_exchange *x)
 	evbuffer_free(out);
 }
 
-static void handle_state(struct emu_front *f, struct sw_exchange *x)
+static void reply_json(struct sw_exchange *x, json_t *j)
 {
-	json_t *j = emu_model_dump(f->cfg.model);
 	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (!s) {
@@ -379,11 +539,20 @@ static void handle_state(struct emu_front *f, struct sw_exchange *x)
 	free(s);
 }
 
+static void handle_faults(struct emu_front *f, struct sw_exchange *x)
+{
+	struct emu_metrics_gauges g;
+	gauges(f, &g);
+	reply_json(x, emu_metrics_faults_json(f->cfg.metrics, &g));
+}
+
 void emu_front_handler(void *arg, struct sw_exchange *x, struct sw_sreq *req)
 {
 	struct emu_front *f = arg;
 	const char *path = req->path;
 	const int get = strcmp(req->method, "GET") == 0;
+	/* The emulator's own endpoints match exactly; any other spelling is an
+	 * API path and goes through the route matcher (404 when it is none). */
 	if (strncmp(path, AS_API_BASE "/", sizeof(AS_API_BASE)) == 0) {
 		handle_api(f, x, req);
 	} else if (get && (strcmp(path, "/health") == 0 || strcmp(path, "/ready") == 0)) {
@@ -391,14 +560,16 @@ void emu_front_handler(void *arg, struct sw_exchange *x, struct sw_sreq *req)
 	} else if (get && strcmp(path, "/metrics") == 0) {
 		handle_metrics(f, x);
 	} else if (get && strcmp(path, "/debug/state") == 0) {
-		handle_state(f, x);
+		reply_json(x, emu_model_dump(f->cfg.model));
+	} else if (get && strcmp(path, "/debug/faults") == 0) {
+		handle_faults(f, x);
 	} else if (strcmp(path, "/debug/restart") == 0 && strcmp(req->method, "POST") == 0) {
 		/* Drop a little later so this answer can leave first. */
 		struct timeval tv = {0, RESTART_DELAY_MS * 1000};
 		evtimer_add(f->restart_once_ev, &tv);
 		reply_text(x, 202, "application/json", "{\"restart\":\"scheduled\"}");
 	} else {
-		/* The model answers unknown paths like the real router (404/405). */
+		/* Unknown paths are answered like the real router (404/405). */
 		handle_api(f, x, req);
 	}
 }

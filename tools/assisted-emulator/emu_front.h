@@ -1,11 +1,16 @@
 /*
  * emu_front: the emulator's request path between the HTTP server and the
- * model. Routes /health, /ready, /metrics, /debug/state, /debug/restart;
- * sends every other request through authentication (emu_auth), fault
- * injection (emu_faults: delayed replies on libevent timers, resets, error
- * statuses) and the model (emu_model_handle), then records metrics and the
- * --record line. Also owns the periodic timers: the model monitor and
- * --restart-every. Single-threaded, on the server's event_base.
+ * model. Routes /health, /ready, /metrics, /debug/state, /debug/faults,
+ * /debug/restart; matches every other request once (emu_routes.h: 404/405
+ * here when nothing matches) and sends it through authentication
+ * (emu_auth), fault injection (emu_faults: delayed replies on libevent
+ * timers, resets, error statuses), the journal of --state-dir (emu_state)
+ * and the model (emu_model_handle_match), then records metrics and the
+ * --record line. A fault counts as injected only once it reached a live
+ * connection; a restart drops the exchanges the front holds like a crashed
+ * process would (their replies are counted lost). Also owns the periodic
+ * timers: the model monitor and --restart-every. Single-threaded, on the
+ * server's event_base.
  */
 #ifndef EMU_FRONT_H
 #define EMU_FRONT_H
@@ -18,6 +23,7 @@
 #include "emu_metrics.h"
 #include "emu_model.h"
 #include "emu_record.h"
+#include "emu_state.h"
 #include "sw_server.h"
 
 struct emu_front;
@@ -31,6 +37,7 @@ struct emu_front_cfg {
 	struct emu_faults *faults;
 	struct emu_metrics *metrics;
 	struct emu_record *record;
+	struct emu_state *state;       /* --state-dir journal, or NULL */
 	uint64_t restart_every_ns;     /* 0 = never */
 	unsigned goaway_after;         /* reported as a fault kind in /metrics when set */
 	int quiet;
@@ -53,12 +60,18 @@ void emu_front_set_extra_metrics(struct emu_front *f, void (*fn)(void *arg, stru
 /* The sw_handler_fn to give to sw_server_new() with the front as |arg|. */
 void emu_front_handler(void *arg, struct sw_exchange *x, struct sw_sreq *req);
 
+/* The sw_body_policy_fn for the server (arg unused): the matched operation's
+ * body limit (emu_route_body_max/keep). */
+void emu_front_body_policy(void *arg, const char *method, const char *path,
+                           struct sw_body_policy *out);
+
 /* Service restart fault: drops every connection (state kept), counts it.
  * Returns the number of connections dropped. */
 unsigned emu_front_restart(struct emu_front *f);
 
-/* Resets every exchange still waiting for an injected delay, stops the timers
- * and frees the front; sets *fp = NULL. Call before sw_server_free(). NULL-safe. */
+/* Resets every exchange still held (delayed or waiting for durability),
+ * stops the timers and frees the front; sets *fp = NULL. Call before
+ * sw_server_free() and emu_state_close(). NULL-safe. */
 void emu_front_free(struct emu_front **fp);
 
 /* Number of exchanges waiting for an injected delay. */

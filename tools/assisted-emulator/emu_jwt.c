@@ -4,6 +4,7 @@
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,55 @@ void emu_jwt_key_free(struct emu_jwt_key **kp)
 	EVP_PKEY_free((*kp)->pkey);
 	free(*kp);
 	*kp = NULL;
+}
+
+struct emu_jwt_key *emu_jwt_key_from_pem(const char *pem, size_t len)
+{
+	if (!pem || len > INT32_MAX)
+		return NULL;
+	BIO *b = BIO_new_mem_buf(pem, (int)len);
+	EVP_PKEY *pk = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+	BIO_free(b);
+	/* Only the kind of key this module makes: EC on P-256. */
+	char group[32];
+	size_t glen = 0;
+	if (!pk || EVP_PKEY_get_base_id(pk) != EVP_PKEY_EC ||
+	    EVP_PKEY_get_utf8_string_param(pk, "group", group, sizeof(group), &glen) != 1 ||
+	    strcmp(group, "prime256v1") != 0) {
+		EVP_PKEY_free(pk);
+		return NULL;
+	}
+	struct emu_jwt_key *k = calloc(1, sizeof(*k));
+	if (!k) {
+		EVP_PKEY_free(pk);
+		return NULL;
+	}
+	k->pkey = pk;
+	return k;
+}
+
+int emu_jwt_key_pem(const struct emu_jwt_key *key, char **out)
+{
+	if (!key || !out)
+		return SW_ERR_INVALID;
+	BIO *b = BIO_new(BIO_s_mem());
+	if (!b)
+		return SW_ERR_NOMEM;
+	int rv = SW_ERR_TLS;
+	char *data = NULL;
+	if (PEM_write_bio_PrivateKey(b, key->pkey, NULL, NULL, 0, NULL, NULL) == 1) {
+		long n = BIO_get_mem_data(b, &data);
+		*out = n > 0 ? malloc((size_t)n + 1) : NULL;
+		if (!*out) {
+			rv = SW_ERR_NOMEM;
+		} else {
+			memcpy(*out, data, (size_t)n);
+			(*out)[n] = '\0';
+			rv = 0;
+		}
+	}
+	BIO_free(b);
+	return rv;
 }
 
 int emu_b64url_encode(const void *in, size_t len, char *out, size_t outlen)

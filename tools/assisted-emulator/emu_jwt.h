@@ -1,6 +1,6 @@
 /*
  * emu_jwt: the ES256 JSON Web Tokens of the service's "local" auth mode
- * (docs/protocol.md §2): an EC P-256 key pair generated at start (OpenSSL 3
+ * (protocol/README.md §2): an EC P-256 key pair generated at start (OpenSSL 3
  * EVP), tokens "base64url(header).base64url(claims).base64url(r||s)" with
  * header {"alg":"ES256","typ":"JWT"} and one string claim such as
  * {"infra_env_id":"<uuid>"}, and their verification with the error texts
@@ -19,6 +19,13 @@ struct emu_jwt_key;
 struct emu_jwt_key *emu_jwt_key_new(void);
 /* Frees |*kp| and sets it to NULL. NULL-safe. */
 void emu_jwt_key_free(struct emu_jwt_key **kp);
+
+/* Loads a P-256 private key from PEM text (|len| bytes; what
+ * emu_jwt_key_pem() wrote). Returns NULL when it is not one. */
+struct emu_jwt_key *emu_jwt_key_from_pem(const char *pem, size_t len);
+/* Writes the private key as PEM into a malloc'ed string *|out| (caller frees).
+ * Returns 0, SW_ERR_NOMEM or SW_ERR_TLS. */
+int emu_jwt_key_pem(const struct emu_jwt_key *key, char **out);
 
 /*
  * Signs a token whose claims are {|claim|: |value|} into |out| (|outlen|

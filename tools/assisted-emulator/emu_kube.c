@@ -12,6 +12,7 @@
 struct emu_kube {
 	struct emu_kube_cfg cfg;
 	struct hub *hub;
+	struct ctl *ctl;
 	struct sw_server *server;
 	char *token;
 };
@@ -95,6 +96,14 @@ struct emu_kube *emu_kube_start(const struct emu_kube_cfg *cfg, char *err, size_
 		snprintf(err, errlen, "--kube-api: %s", serr);
 		goto fail;
 	}
+	if (cfg->ctl.model) {
+		struct ctl_cfg cc = cfg->ctl;
+		cc.hub = k->hub;
+		cc.base = cfg->base;
+		k->ctl = ctl_new(&cc, err, errlen);
+		if (!k->ctl)
+			goto fail;
+	}
 	return k;
 fail:
 	emu_kube_free(&k);
@@ -123,6 +132,7 @@ void emu_kube_free(struct emu_kube **kp)
 	if (!kp || !*kp)
 		return;
 	struct emu_kube *k = *kp;
+	ctl_free(&k->ctl);  /* before the hub it subscribes to */
 	hub_free(&k->hub); /* ends watches while their server still exists */
 	sw_server_free(&k->server);
 	free(k->token);

@@ -3,7 +3,9 @@
  * sw_server on its own address serving the emulated hub (tools/emulator-hub),
  * with its TLS files, bearer token (--kube-token / --kube-token-file), watch
  * window and bookmark period, and the --fault-* rules that select kube
- * requests ("kube:VERB/RESOURCE"), counted in the emulator's fault metrics.
+ * requests ("kube:VERB/RESOURCE"), counted in the emulator's fault metrics;
+ * and the emulated controllers (tools/emulator-ctrl) on that hub and the
+ * emulator's service model.
  */
 #ifndef EMU_KUBE_H
 #define EMU_KUBE_H
@@ -14,6 +16,7 @@
 
 #include "emu_faults.h"
 #include "emu_metrics.h"
+#include "ctl.h"
 #include "hub.h"
 
 struct emu_kube_cfg {
@@ -28,6 +31,8 @@ struct emu_kube_cfg {
 	unsigned idle_timeout_ms, h2_max_streams;  /* 0 = server defaults */
 	struct emu_faults *faults;   /* borrowed, may be NULL */
 	struct emu_metrics *metrics; /* borrowed, may be NULL: fault counts */
+	/* the controllers: ctl.model NULL = none; hub and base are filled here */
+	struct ctl_cfg ctl;
 };
 
 struct emu_kube;

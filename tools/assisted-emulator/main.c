@@ -1,10 +1,12 @@
 /*
  * assisted-emulator: stands in for the OpenShift assisted-service on
- * loopback. Thin wiring: options (emu_cli) -> model, auth, faults, metrics,
- * record -> front (request path) -> HTTP server; runs the event loop until
- * SIGINT/SIGTERM, then frees everything.
+ * loopback. Thin wiring: options (emu_cli) -> auth, model, state dir
+ * (recovery), faults, metrics, record -> front (request path) -> HTTP
+ * server; runs the event loop until SIGINT/SIGTERM, then frees everything.
  */
+#include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +20,10 @@
 #include "emu_metrics.h"
 #include "emu_model.h"
 #include "emu_record.h"
+#include "emu_state.h"
 #include "sw_server.h"
+
+#define LOCAL_KEY_FILE "local-auth-key.pem"
 
 /* Lets the authenticator look up infra-envs before the model exists. */
 struct app {
@@ -47,6 +52,43 @@ static const char *auth_name(enum emu_auth_mode m)
 	return m == EMU_AUTH_TOKEN ? "token" : m == EMU_AUTH_LOCAL ? "local" : "none";
 }
 
+/* Local auth with --state-dir: the signing key lives next to the state, so
+ * the agents' tokens stay valid across a restart. Reads it (NULL when there
+ * is none yet). */
+static char *read_local_key(const char *dir)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, LOCAL_KEY_FILE);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char *pem = calloc(1, 16384);
+	size_t n = pem ? fread(pem, 1, 16383, f) : 0;
+	fclose(f);
+	if (!n) {
+		free(pem);
+		return NULL;
+	}
+	return pem;
+}
+
+static int write_local_key(const char *dir, const struct emu_auth *auth)
+{
+	char path[4096], tmp[4100];
+	char *pem = NULL;
+	snprintf(path, sizeof(path), "%s/%s", dir, LOCAL_KEY_FILE);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (emu_auth_key_pem(auth, &pem) != 0)
+		return -1;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	size_t n = strlen(pem);
+	int ok = fd >= 0 && write(fd, pem, n) == (ssize_t)n && fsync(fd) == 0;
+	if (fd >= 0)
+		close(fd);
+	free(pem);
+	return ok && rename(tmp, path) == 0 ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct emu_opts o;
@@ -57,10 +99,13 @@ int main(int argc, char **argv)
 	struct emu_auth *auth = NULL;
 	struct emu_metrics *metrics = NULL;
 	struct emu_record *record = NULL;
+	struct emu_state *state = NULL;
 	struct emu_front *front = NULL;
 	struct emu_kube *kube = NULL;
+	char *local_key = NULL;
 	struct sw_server *server = NULL;
 	struct event *sigint_ev = NULL, *sigterm_ev = NULL;
+	char service_url[128]; /* the controllers' eventsURL base: lives as long as they do */
 
 	int cli = emu_cli_parse(argc, argv, &o, stdout, err, sizeof(err));
 	if (cli != EMU_CLI_RUN) {
@@ -82,10 +127,13 @@ int main(int argc, char **argv)
 		.user_token = o.user_token,
 		.local_user_token = o.local_user_token,
 		.local_strict_scope = o.local_strict_scope,
+		.local_key_pem = NULL,
 		.infraenv_exists = infraenv_exists,
 		.cluster_exists = cluster_exists,
 		.exists_arg = &app,
 	};
+	if (o.state_dir && o.auth == EMU_AUTH_LOCAL)
+		acfg.local_key_pem = local_key = read_local_key(o.state_dir);
 	auth = emu_auth_new(&acfg, err, sizeof(err));
 	if (!auth) {
 		fprintf(stderr, "assisted-emulator: %s\n", err);
@@ -112,6 +160,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "assisted-emulator: cannot create the service model\n");
 		goto out;
 	}
+	if (o.state_dir) {
+		struct emu_state_cfg stcfg = {
+			.dir = o.state_dir, .fsync = o.fsync, .fsync_interval_ns = o.fsync_interval_ns,
+			.journal_max_bytes = o.journal_max, .base = base, .quiet = o.quiet,
+		};
+		state = emu_state_open(&stcfg, app.model, err, sizeof(err));
+		if (!state) {
+			fprintf(stderr, "assisted-emulator: %s\n", err);
+			rc = 2;
+			goto out;
+		}
+		if (o.auth == EMU_AUTH_LOCAL && !local_key && write_local_key(o.state_dir, auth) != 0) {
+			fprintf(stderr, "assisted-emulator: %s/%s: %s\n", o.state_dir, LOCAL_KEY_FILE,
+			        strerror(errno));
+			goto out;
+		}
+	}
 	metrics = emu_metrics_new();
 	if (o.record) {
 		record = emu_record_open(o.record, err, sizeof(err));
@@ -122,7 +187,8 @@ int main(int argc, char **argv)
 	}
 	struct emu_front_cfg fcfg = {
 		.base = base, .model = app.model, .auth = auth, .faults = o.faults,
-		.metrics = metrics, .record = record, .restart_every_ns = o.restart_every_ns,
+		.metrics = metrics, .record = record, .state = state,
+		.restart_every_ns = o.restart_every_ns,
 		.goaway_after = o.goaway_after, .quiet = o.quiet,
 	};
 	front = emu_front_new(&fcfg);
@@ -131,8 +197,13 @@ int main(int argc, char **argv)
 		.cert_file = o.tls_cert,
 		.key_file = o.tls_key,
 		.idle_timeout_ms = o.idle_timeout_ms,
+		.header_timeout_ms = o.header_timeout_ms,
+		.body_timeout_ms = o.body_timeout_ms,
+		.max_conns = o.max_conns,
+		.max_body_total = (size_t)o.max_body_total,
 		.h2_max_streams = o.h2_max_streams,
 		.goaway_after = o.goaway_after,
+		.body_policy = emu_front_body_policy,
 	};
 	server = sw_server_new(base, &scfg, emu_front_handler, front, err, sizeof(err));
 	if (!server) {
@@ -148,6 +219,20 @@ int main(int argc, char **argv)
 			.seed = o.seed, .idle_timeout_ms = o.idle_timeout_ms, .h2_max_streams = o.h2_max_streams,
 			.faults = o.faults, .metrics = metrics,
 		};
+		if (!o.kube_no_controllers) {
+			const char *colon = strrchr(o.listen, ':');
+			int hl = colon ? (int)(colon - o.listen) : 0;
+			snprintf(service_url, sizeof(service_url), "%s://%.*s:%d", o.tls_cert ? "https" : "http",
+			         hl ? hl : 9, hl ? o.listen : "127.0.0.1", sw_server_port(server));
+			kcfg.ctl = (struct ctl_cfg){
+				.model = app.model, .time_scale = o.time_scale,
+				.converged_flow = o.converged_flow, .no_pause_provisioned = o.no_pause_provisioned,
+				.call_latency_ns = o.kube_call_latency_ns, .check_writes = o.kube_check_writes,
+				.service_url = service_url, .local_auth = o.auth == EMU_AUTH_LOCAL,
+				.infraenv_token = emu_auth_make_infraenv_token, .token_arg = auth,
+			};
+			memcpy(kcfg.ctl.workers, o.kube_workers, sizeof(kcfg.ctl.workers));
+		}
 		kube = emu_kube_start(&kcfg, err, sizeof(err));
 		if (!kube) {
 			fprintf(stderr, "assisted-emulator: %s\n", err);
@@ -190,10 +275,12 @@ out:
 	emu_front_free(&front);
 	emu_kube_free(&kube);
 	sw_server_free(&server);
+	emu_state_close(&state);
 	emu_record_close(&record);
 	emu_metrics_free(&metrics);
 	emu_model_free(&app.model);
 	emu_auth_free(&auth);
+	free(local_key);
 	emu_cli_free(&o);
 	if (base)
 		event_base_free(base);

@@ -24,7 +24,7 @@ static const char *infraenv_id_str(const struct emu_model *m, const struct emu_h
 	return out;
 }
 
-/* Re-registration of a known host (docs §3.1 A1). Returns 0, or -1 with |resp| filled. */
+/* Re-registration of a known host (protocol/README.md §3.1 A1). Returns 0, or -1 with |resp| filled. */
 static int reregister(struct emu_ctx *x, struct emu_host *h)
 {
 	const struct emu_request *r = x->req;
@@ -131,6 +131,12 @@ void emu_api_register_host(struct emu_ctx *x)
 		h->status_updated_at = r->wall_s;
 		emu_event_add(m, c, h, &ie->id, 0, "host_registration_succeeded", r->wall_s,
 		              "Host %s: Successfully registered", sid);
+		if (emu_kapi_host_registered(m, h) < 0) {
+			/* kube mode: its Agent CR could not be created (CreateAgentCR) */
+			emu_host_delete(m, (uint32_t)(h - m->hosts));
+			emu_resp_error(x->resp, 500, "Failed to create Agent CR for host %s", sid);
+			goto out;
+		}
 	}
 	h->registered_at = r->wall_s;
 	h->checked_in_at = r->wall_s;
@@ -205,7 +211,8 @@ void emu_api_post_step(struct emu_ctx *x)
 		goto out;
 	}
 	emu_steps_reply(x->m, h, type ? type : "", (int)json_integer_value(ec),
-	                json_string_value(json_object_get(body, "output")), x->req, x->resp);
+	                json_string_value(json_object_get(body, "output")),
+	                json_string_value(json_object_get(body, "error")), x->req, x->resp);
 out:
 	json_decref(body);
 }
@@ -380,6 +387,7 @@ void emu_api_host_progress(struct emu_ctx *x)
 	else
 		emu_host_set_status(m, h, AS_HOST_INSTALLING_IN_PROGRESS, HI_IN_PROGRESS, r->now_ns,
 		                    r->wall_s);
+	emu_kapi_host_changed(m, h); /* the stage is an event of its own */
 	emu_resp_empty(x->resp, 200);
 out:
 	json_decref(body);
@@ -518,6 +526,7 @@ void emu_api_update_host(struct emu_ctx *x)
 		snprintf(h->requested_hostname, sizeof(h->requested_hostname), "%s", s);
 	}
 	h->updated_at = x->req->wall_s;
+	emu_kapi_host_changed(x->m, h);
 	emu_resp_json(x->resp, 201, emu_render_host(x->m, h, 1));
 out:
 	json_decref(body);

@@ -14,7 +14,7 @@ static const char *const supported_versions[] = {
 };
 #define N_VERSIONS (sizeof(supported_versions) / sizeof(supported_versions[0]))
 
-/* 2023-generation field sets (docs §8). */
+/* 2023-generation field sets (protocol/README.md §8). */
 static const char *const gen2023_extra[] = {"api_vip", "ingress_vip", NULL};
 static const char *const gen2023_deny[] = {"control_plane_count", NULL};
 
@@ -513,6 +513,7 @@ void emu_api_finalizing_progress(struct emu_ctx *x)
 		if (c->finalizing_stage != st)
 			c->finalizing_stage_started_at = x->req->wall_s;
 		c->finalizing_stage = (uint8_t)st;
+		emu_kapi_cluster_changed(x->m, c);
 	}
 	emu_resp_empty(x->resp, 200);
 out:

@@ -273,6 +273,7 @@ const char *emu_cluster_status_info(const struct emu_cluster *c, char *buf, size
 		return buf;
 	case CI_CANCELLED: return "Canceled cluster installation";
 	case CI_RESET: return "cluster was reset by user";
+	case CI_ADDING_HOSTS: return "cluster is adding hosts to existing OCP cluster";
 	}
 	return "";
 }
@@ -286,9 +287,12 @@ void emu_cluster_set_status(struct emu_model *m, struct emu_cluster *c,
 		emu_event_add(m, c, NULL, NULL, s == AS_CLUSTER_ERROR ? 2 : 0, "cluster_status_updated",
 		              wall, "Updated status of the cluster to %s", as_cluster_status_name(s));
 	}
+	int changed = c->status != s;
 	c->status = (uint8_t)s;
 	c->info = (uint8_t)info;
 	c->updated_at = wall;
+	if (changed)
+		emu_kapi_cluster_changed(m, c);
 }
 
 static void refresh_preinstall(struct emu_model *m, struct emu_cluster *c, uint64_t now_ns,

@@ -19,7 +19,7 @@ static const char *const hv_ids[HV_COUNT] = {
 	"sufficient-installation-disk-speed", "compatible-with-cluster-platform",
 };
 
-/* Validations the service never lets a user ignore (docs §7). */
+/* Validations the service never lets a user ignore (protocol/README.md §7). */
 static const uint32_t hv_not_ignorable = 1u << HV_CONNECTED | 1u << HV_HAS_INVENTORY |
                                          1u << HV_MACHINE_CIDR_DEFINED |
                                          1u << HV_HOSTNAME_UNIQUE | 1u << HV_HOSTNAME_VALID;
@@ -561,9 +561,12 @@ void emu_host_set_status(struct emu_model *m, struct emu_host *h, enum as_host_s
 			              as_host_status_name((enum as_host_status)h->status),
 			              as_host_status_name(s));
 	}
+	int changed = h->status != s;
 	h->status = (uint8_t)s;
 	h->info = (uint8_t)info;
 	h->updated_at = wall;
+	if (changed)
+		emu_kapi_host_changed(m, h);
 }
 
 static void refresh_preinstall(struct emu_model *m, struct emu_host *h, uint64_t now_ns,
@@ -614,7 +617,7 @@ static void refresh_preinstall(struct emu_model *m, struct emu_host *h, uint64_t
 	emu_host_set_status(m, h, AS_HOST_KNOWN, HI_KNOWN, now_ns, wall);
 }
 
-/* Stage timeouts in minutes (docs §5.4). */
+/* Stage timeouts in minutes (protocol/README.md §5.4). */
 static double stage_timeout_s(const struct emu_model *m, const struct emu_host *h)
 {
 	switch ((enum as_stage)h->stage) {

@@ -102,6 +102,7 @@ struct emu_host {
 	uint8_t install_failed;         /* install step exit != 0 */
 	uint8_t dup_name, ip_collision; /* from emu_cluster_scan_hosts() */
 	uint8_t info;                   /* enum emu_host_info: why the status */
+	uint8_t approved;               /* kube mode: the Agent is approved (emu_kubeapi.h) */
 	uint16_t conn_ok;               /* other hosts reported reachable */
 	uint16_t agent_version;         /* interned string index, 0 = none */
 	uint8_t v[HV_COUNT];            /* enum emu_vstatus per validation */
@@ -207,16 +208,10 @@ struct emu_event {
 	char message[160];
 };
 
-struct emu_routes;
-
-/* Pre-split route patterns (emu_routes.c); returns 0 or SW_ERR_NOMEM. */
-int emu_routes_new(struct emu_routes **out);
-/* NULL-safe; sets *rtp to NULL. */
-void emu_routes_free(struct emu_routes **rtp);
+struct emu_kube_ext;
 
 struct emu_model {
 	struct emu_model_cfg cfg;
-	struct emu_routes *routes;
 	char *agent_image, *release_tag, *image_service_base;
 	uint64_t rng;
 	struct emu_host *hosts;
@@ -233,6 +228,8 @@ struct emu_model {
 	uint64_t next_host_monitor_ns, next_cluster_monitor_ns;
 	int monitors_started;
 	size_t heap_bytes;              /* tracked allocations (bytes_per_host) */
+	struct emu_kube_ext *kube;      /* kube-api hooks and per-host strings, or NULL */
+	uint64_t requests;              /* requests dispatched to an operation */
 };
 
 /* Why a host is in its status, rendered by emu_host_status_info(). */
@@ -250,6 +247,7 @@ enum emu_cluster_info {
 	CI_NONE, CI_INSUFFICIENT, CI_READY, CI_PENDING_INPUT, CI_PREPARING, CI_INSTALLING,
 	CI_FINALIZING, CI_INSTALLED, CI_PREPARE_TIMEOUT, CI_PREPARE_FAILED, CI_HOSTS_ERROR,
 	CI_FINALIZING_TIMEOUT, CI_PENDING_USER, CI_COMPLETE_FAILED, CI_CANCELLED, CI_RESET,
+	CI_ADDING_HOSTS,
 };
 
 /* Growable output buffer with a hard cap. */
@@ -348,7 +346,7 @@ int emu_role_parse(const char *s);
 /* ---- emu_hosts.c ---- */
 void emu_host_set_status(struct emu_model *m, struct emu_host *h, enum as_host_status s,
                          int info, uint64_t now_ns, int64_t wall);
-/* One host-monitor pass over |h|: validations and status transitions (docs §5.1). */
+/* One host-monitor pass over |h|: validations and status transitions (protocol/README.md §5.1). */
 void emu_host_refresh(struct emu_model *m, struct emu_host *h, uint64_t now_ns, int64_t wall);
 /* Recomputes |h|->v[] (enum emu_vstatus per enum emu_hv). */
 void emu_host_validate(struct emu_model *m, struct emu_host *h, uint64_t now_ns);
@@ -382,7 +380,7 @@ int emu_host_timeout_connected(const struct emu_model *m, const struct emu_host 
 /* ---- emu_clusters.c ---- */
 void emu_cluster_set_status(struct emu_model *m, struct emu_cluster *c,
                             enum as_cluster_status s, int info, uint64_t now_ns, int64_t wall);
-/* One cluster-monitor pass over |c| (docs §5.2); also used after updates. */
+/* One cluster-monitor pass over |c| (protocol/README.md §5.2); also used after updates. */
 void emu_cluster_refresh(struct emu_model *m, struct emu_cluster *c, uint64_t now_ns,
                          int64_t wall);
 /* Returns 1 for control_plane_count 1. */
@@ -414,9 +412,10 @@ void emu_cluster_init_operators(const struct emu_model *m, struct emu_cluster *c
 /* ---- emu_steps.c ---- */
 void emu_steps_build(struct emu_model *m, struct emu_host *h, uint64_t now_ns,
                      struct emu_buf *b);
-/* Applies a step reply; fills |resp| (204 or an error). */
+/* Applies a step reply (its "output" and "error" strings may be NULL); fills
+ * |resp| (204 or an error). */
 void emu_steps_reply(struct emu_model *m, struct emu_host *h, const char *type, int exit_code,
-                     const char *output, const struct emu_request *req,
+                     const char *output, const char *error, const struct emu_request *req,
                      struct emu_response *resp);
 
 /* ---- emu_render.c ---- */
@@ -439,7 +438,7 @@ struct emu_ctx {
 	const char *p[3];               /* path parameters in order */
 	char pbuf[3][40];
 };
-/* Handlers, one per operationId (docs §3); each fills x->resp. */
+/* Handlers, one per operationId (protocol/README.md §3); each fills x->resp. */
 void emu_api_register_host(struct emu_ctx *x);
 void emu_api_get_steps(struct emu_ctx *x);
 void emu_api_post_step(struct emu_ctx *x);
@@ -478,6 +477,28 @@ void emu_api_set_ignored(struct emu_ctx *x);
 void emu_api_credentials(struct emu_ctx *x);
 void emu_api_cancel_cluster(struct emu_ctx *x);
 void emu_api_reset_cluster(struct emu_ctx *x);
+
+/* ---- emu_kubeapi.c: the kube-api extension (emu_kubeapi.h) ---- */
+void emu_kapi_free(struct emu_model *m);
+/* 1 when kube hooks are installed. */
+int emu_kapi_active(const struct emu_model *m);
+/* Hooks: a new host registered (returns -1 when its Agent could not be
+ * created), a host or a cluster changed. No-ops without hooks. */
+int emu_kapi_host_registered(struct emu_model *m, const struct emu_host *h);
+void emu_kapi_host_changed(struct emu_model *m, const struct emu_host *h);
+void emu_kapi_cluster_changed(struct emu_model *m, const struct emu_cluster *c);
+/* Kube mode keeps the inventory as the host sent it (the Agent copies it):
+ * store it (compact) / the stored text or NULL. */
+void emu_kapi_host_inventory(struct emu_model *m, const struct emu_host *h, const json_t *inv);
+const char *emu_kapi_host_inventory_raw(const struct emu_model *m, const struct emu_host *h);
+/* The host's installer args (JSON array) and ignition override, or NULL. */
+const char *emu_kapi_host_installer_args(const struct emu_model *m, const struct emu_host *h);
+const char *emu_kapi_host_ignition(const struct emu_model *m, const struct emu_host *h);
+void emu_api_update_installer_args(struct emu_ctx *x);
+void emu_api_update_host_ignition(struct emu_ctx *x);
+void emu_api_get_host_ignition(struct emu_ctx *x);
+void emu_api_transform_day2(struct emu_ctx *x);
+void emu_api_get_credentials(struct emu_ctx *x);
 
 /* Lookup helpers for handlers: fill a 404 and return NULL when missing. */
 struct emu_cluster *emu_ctx_cluster(struct emu_ctx *x, const char *id);

@@ -248,7 +248,9 @@ json_t *emu_render_host(const struct emu_model *m, const struct emu_host *h, int
 			json_array_append_new(a, json_string(as_stage_name(st[i])));
 		json_object_set_new(o, "progress_stages", a);
 	}
-	if (h->has_inventory && with_inventory) {
+	if (h->has_inventory && with_inventory && emu_kapi_host_inventory_raw(m, h)) {
+		set_str(o, "inventory", emu_kapi_host_inventory_raw(m, h));
+	} else if (h->has_inventory && with_inventory) {
 		json_t *inv = emu_render_inventory(h);
 		char *s = inv ? json_dumps(inv, JSON_COMPACT) : NULL;
 		if (s)
@@ -257,6 +259,10 @@ json_t *emu_render_host(const struct emu_model *m, const struct emu_host *h, int
 		json_decref(inv);
 	}
 	set_str(o, "role", emu_role_name((enum emu_role)h->role));
+	if (emu_kapi_host_installer_args(m, h))
+		set_str(o, "installer_args", emu_kapi_host_installer_args(m, h));
+	if (emu_kapi_host_ignition(m, h))
+		set_str(o, "ignition_config_overrides", emu_kapi_host_ignition(m, h));
 	set_str(o, "suggested_role", emu_role_name((enum emu_role)h->suggested_role));
 	json_object_set_new(o, "bootstrap", json_boolean(h->bootstrap));
 	if (h->has_inventory && h->inv.n_eligible) {
@@ -341,6 +347,7 @@ static json_t *cluster_progress(const struct emu_model *m, const struct emu_clus
 	int prep = 0, inst = 0, fin = 0;
 	switch ((enum as_cluster_status)c->status) {
 	case AS_CLUSTER_INSTALLED:
+	case AS_CLUSTER_ADDING_HOSTS: /* a day-2 cluster made from an installed one keeps its 100 % */
 		prep = inst = fin = 100;
 		break;
 	case AS_CLUSTER_FINALIZING:
@@ -520,15 +527,41 @@ json_t *emu_render_infraenv(const struct emu_model *m, const struct emu_infraenv
 	return o;
 }
 
+/* The credential inside an ISO URL (".../bytoken/<token>/..." carries the
+ * pull-secret token, ".../byapikey/<JWT>/..." an agent token): replaced by
+ * "<masked>" in the debug dump, which anyone on the port may read. */
+static void mask_url_token(json_t *ie)
+{
+	const char *url = json_string_value(json_object_get(ie, "download_url"));
+	static const char *const kinds[] = {"/bytoken/", "/byapikey/"};
+	for (size_t k = 0; url && k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		const char *p = strstr(url, kinds[k]);
+		if (!p)
+			continue;
+		const char *tok = p + strlen(kinds[k]);
+		const char *end = strchr(tok, '/');
+		char *masked = NULL;
+		if (asprintf(&masked, "%.*s<masked>%s", (int)(tok - url), url, end ? end : "") < 0)
+			return;
+		json_object_set_new(ie, "download_url", json_string(masked));
+		free(masked);
+		return;
+	}
+}
+
 json_t *emu_model_dump(const struct emu_model *m)
 {
 	json_t *o = json_object(), *cl = json_array(), *ies = json_array(), *hs = json_array();
 	for (size_t i = 0; i < m->nclusters; i++)
 		if (!m->clusters[i]->deleted)
 			json_array_append_new(cl, emu_render_cluster(m, m->clusters[i], 0));
-	for (size_t i = 0; i < m->ninfraenvs; i++)
-		if (!m->infraenvs[i]->deleted)
-			json_array_append_new(ies, emu_render_infraenv(m, m->infraenvs[i]));
+	for (size_t i = 0; i < m->ninfraenvs; i++) {
+		if (m->infraenvs[i]->deleted)
+			continue;
+		json_t *ie = emu_render_infraenv(m, m->infraenvs[i]);
+		mask_url_token(ie);
+		json_array_append_new(ies, ie);
+	}
 	for (size_t i = 0; i < m->nhosts; i++)
 		if (!m->hosts[i].deleted)
 			json_array_append_new(hs, emu_render_host(m, &m->hosts[i], 0));

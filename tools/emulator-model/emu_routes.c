@@ -5,282 +5,455 @@
 #include <string.h>
 
 #include "sw_err.h"
+#include "sw_http.h"
 
-/* Every operation of the swagger spec (so unknown methods get 405 and known
- * but unemulated operations get 501 rather than 404). Generated from the
- * spec's paths; handlers are filled in for the operations the emulator
- * implements. */
-struct emu_route {
-	const char *method;
-	const char *pattern;            /* under AS_API_BASE */
-	const char *op;                 /* operationId */
-	void (*fn)(struct emu_ctx *x);
-};
-
+/* Every operation of the swagger, in its order (so unknown methods get 405
+ * and known but unemulated operations 501 rather than 404): method, path
+ * under the base path, operationId, the operation's security block
+ * (operations without one have userAuth), flags, and the model's handler. */
 static const struct emu_route routes[] = {
-	{"POST", "/v2/clusters", "v2RegisterCluster", emu_api_register_cluster},
-	{"GET", "/v2/clusters", "v2ListClusters", emu_api_list_clusters},
-	{"GET", "/v2/clusters/{cluster_id}", "v2GetCluster", emu_api_get_cluster},
-	{"DELETE", "/v2/clusters/{cluster_id}", "v2DeregisterCluster", emu_api_delete_cluster},
-	{"PATCH", "/v2/clusters/{cluster_id}", "V2UpdateCluster", emu_api_update_cluster},
-	{"PUT", "/v2/clusters/{cluster_id}/progress", "v2UpdateClusterFinalizingProgress", emu_api_finalizing_progress},
-	{"GET", "/v2/clusters/{cluster_id}/hosts", "ListClusterHosts", emu_api_list_cluster_hosts},
-	{"GET", "/v2/clusters/{cluster_id}/supported-platforms", "GetClusterSupportedPlatforms", NULL},
-	{"POST", "/v2/infra-envs", "RegisterInfraEnv", emu_api_register_infraenv},
-	{"GET", "/v2/infra-envs", "ListInfraEnvs", emu_api_list_infraenvs},
-	{"GET", "/v2/infra-envs/{infra_env_id}", "GetInfraEnv", emu_api_get_infraenv},
-	{"PATCH", "/v2/infra-envs/{infra_env_id}", "UpdateInfraEnv", NULL},
-	{"DELETE", "/v2/infra-envs/{infra_env_id}", "DeregisterInfraEnv", emu_api_delete_infraenv},
-	{"GET", "/v2/infra-envs/{infra_env_id}/downloads/image-url", "GetInfraEnvDownloadURL", NULL},
-	{"POST", "/v2/infra-envs/{infra_env_id}/hosts", "v2RegisterHost", emu_api_register_host},
-	{"GET", "/v2/infra-envs/{infra_env_id}/hosts", "v2ListHosts", emu_api_list_infraenv_hosts},
-	{"GET", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}", "v2GetHost", emu_api_get_host},
-	{"PATCH", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}", "v2UpdateHost", emu_api_update_host},
-	{"DELETE", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}", "v2DeregisterHost", emu_api_delete_host},
-	{"GET", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}/instructions", "v2GetNextSteps", emu_api_get_steps},
-	{"POST", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}/instructions", "v2PostStepReply", emu_api_post_step},
-	{"PUT", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}/progress", "v2UpdateHostInstallProgress", emu_api_host_progress},
-	{"POST", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}/actions/bind", "BindHost", NULL},
-	{"POST", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}/actions/unbind", "UnbindHost", NULL},
-	{"PATCH", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}/actions/reset-validation/{validation_id}", "v2ResetHostValidation", NULL},
-	{"POST", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}/actions/reset", "v2ResetHost", NULL},
-	{"POST", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}/actions/install", "v2InstallHost", NULL},
-	{"PATCH", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}/installer-args", "v2UpdateHostInstallerArgs", NULL},
-	{"GET", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}/ignition", "v2GetHostIgnition", NULL},
-	{"PATCH", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}/ignition", "v2UpdateHostIgnition", NULL},
-	{"GET", "/v2/infra-envs/{infra_env_id}/downloads/files", "v2DownloadInfraEnvFiles", NULL},
-	{"GET", "/v2/infra-envs/{infra_env_id}/downloads/files-presigned", "GetInfraEnvPresignedFileURL", NULL},
-	{"PUT", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}/logs-progress", "v2UpdateHostLogsProgress", emu_api_host_logs_progress},
-	{"POST", "/v2/infra-envs/{infra_env_id}/regenerate-signing-key", "RegenerateInfraEnvSigningKey", NULL},
-	{"GET", "/v2/clusters/default-config", "V2GetClusterDefaultConfig", NULL},
-	{"GET", "/v2/clusters/{cluster_id}/downloads/credentials-presigned", "V2GetPresignedForClusterCredentials", NULL},
-	{"GET", "/v2/clusters/{cluster_id}/credentials", "V2GetCredentials", NULL},
-	{"GET", "/v2/clusters/{cluster_id}/downloads/files", "V2DownloadClusterFiles", emu_api_cluster_files},
-	{"GET", "/v2/clusters/{cluster_id}/downloads/credentials", "V2DownloadClusterCredentials", emu_api_credentials},
-	{"GET", "/v2/clusters/{cluster_id}/downloads/files-presigned", "V2GetPresignedForClusterFiles", NULL},
-	{"GET", "/v2/infra-envs/{infra_env_id}/downloads/minimal-initrd", "DownloadMinimalInitrd", NULL},
-	{"GET", "/v2/clusters/{cluster_id}/install-config", "v2GetClusterInstallConfig", NULL},
-	{"PATCH", "/v2/clusters/{cluster_id}/install-config", "v2UpdateClusterInstallConfig", NULL},
-	{"GET", "/v2/domains", "V2ListManagedDomains", NULL},
-	{"POST", "/v2/clusters/{cluster_id}/actions/install", "v2InstallCluster", emu_api_install_cluster},
-	{"POST", "/v2/clusters/{cluster_id}/actions/cancel", "V2CancelInstallation", emu_api_cancel_cluster},
-	{"POST", "/v2/clusters/{cluster_id}/actions/reset", "v2ResetCluster", emu_api_reset_cluster},
-	{"POST", "/v2/clusters/{cluster_id}/actions/allow-add-workers", "TransformClusterToDay2", NULL},
-	{"POST", "/v2/clusters/{cluster_id}/actions/allow-add-hosts", "TransformClusterToAddingHosts", NULL},
-	{"GET", "/v2/clusters/{cluster_id}/preflight-requirements", "v2GetPreflightRequirements", NULL},
-	{"GET", "/v2/supported-operators/{operator_name}", "V2ListOperatorProperties", NULL},
-	{"GET", "/v2/supported-operators", "V2ListSupportedOperators", NULL},
-	{"GET", "/v2/operators/bundles", "V2ListBundles", NULL},
-	{"GET", "/v2/operators/bundles/{id}", "V2GetBundle", NULL},
-	{"POST", "/v2/clusters/{cluster_id}/uploads/ingress-cert", "v2UploadClusterIngressCert", emu_api_ingress_cert},
-	{"POST", "/v2/clusters/{cluster_id}/actions/complete-installation", "v2CompleteInstallation", emu_api_complete_installation},
-	{"PUT", "/v2/clusters/{cluster_id}/logs-progress", "v2UpdateClusterLogsProgress", emu_api_cluster_logs_progress},
-	{"GET", "/v2/clusters/{cluster_id}/manifests", "V2ListClusterManifests", NULL},
-	{"POST", "/v2/clusters/{cluster_id}/manifests", "V2CreateClusterManifest", NULL},
-	{"PATCH", "/v2/clusters/{cluster_id}/manifests", "V2UpdateClusterManifest", NULL},
-	{"DELETE", "/v2/clusters/{cluster_id}/manifests", "V2DeleteClusterManifest", NULL},
-	{"GET", "/v2/component-versions", "v2ListComponentVersions", emu_api_component_versions},
-	{"GET", "/v2/openshift-versions", "v2ListSupportedOpenshiftVersions", emu_api_openshift_versions},
-	{"GET", "/v2/release-sources", "v2ListReleaseSources", NULL},
-	{"GET", "/v2/clusters/{cluster_id}/manifests/files", "v2DownloadClusterManifest", NULL},
-	{"GET", "/v2/clusters/{cluster_id}/logs", "V2DownloadClusterLogs", NULL},
-	{"POST", "/v2/clusters/{cluster_id}/logs", "V2UploadLogs", emu_api_upload_logs},
-	{"GET", "/v2/clusters/{cluster_id}/monitored-operators", "V2ListOfClusterOperators", emu_api_list_operators},
-	{"PUT", "/v2/clusters/{cluster_id}/monitored-operators", "v2ReportMonitoredOperatorStatus", emu_api_report_operator},
-	{"GET", "/v2/infra-env/{infra_env_id}/hosts/{host_id}/downloads/ignition", "v2DownloadHostIgnition", emu_api_host_ignition},
-	{"GET", "/v2/events", "v2ListEvents", emu_api_list_events},
-	{"POST", "/v2/events", "v2TriggerEvent", emu_api_post_event},
-	{"GET", "/v2/support-levels/features", "GetSupportedFeatures", NULL},
-	{"GET", "/v2/support-levels/features/detailed", "GetDetailedSupportedFeatures", NULL},
-	{"GET", "/v2/support-levels/architectures", "GetSupportedArchitectures", NULL},
-	{"POST", "/v2/clusters/import", "v2ImportCluster", NULL},
-	{"POST", "/v2/clusters/disconnected", "v2RegisterDisconnectedCluster", NULL},
-	{"GET", "/v2/clusters/{cluster_id}/ignored-validations", "v2GetIgnoredValidations", emu_api_get_ignored},
-	{"PUT", "/v2/clusters/{cluster_id}/ignored-validations", "v2SetIgnoredValidations", emu_api_set_ignored},
-	{"GET", "/v2/clusters/{cluster_id}/ui-settings", "V2GetClusterUISettings", NULL},
-	{"PUT", "/v2/clusters/{cluster_id}/ui-settings", "V2UpdateClusterUISettings", NULL},
+	{"POST", "/v2/clusters", "v2RegisterCluster", EMU_SEC_USER, 0, emu_api_register_cluster},
+	{"GET", "/v2/clusters", "v2ListClusters", EMU_SEC_USER | EMU_SEC_WATCHER, 0, emu_api_list_clusters},
+	{"GET", "/v2/clusters/{cluster_id}", "v2GetCluster", EMU_SEC_USER | EMU_SEC_AGENT | EMU_SEC_WATCHER, 0, emu_api_get_cluster},
+	{"DELETE", "/v2/clusters/{cluster_id}", "v2DeregisterCluster", EMU_SEC_USER, 0, emu_api_delete_cluster},
+	{"PATCH", "/v2/clusters/{cluster_id}", "V2UpdateCluster", EMU_SEC_USER, 0, emu_api_update_cluster},
+	{"PUT", "/v2/clusters/{cluster_id}/progress", "v2UpdateClusterFinalizingProgress", EMU_SEC_AGENT, 0, emu_api_finalizing_progress},
+	{"GET", "/v2/clusters/{cluster_id}/hosts", "ListClusterHosts", EMU_SEC_USER | EMU_SEC_AGENT, 0, emu_api_list_cluster_hosts},
+	{"GET", "/v2/clusters/{cluster_id}/supported-platforms", "GetClusterSupportedPlatforms", EMU_SEC_USER, 0, NULL},
+	{"POST", "/v2/infra-envs", "RegisterInfraEnv", EMU_SEC_USER, 0, emu_api_register_infraenv},
+	{"GET", "/v2/infra-envs", "ListInfraEnvs", EMU_SEC_USER | EMU_SEC_WATCHER, 0, emu_api_list_infraenvs},
+	{"GET", "/v2/infra-envs/{infra_env_id}", "GetInfraEnv", EMU_SEC_USER | EMU_SEC_AGENT | EMU_SEC_URL | EMU_SEC_IMAGE | EMU_SEC_IMAGE_URL, 0, emu_api_get_infraenv},
+	{"PATCH", "/v2/infra-envs/{infra_env_id}", "UpdateInfraEnv", EMU_SEC_USER, 0, NULL},
+	{"DELETE", "/v2/infra-envs/{infra_env_id}", "DeregisterInfraEnv", EMU_SEC_USER, 0, emu_api_delete_infraenv},
+	{"GET", "/v2/infra-envs/{infra_env_id}/downloads/image-url", "GetInfraEnvDownloadURL", EMU_SEC_USER, 0, NULL},
+	{"POST", "/v2/infra-envs/{infra_env_id}/hosts", "v2RegisterHost", EMU_SEC_AGENT, 0, emu_api_register_host},
+	{"GET", "/v2/infra-envs/{infra_env_id}/hosts", "v2ListHosts", EMU_SEC_USER | EMU_SEC_AGENT, 0, emu_api_list_infraenv_hosts},
+	{"GET", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}", "v2GetHost", EMU_SEC_USER, 0, emu_api_get_host},
+	{"PATCH", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}", "v2UpdateHost", EMU_SEC_USER, 0, emu_api_update_host},
+	{"DELETE", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}", "v2DeregisterHost", EMU_SEC_USER, 0, emu_api_delete_host},
+	{"GET", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}/instructions", "v2GetNextSteps", EMU_SEC_AGENT, 0, emu_api_get_steps},
+	{"POST", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}/instructions", "v2PostStepReply", EMU_SEC_AGENT, 0, emu_api_post_step},
+	{"PUT", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}/progress", "v2UpdateHostInstallProgress", EMU_SEC_AGENT, 0, emu_api_host_progress},
+	{"POST", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}/actions/bind", "BindHost", EMU_SEC_USER, 0, NULL},
+	{"POST", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}/actions/unbind", "UnbindHost", EMU_SEC_USER, 0, NULL},
+	{"PATCH", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}/actions/reset-validation/{validation_id}", "v2ResetHostValidation", EMU_SEC_USER, 0, NULL},
+	{"POST", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}/actions/reset", "v2ResetHost", EMU_SEC_USER, 0, NULL},
+	{"POST", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}/actions/install", "v2InstallHost", EMU_SEC_USER, 0, NULL},
+	{"PATCH", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}/installer-args", "v2UpdateHostInstallerArgs", EMU_SEC_USER, 0, emu_api_update_installer_args},
+	{"GET", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}/ignition", "v2GetHostIgnition", EMU_SEC_USER, 0, emu_api_get_host_ignition},
+	{"PATCH", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}/ignition", "v2UpdateHostIgnition", EMU_SEC_USER, 0, emu_api_update_host_ignition},
+	{"GET", "/v2/infra-envs/{infra_env_id}/downloads/files", "v2DownloadInfraEnvFiles", EMU_SEC_USER | EMU_SEC_AGENT | EMU_SEC_URL | EMU_SEC_IMAGE | EMU_SEC_IMAGE_URL, 0, NULL},
+	{"GET", "/v2/infra-envs/{infra_env_id}/downloads/files-presigned", "GetInfraEnvPresignedFileURL", EMU_SEC_USER, 0, NULL},
+	{"PUT", "/v2/infra-envs/{infra_env_id}/hosts/{host_id}/logs-progress", "v2UpdateHostLogsProgress", EMU_SEC_AGENT, 0, emu_api_host_logs_progress},
+	{"POST", "/v2/infra-envs/{infra_env_id}/regenerate-signing-key", "RegenerateInfraEnvSigningKey", EMU_SEC_USER, 0, NULL},
+	{"GET", "/v2/clusters/default-config", "V2GetClusterDefaultConfig", EMU_SEC_USER, 0, NULL},
+	{"GET", "/v2/clusters/{cluster_id}/downloads/credentials-presigned", "V2GetPresignedForClusterCredentials", EMU_SEC_USER, 0, NULL},
+	{"GET", "/v2/clusters/{cluster_id}/credentials", "V2GetCredentials", EMU_SEC_USER, 0, emu_api_get_credentials},
+	{"GET", "/v2/clusters/{cluster_id}/downloads/files", "V2DownloadClusterFiles", EMU_SEC_USER | EMU_SEC_AGENT | EMU_SEC_URL, 0, emu_api_cluster_files},
+	{"GET", "/v2/clusters/{cluster_id}/downloads/credentials", "V2DownloadClusterCredentials", EMU_SEC_USER | EMU_SEC_AGENT, 0, emu_api_credentials},
+	{"GET", "/v2/clusters/{cluster_id}/downloads/files-presigned", "V2GetPresignedForClusterFiles", EMU_SEC_USER, 0, NULL},
+	{"GET", "/v2/infra-envs/{infra_env_id}/downloads/minimal-initrd", "DownloadMinimalInitrd", EMU_SEC_USER | EMU_SEC_URL | EMU_SEC_IMAGE, 0, NULL},
+	{"GET", "/v2/clusters/{cluster_id}/install-config", "v2GetClusterInstallConfig", EMU_SEC_USER, 0, NULL},
+	{"PATCH", "/v2/clusters/{cluster_id}/install-config", "v2UpdateClusterInstallConfig", EMU_SEC_USER, 0, NULL},
+	{"GET", "/v2/domains", "V2ListManagedDomains", EMU_SEC_USER, 0, NULL},
+	{"POST", "/v2/clusters/{cluster_id}/actions/install", "v2InstallCluster", EMU_SEC_USER, 0, emu_api_install_cluster},
+	{"POST", "/v2/clusters/{cluster_id}/actions/cancel", "V2CancelInstallation", EMU_SEC_USER, 0, emu_api_cancel_cluster},
+	{"POST", "/v2/clusters/{cluster_id}/actions/reset", "v2ResetCluster", EMU_SEC_USER, 0, emu_api_reset_cluster},
+	{"POST", "/v2/clusters/{cluster_id}/actions/allow-add-workers", "TransformClusterToDay2", EMU_SEC_USER, 0, emu_api_transform_day2},
+	{"POST", "/v2/clusters/{cluster_id}/actions/allow-add-hosts", "TransformClusterToAddingHosts", EMU_SEC_USER, 0, NULL},
+	{"GET", "/v2/clusters/{cluster_id}/preflight-requirements", "v2GetPreflightRequirements", EMU_SEC_USER, 0, NULL},
+	{"GET", "/v2/supported-operators/{operator_name}", "V2ListOperatorProperties", EMU_SEC_USER, 0, NULL},
+	{"GET", "/v2/supported-operators", "V2ListSupportedOperators", EMU_SEC_USER, 0, NULL},
+	{"GET", "/v2/operators/bundles", "V2ListBundles", EMU_SEC_USER, 0, NULL},
+	{"GET", "/v2/operators/bundles/{id}", "V2GetBundle", EMU_SEC_USER, 0, NULL},
+	{"POST", "/v2/clusters/{cluster_id}/uploads/ingress-cert", "v2UploadClusterIngressCert", EMU_SEC_AGENT, 0, emu_api_ingress_cert},
+	{"POST", "/v2/clusters/{cluster_id}/actions/complete-installation", "v2CompleteInstallation", EMU_SEC_AGENT, 0, emu_api_complete_installation},
+	{"PUT", "/v2/clusters/{cluster_id}/logs-progress", "v2UpdateClusterLogsProgress", EMU_SEC_AGENT, 0, emu_api_cluster_logs_progress},
+	{"GET", "/v2/clusters/{cluster_id}/manifests", "V2ListClusterManifests", EMU_SEC_USER, 0, NULL},
+	{"POST", "/v2/clusters/{cluster_id}/manifests", "V2CreateClusterManifest", EMU_SEC_USER, 0, NULL},
+	{"PATCH", "/v2/clusters/{cluster_id}/manifests", "V2UpdateClusterManifest", EMU_SEC_USER, 0, NULL},
+	{"DELETE", "/v2/clusters/{cluster_id}/manifests", "V2DeleteClusterManifest", EMU_SEC_USER, 0, NULL},
+	{"GET", "/v2/component-versions", "v2ListComponentVersions", EMU_SEC_USER, 0, emu_api_component_versions},
+	{"GET", "/v2/openshift-versions", "v2ListSupportedOpenshiftVersions", EMU_SEC_USER, 0, emu_api_openshift_versions},
+	{"GET", "/v2/release-sources", "v2ListReleaseSources", EMU_SEC_USER, 0, NULL},
+	{"GET", "/v2/clusters/{cluster_id}/manifests/files", "v2DownloadClusterManifest", EMU_SEC_USER, 0, NULL},
+	{"GET", "/v2/clusters/{cluster_id}/logs", "V2DownloadClusterLogs", EMU_SEC_USER | EMU_SEC_URL, 0, NULL},
+	{"POST", "/v2/clusters/{cluster_id}/logs", "V2UploadLogs", EMU_SEC_AGENT, EMU_ROUTE_STREAM_BODY, emu_api_upload_logs},
+	{"GET", "/v2/clusters/{cluster_id}/monitored-operators", "V2ListOfClusterOperators", EMU_SEC_AGENT, 0, emu_api_list_operators},
+	{"PUT", "/v2/clusters/{cluster_id}/monitored-operators", "v2ReportMonitoredOperatorStatus", EMU_SEC_AGENT, 0, emu_api_report_operator},
+	{"GET", "/v2/infra-env/{infra_env_id}/hosts/{host_id}/downloads/ignition", "v2DownloadHostIgnition", EMU_SEC_USER | EMU_SEC_AGENT, 0, emu_api_host_ignition},
+	{"GET", "/v2/events", "v2ListEvents", EMU_SEC_USER | EMU_SEC_URL | EMU_SEC_WATCHER, 0, emu_api_list_events},
+	{"POST", "/v2/events", "v2TriggerEvent", EMU_SEC_AGENT, 0, emu_api_post_event},
+	{"GET", "/v2/support-levels/features", "GetSupportedFeatures", EMU_SEC_USER, 0, NULL},
+	{"GET", "/v2/support-levels/features/detailed", "GetDetailedSupportedFeatures", EMU_SEC_USER, 0, NULL},
+	{"GET", "/v2/support-levels/architectures", "GetSupportedArchitectures", EMU_SEC_USER, 0, NULL},
+	{"POST", "/v2/clusters/import", "v2ImportCluster", EMU_SEC_USER, 0, NULL},
+	{"POST", "/v2/clusters/disconnected", "v2RegisterDisconnectedCluster", EMU_SEC_USER, 0, NULL},
+	{"GET", "/v2/clusters/{cluster_id}/ignored-validations", "v2GetIgnoredValidations", EMU_SEC_USER, 0, emu_api_get_ignored},
+	{"PUT", "/v2/clusters/{cluster_id}/ignored-validations", "v2SetIgnoredValidations", EMU_SEC_USER, 0, emu_api_set_ignored},
+	{"GET", "/v2/clusters/{cluster_id}/ui-settings", "V2GetClusterUISettings", EMU_SEC_USER, 0, NULL},
+	{"PUT", "/v2/clusters/{cluster_id}/ui-settings", "V2UpdateClusterUISettings", EMU_SEC_USER, 0, NULL},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
-#define MAX_SEGS 12
+/* Base path segments ("api", "assisted-install") plus the longest template. */
+#define MAX_ROUTE_SEGS 10
+/* Live segments the cleaner tracks; a deeper path can not match (404). */
+#define MAX_PATH_SEGS 256
 
-static int split(const char *path, const char *segs[MAX_SEGS], size_t lens[MAX_SEGS])
+size_t emu_routes_table(const struct emu_route **out)
 {
-	int n = 0;
+	*out = routes;
+	return NROUTES;
+}
+
+int emu_routes_find(const char *name)
+{
+	for (size_t i = 0; name && i < NROUTES; i++)
+		if (strcmp(routes[i].operation, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+struct seg {
+	const char *p;
+	size_t n;
+};
+
+/* Splits |path| into the segments Go's path.Clean would keep: empty and "."
+ * segments vanish, ".." drops the segment before it (never past the root).
+ * Returns the count, or -1 when the path is not rooted or too deep. */
+static long clean_segments(const char *path, struct seg *segs, size_t max)
+{
+	size_t k = 0;
 	const char *p = path;
-	while (*p == '/')
-		p++;
+	if (*p != '/')
+		return -1;
 	while (*p) {
+		if (*p == '/') {
+			p++;
+			continue;
+		}
 		const char *e = strchr(p, '/');
 		size_t l = e ? (size_t)(e - p) : strlen(p);
-		if (n == MAX_SEGS)
-			return -1;
-		segs[n] = p;
-		lens[n] = l;
-		n++;
+		if (l == 1 && p[0] == '.') {
+			/* "." */
+		} else if (l == 2 && p[0] == '.' && p[1] == '.') {
+			if (k)
+				k--;
+		} else {
+			if (k == max)
+				return -1;
+			segs[k].p = p;
+			segs[k].n = l;
+			k++;
+		}
 		p += l;
-		while (*p == '/')
-			p++;
 	}
-	return n;
+	return (long)k;
 }
 
-struct emu_route_segs {
-	int n;
-	const char *s[MAX_SEGS];
-	size_t l[MAX_SEGS];
-};
-
-struct emu_routes {
-	struct emu_route_segs r[NROUTES];
-};
-
-int emu_routes_new(struct emu_routes **out)
+long emu_path_clean(const char *in, size_t n, char *out, size_t outlen)
 {
-	struct emu_routes *rt = calloc(1, sizeof(*rt));
-	if (!rt)
-		return SW_ERR_NOMEM;
-	for (size_t i = 0; i < NROUTES; i++)
-		rt->r[i].n = split(routes[i].pattern, rt->r[i].s, rt->r[i].l);
-	*out = rt;
-	return 0;
+	/* Go's path.Clean, including relative paths (".." kept at their start). */
+	size_t r = 0, w = 0, dotdot = 0;
+	int rooted = n > 0 && in[0] == '/';
+	if (!outlen)
+		return -1;
+	if (n == 0) {
+		if (outlen < 2)
+			return -1;
+		out[0] = '.';
+		out[1] = '\0';
+		return 1;
+	}
+#define PUT(c) do { if (w + 1 >= outlen) return -1; out[w++] = (c); } while (0)
+	if (rooted) {
+		PUT('/');
+		r = 1;
+		dotdot = 1;
+	}
+	while (r < n) {
+		if (in[r] == '/') {
+			r++;
+		} else if (in[r] == '.' && (r + 1 == n || in[r + 1] == '/')) {
+			r++;
+		} else if (in[r] == '.' && r + 1 < n && in[r + 1] == '.' && (r + 2 == n || in[r + 2] == '/')) {
+			r += 2;
+			if (w > dotdot) {
+				w--;
+				while (w > dotdot && out[w] != '/')
+					w--;
+			} else if (!rooted) {
+				if (w > 0)
+					PUT('/');
+				PUT('.');
+				PUT('.');
+				dotdot = w;
+			}
+		} else {
+			if ((rooted && w != 1) || (!rooted && w != 0))
+				PUT('/');
+			for (; r < n && in[r] != '/'; r++)
+				PUT(in[r]);
+		}
+	}
+	if (w == 0)
+		PUT('.');
+#undef PUT
+	out[w] = '\0';
+	return (long)w;
 }
 
-void emu_routes_free(struct emu_routes **rtp)
+/* url.PathUnescape of one segment into |p|; on a bad escape the raw text is
+ * kept, as the service's router does. */
+static void decode_param(const struct seg *s, struct emu_route_param *p)
 {
-	if (!rtp)
-		return;
-	free(*rtp);
-	*rtp = NULL;
+	size_t o = 0, i = 0;
+	int bad = 0;
+	for (i = 0; i < s->n && !bad; i++)
+		if (s->p[i] == '%' && (i + 2 >= s->n || sw_hexval(s->p[i + 1]) < 0 ||
+		                       sw_hexval(s->p[i + 2]) < 0))
+			bad = 1;
+	p->invalid = 0;
+	for (i = 0; i < s->n; i++) {
+		char c = s->p[i];
+		if (!bad && c == '%') {
+			c = (char)(sw_hexval(s->p[i + 1]) * 16 + sw_hexval(s->p[i + 2]));
+			i += 2;
+		}
+		if (c == '\0')
+			p->invalid = 1;
+		if (o < EMU_ROUTE_PARAM_MAX)
+			p->value[o] = c;
+		o++;
+	}
+	p->len = o;
+	if (o > EMU_ROUTE_PARAM_MAX) {
+		p->invalid = 1;
+		o = EMU_ROUTE_PARAM_MAX;
+	}
+	p->value[o] = '\0';
 }
 
 /*
- * Matches |path| segments against a pre-split pattern; returns a score
- * (higher = more literal segments early, as the service's router prefers
- * static segments) or -1. Stores path parameters into |x|.
+ * Matches the cleaned segments (after the base) against template |t|.
+ * Returns -1 on mismatch, else a score: one bit per segment, set for a
+ * literal, most significant first, so a literal earlier in the path wins
+ * over a parameter (a static segment beats a wildcard in the router).
+ * Fills the parameters of |m| when it is not NULL.
  */
-static long match(const struct emu_route_segs *p, const char *segs[], const size_t lens[], int n,
-                  struct emu_ctx *x, const char *pnames[3])
+static long match_template(const char *t, const struct seg *segs, size_t nseg,
+                           struct emu_route_match *m)
 {
-	const char *const *ps = p->s;
-	const size_t *pl = p->l;
 	long score = 0;
 	int np = 0;
-	if (p->n != n)
-		return -1;
-	for (int i = 0; i < n; i++) {
+	for (size_t i = 0; i < nseg; i++) {
+		if (*t != '/')
+			return -1; /* the template is shorter */
+		t++;
+		const char *te = strchr(t, '/');
+		size_t tl = te ? (size_t)(te - t) : strlen(t);
 		score <<= 1;
-		if (pl[i] > 2 && ps[i][0] == '{') {
-			if (lens[i] == 0 || np >= 3)
+		if (tl > 2 && t[0] == '{' && t[tl - 1] == '}') {
+			if (np == EMU_ROUTE_MAX_PARAMS)
 				return -1;
-			if (x) {
-				size_t l = lens[i] < sizeof(x->pbuf[np]) - 1 ? lens[i] : sizeof(x->pbuf[np]) - 1;
-				memcpy(x->pbuf[np], segs[i], l);
-				x->pbuf[np][l] = '\0';
-				/* Over-long values can not be valid ids; keep them visibly invalid. */
-				if (lens[i] >= sizeof(x->pbuf[np]))
-					x->pbuf[np][0] = '!';
-				x->p[np] = x->pbuf[np];
-				if (pnames)
-					pnames[np] = ps[i] + 1;
+			if (m) {
+				m->params[np].name = t + 1;
+				m->params[np].name_len = tl - 2;
+				decode_param(&segs[i], &m->params[np]);
 			}
 			np++;
-			continue;
+		} else {
+			if (tl != segs[i].n || memcmp(t, segs[i].p, tl) != 0)
+				return -1;
+			score |= 1;
 		}
-		if (pl[i] != lens[i] || memcmp(ps[i], segs[i], lens[i]) != 0)
-			return -1;
-		score |= 1;
+		t += tl;
 	}
+	if (*t)
+		return -1; /* the template is longer */
+	if (m)
+		m->nparams = np;
 	return score;
 }
 
-static int check_uuid_params(struct emu_ctx *x, const char *pnames[3])
+/* Best route of method |meth| (upper-case) for the segments, or -1. */
+static int best_route(const char *meth, const struct seg *segs, size_t nseg)
 {
-	struct emu_uuid u;
-	for (int i = 0; i < 3 && x->p[i]; i++) {
-		char name[32];
-		const char *end = strchr(pnames[i], '}');
-		size_t l = end ? (size_t)(end - pnames[i]) : strlen(pnames[i]);
-		if (l >= sizeof(name))
-			l = sizeof(name) - 1;
-		memcpy(name, pnames[i], l);
-		name[l] = '\0';
-		if (strcmp(name, "cluster_id") && strcmp(name, "infra_env_id") && strcmp(name, "host_id"))
+	long best = -1;
+	int bi = -1;
+	for (size_t i = 0; i < NROUTES; i++) {
+		if (strcmp(routes[i].method, meth) != 0)
 			continue;
-		if (emu_uuid_parse(x->p[i], &u) < 0) {
-			emu_resp_infra(x->resp, 400, 601, "%s in path must be of type uuid: \"%s\"", name,
-			               x->p[i]);
-			return -1;
+		long s = match_template(routes[i].path, segs, nseg, NULL);
+		if (s > best) {
+			best = s;
+			bi = (int)i;
 		}
 	}
+	return bi;
+}
+
+enum emu_route_result emu_route_match(const char *method, const char *path,
+                                      struct emu_route_match *m)
+{
+	struct seg segs[MAX_PATH_SEGS], base[2];
+	char meth[16];
+	memset(m, 0, sizeof(*m));
+	m->index = -1;
+	m->result = EMU_ROUTE_NOT_FOUND;
+	if (!method || !path || strlen(method) >= sizeof(meth))
+		return m->result;
+	for (size_t i = 0; ; i++) {
+		char c = method[i];
+		meth[i] = (char)(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+		if (!c)
+			break;
+	}
+	long n = clean_segments(path, segs, MAX_PATH_SEGS);
+	/* The base path is literal ("/api/assisted-install"); nothing outside it is an operation. */
+	if (clean_segments(AS_API_BASE, base, 2) != 2 || n < 3 || n > MAX_ROUTE_SEGS ||
+	    segs[0].n != base[0].n || memcmp(segs[0].p, base[0].p, base[0].n) != 0 ||
+	    segs[1].n != base[1].n || memcmp(segs[1].p, base[1].p, base[1].n) != 0)
+		return m->result;
+	const struct seg *rest = segs + 2;
+	size_t nrest = (size_t)n - 2;
+	int bi = best_route(meth, rest, nrest);
+	if (bi >= 0) {
+		m->result = EMU_ROUTE_MATCH;
+		m->index = bi;
+		m->route = &routes[bi];
+		match_template(routes[bi].path, rest, nrest, m);
+		return m->result;
+	}
+	/* Another method's router knows the path: 405 listing those methods. */
+	size_t al = 0;
+	for (size_t i = 0; i < NROUTES; i++) {
+		const char *rm = routes[i].method;
+		if (strcmp(rm, meth) == 0 || match_template(routes[i].path, rest, nrest, NULL) < 0)
+			continue;
+		size_t rl = strlen(rm);
+		int dup = 0;
+		for (const char *q = m->allowed; *q; ) {
+			const char *e = strchr(q, ',');
+			size_t ql = e ? (size_t)(e - q) : strlen(q);
+			if (ql == rl && memcmp(q, rm, rl) == 0)
+				dup = 1;
+			q += ql + (e ? 1 : 0);
+		}
+		if (dup || al + rl + 2 > sizeof(m->allowed))
+			continue;
+		al += (size_t)snprintf(m->allowed + al, sizeof(m->allowed) - al, "%s%s", al ? "," : "", rm);
+		m->result = EMU_ROUTE_NOT_ALLOWED;
+	}
+	return m->result;
+}
+
+static const struct emu_route_param *find_param(const struct emu_route_match *m, const char *name)
+{
+	size_t nl = name ? strlen(name) : 0;
+	for (int i = 0; m && i < m->nparams; i++)
+		if (m->params[i].name_len == nl && memcmp(m->params[i].name, name, nl) == 0)
+			return &m->params[i];
+	return NULL;
+}
+
+const char *emu_route_param(const struct emu_route_match *m, const char *name)
+{
+	const struct emu_route_param *p = find_param(m, name);
+	return p ? p->value : NULL;
+}
+
+int emu_route_param_valid(const struct emu_route_match *m, const char *name)
+{
+	const struct emu_route_param *p = find_param(m, name);
+	return p && !p->invalid;
+}
+
+size_t emu_route_body_max(const struct emu_route_match *m)
+{
+	if (!m || m->result != EMU_ROUTE_MATCH)
+		return EMU_BODY_MAX_UNMATCHED;
+	return (m->route->flags & EMU_ROUTE_STREAM_BODY) ? EMU_BODY_MAX_UPLOAD : EMU_BODY_MAX_JSON;
+}
+
+size_t emu_route_body_keep(const struct emu_route_match *m)
+{
+	if (m && m->result == EMU_ROUTE_MATCH && (m->route->flags & EMU_ROUTE_STREAM_BODY))
+		return EMU_BODY_KEEP_STREAM;
+	return emu_route_body_max(m);
+}
+
+/* ---- dispatch to the model ---------------------------------------------------------------- */
+
+void emu_model_route_error(const struct emu_route_match *rm, const char *method, const char *path,
+                           struct emu_response *resp)
+{
+	memset(resp, 0, sizeof(*resp));
+	snprintf(resp->operation, sizeof(resp->operation), "unknown");
+	if (rm && rm->result == EMU_ROUTE_NOT_ALLOWED)
+		emu_resp_infra(resp, 405, 405, "method %s is not allowed, but [%s] are",
+		               method ? method : "", rm->allowed);
+	else
+		emu_resp_infra(resp, 404, 404, "path %s was not found", path ? path : "");
+}
+
+static int is_uuid_param(const struct emu_route_param *p)
+{
+	static const char *const names[] = {"cluster_id", "infra_env_id", "host_id"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (p->name_len == strlen(names[i]) && memcmp(p->name, names[i], p->name_len) == 0)
+			return 1;
+	return 0;
+}
+
+int emu_model_handle_match(struct emu_model *m, const struct emu_route_match *rm,
+                           const struct emu_request *req, struct emu_response *resp)
+{
+	if (!rm || rm->result != EMU_ROUTE_MATCH) {
+		emu_model_route_error(rm, req->method, req->path, resp);
+		return resp->body ? 0 : SW_ERR_NOMEM;
+	}
+	const struct emu_route *r = rm->route;
+	struct emu_ctx x;
+	memset(resp, 0, sizeof(*resp));
+	memset(&x, 0, sizeof(x));
+	x.m = m;
+	x.req = req;
+	x.resp = resp;
+	snprintf(resp->operation, sizeof(resp->operation), "%s", r->operation);
+	m->requests++;
+	for (int i = 0; i < rm->nparams && i < 3; i++) {
+		const struct emu_route_param *p = &rm->params[i];
+		snprintf(x.pbuf[i], sizeof(x.pbuf[i]), "%s", p->value);
+		/* Cut or NUL-carrying values can not be valid ids; keep them visibly invalid. */
+		if (p->invalid || p->len >= sizeof(x.pbuf[i]))
+			x.pbuf[i][0] = '!';
+		x.p[i] = x.pbuf[i];
+		struct emu_uuid u;
+		if (is_uuid_param(p) && emu_uuid_parse(x.p[i], &u) < 0) {
+			emu_resp_infra(resp, 400, 601, "%.*s in path must be of type uuid: \"%s\"",
+			               (int)p->name_len, p->name, x.p[i]);
+			return resp->body ? 0 : SW_ERR_NOMEM;
+		}
+	}
+	if (!r->fn)
+		emu_resp_error(resp, 501, "%s is not implemented by the emulator", r->operation);
+	else
+		r->fn(&x);
+	if (resp->status == 0)
+		emu_resp_error(resp, 500, "internal error");
+	if (!resp->body && resp->content_type)
+		return SW_ERR_NOMEM;
 	return 0;
 }
 
 int emu_model_handle(struct emu_model *m, const struct emu_request *req, struct emu_response *resp)
 {
-	const char *segs[MAX_SEGS];
-	size_t lens[MAX_SEGS];
-	const char *path = req->path ? req->path : "";
-	size_t bl = strlen(AS_API_BASE);
-	long best = -1;
-	const char *best_pattern = NULL;
-	char allowed[128];
-	int n;
-
-	memset(resp, 0, sizeof(*resp));
-	snprintf(resp->operation, sizeof(resp->operation), "unknown");
-	n = -1;
-	if (strncmp(path, AS_API_BASE, bl) == 0 && (path[bl] == '/' || path[bl] == '\0'))
-		n = split(path + bl, segs, lens);
-	if (n < 0) {
-		emu_resp_infra(resp, 404, 404, "path %s was not found", path);
-		return resp->body ? 0 : SW_ERR_NOMEM;
-	}
-	for (size_t i = 0; i < NROUTES; i++) {
-		long s = match(&m->routes->r[i], segs, lens, n, NULL, NULL);
-		if (s > best) {
-			best = s;
-			best_pattern = routes[i].pattern;
-		}
-	}
-	if (!best_pattern) {
-		emu_resp_infra(resp, 404, 404, "path %s was not found", path);
-		return resp->body ? 0 : SW_ERR_NOMEM;
-	}
-	allowed[0] = '\0';
-	for (size_t i = 0; i < NROUTES; i++) {
-		if (strcmp(routes[i].pattern, best_pattern) != 0)
-			continue;
-		if (strcmp(routes[i].method, req->method ? req->method : "") != 0) {
-			size_t al = strlen(allowed);
-			snprintf(allowed + al, sizeof(allowed) - al, "%s%s", al ? "," : "",
-			         routes[i].method);
-			continue;
-		}
-		struct emu_ctx x;
-		const char *pnames[3] = {0};
-		memset(&x, 0, sizeof(x));
-		x.m = m;
-		x.req = req;
-		x.resp = resp;
-		match(&m->routes->r[i], segs, lens, n, &x, pnames);
-		snprintf(resp->operation, sizeof(resp->operation), "%s", routes[i].op);
-		if (check_uuid_params(&x, pnames) < 0)
-			return resp->body ? 0 : SW_ERR_NOMEM;
-		if (!routes[i].fn) {
-			emu_resp_error(resp, 501, "%s is not implemented by the emulator", routes[i].op);
-		} else {
-			routes[i].fn(&x);
-		}
-		if (resp->status == 0)
-			emu_resp_error(resp, 500, "internal error");
-		if (!resp->body && resp->content_type)
-			return SW_ERR_NOMEM;
-		return 0;
-	}
-	emu_resp_infra(resp, 405, 405, "method %s is not allowed, but [%s] are",
-	               req->method ? req->method : "", allowed);
-	return resp->body ? 0 : SW_ERR_NOMEM;
+	struct emu_route_match rm;
+	emu_route_match(req->method, req->path ? req->path : "", &rm);
+	return emu_model_handle_match(m, &rm, req, resp);
 }
 
 struct emu_cluster *emu_ctx_cluster(struct emu_ctx *x, const char *id)

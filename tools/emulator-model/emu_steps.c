@@ -527,8 +527,14 @@ static int host_past_discovery(const struct emu_host *h)
 	}
 }
 
+/* The service leaves a host installing when a repeated install step fails
+ * only because the installer container already runs: podman's exit code 125
+ * with this text in the reply's "error" (not its "output"). */
+#define INSTALLER_RUNNING_EXIT 125
+#define INSTALLER_RUNNING_TEXT "the container name \"assisted-installer\" is already in use"
+
 void emu_steps_reply(struct emu_model *m, struct emu_host *h, const char *type, int exit_code,
-                     const char *output, const struct emu_request *req,
+                     const char *output, const char *error, const struct emu_request *req,
                      struct emu_response *resp)
 {
 	int t = as_step_type_parse(type);
@@ -546,8 +552,8 @@ void emu_steps_reply(struct emu_model *m, struct emu_host *h, const char *type, 
 	if (exit_code != 0) {
 		if (t == AS_STEP_INSTALL && (h->status == AS_HOST_INSTALLING ||
 		                             h->status == AS_HOST_INSTALLING_IN_PROGRESS)) {
-			if (!(exit_code == 125 && output &&
-			      strstr(output, "the container name \"assisted-installer\" is already in use")))
+			if (!(exit_code == INSTALLER_RUNNING_EXIT && error &&
+			      strstr(error, INSTALLER_RUNNING_TEXT)))
 				emu_host_set_status(m, h, AS_HOST_ERROR, HI_INSTALL_CMD_FAILED, req->now_ns, req->wall_s);
 		} else if (t == AS_STEP_INSTALLATION_DISK_SPEED_CHECK) {
 			h->disk_speed = 2;
@@ -594,6 +600,10 @@ void emu_steps_reply(struct emu_model *m, struct emu_host *h, const char *type, 
 			return;
 		}
 		rv = emu_host_parse_inventory(m, h, out);
+		if (rv == 0) {
+			emu_kapi_host_inventory(m, h, out);
+			emu_kapi_host_changed(m, h);
+		}
 		break;
 	case AS_STEP_CONNECTIVITY_CHECK:
 		rv = apply_connectivity(m, h, out);

@@ -404,8 +404,7 @@ struct emu_model *emu_model_new(const struct emu_model_cfg *cfg)
 	m->image_service_base = strdup(cfg->image_service_base ? cfg->image_service_base
 	                                                         : def.image_service_base);
 	m->events = calloc(EMU_EVENTS_MAX, sizeof(*m->events));
-	if (!m->agent_image || !m->release_tag || !m->image_service_base || !m->events ||
-	    emu_routes_new(&m->routes) < 0) {
+	if (!m->agent_image || !m->release_tag || !m->image_service_base || !m->events) {
 		emu_model_free(&m);
 		return NULL;
 	}
@@ -440,7 +439,7 @@ void emu_model_free(struct emu_model **mp)
 	map_free(&m->cluster_map);
 	map_free(&m->infraenv_map);
 	free(m->events);
-	emu_routes_free(&m->routes);
+	emu_kapi_free(m);
 	free(m->agent_image);
 	free(m->release_tag);
 	free(m->image_service_base);
@@ -493,11 +492,22 @@ size_t emu_model_bytes_per_host(const struct emu_model *m)
 	return bytes / m->live_hosts;
 }
 
+uint64_t emu_model_requests(const struct emu_model *m)
+{
+	return m ? m->requests : 0;
+}
+
 uint64_t emu_model_monitor_period_ns(const struct emu_model *m)
 {
 	/* Half the host monitor period so neither monitor runs late by more than that. */
 	uint64_t p = emu_scaled_ns(m, 4.0);
 	return p ? p : 1;
+}
+
+int emu_model_monitor_due(const struct emu_model *m, uint64_t now_ns)
+{
+	return !m->monitors_started || now_ns >= m->next_host_monitor_ns ||
+	       now_ns >= m->next_cluster_monitor_ns;
 }
 
 void emu_model_monitor(struct emu_model *m, uint64_t now_ns, int64_t wall_s)
@@ -516,15 +526,30 @@ void emu_model_monitor(struct emu_model *m, uint64_t now_ns, int64_t wall_s)
 			emu_cluster_suggest_roles(m, c);
 			emu_cluster_scan_hosts(m, c);
 		}
-		for (size_t i = 0; i < m->nhosts; i++)
-			if (!m->hosts[i].deleted)
-				emu_host_refresh(m, &m->hosts[i], now_ns, wall_s);
+		for (size_t i = 0; i < m->nhosts; i++) {
+			struct emu_host *h = &m->hosts[i];
+			uint8_t v0[HV_COUNT];
+			if (h->deleted)
+				continue;
+			memcpy(v0, h->v, sizeof(v0));
+			emu_host_refresh(m, h, now_ns, wall_s);
+			/* a validation that changed is an event, so a reconcile, in kube mode */
+			if (memcmp(v0, h->v, sizeof(v0)) != 0)
+				emu_kapi_host_changed(m, h);
+		}
 		m->next_host_monitor_ns = now_ns + emu_scaled_ns(m, 8.0);
 	}
 	if (now_ns >= m->next_cluster_monitor_ns) {
-		for (size_t i = 0; i < m->nclusters; i++)
-			if (!m->clusters[i]->deleted)
-				emu_cluster_refresh(m, m->clusters[i], now_ns, wall_s);
+		for (size_t i = 0; i < m->nclusters; i++) {
+			struct emu_cluster *c = m->clusters[i];
+			uint8_t v0[CV_COUNT];
+			if (c->deleted)
+				continue;
+			memcpy(v0, c->v, sizeof(v0));
+			emu_cluster_refresh(m, c, now_ns, wall_s);
+			if (memcmp(v0, c->v, sizeof(v0)) != 0)
+				emu_kapi_cluster_changed(m, c);
+		}
 		m->next_cluster_monitor_ns = now_ns + emu_scaled_ns(m, 10.0);
 	}
 }
