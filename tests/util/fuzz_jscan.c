@@ -5,20 +5,18 @@
  * same decoded string bytes, same number), also element by element through
  * sw_jscan_each(). Any difference aborts. Built with libFuzzer when
  * -Dfuzzing_engine=libfuzzer; otherwise main() replays the corpus folders
- * given as arguments and a bounded run of seeded mutations of them.
+ * given as arguments and a bounded run of seeded mutations of them
+ * (tests/emulator/fuzz_util.h).
  */
-#include <dirent.h>
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "fuzz_util.h"
 #include "sw_err.h"
 #include "sw_jscan.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const pointers[] = {
 	"", "/status", "/status_info", "/id", "/a", "/0", "/1", "/0/a", "/a/0", "/a/b/c",
@@ -162,105 +160,43 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifndef SW_FUZZ_LIBFUZZER
-#define MAX_CORPUS 128
 #define JSCAN_FUZZ_MAX (1 << 20)
+#define MAX_CORPUS 128
 static uint8_t *corpus[MAX_CORPUS];
 static size_t corpus_len[MAX_CORPUS], ncorpus;
 
-static int replay_file(const char *p)
+/* fuzz_input_fn: runs a corpus file and keeps it for the mutation pass. */
+static void keep(const uint8_t *data, size_t n, void *arg)
 {
-	FILE *f = fopen(p, "rb");
-	static uint8_t buf[JSCAN_FUZZ_MAX];
-	size_t n;
-
-	if (!f) {
-		fprintf(stderr, "fuzz_jscan: cannot open %s\n", p);
-		return 1;
-	}
-	n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, n);
-	if (ncorpus < MAX_CORPUS) {
-		corpus[ncorpus] = malloc(n + 1);
-		if (!corpus[ncorpus])
-			return 1;
-		memcpy(corpus[ncorpus], buf, n);
-		corpus_len[ncorpus++] = n;
-	}
-	return 0;
+	(void)arg;
+	LLVMFuzzerTestOneInput(data, n);
+	if (ncorpus >= MAX_CORPUS)
+		return;
+	corpus[ncorpus] = malloc(n + 1);
+	if (!corpus[ncorpus])
+		return;
+	memcpy(corpus[ncorpus], data, n);
+	corpus_len[ncorpus++] = n;
 }
-
-static int replay(const char *p)
-{
-	struct stat st;
-	struct dirent *e;
-	DIR *d;
-	int fails = 0;
-
-	if (stat(p, &st) != 0) {
-		fprintf(stderr, "fuzz_jscan: cannot stat %s\n", p);
-		return 1;
-	}
-	if (!S_ISDIR(st.st_mode))
-		return replay_file(p);
-	d = opendir(p);
-	while (d && (e = readdir(d))) {
-		char full[4096];
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(full, sizeof(full), "%s/%s", p, e->d_name);
-		fails += replay_file(full);
-	}
-	if (d)
-		closedir(d);
-	return fails;
-}
-
-static uint64_t rng(uint64_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
-
-/* Bytes that move a JSON parser between its states, and UTF-8 edge bytes. */
-static const uint8_t interesting[] = "{}[]\":,\\0123456789-+.eEtrufalsn u\x01\x7f\x80\xbf\xc0\xc2"
-                                     "\xe0\xed\xf0\xf4\xf5\xff";
 
 int main(int argc, char **argv)
 {
-	static uint8_t buf[JSCAN_FUZZ_MAX + 64];
+	static uint8_t buf[JSCAN_FUZZ_MAX];
 	uint64_t x = 0x9e3779b97f4a7c15ull;
 	unsigned iters = 20000, valid = 0;
-	int fails = 0;
 
 	for (int i = 1; i < argc; i++)
-		fails += replay(argv[i]);
-	if (!ncorpus || fails) {
-		fprintf(stderr, "fuzz_jscan: no corpus or unreadable files\n");
+		fuzz_replay(argv[i], JSCAN_FUZZ_MAX, keep, NULL);
+	if (!ncorpus) {
+		fprintf(stderr, "fuzz_jscan: no corpus\n");
 		return 1;
 	}
 	for (unsigned iter = 0; iter < iters; iter++) {
-		size_t k = rng(&x) % ncorpus, n = corpus_len[k];
+		size_t k = fuzz_rng(&x) % ncorpus, n = corpus_len[k];
 		memcpy(buf, corpus[k], n);
-		int muts = 1 + (int)(rng(&x) % 4);
-		for (int m = 0; m < muts && n > 0; m++) {
-			size_t pos = rng(&x) % n;
-			switch (rng(&x) % 5) {
-			case 0: buf[pos] = interesting[rng(&x) % (sizeof(interesting) - 1)]; break;
-			case 1: buf[pos] ^= (uint8_t)(1u << (rng(&x) % 8)); break;
-			case 2: n = pos; break; /* truncate */
-			case 3: /* insert a byte */
-				if (n < JSCAN_FUZZ_MAX) {
-					memmove(buf + pos + 1, buf + pos, n - pos);
-					buf[pos] = interesting[rng(&x) % (sizeof(interesting) - 1)];
-					n++;
-				}
-				break;
-			default: memmove(buf + pos, buf + pos + 1, n - pos - 1); n--; break; /* delete */
-			}
-		}
+		/* JSON's structural bytes, escapes, number parts, UTF-8 edge bytes */
+		n = fuzz_mutate(buf, n, sizeof(buf), 0, "{}[]\":,\\0123456789-+.eEtrufalsn\x01\x7f"
+		                "\x80\xbf\xc0\xc2\xe0\xed\xf0\xf4\xf5\xff", "\\ud83d", &x);
 		json_t *j = json_loadb((const char *)buf, n, JSON_DECODE_ANY, NULL);
 		valid += j != NULL;
 		json_decref(j);
