@@ -65,6 +65,7 @@ struct swc_conn {
 	struct swc_pool *pool;
 	int fd;
 	int conn_errno;
+	int src_idx;     /* index in c->src of its local address, -1 = the kernel's choice */
 	SSL *ssl;
 	enum swc_conn_state state;
 	int h2;
@@ -120,6 +121,8 @@ struct sw_client {
 	char *sni;
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
+	struct sockaddr_storage *src; /* local addresses bound in turn; NULL = none */
+	unsigned nsrc, next_src;
 	SSL_CTX *ctx;
 	SSL_SESSION *sess;
 	nghttp2_session_callbacks *h2cbs;

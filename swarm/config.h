@@ -125,6 +125,9 @@ struct swarm_service {
 	struct swarm_service_metrics service_metrics;
 	char *push_url;                   /* `pushgateway.url`: Pushgateway base URL, or NULL */
 	char *push_job;                   /* `pushgateway.job`: default "swarm" */
+	char **source_addrs;              /* `source_addresses`: local addresses of the
+	                                   * connections (numeric, validated), or NULL */
+	unsigned nsource_addrs;
 };
 
 /* Command-line options (parsed in main.c). */
