@@ -11,7 +11,7 @@ emu_start() {
 		--listen 127.0.0.1:0 --time-scale "$3" --quiet ${SWARM_BENCH_EMU_ARGS:-} >"$2/emu.out" 2>&1 &
 	emu=$!
 	_i=0
-	until grep -q "listening on" "$2/emu.out"; do
+	until grep -qs "listening on" "$2/emu.out"; do
 		_i=$((_i + 1))
 		[ $_i -lt 100 ] || { echo "emulator did not start: $(cat "$2/emu.out")" >&2; exit 1; }
 		sleep 0.05
