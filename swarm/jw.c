@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sw_jscan.h"
 #include "sw_xalloc.h"
 
 void jw_init(struct jw *w, size_t cap_hint)
@@ -116,38 +117,6 @@ void jw_arr_end(struct jw *w)
 	close_c(w, ']');
 }
 
-/* Length of the valid UTF-8 sequence at |p| (first byte >= 0x80), or 0. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end)
-{
-	unsigned char u = p[0];
-	size_t n;
-	uint32_t v;
-
-	if (u >= 0xC2 && u <= 0xDF) {
-		n = 2;
-		v = u & 0x1Fu;
-	} else if (u >= 0xE0 && u <= 0xEF) {
-		n = 3;
-		v = u & 0x0Fu;
-	} else if (u >= 0xF0 && u <= 0xF4) {
-		n = 4;
-		v = u & 0x07u;
-	} else {
-		return 0;
-	}
-	if ((size_t)(end - p) < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if (p[i] < 0x80 || p[i] > 0xBF)
-			return 0;
-		v = (v << 6) | (p[i] & 0x3Fu);
-	}
-	if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) || (n == 2 && v < 0x80) ||
-	    (n == 3 && v < 0x800) || (n == 4 && v < 0x10000))
-		return 0;
-	return n;
-}
-
 static void put_string(struct jw *w, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
@@ -164,7 +133,7 @@ static void put_string(struct jw *w, const char *s, size_t n)
 			continue;
 		}
 		if (c >= 0x80) {
-			adv = utf8_len(p, end);
+			adv = sw_utf8_seq_len(p, end);
 			if (adv) {
 				p += adv;
 				continue;

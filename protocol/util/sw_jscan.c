@@ -21,6 +21,7 @@
 #endif
 
 #include "sw_err.h"
+#include "sw_hex.h"
 
 struct jseg {
 	const char *s;
@@ -65,17 +66,6 @@ static int is_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Four hex digits at |p| (bounded by |end|) into |*cp|. Returns 0 or -1. */
 static int hex4(const unsigned char *p, const unsigned char *end, unsigned *cp)
 {
@@ -83,7 +73,7 @@ static int hex4(const unsigned char *p, const unsigned char *end, unsigned *cp)
 	if (end - p < 4)
 		return -1;
 	for (int i = 0; i < 4; i++) {
-		int h = hexval(p[i]);
+		int h = sw_hexval((char)p[i]);
 		if (h < 0)
 			return -1;
 		v = (v << 4) | (unsigned)h;
@@ -92,10 +82,8 @@ static int hex4(const unsigned char *p, const unsigned char *end, unsigned *cp)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at |p| starting with a byte >= 0x80,
- * or 0: jansson's utf8_check_first() + utf8_check_full() (no overlong
- * forms, no surrogate halves, nothing above U+10FFFF). */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
+/* jansson's utf8_check_first() + utf8_check_full(): see sw_jscan.h. */
+size_t sw_utf8_seq_len(const unsigned char *p, const unsigned char *end)
 {
 	unsigned char u = p[0];
 	size_t n;
@@ -197,7 +185,7 @@ static int scan_string(struct scan *s, struct sw_jscan_val *v)
 		}
 		if (c < 0x20)
 			return -1; /* raw control character */
-		size_t n = utf8_seq(p, end);
+		size_t n = sw_utf8_seq_len(p, end);
 		if (!n)
 			return -1;
 		p += n;
@@ -319,7 +307,7 @@ static size_t decode_one(const char **pp, char buf[4])
 	case 'r': buf[0] = '\r'; break;
 	case 't': buf[0] = '\t'; break;
 	case 'u': {
-		unsigned hi, lo;
+		unsigned hi = 0, lo = 0; /* validated text: hex4() succeeds */
 		hex4(p + 2, p + 6, &hi);
 		*pp += 6;
 		cp = hi;

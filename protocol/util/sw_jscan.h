@@ -112,4 +112,10 @@ int sw_jscan_streq(const struct sw_jscan_val *v, const char *s);
  * SW_ERR_INVALID when |v| is no number, or SW_ERR_NOMEM. */
 int sw_jscan_double(const struct sw_jscan_val *v, double *out);
 
+/* Length (2..4) of the valid UTF-8 sequence at |p|, whose first byte is
+ * >= 0x80, within [p, end); 0 when it is not one (continuation byte, C0/C1,
+ * F5..FF, overlong form, surrogate half, above U+10FFFF, cut short): the
+ * rule of the scanner above and of swarm/jw's writer. */
+size_t sw_utf8_seq_len(const unsigned char *p, const unsigned char *end);
+
 #endif
