@@ -370,6 +370,25 @@ static void pick_set(struct scan *s, uint32_t mask, unsigned level, const struct
 static int scan_value(struct scan *s, unsigned depth, uint32_t mask, unsigned level,
                       struct sw_jscan_val *out);
 
+/* After an object member or array element: a ',' (skipped with the white
+ * space after it; returns 1, another item follows) or |close| (skipped;
+ * returns 0). Returns -1 on anything else. */
+static int after_item(struct scan *s, char close)
+{
+	skip_ws(s);
+	if (s->p >= s->end)
+		return -1;
+	if (*s->p == ',') {
+		s->p++;
+		skip_ws(s);
+		return 1;
+	}
+	if (*s->p != close)
+		return -1;
+	s->p++;
+	return 0;
+}
+
 static int scan_object(struct scan *s, unsigned depth, uint32_t mask, unsigned level)
 {
 	s->p++; /* '{' */
@@ -403,18 +422,9 @@ static int scan_object(struct scan *s, unsigned depth, uint32_t mask, unsigned l
 		}
 		if (scan_value(s, depth + 1, child, level + 1, NULL))
 			return -1;
-		skip_ws(s);
-		if (s->p >= s->end)
-			return -1;
-		if (*s->p == ',') {
-			s->p++;
-			skip_ws(s);
-			continue;
-		}
-		if (*s->p != '}')
-			return -1;
-		s->p++;
-		return 0;
+		int more = after_item(s, '}');
+		if (more <= 0)
+			return more;
 	}
 }
 
@@ -438,18 +448,9 @@ static int scan_array(struct scan *s, unsigned depth, uint32_t mask, unsigned le
 		}
 		if (scan_value(s, depth + 1, child, level + 1, NULL))
 			return -1;
-		skip_ws(s);
-		if (s->p >= s->end)
-			return -1;
-		if (*s->p == ',') {
-			s->p++;
-			skip_ws(s);
-			continue;
-		}
-		if (*s->p != ']')
-			return -1;
-		s->p++;
-		return 0;
+		int more = after_item(s, ']');
+		if (more <= 0)
+			return more;
 	}
 }
 
