@@ -24,9 +24,13 @@ sno=${2:-1000}
 multi=${3:-200}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sw-life.XXXXXX")
 emu=""
-cleanup() { [ -n "$emu" ] && kill "$emu" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
+# KEEP=1 keeps the run's files (results, perf.data); the emulator always stops.
+cleanup() {
+	[ -n "$emu" ] && kill "$emu" 2>/dev/null
+	wait 2>/dev/null
+	if [ -n "${KEEP:-}" ]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
+}
 trap cleanup EXIT
-[ -n "${KEEP:-}" ] && trap - EXIT && echo "keeping $tmp" >&2
 . "$top/bench/emulator_env.sh"
 emu_start "$build" "$tmp" 60
 total=$((sno + multi))
