@@ -138,6 +138,9 @@ struct swarm_service {
 	char *push_job;                   /* `pushgateway.job`: default "swarm" */
 	unsigned startup_timeout_ms;      /* `startup_timeout`: how long the start-up check retries
 	                                   * transient failures (default 60 s; 0 = one attempt) */
+	char **source_addrs;              /* `source_addresses`: local addresses of the
+	                                   * connections (numeric, validated), or NULL */
+	unsigned nsource_addrs;
 };
 
 /* Command-line options (parsed in main.c). */
