@@ -33,6 +33,14 @@ void tw_free(struct twheel *w)
 {
 	if (!w)
 		return;
+	/* Disarm what is still armed: its owner may cancel it after this
+	 * (an owner freed after the runtime), which must then be a no-op. */
+	for (size_t i = 0; w->slots && i < w->nslots; i++)
+		for (struct tw_timer *t = w->slots[i], *n; t; t = n) {
+			n = t->next;
+			t->next = NULL;
+			t->pprev = NULL;
+		}
 	free(w->slots);
 	free(w->bits);
 	free(w->sum);

@@ -47,7 +47,8 @@ struct twheel {
  * (6..24), starting at time |now_ns|. Returns 0 or SW_ERR_INVALID; aborts
  * when out of memory (swarm/ policy). Frees: tw_free(). */
 int tw_init(struct twheel *w, uint64_t grid_ns, unsigned slots_log2, uint64_t now_ns);
-/* Frees the slot arrays (armed timers are forgotten, not called). NULL-safe. */
+/* Frees the slot arrays; armed timers are disarmed (not called), so their
+ * owners may still tw_cancel() them. NULL-safe. */
 void tw_free(struct twheel *w);
 
 /* Initialises timer |t| with callback |fn| (not armed). */

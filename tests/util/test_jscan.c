@@ -214,7 +214,10 @@ static void test_long_numbers(void **state)
 	double d;
 
 	(void)state;
-	assert_non_null(doc);
+	if (!doc) { /* a plain return, so gcc -fsanitize sees doc non-NULL below */
+		fail();
+		return;
+	}
 	/* 0.000...0001: a real far longer than the 64-byte fast path */
 	strcpy(doc, "[0.");
 	memset(doc + 3, '0', n);
