@@ -172,6 +172,11 @@ int main(int argc, char **argv)
 		cfg.connect_timeout_ms = 30000;
 		cfg.tls_timeout_ms = 30000;
 	}
+	/* One source address reaches the target with one ephemeral port range
+	 * (about 28,000 ports): past 20,000 dedicated connections to an IPv4
+	 * loopback target, spread them over 127.0.0.x (as the swarm's shards do). */
+	if (dedicated && conns > 20000)
+		cfg.loopback_sources = (conns + 19999) / 20000;
 	if (!dedicated) {
 		cfg.max_conns = conns;
 		cfg.max_streams = streams;

@@ -213,11 +213,20 @@ void swc_client_deliver_all(struct sw_client *c)
 	deliver_n(c, UINT_MAX, 0);
 }
 
-void swc_event_prio(struct sw_client *c, struct event *ev, int deliver)
+void swc_event_prio(struct sw_client *c, struct event *ev, int kind)
 {
-	int prio = deliver ? c->deliver_prio : c->io_prio;
+	int prio = kind == 0 ? c->io_prio : kind == 1 ? c->deliver_prio :
+	           c->flush_prio >= 0 ? c->flush_prio : c->deliver_prio;
 	if (prio >= 0)
 		event_priority_set(ev, prio);
+}
+
+int sw_client_set_flush_priority(struct sw_client *c, int prio)
+{
+	if (!c || prio < 0 || prio >= event_base_get_npriorities(c->base))
+		return SW_ERR_INVALID;
+	c->flush_prio = prio;
+	return 0;
 }
 
 int sw_client_set_priorities(struct sw_client *c, int io_prio, int deliver_prio)
@@ -533,6 +542,46 @@ static int parse_url(struct sw_client *c, const char *url, char *err, size_t err
 	return 0;
 }
 
+/* The local addresses of |cfg| (or the loopback block) into c->src. */
+static int set_sources(struct sw_client *c, const struct sw_client_cfg *cfg, char *err, size_t errlen)
+{
+	int fam = c->addr.ss_family;
+	const struct sockaddr_in *t4 = (const struct sockaddr_in *)&c->addr;
+	unsigned n = cfg->nsource_addrs;
+
+	if (!n && (cfg->loopback_sources < 2 || fam != AF_INET ||
+	           (ntohl(t4->sin_addr.s_addr) >> 24) != 127))
+		return 0;
+	if (!n)
+		n = cfg->loopback_sources;
+	c->src = calloc(n, sizeof(*c->src));
+	if (!c->src) {
+		swc_msgf(err, errlen, "out of memory");
+		return SW_ERR_NOMEM;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&c->src[i];
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&c->src[i];
+		if (!cfg->nsource_addrs) {
+			s4->sin_family = AF_INET;
+			s4->sin_addr.s_addr = htonl(0x7f000001u + cfg->loopback_first + i);
+		} else if (fam == AF_INET && cfg->source_addrs[i] &&
+		           inet_pton(AF_INET, cfg->source_addrs[i], &s4->sin_addr) == 1) {
+			s4->sin_family = AF_INET;
+		} else if (fam == AF_INET6 && cfg->source_addrs[i] &&
+		           inet_pton(AF_INET6, cfg->source_addrs[i], &s6->sin6_addr) == 1) {
+			s6->sin6_family = AF_INET6;
+		} else {
+			swc_msgf(err, errlen, "source address '%s': not a numeric %s address like the "
+			         "target %s", cfg->source_addrs[i] ? cfg->source_addrs[i] : "(null)",
+			         fam == AF_INET ? "IPv4" : "IPv6", c->authority);
+			return SW_ERR_INVALID;
+		}
+	}
+	c->nsrc = n;
+	return 0;
+}
+
 static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
 {
 	struct sw_client *c = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
@@ -591,7 +640,7 @@ struct sw_client *sw_client_new(struct event_base *base, const struct sw_client_
 	c->cfg.sni = NULL;
 	TAILQ_INIT(&c->done);
 	TAILQ_INIT(&c->streaming);
-	c->io_prio = c->deliver_prio = -1;
+	c->io_prio = c->deliver_prio = c->flush_prio = -1;
 	TAILQ_INIT(&c->freelist);
 	TAILQ_INIT(&c->reap);
 	LIST_INIT(&c->links);
@@ -600,6 +649,9 @@ struct sw_client *sw_client_new(struct event_base *base, const struct sw_client_
 	pool_init(&c->shared, c, NULL, c->cfg.max_conns);
 	if (parse_url(c, cfg->url, err, errlen) != 0)
 		goto fail;
+	if (set_sources(c, cfg, err, errlen) != 0)
+		goto fail;
+	c->cfg.source_addrs = NULL; /* not kept: parsed into c->src */
 	if (cfg->sni && !(c->sni = strdup(cfg->sni))) {
 		swc_msgf(err, errlen, "out of memory");
 		goto fail;
@@ -669,6 +721,7 @@ void sw_client_free(struct sw_client **cp)
 	if (c->h2opt)
 		nghttp2_option_del(c->h2opt);
 	free(c->sni);
+	free(c->src);
 	free(c);
 	*cp = NULL;
 }

@@ -67,6 +67,17 @@ struct sw_client_cfg {
 	size_t max_header_bytes;      /* per response; default 64 KiB */
 	size_t max_body_bytes;        /* per response; default 64 MiB */
 	unsigned h2_window_bytes;     /* our stream window; default 1 MiB */
+	/* Local addresses of the client's connections. One address reaches one
+	 * target with at most one ephemeral port range (about 28,000 ports on
+	 * Linux), so more connections than that need several. */
+	const char *const *source_addrs; /* numeric addresses of the target's family, used in
+	                                  * turn (bind() before connect()); NULL = the kernel's
+	                                  * choice */
+	unsigned nsource_addrs;
+	unsigned loopback_sources;    /* without source_addrs and with an IPv4 loopback target:
+	                               * bind in turn to this many addresses 127.0.0.1+|loopback_first|
+	                               * and up (any 127.0.0.0/8 address is local); 0 or 1 = none */
+	unsigned loopback_first;
 	/* Fairness on a loop shared with timers (see sw_client_set_priorities) */
 	unsigned deliver_batch;       /* callbacks run per pass, then yield; default 0 = all */
 	unsigned deliver_slice_us;    /* ...or once a pass has run this long; default 0 = no limit */
@@ -84,6 +95,8 @@ void sw_client_cfg_init(struct sw_client_cfg *cfg);
  * getaddrinfo() call before the loop runs (the first address is used for
  * the client's lifetime). A name that does not resolve, or is not a valid
  * host name, fails here with a message starting "resolve <host>:".
+ * A source address that is not a numeric address of the target's family
+ * fails here too ("source address ...").
  * Frees: sw_client_free().
  */
 struct sw_client *sw_client_new(struct event_base *base, const struct sw_client_cfg *cfg,
@@ -108,6 +121,17 @@ void sw_client_free(struct sw_client **cp);
  * Returns 0, or SW_ERR_INVALID for priorities the base lacks.
  */
 int sw_client_set_priorities(struct sw_client *c, int io_prio, int deliver_prio);
+
+/*
+ * Gives output flushes (and connect/handshake progress, which share their
+ * event) priority |prio| instead of deliver_prio. A loop whose timers send
+ * requests sets it to the timers' priority: requests queued by a pass of
+ * timers then leave in one write per connection in that same pass, instead
+ * of the loop polling once more to reach the flush's lower priority. Call
+ * before the first request. Returns 0, or SW_ERR_INVALID for a priority the
+ * base lacks.
+ */
+int sw_client_set_flush_priority(struct sw_client *c, int prio);
 
 /* Callback of one request: called exactly once. |err| is 0 and |resp| non-NULL
  * on success (any HTTP status); otherwise |err| is a negative SW_ERR_* code,

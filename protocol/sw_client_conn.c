@@ -5,6 +5,7 @@
  */
 #include "sw_client_int.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -388,7 +389,17 @@ static void conn_connected(struct swc_conn *cn)
 	if (!err && getsockopt(cn->fd, SOL_SOCKET, SO_ERROR, &err, &sl) != 0)
 		err = errno;
 	if (err) {
-		swc_msgf(m, sizeof(m), "connect to %s: %s", c->authority, strerror(err));
+		char from[INET6_ADDRSTRLEN + 8] = "";
+		if (cn->src_idx >= 0) {
+			const struct sockaddr_storage *a = &c->src[cn->src_idx];
+			char txt[INET6_ADDRSTRLEN];
+			const void *ip = a->ss_family == AF_INET ?
+			                 (const void *)&((const struct sockaddr_in *)a)->sin_addr :
+			                 (const void *)&((const struct sockaddr_in6 *)a)->sin6_addr;
+			if (inet_ntop(a->ss_family, ip, txt, sizeof(txt)))
+				swc_msgf(from, sizeof(from), " from %s", txt);
+		}
+		swc_msgf(m, sizeof(m), "connect to %s%s: %s", c->authority, from, strerror(err));
 		swc_conn_fail(cn, SW_ERR_CONNECT, m);
 		return;
 	}
@@ -541,6 +552,7 @@ struct swc_conn *swc_conn_open(struct swc_pool *p)
 	if (!cn)
 		return NULL;
 	cn->c = c;
+	cn->src_idx = -1;
 	cn->id = ++c->next_conn_id;
 	cn->pool = p;
 	cn->state = SWC_CS_CONNECTING;
@@ -557,15 +569,30 @@ struct swc_conn *swc_conn_open(struct swc_pool *p)
 	}
 	int one = 1;
 	setsockopt(cn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (c->nsrc) {
+		/* The next source address in turn. IP_BIND_ADDRESS_NO_PORT leaves
+		 * the port to connect(), which then needs it unique per target
+		 * only, not per source address. */
+		cn->src_idx = (int)(c->next_src++ % c->nsrc);
+		const struct sockaddr_storage *src = &c->src[cn->src_idx];
+		setsockopt(cn->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+		if (bind(cn->fd, (const struct sockaddr *)src, src->ss_family == AF_INET ?
+		         sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) != 0) {
+			/* reported from the handler like a failed connect */
+			cn->conn_errno = errno;
+		}
+	}
 	event_assign(&cn->rev, c->base, cn->fd, EV_READ | EV_PERSIST, conn_cb, cn);
 	event_assign(&cn->wev, c->base, cn->fd, EV_WRITE, conn_cb, cn);
 	swc_event_prio(c, &cn->rev, 0);
-	swc_event_prio(c, &cn->wev, 1);
+	swc_event_prio(c, &cn->wev, 2);
 	event_assign(&cn->tmo, c->base, -1, 0, conn_tmo_cb, cn);
 	TAILQ_INSERT_TAIL(&p->conns, cn, pq);
 	p->nconns++;
 	p->nconnecting++;
-	if (connect(cn->fd, (struct sockaddr *)&c->addr, c->addrlen) != 0 && errno != EINPROGRESS) {
+	if (cn->conn_errno) {
+		event_active(&cn->wev, EV_WRITE, 1);
+	} else if (connect(cn->fd, (struct sockaddr *)&c->addr, c->addrlen) != 0 && errno != EINPROGRESS) {
 		/* Reported from the handler, never from inside the caller's stack. */
 		cn->conn_errno = errno;
 		event_active(&cn->wev, EV_WRITE, 1);

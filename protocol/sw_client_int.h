@@ -67,6 +67,7 @@ struct swc_conn {
 	struct swc_pool *pool;
 	int fd;
 	int conn_errno;
+	int src_idx;     /* index in c->src of its local address, -1 = the kernel's choice */
 	SSL *ssl;
 	enum swc_conn_state state;
 	int h2;
@@ -122,6 +123,8 @@ struct sw_client {
 	char *sni;
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
+	struct sockaddr_storage *src; /* local addresses bound in turn; NULL = none */
+	unsigned nsrc, next_src;
 	SSL_CTX *ctx;
 	SSL_SESSION *sess;
 	nghttp2_session_callbacks *h2cbs;
@@ -136,6 +139,7 @@ struct sw_client {
 	struct swc_creq_list streaming; /* stream_cb requests with new body bytes */
 	struct event deliver_ev;
 	int io_prio, deliver_prio; /* -1: the base's default */
+	int flush_prio;            /* output flushes; -1: deliver_prio */
 	struct swc_creq_list freelist;
 	unsigned nfree;
 	struct swc_conn_list reap;
@@ -163,8 +167,9 @@ void swc_creq_stream_ready(struct swc_creq *cr);
 void swc_client_deliver(struct sw_client *c);
 /* Runs the callbacks of every completed request, whatever the batch. */
 void swc_client_deliver_all(struct sw_client *c);
-/* Applies the client's priority for |ev| (deliver or I/O) when one is set. */
-void swc_event_prio(struct sw_client *c, struct event *ev, int deliver);
+/* Applies the client's priority for |ev| when one is set: |kind| 0 = socket
+ * reads, 1 = delivery, 2 = output flushes. */
+void swc_event_prio(struct sw_client *c, struct event *ev, int kind);
 /* Puts |cr| back at the head of its pool queue for another connection, or
  * completes it with SW_ERR_RETRIES (|why| in the message) past max_retries.
  * |reason| (enum sw_retry_reason) is counted in the request's retries. */

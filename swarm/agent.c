@@ -1,12 +1,13 @@
 #include "agent.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <jansson.h>
 #include "cluster.h"
 #include "installer.h"
 #include "inventory.h"
+#include "jw.h"
 #include "replies.h"
 #include "rt.h"
 #include "steps.h"
@@ -48,7 +49,7 @@ void agent_set_phase(struct agent *a, enum swarm_host_phase phase)
 	a->phase = (uint8_t)phase;
 }
 
-static void agent_on_timer(evutil_socket_t fd, short what, void *arg);
+static void agent_on_timer(struct tw_timer *t);
 
 void agent_init(struct agent *a, struct swarm_cluster *cl, uint32_t index)
 {
@@ -59,20 +60,20 @@ void agent_init(struct agent *a, struct swarm_cluster *cl, uint32_t index)
 	a->stage = -1;
 	a->phase = HP_WAITING;
 	ids_host_uuid(cl->id_seed, index, a->host_id);
-	rt_timer_assign(cl->rt, &a->ev, agent_on_timer, a);
+	rt_timer_init(&a->tm, agent_on_timer);
 }
 
-/* Arms the agent's timer |delay_ns| from now; |common| for the fixed poll cadence. */
-static void agent_arm(struct agent *a, uint64_t delay_ns, int common)
+/* Arms the agent's timer |delay_ns| from now. */
+static void agent_arm(struct agent *a, uint64_t delay_ns)
 {
-	a->due_ns = rt_timer(a->cl->rt, &a->ev, delay_ns, common);
+	a->due_ns = rt_timer_arm(a->cl->rt, &a->tm, delay_ns);
 }
 
 void agent_boot(struct agent *a, uint64_t delay_ns)
 {
 	if (a->state != AG_IDLE)
 		return;
-	agent_arm(a, delay_ns, 0);
+	agent_arm(a, delay_ns);
 }
 
 void agent_maybe_drop_link(struct agent *a)
@@ -90,7 +91,7 @@ void agent_maybe_drop_link(struct agent *a)
 
 void agent_silence(struct agent *a, enum agent_state st, enum swarm_host_phase phase)
 {
-	event_del(&a->ev);
+	rt_timer_cancel(a->cl->rt, &a->tm);
 	agent_set_state(a, st);
 	agent_set_phase(a, phase);
 	if (a->inst)
@@ -100,7 +101,7 @@ void agent_silence(struct agent *a, enum agent_state st, enum swarm_host_phase p
 
 void agent_release(struct agent *a)
 {
-	event_del(&a->ev);
+	rt_timer_cancel(a->cl->rt, &a->tm);
 	if (a->inst)
 		installer_stop(a);
 	if (a->rth.link && a->cl->rt->link_free)
@@ -114,7 +115,7 @@ void agent_rebooted(struct agent *a)
 		return;
 	a->rebooted = 1;
 	/* Like the dry-run runner seeing its reboot marker: no call after this. */
-	event_del(&a->ev);
+	rt_timer_cancel(a->cl->rt, &a->tm);
 	agent_set_state(a, AG_REBOOTED);
 	agent_set_phase(a, HP_REBOOTED);
 	agent_maybe_drop_link(a);
@@ -146,7 +147,7 @@ static void agent_register(struct agent *a);
 static void register_retry(struct agent *a)
 {
 	agent_set_state(a, AG_REGISTER_WAIT);
-	agent_arm(a, rt_delay_ns(a->cl->rt, AGENT_INTERVAL_MS), 0);
+	agent_arm(a, rt_delay_ns(a->cl->rt, AGENT_INTERVAL_MS));
 }
 
 static void agent_poll(struct agent *a);
@@ -155,9 +156,9 @@ static void on_register(struct rt_call *c, int err, const char *msg, struct sw_r
 {
 	struct swarm_cluster *cl = cluster_of(c);
 	struct agent *a = &cl->hosts[c->host];
-	json_t *j = NULL;
+	size_t blen, vlen = 0;
+	const char *body;
 	char why[96], version[512];
-	size_t vlen = 0;
 	int vr;
 
 	if (a->state != AG_REGISTERING)
@@ -189,20 +190,18 @@ static void on_register(struct rt_call *c, int err, const char *msg, struct sw_r
 		register_retry(a);
 		return;
 	}
-	j = rt_resp_json(resp);
-	if (!json_is_object(j)) {
+	body = rt_resp_bytes(resp, &blen);
+	vr = replies_agent_version(body, blen, version, sizeof(version), &vlen);
+	if (vr == SW_ERR_PARSE) {
 		rt_log(cl->rt, 0, "%s host %u: register: unparseable response", cl->name, a->index);
-		json_decref(j);
 		register_retry(a);
 		return;
 	}
-	vr = replies_agent_version(j, version, sizeof(version), &vlen);
 	if (vr > 0)
 		a->version = cluster_intern_version(cl, version);
-	else if (vr < 0)
+	else if (vr == -1)
 		rt_log(cl->rt, 0, "%s host %u: register: agent_version unusable in a header (%zu bytes "
 		       "or control bytes); keeping %s", cl->name, a->index, vlen, a->version);
-	json_decref(j);
 	if (a->phase == HP_REGISTERING || a->phase == HP_WAITING)
 		agent_set_phase(a, HP_DISCOVERY);
 	a->due_ns = sw_now_ns();
@@ -213,9 +212,9 @@ static void agent_register(struct agent *a)
 {
 	struct swarm_cluster *cl = a->cl;
 	struct rt_call *c;
-	char path[160];
-	json_t *body;
-	char *txt;
+	char path[160], *txt;
+	struct jw w;
+	size_t len;
 
 	agent_set_state(a, AG_REGISTERING);
 	if (a->phase == HP_WAITING || a->phase == HP_DISCOVERY)
@@ -235,13 +234,13 @@ static void agent_register(struct agent *a)
 	c->auth = RT_AUTH_HOST;
 	c->retry = RT_RETRY_AGENT;
 	c->intended_ns = a->due_ns ? a->due_ns : sw_now_ns();
-	body = json_pack("{s:s,s:s}", "host_id", a->host_id, "discovery_agent_version", a->version);
-	txt = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	json_decref(body);
-	if (!txt)
-		x_oom(0);
-	rt_call_json(c, txt, strlen(txt));
-	free(txt);
+	jw_init(&w, 160);
+	jw_obj(&w);
+	jw_kstr(&w, "host_id", a->host_id);
+	jw_kstr(&w, "discovery_agent_version", a->version);
+	jw_obj_end(&w);
+	txt = jw_take(&w, &len);
+	rt_call_body(c, (unsigned char *)txt, len, "application/json");
 	rt_call_send(c, on_register);
 }
 
@@ -270,7 +269,7 @@ static void poll_failed(struct agent *a, const char *why)
 		return;
 	}
 	agent_set_state(a, AG_BACKOFF);
-	agent_arm(a, rt_delay_ns(rt, a->backoff_ms), 0);
+	agent_arm(a, rt_delay_ns(rt, a->backoff_ms));
 }
 
 static void on_reply(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
@@ -342,7 +341,7 @@ static void act_on(struct agent *a, struct steps_reply *r)
 	}
 }
 
-static void agent_answer(struct agent *a, json_t *ins, uint64_t intended)
+static void agent_answer(struct agent *a, const struct steps_instr *ins, uint64_t intended)
 {
 	struct swarm_cluster *cl = a->cl;
 	struct swarm_rt *rt = cl->rt;
@@ -383,8 +382,6 @@ static void agent_answer(struct agent *a, json_t *ins, uint64_t intended)
 	}
 	if (!cached) {
 		body = steps_reply_body(&r, &len);
-		if (!body)
-			x_oom(0);
 		snprintf(path, sizeof(path), "/v2/infra-envs/%s/hosts/%s/instructions", cl->infra_env_id,
 		         a->host_id);
 		c = cluster_call_new(cl, (int)a->index, EP_POST_STEP, "POST", path);
@@ -392,22 +389,32 @@ static void agent_answer(struct agent *a, json_t *ins, uint64_t intended)
 		c->retry = RT_RETRY_AGENT;
 		c->intended_ns = intended;
 		c->aux = (uint64_t)(int64_t)r.type;
-		rt_call_json(c, body, len);
-		free(body);
+		rt_call_body(c, (unsigned char *)body, len, "application/json");
 		rt_call_send(c, on_reply);
 	}
 	act_on(a, &r);
 	steps_reply_clear(&r);
 }
 
+/* replies_steps_each callback over an answer's instructions: answers each
+ * in turn while the host still polls. */
+static int answer_one(void *arg, const struct steps_instr *in)
+{
+	struct agent *a = arg;
+
+	agent_answer(a, in, sw_now_ns());
+	return a->state != AG_POLLING; /* silenced by what a step did */
+}
+
 static void on_poll(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
 	struct swarm_cluster *cl = cluster_of(c);
 	struct agent *a = &cl->hosts[c->host];
-	json_t *j, *v;
+	/* The answer is scanned; each instruction is answered from its picks. */
 	struct replies_steps rs;
+	const char *body;
+	size_t blen;
 	double nis = 0;
-	size_t i;
 	int exit_now;
 	uint64_t delay;
 
@@ -429,9 +436,8 @@ static void on_poll(struct rt_call *c, int err, const char *msg, struct sw_resp 
 		poll_failed(a, "unexpected status");
 		return;
 	}
-	j = rt_resp_json(resp);
-	if (replies_steps(j, &rs) < 0) {
-		json_decref(j);
+	body = rt_resp_bytes(resp, &blen);
+	if (replies_steps(body, blen, &rs) != 0) {
 		poll_failed(a, "unparseable steps");
 		return;
 	}
@@ -439,14 +445,7 @@ static void on_poll(struct rt_call *c, int err, const char *msg, struct sw_resp 
 	a->backoff_ms = 0;
 	nis = rs.next_s;
 	exit_now = rs.exit;
-	if (rs.instructions) {
-		json_array_foreach(rs.instructions, i, v) {
-			agent_answer(a, v, sw_now_ns());
-			if (a->state != AG_POLLING)
-				break; /* silenced by what a step did */
-		}
-	}
-	json_decref(j);
+	replies_steps_each(&rs, answer_one, a);
 	if (a->state != AG_POLLING)
 		return;
 	if (a->upgrade_pending || exit_now) {
@@ -461,7 +460,7 @@ static void on_poll(struct rt_call *c, int err, const char *msg, struct sw_resp 
 	else
 		delay = (uint64_t)(nis * 1e9);
 	agent_set_state(a, AG_POLL_WAIT);
-	agent_arm(a, delay, 1);
+	agent_arm(a, delay);
 }
 
 static void agent_poll(struct agent *a)
@@ -508,13 +507,11 @@ static void (*const agent_timer_handlers[AG_STATE_COUNT])(struct agent *a) = {
 	[AG_STOPPED] = timer_ignore,
 };
 
-static void agent_on_timer(evutil_socket_t fd, short what, void *arg)
+static void agent_on_timer(struct tw_timer *t)
 {
-	struct agent *a = arg;
+	struct agent *a = (struct agent *)(void *)((char *)t - offsetof(struct agent, tm));
 	struct swarm_rt *rt = a->cl->rt;
 
-	(void)fd;
-	(void)what;
 	if (rt->stopping)
 		return;
 	rt_timer_fired(rt, a->due_ns);

@@ -43,7 +43,7 @@ struct agent_cache_entry {
 };
 
 struct agent {
-	struct event ev;                 /* the agent's only timer */
+	struct tw_timer tm;              /* the agent's only timer (rt's wheel) */
 	struct swarm_cluster *cl;
 	struct rt_host rth;              /* rt's part: dedicated link, live calls */
 	struct installer *inst;          /* while the emulated installer runs */

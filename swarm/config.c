@@ -10,6 +10,8 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -969,7 +971,8 @@ static const char *const service_keys[] = {
 	"service_endpoint", "pull_secret_file", "release_image", "ssh_pub_key", "auth",
 	"user_token", "agent_token", "ca_file", "insecure_skip_verify", "client_cert_file",
 	"client_key_file", "http", "connections", "max_connections", "api_generation",
-	"service_metrics", "pushgateway", "startup_timeout", "kubeconfig", "kube_http", NULL,
+	"service_metrics", "pushgateway", "startup_timeout", "kubeconfig", "kube_http",
+	"source_addresses", NULL,
 };
 
 /* Refuses URL |url| of |key| (in |map|) that sw_client could not use, at
@@ -1118,6 +1121,45 @@ static int load_service_metrics(struct cfg_ctx *c, const yaml_node_t *root,
 		if (!m->families[i])
 			return SW_ERR_NOMEM;
 		m->nfamilies++;
+	}
+	return 0;
+}
+
+/* `source_addresses`: 1..1024 numeric IPv4 or IPv6 addresses the
+ * connections are bound to in turn (more than one address is how a run
+ * holds more connections to one service than one address has ports). */
+static int load_source_addrs(struct cfg_ctx *c, const yaml_node_t *root, struct swarm_service *s)
+{
+	char buf[64], kp[64];
+	yaml_node_t *v = cfg_get(c, root, "source_addresses", NULL);
+	size_t n;
+
+	if (!v || cfg_is_null(v))
+		return 0;
+	n = v->type == YAML_SEQUENCE_NODE ?
+	    (size_t)(v->data.sequence.items.top - v->data.sequence.items.start) : 0;
+	if (!n || n > 1024) {
+		cfg_errf(c, v, "source_addresses", "expected a list of 1 to 1024 IP addresses, got %s",
+		         cfg_quote(v, buf, sizeof(buf)));
+		return SW_ERR_INVALID;
+	}
+	s->source_addrs = calloc(n, sizeof(*s->source_addrs));
+	if (!s->source_addrs)
+		return SW_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *it = yaml_document_get_node(&c->doc, v->data.sequence.items.start[i]);
+		const char *a = cfg_scalar(it);
+		unsigned char bin[16];
+		snprintf(kp, sizeof(kp), "source_addresses[%zu]", i);
+		if (!a || (inet_pton(AF_INET, a, bin) != 1 && inet_pton(AF_INET6, a, bin) != 1)) {
+			cfg_errf(c, it, kp, "expected a numeric IPv4 or IPv6 address, got %s",
+			         cfg_quote(it, buf, sizeof(buf)));
+			return SW_ERR_INVALID;
+		}
+		s->source_addrs[i] = strdup(a);
+		if (!s->source_addrs[i])
+			return SW_ERR_NOMEM;
+		s->nsource_addrs++;
 	}
 	return 0;
 }
@@ -1327,6 +1369,7 @@ int swarm_service_load(const char *path, struct swarm_service *out, char *err, s
 	CFG_TRY(resolve_path(path, &out->kubeconfig));
 	CFG_TRY(load_service_metrics(&c, root, &out->service_metrics));
 	CFG_TRY(load_pushgateway(&c, root, out));
+	CFG_TRY(load_source_addrs(&c, root, out));
 	CFG_TRY(load_pull_secret(&c, root, out));
 	rv = 0;
 out:
@@ -1382,6 +1425,9 @@ void swarm_service_free(struct swarm_service *s)
 	for (size_t i = 0; i < s->service_metrics.nfamilies; i++)
 		free(s->service_metrics.families[i]);
 	free(s->service_metrics.families);
+	for (unsigned i = 0; i < s->nsource_addrs; i++)
+		free(s->source_addrs[i]);
+	free(s->source_addrs);
 	free(s->push_url);
 	free(s->push_job);
 	free(s->kubeconfig);

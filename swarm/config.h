@@ -152,6 +152,9 @@ struct swarm_service {
 	                                   * transient failures (default 60 s; 0 = one attempt) */
 	char *kubeconfig;                 /* kube mode: `kubeconfig` (path), NULL = the default search */
 	enum sw_proto kube_proto;         /* kube mode: `kube_http`: auto | h2 | http1.1 */
+	char **source_addrs;              /* `source_addresses`: local addresses of the
+	                                   * connections (numeric, validated), or NULL */
+	unsigned nsource_addrs;
 };
 
 /* Command-line options (parsed in main.c). */

@@ -10,6 +10,7 @@
  */
 #include "controller.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <event2/buffer.h>
@@ -39,7 +40,7 @@ enum ctl_fin {
 };
 
 struct controller {
-	struct event ev;
+	struct tw_timer tm;
 	struct swarm_cluster *cl;
 	uint8_t state;
 	uint8_t fin;              /* enum ctl_fin */
@@ -55,7 +56,7 @@ static void ctl_set_state(struct controller *ctl, enum ctl_state st)
 
 static void ctl_arm(struct controller *ctl, double plan_ms)
 {
-	ctl->due_ns = rt_timer(ctl->cl->rt, &ctl->ev, rt_delay_ns(ctl->cl->rt, plan_ms), 0);
+	ctl->due_ns = rt_timer_arm(ctl->cl->rt, &ctl->tm, rt_delay_ns(ctl->cl->rt, plan_ms));
 }
 
 /* Sends |c|, the chain's next call, with |done|. */
@@ -350,7 +351,8 @@ static void fin_step(struct controller *ctl)
 static void on_cluster(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
 	struct controller *ctl = cluster_of(c)->ctl;
-	json_t *j;
+	const char *body;
+	size_t len;
 	int status = -1;
 
 	(void)msg;
@@ -358,9 +360,9 @@ static void on_cluster(struct rt_call *c, int err, const char *msg, struct sw_re
 		return;
 	ctl->chain = 0;
 	if (!err && resp->status == 200) {
-		j = rt_resp_json(resp);
-		status = replies_cluster_status(j, NULL);
-		json_decref(j);
+		/* Only the status matters: the 5 KB cluster is scanned, not built. */
+		body = rt_resp_bytes(resp, &len);
+		status = replies_cluster_status(body, len, NULL, 0);
 	}
 	switch ((enum ctl_state)ctl->state) {
 	case CTL_WAIT_CLUSTER:
@@ -411,13 +413,11 @@ static void ctl_get_cluster(struct controller *ctl)
 	ctl_send(ctl, c, on_cluster);
 }
 
-static void ctl_timer(evutil_socket_t fd, short what, void *arg)
+static void ctl_timer(struct tw_timer *t)
 {
-	struct controller *ctl = arg;
+	struct controller *ctl = (struct controller *)(void *)((char *)t - offsetof(struct controller, tm));
 	struct swarm_rt *rt = ctl->cl->rt;
 
-	(void)fd;
-	(void)what;
 	if (rt->stopping)
 		return;
 	rt_timer_fired(rt, ctl->due_ns);
@@ -454,7 +454,7 @@ void controller_start(struct swarm_cluster *cl)
 	ctl = xcalloc(1, sizeof(*ctl));
 	ctl->cl = cl;
 	ctl_set_state(ctl, CTL_WAIT_CLUSTER);
-	rt_timer_assign(cl->rt, &ctl->ev, ctl_timer, ctl);
+	rt_timer_init(&ctl->tm, ctl_timer);
 	cl->ctl = ctl;
 	ctl->due_ns = sw_now_ns();
 	/* The node-status loop runs from the start. */
@@ -466,7 +466,7 @@ void controller_stop(struct swarm_cluster *cl)
 {
 	if (!cl || !cl->ctl)
 		return;
-	event_del(&cl->ctl->ev);
+	rt_timer_cancel(cl->rt, &cl->ctl->tm);
 	free(cl->ctl);
 	cl->ctl = NULL;
 }
@@ -482,5 +482,5 @@ int controller_pending_actions(const struct swarm_cluster *cl)
 
 	if (!ctl)
 		return 0;
-	return (event_pending(&ctl->ev, EV_TIMEOUT, NULL) ? 1 : 0) + (ctl->chain ? 1 : 0);
+	return (tw_armed(&ctl->tm) ? 1 : 0) + (ctl->chain ? 1 : 0);
 }

@@ -20,6 +20,7 @@
  * has finished; then it installs (or the infra-env is done). The driver
  * sends nothing meanwhile.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <jansson.h>
@@ -47,7 +48,8 @@ enum rest_state {
 };
 
 struct rest_drv {
-	struct event ev;
+	struct tw_timer tm;
+	struct swarm_cluster *cl;
 	uint8_t state;
 	uint8_t polling;
 	uint8_t vips_ok;
@@ -73,7 +75,7 @@ static void rest_arm(struct swarm_cluster *cl, uint64_t delay_ns)
 {
 	struct rest_drv *d = drv_of(cl);
 
-	d->due_ns = rt_timer(cl->rt, &d->ev, delay_ns, 0);
+	d->due_ns = rt_timer_arm(cl->rt, &d->tm, delay_ns);
 }
 
 static void rest_arm_poll(struct swarm_cluster *cl)
@@ -210,28 +212,11 @@ static int body_mentions(struct sw_resp *resp, const char *a, const char *b)
 	return hit;
 }
 
-/* An id the service gave us goes into every later path: only the
- * characters of a UUID (and a few harmless ones) may travel there, so a
- * reply cannot put a space, CR or LF into a request line. */
-static int id_usable(const json_t *id, size_t max)
-{
-	const char *s = json_string_value(id);
-	size_t n = json_string_length(id);
-
-	if (!s || n == 0 || n >= max || strlen(s) != n)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '-' || s[i] == '_' || s[i] == '.'))
-			return 0;
-	return 1;
-}
-
 static void on_cluster_created(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
 	struct swarm_cluster *cl = cluster_of(c);
 	struct swarm_cluster_record *rec;
-	json_t *j, *id;
+	struct sw_jscan_pick id = {.ptr = "/id"};
 
 	if (cl->finished)
 		return;
@@ -248,15 +233,11 @@ static void on_cluster_created(struct rt_call *c, int err, const char *msg, stru
 		fail_call(cl, "register cluster", err, msg, resp);
 		return;
 	}
-	j = rt_resp_json(resp);
-	id = json_is_object(j) ? json_object_get(j, "id") : NULL;
-	if (!id_usable(id, sizeof(cl->cluster_id))) {
-		json_decref(j);
+	if (rt_resp_scan(resp, &id, 1) != 0 ||
+	    !replies_id(&id.v, cl->cluster_id, sizeof(cl->cluster_id))) {
 		cluster_finish(cl, 1, "register cluster: response without a usable id");
 		return;
 	}
-	snprintf(cl->cluster_id, sizeof(cl->cluster_id), "%s", json_string_value(id));
-	json_decref(j);
 	journal_cluster(cl->rt->ctx->journal, cl->cluster_id, cl->name, rest_rel_s(cl));
 	rec = cluster_record(cl);
 	if (rec)
@@ -308,7 +289,7 @@ static void start_hosts_and_poll(struct swarm_cluster *cl)
 static void on_infraenv_created(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
 	struct swarm_cluster *cl = cluster_of(c);
-	json_t *j, *id, *url;
+	struct sw_jscan_pick pk[] = {{.ptr = "/id"}, {.ptr = "/download_url"}};
 
 	if (cl->finished)
 		return;
@@ -316,28 +297,28 @@ static void on_infraenv_created(struct rt_call *c, int err, const char *msg, str
 		fail_call(cl, "register infra-env", err, msg, resp);
 		return;
 	}
-	j = rt_resp_json(resp);
-	id = json_is_object(j) ? json_object_get(j, "id") : NULL;
-	if (!id_usable(id, sizeof(cl->infra_env_id))) {
-		json_decref(j);
+	if (rt_resp_scan(resp, pk, 2) != 0 ||
+	    !replies_id(&pk[0].v, cl->infra_env_id, sizeof(cl->infra_env_id))) {
 		cluster_finish(cl, 1, "register infra-env: response without a usable id");
 		return;
 	}
-	snprintf(cl->infra_env_id, sizeof(cl->infra_env_id), "%s", json_string_value(id));
 	journal_infra_env(cl->rt->ctx->journal, cl->infra_env_id, cl->name, cl->cluster_id, rest_rel_s(cl));
-	url = json_object_get(j, "download_url");
 	if (cl->rt->svc->auth == SWARM_AUTH_LOCAL) {
 		/* the agents' token is the JWT in the ISO URL */
-		const char *why = cluster_take_agent_key(cl, json_string_value(url));
-		char failure[128];
+		char *url = NULL, failure[128];
+		const char *why;
+		if (pk[1].v.type == SW_JSCAN_STRING) {
+			url = xmalloc(pk[1].v.len + 1);
+			sw_jscan_str(&pk[1].v, url, pk[1].v.len + 1);
+		}
+		why = cluster_take_agent_key(cl, url);
+		free(url);
 		if (why) {
-			json_decref(j);
 			snprintf(failure, sizeof(failure), "register infra-env: %s in download_url (local auth)", why);
 			cluster_finish(cl, 1, failure);
 			return;
 		}
 	}
-	json_decref(j);
 	start_hosts_and_poll(cl);
 }
 
@@ -409,31 +390,6 @@ static void set_vips(struct swarm_cluster *cl)
 	c->aux = (uint64_t)legacy;
 	d->vips_busy = 1;
 	send_json(c, b, on_vips);
-}
-
-/* 1 when the cluster |j| (read with its hosts) lists a host network that
- * holds |ip|: some host's inventory is in the VIP's network, so the service
- * can compute the machine network from it. */
-static int host_network_holds(json_t *j, const char *ip)
-{
-	json_t *nets = json_is_object(j) ? json_object_get(j, "host_networks") : NULL, *n;
-	unsigned a, b, c4, d4, p, ia, ib, ic, id;
-	size_t i;
-
-	if (sscanf(ip, "%u.%u.%u.%u", &ia, &ib, &ic, &id) != 4)
-		return 0;
-	json_array_foreach(nets, i, n) {
-		const char *cidr = json_string_value(json_object_get(n, "cidr"));
-		uint32_t base, addr, mask;
-		if (!cidr || sscanf(cidr, "%u.%u.%u.%u/%u", &a, &b, &c4, &d4, &p) != 5 || p > 32)
-			continue;
-		base = (a << 24) | (b << 16) | (c4 << 8) | d4;
-		addr = (ia << 24) | (ib << 16) | (ic << 8) | id;
-		mask = p ? 0xffffffffu << (32 - p) : 0;
-		if ((base & mask) == (addr & mask))
-			return 1;
-	}
-	return 0;
 }
 
 /* ---- discovery hold ---- */
@@ -519,10 +475,10 @@ static void on_cluster_status(struct rt_call *c, int err, const char *msg, struc
 	struct swarm_cluster *cl = cluster_of(c);
 	struct rest_drv *d = drv_of(cl);
 	struct swarm_cluster_record *rec;
-	json_t *j = NULL;
-	const char *info = NULL;
-	int status = -1, vip_net = 0;
-	char why[128];
+	const char *body = NULL;
+	size_t len = 0;
+	int status = -1;
+	char why[192], info[128];
 
 	(void)msg;
 	d->polling = 0;
@@ -532,28 +488,26 @@ static void on_cluster_status(struct rt_call *c, int err, const char *msg, struc
 		cluster_finish(cl, 1, "cluster disappeared (404)");
 		return;
 	}
+	/* Two fields of a 5 KB answer polled all along: scanned, not built. */
 	if (resp_ok(err, resp))
-		j = rt_resp_json(resp);
-	status = replies_cluster_status(j, &info);
-	vip_net = host_network_holds(j, cl->api_vip);
+		body = rt_resp_bytes(resp, &len);
+	status = replies_cluster_status(body, len, info, sizeof(info));
 	rec = cluster_record(cl);
 	if (rec && status >= 0)
 		rec->status = status;
 	if (status == AS_CLUSTER_ERROR || status == AS_CLUSTER_CANCELLED) {
-		snprintf(why, sizeof(why), "cluster %s: %s", as_cluster_status_name(status),
-		         info ? info : "");
-		json_decref(j);
+		snprintf(why, sizeof(why), "cluster %s: %s", as_cluster_status_name(status), info);
 		cluster_finish(cl, 1, why);
 		return;
 	}
-	json_decref(j);
 	if (status == AS_CLUSTER_READY || status == AS_CLUSTER_PREPARING ||
 	    status == AS_CLUSTER_INSTALLING || status == AS_CLUSTER_FINALIZING ||
 	    status == AS_CLUSTER_INSTALLED)
 		cluster_mark_ready(cl);
 	switch ((enum rest_state)d->state) {
 	case RS_WAIT_READY:
-		if (!d->vips_ok && !d->vips_busy && !cl->single_node && vip_net)
+		if (!d->vips_ok && !d->vips_busy && !cl->single_node &&
+		    replies_host_network_holds(body, len, cl->api_vip))
 			set_vips(cl);
 		if (status == AS_CLUSTER_READY) {
 			if (wants_hold(cl))
@@ -591,17 +545,19 @@ static void on_infraenv_hosts(struct rt_call *c, int err, const char *msg, struc
 	struct swarm_cluster *cl = cluster_of(c);
 	static const char *const known_statuses[] = {"known-unbound", "known", NULL};
 	struct rest_drv *d = drv_of(cl);
-	json_t *j = NULL;
-	unsigned known;
+	const char *body;
+	size_t len;
+	unsigned known = 0;
 
 	(void)msg;
 	d->polling = 0;
 	if (cl->finished)
 		return;
-	if (resp_ok(err, resp))
-		j = rt_resp_json(resp);
-	known = replies_hosts_with_status(j, known_statuses);
-	json_decref(j);
+	/* An invalid list counts no host. */
+	if (resp_ok(err, resp)) {
+		body = rt_resp_bytes(resp, &len);
+		known = replies_hosts_with_status(body, len, known_statuses);
+	}
 	cl->known_hosts = known;
 	if (known >= cl->nhosts) {
 		cluster_mark_ready(cl);
@@ -643,13 +599,11 @@ static void poll_cluster(struct swarm_cluster *cl)
 	rt_call_send(c, on_cluster_status);
 }
 
-static void rest_timer(evutil_socket_t fd, short what, void *arg)
+static void rest_timer(struct tw_timer *t)
 {
-	struct swarm_cluster *cl = arg;
-	struct rest_drv *d = drv_of(cl);
+	struct rest_drv *d = (struct rest_drv *)(void *)((char *)t - offsetof(struct rest_drv, tm));
+	struct swarm_cluster *cl = d->cl;
 
-	(void)fd;
-	(void)what;
 	if (cl->rt->stopping || cl->finished)
 		return;
 	rt_timer_fired(cl->rt, d->due_ns);
@@ -687,7 +641,8 @@ static int rest_start(struct swarm_cluster *cl)
 	struct rest_drv *d = xcalloc(1, sizeof(*d));
 
 	cl->drv = d;
-	rt_timer_assign(cl->rt, &d->ev, rest_timer, cl);
+	d->cl = cl;
+	rt_timer_init(&d->tm, rest_timer);
 	rest_set_state(cl, RS_WAIT_D0);
 	if (cl->rt->d0_state == 0)
 		request_versions(cl->rt);
@@ -722,7 +677,7 @@ static void rest_finish(struct swarm_cluster *cl)
 	struct rest_drv *d = drv_of(cl);
 
 	if (d)
-		event_del(&d->ev);
+		rt_timer_cancel(cl->rt, &d->tm);
 	/* The cleanup waits for the cluster's last call (rest_drained): the
 	 * controller may still be uploading its logs, and a real user deletes
 	 * what its tools no longer use. */
@@ -772,7 +727,7 @@ static void rest_free(struct swarm_cluster *cl)
 
 	if (!d)
 		return;
-	event_del(&d->ev);
+	rt_timer_cancel(cl->rt, &d->tm);
 	free(d);
 	cl->drv = NULL;
 }
@@ -790,7 +745,7 @@ int driver_rest_pending_action(const struct swarm_cluster *cl)
 		return cl->owner.live > 0;    /* the call of the state */
 	case RS_WAIT_READY:
 		/* the poll's timer or call, or the VIP update (D3) in flight */
-		return event_pending(&d->ev, EV_TIMEOUT, NULL) || d->polling ||
+		return tw_armed(&d->tm) || d->polling ||
 		       (d->vips_busy && cl->owner.live > 0);
 	case RS_WAIT_D0:
 	case RS_HOLD:
@@ -799,7 +754,7 @@ int driver_rest_pending_action(const struct swarm_cluster *cl)
 	case RS_DONE:
 	case RS_STATE_COUNT:
 	default:
-		return event_pending(&d->ev, EV_TIMEOUT, NULL) || d->polling;
+		return tw_armed(&d->tm) || d->polling;
 	}
 }
 

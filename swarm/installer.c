@@ -1,10 +1,11 @@
 #include "installer.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <event2/buffer.h>
-#include <jansson.h>
 #include "cluster.h"
+#include "jw.h"
 #include "replies.h"
 #include "rt.h"
 #include "sw_err.h"
@@ -84,7 +85,7 @@ static const struct inst_step seq_sno[] = {
 };
 
 struct installer {
-	struct event ev;
+	struct tw_timer tm;
 	struct agent *a;
 	const struct inst_step *seq;
 	uint8_t nseq;
@@ -97,13 +98,11 @@ struct installer {
 
 static void inst_run(struct installer *in);
 
-static void inst_timer(evutil_socket_t fd, short what, void *arg)
+static void inst_timer(struct tw_timer *t)
 {
-	struct installer *in = arg;
+	struct installer *in = (struct installer *)(void *)((char *)t - offsetof(struct installer, tm));
 	struct swarm_rt *rt = in->a->cl->rt;
 
-	(void)fd;
-	(void)what;
 	if (rt->stopping)
 		return;
 	rt_timer_fired(rt, in->due_ns);
@@ -112,7 +111,7 @@ static void inst_timer(evutil_socket_t fd, short what, void *arg)
 
 static void inst_arm(struct installer *in, uint64_t delay_ns)
 {
-	in->due_ns = rt_timer(in->a->cl->rt, &in->ev, delay_ns, 0);
+	in->due_ns = rt_timer_arm(in->a->cl->rt, &in->tm, delay_ns);
 }
 
 /* Goes to the next step; stage reports wait the installer's stage pause first. */
@@ -155,9 +154,9 @@ int installer_report_stage(struct swarm_cluster *cl, unsigned idx, int on_host_l
                            uint64_t aux)
 {
 	struct rt_call *c;
-	char path[200];
-	json_t *body;
-	char *txt;
+	char path[200], *txt;
+	struct jw w;
+	size_t len;
 
 	if (idx >= cl->nhosts)
 		return SW_ERR_INVALID;
@@ -167,16 +166,14 @@ int installer_report_stage(struct swarm_cluster *cl, unsigned idx, int on_host_l
 	c->auth = RT_AUTH_AGENT;
 	c->retry = on_host_link ? RT_RETRY_INSTALLER : RT_RETRY_CONTROLLER;
 	c->aux = aux;
+	jw_init(&w, 96);
+	jw_obj(&w);
+	jw_kstr(&w, "current_stage", as_stage_name(st));
 	if (info && *info)
-		body = json_pack("{s:s,s:s}", "current_stage", as_stage_name(st), "progress_info", info);
-	else
-		body = json_pack("{s:s}", "current_stage", as_stage_name(st));
-	txt = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	json_decref(body);
-	if (!txt)
-		x_oom(0);
-	rt_call_json(c, txt, strlen(txt));
-	free(txt);
+		jw_kstr(&w, "progress_info", info);
+	jw_obj_end(&w);
+	txt = jw_take(&w, &len);
+	rt_call_body(c, (unsigned char *)txt, len, "application/json");
 	cl->hosts[idx].stage = (int8_t)st;
 	rt_call_send(c, done);
 	return 0;
@@ -227,16 +224,20 @@ static void wait_masters_rebooted(struct installer *in)
 static void on_masters_list(struct rt_call *c, int err, const char *msg, struct sw_resp *resp)
 {
 	struct installer *in = call_installer(c);
-	json_t *j;
-	unsigned done, need;
+	const char *body;
+	size_t len;
+	unsigned done = 0, need;
 
 	(void)msg;
 	if (!in)
 		return;
 	need = in->a->cl->ncp < 2 ? in->a->cl->ncp : 2;
-	j = (!err && resp->status == 200) ? rt_resp_json(resp) : NULL;
-	done = replies_hosts_at_stage(j, "Done");
-	json_decref(j);
+	/* The masters with their inventories are ~20 KB: scanned, not built.
+	 * An invalid list counts no master. */
+	if (!err && resp->status == 200) {
+		body = rt_resp_bytes(resp, &len);
+		done = replies_hosts_at_stage(body, len, "Done");
+	}
 	if (done >= need && need > 0) {
 		inst_advance(in);
 		return;
@@ -387,7 +388,7 @@ void installer_start(struct agent *a, enum as_stage_role role)
 		in->nseq = sizeof(seq_master) / sizeof(seq_master[0]);
 		break;
 	}
-	rt_timer_assign(a->cl->rt, &in->ev, inst_timer, in);
+	rt_timer_init(&in->tm, inst_timer);
 	a->inst = in;
 	agent_set_phase(a, HP_INSTALLING);
 	/* The installer container starts right after the install step reply. */
@@ -400,7 +401,7 @@ int installer_pending_action(const struct agent *a)
 
 	if (!in || in->pos >= in->nseq)
 		return 1;
-	return event_pending(&in->ev, EV_TIMEOUT, NULL) || a->rth.live > 0;
+	return tw_armed(&in->tm) || a->rth.live > 0;
 }
 
 void installer_stop(struct agent *a)
@@ -409,7 +410,7 @@ void installer_stop(struct agent *a)
 
 	if (!in)
 		return;
-	event_del(&in->ev);
+	rt_timer_cancel(a->cl->rt, &in->tm);
 	a->inst = NULL;
 	free(in);
 }

@@ -41,6 +41,7 @@
 #include "stats.h"
 #include "sw_duration.h"
 #include "sw_err.h"
+#include "sw_fdlimit.h"
 #include "sw_client.h"
 #include "sw_http.h"
 #include "sw_server.h"
@@ -606,6 +607,41 @@ static void print_warnings(const char *w)
 		fputs(w, stderr);
 }
 
+/*
+ * Raises RLIMIT_NOFILE to what the run can use: one descriptor per host in
+ * flight with dedicated connections, the pools' connections otherwise, and
+ * room for the rest (event fds, metrics, files). Says on stderr what it
+ * raised (the hard limit needs root or CAP_SYS_RESOURCE), and what a limit
+ * it could not raise means for the run.
+ */
+static void raise_fd_limit(const struct swarm_plan *plan, const struct swarm_service *svc,
+                           const struct swarm_opts *o)
+{
+	uint64_t hosts = 0, want;
+	struct sw_fdlimit lim;
+	char msg[320];
+	int rv;
+
+	for (size_t s = 0; s < plan->nshapes; s++)
+		hosts += (uint64_t)plan->shapes[s].amount * swarm_shape_hosts(&plan->shapes[s]);
+	if (hosts > o->max_concurrent)
+		hosts = o->max_concurrent;
+	if (svc->policy == SWARM_CONN_DEDICATED)
+		want = hosts + 1024;
+	else
+		want = (uint64_t)o->threads * (svc->max_conns ? svc->max_conns : 64) + 1024;
+	rv = sw_fdlimit_raise(want, &lim, msg, sizeof(msg));
+	if (rv == 0 && msg[0] && !o->quiet)
+		fprintf(stderr, "swarm: %s\n", msg);
+	if (rv < 0 && !o->quiet) {
+		fprintf(stderr, "swarm: %s\n", msg);
+		if (svc->policy == SWARM_CONN_DEDICATED && lim.soft < want)
+			fprintf(stderr, "swarm: with dedicated connections at most about %llu hosts can hold "
+			        "one at once; the others' connections fail (connect errors) until one closes\n",
+			        (unsigned long long)(lim.soft > 1024 ? lim.soft - 1024 : 0));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct swarm_opts opts;
@@ -698,6 +734,7 @@ int main(int argc, char **argv)
 	}
 	if (opts.verbose)
 		print_plan(&plan, jobs, njobs, &opts);
+	raise_fd_limit(&plan, &svc, &opts);
 
 	/* Shards' loops are driven from other threads (shard_stop, snapshots). */
 	evthread_use_pthreads();

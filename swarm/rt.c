@@ -9,6 +9,7 @@
 #include "rt.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -54,6 +55,8 @@ void rt_init(struct swarm_rt *rt, struct event_base *base, struct sw_client *cli
 		rt->vip_legacy = 0;
 	}
 	ids_rng_seed(&rt->rng, seed);
+	/* 2^17 slots of 500 us: a 65 s horizon (later timers wait for their round) */
+	tw_init(&rt->wheel, RT_TIMER_GRID_NS, 17, sw_now_ns());
 	if (ctx->svc && ctx->svc->auth == SWARM_AUTH_RHSSO)
 		rt->agent_token = xstrdup(ctx->svc->agent_token); /* the loader derived it */
 	if (ctx->svc)
@@ -61,6 +64,7 @@ void rt_init(struct swarm_rt *rt, struct event_base *base, struct sw_client *cli
 }
 
 static void call_unlink_free(struct rt_call *c);
+static void on_retry(struct tw_timer *t);
 
 void rt_cleanup(struct swarm_rt *rt)
 {
@@ -68,10 +72,13 @@ void rt_cleanup(struct swarm_rt *rt)
 		return;
 	while (rt->calls) {
 		struct rt_call *c = rt->calls;
-		if (c->retry_armed)
-			event_del(&c->retry_ev);
+		rt_timer_cancel(rt, &c->retry_tm);
 		call_unlink_free(c);
 	}
+	if (rt->wheel_ev_ready)
+		event_del(&rt->wheel_ev);
+	rt->wheel_ev_ready = 0;
+	tw_free(&rt->wheel);
 	assets_free(&rt->assets);
 	free(rt->agent_image);
 	rt->agent_image = NULL;
@@ -100,40 +107,62 @@ uint64_t rt_uniform_ns(struct swarm_rt *rt, double lo_ms, double hi_ms)
 	return rt_scaled_ns(rt, lo_ms + (hi_ms - lo_ms) * ids_rng_double(&rt->rng));
 }
 
-/* The common timeout for |tv| (|delay_ns|), created on first use; NULL when
- * the shard has used all its slots. */
-static const struct timeval *common_timeout(struct swarm_rt *rt, uint64_t delay_ns,
-                                            const struct timeval *tv)
+/* Arms wheel_ev for the wheel's next slot unless it already fires earlier. */
+static void wheel_wake(struct swarm_rt *rt)
 {
-	const struct timeval *ctv;
-	unsigned i;
-
-	for (i = 0; i < rt->ncommon; i++)
-		if (rt->common[i].ns == delay_ns)
-			return rt->common[i].tv;
-	if (rt->ncommon == sizeof(rt->common) / sizeof(rt->common[0]))
-		return NULL;
-	ctv = event_base_init_common_timeout(rt->base, tv);
-	if (ctv) {
-		rt->common[rt->ncommon].ns = delay_ns;
-		rt->common[rt->ncommon].tv = ctv;
-		rt->ncommon++;
-	}
-	return ctv;
-}
-
-uint64_t rt_timer(struct swarm_rt *rt, struct event *ev, uint64_t delay_ns, int common)
-{
-	uint64_t due = sw_now_ns() + delay_ns;
-	const struct timeval *ctv = NULL;
+	uint64_t when, now, d;
 	struct timeval tv;
 
-	tv.tv_sec = (time_t)(delay_ns / 1000000000ull);
-	tv.tv_usec = (suseconds_t)((delay_ns % 1000000000ull) / 1000);
-	if (common)
-		ctv = common_timeout(rt, delay_ns, &tv);
-	event_add(ev, ctv ? ctv : &tv);
+	if (!tw_next(&rt->wheel, &when) || (rt->wheel_wake_ns && rt->wheel_wake_ns <= when))
+		return;
+	if (!rt->wheel_ev_ready)
+		return; /* rt_init() without a base (never in the engine) */
+	/* libevent measures the delay from its cached loop time: refresh it, so
+	 * the wake-up is not early by the time this pass has taken. */
+	event_base_update_cache_time(rt->base);
+	now = sw_now_ns();
+	d = when > now ? when - now : 0;
+	tv.tv_sec = (time_t)(d / 1000000000ull);
+	tv.tv_usec = (suseconds_t)((d % 1000000000ull + 999) / 1000);
+	event_add(&rt->wheel_ev, &tv);
+	rt->wheel_wake_ns = when;
+}
+
+static void wheel_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct swarm_rt *rt = arg;
+
+	(void)fd;
+	(void)what;
+	rt->wheel_wake_ns = 0;
+	tw_run(&rt->wheel, sw_now_ns());
+	wheel_wake(rt);
+}
+
+void rt_timer_init(struct tw_timer *t, tw_fn fn)
+{
+	tw_timer_init(t, fn);
+}
+
+uint64_t rt_timer_arm(struct swarm_rt *rt, struct tw_timer *t, uint64_t delay_ns)
+{
+	uint64_t due = sw_now_ns() + delay_ns;
+
+	if (!rt->wheel_ev_ready && rt->base) {
+		event_assign(&rt->wheel_ev, rt->base, -1, 0, wheel_cb, rt);
+		if (rt->timer_prio >= 0)
+			event_priority_set(&rt->wheel_ev, rt->timer_prio);
+		rt->wheel_ev_ready = 1;
+	}
+	tw_add(&rt->wheel, t, due);
+	wheel_wake(rt);
 	return due;
+}
+
+void rt_timer_cancel(struct swarm_rt *rt, struct tw_timer *t)
+{
+	/* wheel_ev may stay armed for a slot now empty: one idle wake-up */
+	tw_cancel(&rt->wheel, t);
 }
 
 void rt_timer_fired(struct swarm_rt *rt, uint64_t due_ns)
@@ -189,6 +218,7 @@ struct rt_call *rt_call_new(struct swarm_rt *rt, struct rt_owner *owner, int hos
 		c->path = xstrdup(path);
 	}
 	c->intended_ns = sw_now_ns();
+	rt_timer_init(&c->retry_tm, on_retry);
 	c->auth = RT_AUTH_NONE;
 	c->retry = RT_RETRY_NONE;
 	/* Link the call now: the owner counts it in flight until it is freed. */
@@ -288,7 +318,6 @@ static uint64_t retry_delay(struct rt_call *c, int err, int status)
 
 static int call_submit(struct rt_call *c);
 static void on_resp(void *arg, int err, const char *msg, struct sw_resp *resp);
-static void on_retry(evutil_socket_t fd, short what, void *arg);
 
 /* Reports a submission that failed at once as the call's outcome, from the
  * loop: the handler must not run inside its caller's stack (the caller may
@@ -296,20 +325,15 @@ static void on_retry(evutil_socket_t fd, short what, void *arg);
 static void call_fail_later(struct rt_call *c, int err)
 {
 	c->submit_err = err;
-	rt_timer_assign(c->rt, &c->retry_ev, on_retry, c);
-	c->retry_armed = 1;
-	event_active(&c->retry_ev, EV_TIMEOUT, 1);
+	rt_timer_arm(c->rt, &c->retry_tm, 0);
 }
 
-static void on_retry(evutil_socket_t fd, short what, void *arg)
+static void on_retry(struct tw_timer *t)
 {
-	struct rt_call *c = arg;
+	struct rt_call *c = (struct rt_call *)(void *)((char *)t - offsetof(struct rt_call, retry_tm));
 	char msg[96];
 	int rv;
 
-	(void)fd;
-	(void)what;
-	c->retry_armed = 0;
 	if (c->rt->stopping) {
 		call_unlink_free(c);
 		return;
@@ -353,9 +377,7 @@ static void on_resp(void *arg, int err, const char *msg, struct sw_resp *resp)
 		if (rt->verbose)
 			rt_log(rt, 0, "%s %s: %s, retrying", c->method, c->path,
 			       err ? (msg ? msg : sw_err_name(err)) : "unavailable");
-		rt_timer_assign(rt, &c->retry_ev, on_retry, c);
-		c->retry_armed = 1;
-		rt_timer(rt, &c->retry_ev, delay, 0);
+		rt_timer_arm(rt, &c->retry_tm, delay);
 		return;
 	}
 	if (c->done)
@@ -466,6 +488,42 @@ json_t *rt_resp_json(struct sw_resp *resp)
 	if (!p)
 		return NULL;
 	return json_loadb((const char *)p, len, JSON_DECODE_ANY, NULL);
+}
+
+const char *rt_resp_bytes(struct sw_resp *resp, size_t *len)
+{
+	*len = resp && resp->body ? evbuffer_get_length(resp->body) : 0;
+	return *len ? (const char *)evbuffer_pullup(resp->body, -1) : NULL;
+}
+
+int rt_resp_scan(struct sw_resp *resp, struct sw_jscan_pick *picks, size_t npicks)
+{
+	size_t len;
+	const char *p = rt_resp_bytes(resp, &len);
+	int rv = sw_jscan(p, len, picks, npicks);
+
+	if (rv == SW_ERR_NOMEM)
+		x_oom(0);
+	return rv;
+}
+
+const char *rt_val_str(const struct sw_jscan_val *v, char *buf, size_t len)
+{
+	long n = sw_jscan_str(v, buf, len);
+
+	return n >= 0 && (size_t)n < len ? buf : NULL;
+}
+
+int rt_resp_each(struct sw_resp *resp, struct sw_jscan_pick *picks, size_t npicks,
+                 sw_jscan_each_fn fn, void *arg)
+{
+	size_t len;
+	const char *p = rt_resp_bytes(resp, &len);
+	int rv = sw_jscan_each(p, len, picks, npicks, fn, arg, NULL);
+
+	if (rv == SW_ERR_NOMEM)
+		x_oom(0);
+	return rv;
 }
 
 char *rt_versions_agent_image(struct sw_resp *resp)

@@ -35,6 +35,8 @@
 #include "shard.h"
 #include "stats.h"
 #include "sw_client.h"
+#include "sw_jscan.h"
+#include "twheel.h"
 
 struct swarm_cluster;
 struct swarm_rt;
@@ -120,12 +122,11 @@ struct swarm_rt {
 	int no_fin_progress;             /* the service has no finalizing-progress route (2023) */
 	struct kshard *kube;             /* kube mode: the shard's hub side (kshard.h), else NULL */
 
-	/* common timeouts (same-duration timers share one queue) */
-	struct {
-		uint64_t ns;
-		const struct timeval *tv;
-	} common[8];
-	unsigned ncommon;
+	/* Schedule timers: one wheel, woken by one libevent timer (twheel.h). */
+	struct twheel wheel;
+	struct event wheel_ev;
+	uint64_t wheel_wake_ns;          /* when wheel_ev fires; 0 = not armed */
+	int wheel_ev_ready;              /* wheel_ev assigned (with timer_prio) */
 
 	/* live calls (in flight or waiting to be retried), for shutdown */
 	struct rt_call *calls;
@@ -155,16 +156,28 @@ uint64_t rt_delay_ns(struct swarm_rt *rt, double ms);
 uint64_t rt_scaled_ns(const struct swarm_rt *rt, double ms);
 /* Returns a uniform random delay between |lo_ms| and |hi_ms| of plan time (scaled). */
 uint64_t rt_uniform_ns(struct swarm_rt *rt, double lo_ms, double hi_ms);
-/* Arms |ev| (assigned on rt->base) to fire after |delay_ns|. With |common|
- * set, the duration gets a libevent common timeout (up to 8 distinct
- * durations per shard; O(1) insertion for the agents' identical cadence).
- * Returns the due time (sw_now_ns() + |delay_ns|) for rt_timer_fired(). */
-uint64_t rt_timer(struct swarm_rt *rt, struct event *ev, uint64_t delay_ns, int common);
+/*
+ * Schedule timers (agents, installers, controllers, drivers, retries) live
+ * in the shard's timer wheel: a timer fires once the wheel slot of its due
+ * time has ended, i.e. between its due time and RT_TIMER_GRID_NS later,
+ * never early. Timers due in the same slot fire in one pass of the loop,
+ * so their requests leave in one write. Each owner records its lateness
+ * against its own due time (rt_timer_fired), coalescing included.
+ */
+#define RT_TIMER_GRID_NS 500000ull
+
+/* Initialises |t| (embedded in its owner) with callback |fn|; not armed. */
+void rt_timer_init(struct tw_timer *t, tw_fn fn);
+/* Arms |t| to fire |delay_ns| from now (re-arms it when armed). Returns
+ * the due time (sw_now_ns() + |delay_ns|) for rt_timer_fired(). */
+uint64_t rt_timer_arm(struct swarm_rt *rt, struct tw_timer *t, uint64_t delay_ns);
+/* Disarms |t|; safe when it is not armed. */
+void rt_timer_cancel(struct swarm_rt *rt, struct tw_timer *t);
 /* Called first by a schedule timer's callback: records how late it fired
  * against |due_ns| in the lateness histogram. */
 void rt_timer_fired(struct swarm_rt *rt, uint64_t due_ns);
-/* event_assign() for a schedule timer (agent, installer, controller, driver,
- * retry): it gets |rt|->timer_prio so it runs ahead of reply processing. */
+/* event_assign() for the shard's own libevent timers (job admission,
+ * series cuts): they get |rt|->timer_prio, like the wheel. */
 void rt_timer_assign(struct swarm_rt *rt, struct event *ev, event_callback_fn cb, void *arg);
 
 /* Prints a diagnostic line to stderr when verbose (and a few at most otherwise). */
@@ -179,7 +192,7 @@ typedef void (*rt_done_fn)(struct rt_call *call, int err, const char *msg, struc
 
 struct rt_call {
 	struct rt_call *prev, *next;     /* rt->calls list */
-	struct event retry_ev;           /* assigned only when a retry waits */
+	struct tw_timer retry_tm;        /* armed while a retry (or a refusal report) waits */
 	struct swarm_rt *rt;
 	struct rt_owner *owner;          /* NULL for shard-level calls */
 	struct rt_host *rth;             /* host |host| of |owner|, NULL otherwise */
@@ -188,7 +201,6 @@ struct rt_call {
 	enum rt_retry retry;
 	enum rt_auth auth;
 	unsigned attempts;
-	int retry_armed;                 /* |retry_ev| is pending or active */
 	int submit_err;                  /* a submission that failed at once, reported from the loop */
 	struct sw_retries tretries;      /* the current attempt's transport retries (the client's) */
 	uint64_t intended_ns;            /* schedule time for coordinated-omission stats */
@@ -235,6 +247,26 @@ void rt_owner_put(struct rt_owner *o);
 
 /* Parses |resp|'s body as JSON (NULL when absent/invalid). New reference. */
 json_t *rt_resp_json(struct sw_resp *resp);
+/* |resp|'s body as one contiguous block (|*len| bytes, valid until the
+ * handler returns; what replies.h reads), or NULL (|*len| 0) when empty. */
+const char *rt_resp_bytes(struct sw_resp *resp, size_t *len);
+/*
+ * The hot-path alternative to rt_resp_json() for answers of which only a
+ * few values matter: validates |resp|'s body exactly as rt_resp_json()
+ * would and fills |picks| (see sw_jscan.h; the values point into the body,
+ * valid until the handler returns). Returns 0, or SW_ERR_PARSE when there
+ * is no body or it is not valid JSON (picks all absent), or SW_ERR_INVALID
+ * for bad pointers.
+ */
+int rt_resp_scan(struct sw_resp *resp, struct sw_jscan_pick *picks, size_t npicks);
+/* Decodes string |v| into |buf| (|len| bytes) and returns |buf|, or NULL
+ * when |v| is no string or does not fit whole. */
+const char *rt_val_str(const struct sw_jscan_val *v, char *buf, size_t len);
+/* Like rt_resp_scan() for an answer that is a JSON array: |fn| sees each
+ * element with |picks| relative to it (sw_jscan_each()). Use what |fn|
+ * gathered only when this returns 0. */
+int rt_resp_each(struct sw_resp *resp, struct sw_jscan_pick *picks, size_t npicks,
+                 sw_jscan_each_fn fn, void *arg);
 /* The discovery agent image of a component-versions reply
  * (versions["discovery-agent"]), malloc'd, or NULL when it has none or one
  * that could not be sent back in a header (512 bytes or more, control bytes). */

@@ -69,6 +69,7 @@ struct swarm_shard {
 	struct swarm_job pend;       /* the next job of |gen| (when |have_pend|) */
 	uint64_t live;               /* clusters started and not finished */
 	struct reap *reap;           /* retention deletions (soak), or NULL */
+	const char **srcs;           /* this shard's source_addresses (borrowed strings) */
 };
 
 static uint64_t thread_cpu_ns(void)
@@ -89,6 +90,37 @@ static int submit_client(void *arg, struct sw_link *link, struct sw_req *req, sw
 static struct sw_link *link_new_client(void *arg)
 {
 	return sw_link_new(arg);
+}
+
+/* Hosts per local address of dedicated connections: one address has about
+ * 28,000 ephemeral ports towards one target (Linux's default range). */
+#define SHARD_CONNS_PER_SOURCE 20000u
+
+/*
+ * Local addresses of this shard's connections: the configured
+ * source_addresses (dealt round-robin over the shards when there are
+ * enough for each to have its own), else, for dedicated connections that
+ * outnumber one address's ports, a block of loopback addresses of its own
+ * (the client uses it only when the service is on 127.0.0.0/8).
+ */
+static void shard_sources(struct swarm_shard *sh, const struct swarm_ctx *ctx,
+                          struct sw_client_cfg *cfg)
+{
+	const struct swarm_service *svc = ctx->svc;
+	unsigned nthreads = ctx->opts && ctx->opts->threads ? ctx->opts->threads : 1;
+
+	if (svc->nsource_addrs) {
+		unsigned n = 0;
+		sh->srcs = xcalloc(svc->nsource_addrs, sizeof(*sh->srcs));
+		for (unsigned i = 0; i < svc->nsource_addrs; i++)
+			if (svc->nsource_addrs < nthreads || i % nthreads == sh->index % nthreads)
+				sh->srcs[n++] = svc->source_addrs[i];
+		cfg->source_addrs = sh->srcs;
+		cfg->nsource_addrs = n;
+	} else if (svc->policy == SWARM_CONN_DEDICATED && sh->max_hosts > SHARD_CONNS_PER_SOURCE) {
+		cfg->loopback_sources = (sh->max_hosts + SHARD_CONNS_PER_SOURCE - 1) / SHARD_CONNS_PER_SOURCE;
+		cfg->loopback_first = sh->index * cfg->loopback_sources;
+	}
 }
 
 struct swarm_shard *shard_new(const struct swarm_ctx *ctx, unsigned shard_index,
@@ -121,6 +153,10 @@ struct swarm_shard *shard_new(const struct swarm_ctx *ctx, unsigned shard_index,
 	const struct timeval slice = {0, SHARD_SLICE_US};
 	if (ecfg) {
 		event_config_set_flag(ecfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+		/* Only this shard's thread touches its base (shard_stop writes an
+		 * eventfd, snapshots take the stats mutex): no lock around every
+		 * event_add/del/active. */
+		event_config_set_flag(ecfg, EVENT_BASE_FLAG_NOLOCK);
 		event_config_set_max_dispatch_interval(ecfg, &slice, -1, SHARD_PRIO_DELIVER);
 	}
 	sh->base = ecfg ? event_base_new_with_config(ecfg) : NULL;
@@ -138,12 +174,14 @@ struct swarm_shard *shard_new(const struct swarm_ctx *ctx, unsigned shard_index,
 	swarm_service_client_cfg(svc, &cfg);
 	if (svc->policy == SWARM_CONN_SHARED)
 		cfg.max_conns = svc->max_conns;
+	shard_sources(sh, ctx, &cfg);
 	cfg.deliver_batch = SHARD_DELIVER_BATCH;
 	cfg.deliver_slice_us = SHARD_SLICE_US;
 	sh->client = sw_client_new(sh->base, &cfg, err, errlen);
 	if (!sh->client)
 		goto fail;
-	if (sw_client_set_priorities(sh->client, SHARD_PRIO_IO, SHARD_PRIO_DELIVER) != 0) {
+	if (sw_client_set_priorities(sh->client, SHARD_PRIO_IO, SHARD_PRIO_DELIVER) != 0 ||
+	    sw_client_set_flush_priority(sh->client, SHARD_PRIO_TIMER) != 0) {
 		snprintf(err, errlen, "shard %u: event priorities refused", shard_index);
 		goto fail;
 	}
@@ -683,6 +721,7 @@ void shard_free(struct swarm_shard **shp)
 	stats_free(&sh->cut);
 	pthread_mutex_destroy(&sh->mu);
 	free(sh->hosts_before);
+	free(sh->srcs);
 	free(sh->jobs);
 	free(sh);
 	*shp = NULL;

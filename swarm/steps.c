@@ -1,8 +1,17 @@
+/*
+ * steps: the instruction's own fields come from the scanner (sw_jscan) over
+ * the next-steps answer; the JSON document inside args[0] is parsed with
+ * jansson where a step needs it, and every output and reply body is
+ * written with jw in the key order the Go agent (and the earlier jansson
+ * version of this file) used.
+ */
 #include "steps.h"
 
 #include <arpa/inet.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include "jw.h"
 #include "sw_err.h"
 #include "sw_http.h"
 #include "sw_xalloc.h"
@@ -17,18 +26,10 @@ void steps_reply_clear(struct steps_reply *r)
 	r->type = -1;
 }
 
-/* Takes ownership of |j|: serialises it compactly into r->output. */
-static void set_output(struct steps_reply *r, json_t *j)
+/* Takes the text of writer |w| as r->output. */
+static void set_output(struct steps_reply *r, struct jw *w)
 {
-	if (!j) {
-		r->exit_code = -1;
-		r->error = xstrdup("failed to build the step output");
-		return;
-	}
-	r->output = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	if (!r->output)
-		x_oom(0);
+	r->output = jw_take(w, NULL);
 }
 
 static void fail(struct steps_reply *r, const char *fmt, const char *detail)
@@ -43,18 +44,33 @@ static void fail(struct steps_reply *r, const char *fmt, const char *detail)
 	r->output = NULL;
 }
 
-/* args[i] as a string, or NULL. */
-static const char *arg_str(json_t *args, size_t i)
+/* args[i] as a decoded string (free() it), or NULL when |args| is no array
+ * or its element |i| no string. */
+static char *arg_str(const struct sw_jscan_val *args, size_t i)
 {
-	json_t *a = json_is_array(args) ? json_array_get(args, i) : NULL;
-	return json_is_string(a) ? json_string_value(a) : NULL;
+	struct sw_jscan_pick p;
+	char ptr[24];
+
+	if (args->type != SW_JSCAN_ARRAY)
+		return NULL;
+	snprintf(ptr, sizeof(ptr), "/%zu", i);
+	p.ptr = ptr;
+	/* a subdocument of a scanned answer: valid, so the scan succeeds */
+	if (sw_jscan(args->raw, args->len, &p, 1) != 0 || p.v.type != SW_JSCAN_STRING)
+		return NULL;
+	char *s = xmalloc(p.v.len + 1);
+	sw_jscan_str(&p.v, s, p.v.len + 1);
+	return s;
 }
 
 /* Parses args[0] as JSON; returns a new reference or NULL. */
-static json_t *arg_json(json_t *args)
+static json_t *arg_json(const struct sw_jscan_val *args)
 {
-	const char *s = arg_str(args, 0);
-	return s ? json_loads(s, JSON_DECODE_ANY, NULL) : NULL;
+	char *s = arg_str(args, 0);
+	json_t *j = s ? json_loads(s, JSON_DECODE_ANY, NULL) : NULL;
+
+	free(s);
+	return j;
 }
 
 static const char *obj_str(json_t *o, const char *key)
@@ -78,47 +94,65 @@ static void step_inventory(const struct steps_host *h, struct steps_reply *r)
 	r->output = inventory_build(h->inv, NULL);
 }
 
-static void step_connectivity(const struct steps_host *h, json_t *args, struct steps_reply *r)
+static void step_connectivity(const struct steps_host *h, const struct sw_jscan_val *args,
+                              struct steps_reply *r)
 {
-	json_t *params = arg_json(args), *remote, *out;
-	size_t i, k, m;
-	json_t *host;
+	json_t *params = arg_json(args), *host;
+	struct jw w;
+	size_t i;
 
+	(void)h;
 	if (!json_is_array(params)) {
 		json_decref(params);
 		fail(r, "connectivity-check: args[0] is not a JSON list%s", NULL);
 		return;
 	}
-	remote = json_array();
+	jw_init(&w, 256);
+	jw_obj(&w);
+	jw_key(&w, "remote_hosts");
+	jw_arr(&w);
 	json_array_foreach(params, i, host) {
 		const char *hid = obj_str(host, "host_id");
-		json_t *nics = json_object_get(host, "nics"), *nic, *l2, *l3, *ips, *ip;
+		json_t *nics = json_object_get(host, "nics");
 		if (!hid)
 			continue;
-		l2 = json_array();
-		l3 = json_array();
-		json_array_foreach(nics, k, nic) {
-			const char *mac = obj_str(nic, "mac");
-			ips = json_object_get(nic, "ip_addresses");
-			json_array_foreach(ips, m, ip) {
-				char addr[64];
-				if (!json_is_string(ip))
-					continue;
-				strip_prefix(json_string_value(ip), addr, sizeof(addr));
-				/* The dry agent's checkers: success for every remote IP from our NIC. */
-				json_array_append_new(l2, json_pack("{s:s,s:s,s:s,s:b}",
-					"outgoing_nic", INVENTORY_IFACE, "remote_ip_address", addr,
-					"remote_mac", mac ? mac : "", "successful", 1));
-				json_array_append_new(l3, json_pack("{s:s,s:b}", "remote_ip_address", addr,
-					"successful", 1));
+		jw_obj(&w);
+		jw_kstr(&w, "host_id", hid);
+		/* The dry agent's checkers: success for every remote IP from our NIC,
+		 * once at layer 2 and once at layer 3. */
+		for (int layer = 2; layer <= 3; layer++) {
+			json_t *nic, *ips, *ip;
+			size_t k, m;
+			jw_key(&w, layer == 2 ? "l2_connectivity" : "l3_connectivity");
+			jw_arr(&w);
+			json_array_foreach(nics, k, nic) {
+				const char *mac = obj_str(nic, "mac");
+				ips = json_object_get(nic, "ip_addresses");
+				json_array_foreach(ips, m, ip) {
+					char addr[64];
+					if (!json_is_string(ip))
+						continue;
+					strip_prefix(json_string_value(ip), addr, sizeof(addr));
+					jw_obj(&w);
+					if (layer == 2) {
+						jw_kstr(&w, "outgoing_nic", INVENTORY_IFACE);
+						jw_kstr(&w, "remote_ip_address", addr);
+						jw_kstr(&w, "remote_mac", mac ? mac : "");
+					} else {
+						jw_kstr(&w, "remote_ip_address", addr);
+					}
+					jw_kbool(&w, "successful", 1);
+					jw_obj_end(&w);
+				}
 			}
+			jw_arr_end(&w);
 		}
-		json_array_append_new(remote, json_pack("{s:s,s:o,s:o}", "host_id", hid,
-			"l2_connectivity", l2, "l3_connectivity", l3));
+		jw_obj_end(&w);
 	}
 	json_decref(params);
-	out = json_pack("{s:o}", "remote_hosts", remote);
-	set_output(r, out);
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	set_output(r, &w);
 }
 
 static int ip_in(const char *ip, uint32_t net, uint32_t mask)
@@ -129,9 +163,11 @@ static int ip_in(const char *ip, uint32_t net, uint32_t mask)
 	return (ntohl(a.s_addr) & mask) == net;
 }
 
-static void step_free_addresses(const struct steps_host *h, json_t *args, struct steps_reply *r)
+static void step_free_addresses(const struct steps_host *h, const struct sw_jscan_val *args,
+                                struct steps_reply *r)
 {
-	json_t *nets = arg_json(args), *out, *cidr;
+	json_t *nets = arg_json(args), *cidr;
+	struct jw w;
 	size_t i;
 
 	if (!json_is_array(nets)) {
@@ -139,14 +175,14 @@ static void step_free_addresses(const struct steps_host *h, json_t *args, struct
 		fail(r, "free-network-addresses: args[0] is not a JSON list%s", NULL);
 		return;
 	}
-	out = json_array();
+	jw_init(&w, 256);
+	jw_arr(&w);
 	json_array_foreach(nets, i, cidr) {
 		char base[64];
 		const char *s = json_string_value(cidr), *slash;
 		struct in_addr a;
 		unsigned prefix;
 		uint32_t mask, net, top;
-		json_t *free_list;
 		int k;
 
 		if (!s)
@@ -159,33 +195,49 @@ static void step_free_addresses(const struct steps_host *h, json_t *args, struct
 		mask = prefix ? 0xffffffffu << (32 - prefix) : 0;
 		net = ntohl(a.s_addr) & mask;
 		top = net | ~mask;
-		free_list = json_array();
+		jw_obj(&w);
+		jw_kstr(&w, "network", s);
+		jw_key(&w, "free_addresses");
+		jw_arr(&w);
 		if (ip_in(h->api_vip, net, mask))
-			json_array_append_new(free_list, json_string(h->api_vip));
+			jw_str(&w, h->api_vip);
 		if (ip_in(h->ingress_vip, net, mask))
-			json_array_append_new(free_list, json_string(h->ingress_vip));
+			jw_str(&w, h->ingress_vip);
 		/* A few addresses near the top of the range, below the VIP/gateway block. */
 		for (k = 0; k < 3; k++) {
 			char txt[INET_ADDRSTRLEN];
 			struct in_addr f;
 			f.s_addr = htonl(top - 20 - (uint32_t)k);
 			if (inet_ntop(AF_INET, &f, txt, sizeof(txt)))
-				json_array_append_new(free_list, json_string(txt));
+				jw_str(&w, txt);
 		}
-		json_array_append_new(out, json_pack("{s:s,s:o}", "network", s, "free_addresses",
-		                                     free_list));
+		jw_arr_end(&w);
+		jw_obj_end(&w);
 	}
 	json_decref(nets);
-	set_output(r, out);
+	jw_arr_end(&w);
+	set_output(r, &w);
 }
 
-static void step_ntp(json_t *args, struct steps_reply *r)
+static void ntp_source(struct jw *w, const char *name, const char *state)
 {
-	json_t *req = arg_json(args), *sources = json_array();
-	const char *list = obj_str(req, "ntp_source");
+	jw_obj(w);
+	jw_kstr(w, "source_name", name);
+	jw_kstr(w, "source_state", state);
+	jw_obj_end(w);
+}
 
-	json_array_append_new(sources, json_pack("{s:s,s:s}", "source_name", "clock.swarm.example",
-	                                         "source_state", "synced"));
+static void step_ntp(const struct sw_jscan_val *args, struct steps_reply *r)
+{
+	json_t *req = arg_json(args);
+	const char *list = obj_str(req, "ntp_source");
+	struct jw w;
+
+	jw_init(&w, 128);
+	jw_obj(&w);
+	jw_key(&w, "ntp_sources");
+	jw_arr(&w);
+	ntp_source(&w, "clock.swarm.example", "synced");
 	/* chronyc would list the configured sources too; report them reachable. */
 	if (list && *list) {
 		char *copy = xstrdup(list), *save = NULL, *tok;
@@ -193,13 +245,14 @@ static void step_ntp(json_t *args, struct steps_reply *r)
 			while (*tok == ' ')
 				tok++;
 			if (*tok)
-				json_array_append_new(sources, json_pack("{s:s,s:s}", "source_name", tok,
-				                                         "source_state", "combined"));
+				ntp_source(&w, tok, "combined");
 		}
 		free(copy);
 	}
 	json_decref(req);
-	set_output(r, json_pack("{s:o}", "ntp_sources", sources));
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	set_output(r, &w);
 }
 
 static int has_prefix(const char *s, const char *p)
@@ -207,9 +260,11 @@ static int has_prefix(const char *s, const char *p)
 	return strncmp(s, p, strlen(p)) == 0;
 }
 
-static void step_domains(const struct steps_host *h, json_t *args, struct steps_reply *r)
+static void step_domains(const struct steps_host *h, const struct sw_jscan_val *args,
+                         struct steps_reply *r)
 {
-	json_t *req = arg_json(args), *domains = json_object_get(req, "domains"), *d, *out;
+	json_t *req = arg_json(args), *domains = json_object_get(req, "domains"), *d;
+	struct jw w;
 	size_t i;
 
 	if (!json_is_array(domains)) {
@@ -217,33 +272,44 @@ static void step_domains(const struct steps_host *h, json_t *args, struct steps_
 		fail(r, "domain-resolution: args[0] has no domains list%s", NULL);
 		return;
 	}
-	out = json_array();
+	jw_init(&w, 256);
+	jw_obj(&w);
+	jw_key(&w, "resolutions");
+	jw_arr(&w);
 	json_array_foreach(domains, i, d) {
 		const char *name = obj_str(d, "domain_name");
-		json_t *v4 = json_array();
-		if (!name) {
-			json_decref(v4);
+		if (!name)
 			continue;
-		}
+		jw_obj(&w);
+		jw_kstr(&w, "domain_name", name);
+		jw_key(&w, "ipv4_addresses");
+		jw_arr(&w);
 		if (has_prefix(name, "validateNoWildcardDNS.")) {
 			/* must resolve to nothing, or the wildcard validation fails */
 		} else if (has_prefix(name, "api.") || has_prefix(name, "api-int.")) {
-			json_array_append_new(v4, json_string(h->api_vip));
+			jw_str(&w, h->api_vip);
 		} else if (strstr(name, ".apps.")) {
-			json_array_append_new(v4, json_string(h->ingress_vip));
+			jw_str(&w, h->ingress_vip);
 		} else {
-			json_array_append_new(v4, json_string(h->other_ip));
+			jw_str(&w, h->other_ip);
 		}
-		json_array_append_new(out, json_pack("{s:s,s:o,s:[],s:[]}", "domain_name", name,
-			"ipv4_addresses", v4, "ipv6_addresses", "cnames"));
+		jw_arr_end(&w);
+		jw_key(&w, "ipv6_addresses");
+		jw_raw(&w, "[]", 2);
+		jw_key(&w, "cnames");
+		jw_raw(&w, "[]", 2);
+		jw_obj_end(&w);
 	}
 	json_decref(req);
-	set_output(r, json_pack("{s:o}", "resolutions", out));
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	set_output(r, &w);
 }
 
-static void step_verify_vips(json_t *args, struct steps_reply *r)
+static void step_verify_vips(const struct sw_jscan_val *args, struct steps_reply *r)
 {
-	json_t *vips = arg_json(args), *v, *out;
+	json_t *vips = arg_json(args), *v;
+	struct jw w;
 	size_t i;
 
 	if (!json_is_array(vips)) {
@@ -251,35 +317,47 @@ static void step_verify_vips(json_t *args, struct steps_reply *r)
 		fail(r, "verify-vips: args[0] is not a JSON list%s", NULL);
 		return;
 	}
-	out = json_array();
+	jw_init(&w, 128);
+	jw_arr(&w);
 	json_array_foreach(vips, i, v) {
 		const char *vip = obj_str(v, "vip"), *type = obj_str(v, "vip_type");
 		if (!vip)
 			continue;
-		json_array_append_new(out, json_pack("{s:s,s:s,s:s}", "vip", vip, "vip_type",
-		                                     type ? type : "api", "verification", "succeeded"));
+		jw_obj(&w);
+		jw_kstr(&w, "vip", vip);
+		jw_kstr(&w, "vip_type", type ? type : "api");
+		jw_kstr(&w, "verification", "succeeded");
+		jw_obj_end(&w);
 	}
 	json_decref(vips);
-	set_output(r, out);
+	jw_arr_end(&w);
+	set_output(r, &w);
 }
 
-static void step_disk_speed(json_t *args, struct steps_reply *r)
+static void step_disk_speed(const struct sw_jscan_val *args, struct steps_reply *r)
 {
 	json_t *req = arg_json(args);
 	const char *path = obj_str(req, "path");
+	struct jw w;
 
 	if (!path) {
 		json_decref(req);
 		fail(r, "installation-disk-speed-check: args[0] has no path%s", NULL);
 		return;
 	}
-	set_output(r, json_pack("{s:i,s:s}", "io_sync_duration", 1, "path", path));
+	jw_init(&w, 96);
+	jw_obj(&w);
+	jw_kint(&w, "io_sync_duration", 1);
+	jw_kstr(&w, "path", path);
+	jw_obj_end(&w);
+	set_output(r, &w);
 	json_decref(req);
 }
 
-static void step_images(json_t *args, struct steps_reply *r)
+static void step_images(const struct sw_jscan_val *args, struct steps_reply *r)
 {
-	json_t *req = arg_json(args), *images = json_object_get(req, "images"), *img, *out;
+	json_t *req = arg_json(args), *images = json_object_get(req, "images"), *img;
+	struct jw w;
 	size_t i;
 
 	if (!json_is_array(images)) {
@@ -287,16 +365,27 @@ static void step_images(json_t *args, struct steps_reply *r)
 		fail(r, "container-image-availability: args[0] has no images list%s", NULL);
 		return;
 	}
-	out = json_array();
+	jw_init(&w, 256);
+	jw_obj(&w);
+	jw_key(&w, "images");
+	jw_arr(&w);
 	json_array_foreach(images, i, img) {
 		if (!json_is_string(img))
 			continue;
-		json_array_append_new(out, json_pack("{s:s,s:s,s:I,s:f,s:f}", "name",
-			json_string_value(img), "result", "success", "size_bytes", (json_int_t)400000000,
-			"time", 10.0, "download_rate", 100.0));
+		jw_obj(&w);
+		jw_kstr(&w, "name", json_string_value(img));
+		jw_kstr(&w, "result", "success");
+		jw_kint(&w, "size_bytes", 400000000);
+		jw_key(&w, "time");
+		jw_real(&w, 10.0);
+		jw_key(&w, "download_rate");
+		jw_real(&w, 100.0);
+		jw_obj_end(&w);
 	}
 	json_decref(req);
-	set_output(r, json_pack("{s:o}", "images", out));
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	set_output(r, &w);
 }
 
 static char *lease_text(const char *iface, const char *addr)
@@ -312,11 +401,13 @@ static char *lease_text(const char *iface, const char *addr)
 	return xstrdup(buf);
 }
 
-static void step_dhcp(const struct steps_host *h, json_t *args, struct steps_reply *r)
+static void step_dhcp(const struct steps_host *h, const struct sw_jscan_val *args,
+                      struct steps_reply *r)
 {
 	json_t *req = arg_json(args);
 	const char *iface = obj_str(req, "interface");
 	char *l1, *l2;
+	struct jw w;
 
 	if (!json_is_object(req)) {
 		json_decref(req);
@@ -325,28 +416,53 @@ static void step_dhcp(const struct steps_host *h, json_t *args, struct steps_rep
 	}
 	l1 = lease_text(iface ? iface : INVENTORY_IFACE, h->api_vip);
 	l2 = lease_text(iface ? iface : INVENTORY_IFACE, h->ingress_vip);
-	set_output(r, json_pack("{s:s,s:s,s:s,s:s}", "api_vip_address", h->api_vip,
-	                        "ingress_vip_address", h->ingress_vip, "api_vip_lease", l1,
-	                        "ingress_vip_lease", l2));
+	jw_init(&w, 1024);
+	jw_obj(&w);
+	jw_kstr(&w, "api_vip_address", h->api_vip);
+	jw_kstr(&w, "ingress_vip_address", h->ingress_vip);
+	jw_kstr(&w, "api_vip_lease", l1);
+	jw_kstr(&w, "ingress_vip_lease", l2);
+	jw_obj_end(&w);
+	set_output(r, &w);
 	free(l1);
 	free(l2);
 	json_decref(req);
 }
 
-static void step_api_vip(json_t *args, struct steps_reply *r)
+static void step_api_vip(const struct sw_jscan_val *args, struct steps_reply *r)
 {
 	json_t *req = arg_json(args);
 	const char *url = obj_str(req, "url");
+	struct jw w;
 
-	set_output(r, json_pack("{s:b,s:s,s:s}", "is_success", 1, "url", url ? url : "",
-	                        "ignition", "{\"ignition\":{\"version\":\"3.2.0\"}}"));
+	jw_init(&w, 128);
+	jw_obj(&w);
+	jw_kbool(&w, "is_success", 1);
+	jw_kstr(&w, "url", url ? url : "");
+	jw_kstr(&w, "ignition", "{\"ignition\":{\"version\":\"3.2.0\"}}");
+	jw_obj_end(&w);
+	set_output(r, &w);
 	json_decref(req);
 }
 
-static void step_upgrade(json_t *args, struct steps_reply *r)
+static void step_tang(struct steps_reply *r)
+{
+	struct jw w;
+
+	jw_init(&w, 64);
+	jw_obj(&w);
+	jw_kbool(&w, "is_success", 1);
+	jw_key(&w, "tang_server_response");
+	jw_raw(&w, "[]", 2);
+	jw_obj_end(&w);
+	set_output(r, &w);
+}
+
+static void step_upgrade(const struct sw_jscan_val *args, struct steps_reply *r)
 {
 	json_t *req = arg_json(args);
 	const char *img = obj_str(req, "agent_image");
+	struct jw w;
 
 	/* Never cut: the image becomes the discovery_agent_version header. */
 	if (!img || !*img || strlen(img) >= sizeof(r->upgrade_image) ||
@@ -357,18 +473,53 @@ static void step_upgrade(json_t *args, struct steps_reply *r)
 	}
 	snprintf(r->upgrade_image, sizeof(r->upgrade_image), "%s", img);
 	r->action = STEPS_ACT_UPGRADE;
-	set_output(r, json_pack("{s:s,s:s}", "agent_image", img, "result", "success"));
+	jw_init(&w, 128);
+	jw_obj(&w);
+	jw_kstr(&w, "agent_image", img);
+	jw_kstr(&w, "result", "success");
+	jw_obj_end(&w);
+	set_output(r, &w);
 	json_decref(req);
 }
 
+/* The role named by a shell-command form ("... --role bootstrap ..."), or -1. */
+static int role_in_command(const char *s)
+{
+	if (strstr(s, "--role bootstrap") || strstr(s, "--role=bootstrap"))
+		return AS_ROLE_BOOTSTRAP;
+	if (strstr(s, "--role master") || strstr(s, "--role=master"))
+		return AS_ROLE_MASTER;
+	if (strstr(s, "--role worker") || strstr(s, "--role=worker"))
+		return AS_ROLE_WORKER;
+	return -1;
+}
+
+/* sw_jscan_each callback over args: stops at the first string naming a role. */
+static int role_arg(void *arg, size_t index, const struct sw_jscan_val *elem,
+                    struct sw_jscan_pick *picks, size_t npicks)
+{
+	int *rv = arg;
+	char *s;
+
+	(void)index;
+	(void)picks;
+	(void)npicks;
+	if (elem->type != SW_JSCAN_STRING)
+		return 0;
+	s = xmalloc(elem->len + 1);
+	sw_jscan_str(elem, s, elem->len + 1);
+	*rv = role_in_command(s);
+	free(s);
+	return *rv >= 0;
+}
+
 /* The role of an install step: JSON install_cmd_request, or the older
- * shell-command form ("... --role bootstrap ..."). Returns -1 if none found. */
-static int install_role(json_t *args)
+ * shell-command form in any argument. Returns -1 if none found. */
+static int install_role(const struct sw_jscan_val *args)
 {
 	json_t *req = arg_json(args);
 	const char *role = obj_str(req, "role");
 	int rv = -1;
-	size_t i;
 
 	if (role) {
 		if (!strcmp(role, "bootstrap"))
@@ -379,22 +530,13 @@ static int install_role(json_t *args)
 			rv = AS_ROLE_WORKER;
 	}
 	json_decref(req);
-	for (i = 0; rv < 0 && json_is_array(args) && i < json_array_size(args); i++) {
-		const char *s = arg_str(args, i);
-		if (!s)
-			continue;
-		if (strstr(s, "--role bootstrap") || strstr(s, "--role=bootstrap"))
-			rv = AS_ROLE_BOOTSTRAP;
-		else if (strstr(s, "--role master") || strstr(s, "--role=master"))
-			rv = AS_ROLE_MASTER;
-		else if (strstr(s, "--role worker") || strstr(s, "--role=worker"))
-			rv = AS_ROLE_WORKER;
-	}
+	if (rv < 0 && args->type == SW_JSCAN_ARRAY)
+		sw_jscan_each(args->raw, args->len, NULL, 0, role_arg, &rv, NULL);
 	return rv;
 }
 
 /* The cluster_id of an install_cmd_request (the installer's --cluster-id). */
-static void install_cluster_id(json_t *args, char *out, size_t len)
+static void install_cluster_id(const struct sw_jscan_val *args, char *out, size_t len)
 {
 	json_t *req = arg_json(args);
 	const char *id = obj_str(req, "cluster_id");
@@ -402,19 +544,34 @@ static void install_cluster_id(json_t *args, char *out, size_t len)
 	json_decref(req);
 }
 
-int steps_answer(const struct steps_host *h, json_t *instruction, struct steps_reply *out)
+/* |v| decoded into a new string (free() it), or NULL when it is no string. */
+static char *val_dup(const struct sw_jscan_val *v)
 {
-	const char *type = obj_str(instruction, "step_type");
-	const char *id = obj_str(instruction, "step_id");
-	json_t *args = json_is_object(instruction) ? json_object_get(instruction, "args") : NULL;
+	char *s;
+
+	if (v->type != SW_JSCAN_STRING)
+		return NULL;
+	s = xmalloc(v->len + 1);
+	sw_jscan_str(v, s, v->len + 1);
+	return s;
+}
+
+int steps_answer(const struct steps_host *h, const struct steps_instr *in,
+                 struct steps_reply *out)
+{
+	char *type = in ? val_dup(&in->type) : NULL;
+	const struct sw_jscan_val *args;
 	int role;
 
 	memset(out, 0, sizeof(*out));
 	out->type = -1;
 	if (!type)
 		return SW_ERR_PARSE;
+	args = &in->args;
 	snprintf(out->step_type, sizeof(out->step_type), "%s", type);
-	snprintf(out->step_id, sizeof(out->step_id), "%s", id ? id : "");
+	/* cut like the fixed buffer always cut it */
+	if (sw_jscan_str(&in->id, out->step_id, sizeof(out->step_id)) < 0)
+		out->step_id[0] = '\0';
 	out->type = as_step_type_parse(type);
 
 	switch ((enum as_step_type)out->type) {
@@ -449,7 +606,7 @@ int steps_answer(const struct steps_host *h, json_t *instruction, struct steps_r
 		step_api_vip(args, out);
 		break;
 	case AS_STEP_TANG_CONNECTIVITY_CHECK:
-		set_output(out, json_pack("{s:b,s:[]}", "is_success", 1, "tang_server_response"));
+		step_tang(out);
 		break;
 	case AS_STEP_UPGRADE_AGENT:
 		step_upgrade(args, out);
@@ -480,27 +637,50 @@ int steps_answer(const struct steps_host *h, json_t *instruction, struct steps_r
 		fail(out, "Missing command: unsupported step type %s", type);
 		break;
 	}
+	free(type);
 	return 0;
+}
+
+const char *const steps_instr_pointers[STEPS_INSTR_NPICKS] = {"/step_type", "/step_id", "/args"};
+
+void steps_instr_from_picks(struct steps_instr *in, const struct sw_jscan_pick *picks)
+{
+	in->type = picks[0].v;
+	in->id = picks[1].v;
+	in->args = picks[2].v;
+}
+
+int steps_answer_json(const struct steps_host *h, const char *json, size_t len,
+                      struct steps_reply *out)
+{
+	struct sw_jscan_pick p[STEPS_INSTR_NPICKS];
+	struct steps_instr in;
+
+	for (size_t i = 0; i < STEPS_INSTR_NPICKS; i++)
+		p[i].ptr = steps_instr_pointers[i];
+	if (sw_jscan(json, len, p, STEPS_INSTR_NPICKS) != 0) {
+		memset(out, 0, sizeof(*out));
+		out->type = -1;
+		return SW_ERR_PARSE;
+	}
+	steps_instr_from_picks(&in, p);
+	return steps_answer(h, &in, out);
 }
 
 char *steps_reply_body(const struct steps_reply *r, size_t *len)
 {
-	json_t *o = json_object();
-	char *s;
+	struct jw w;
 
-	if (!o)
-		return NULL;
-	json_object_set_new(o, "step_type", json_string(r->step_type));
-	json_object_set_new(o, "step_id", json_string(r->step_id));
+	jw_init(&w, 128 + (r->output ? strlen(r->output) * 2 : 0));
+	jw_obj(&w);
+	jw_kstr(&w, "step_type", r->step_type);
+	jw_kstr(&w, "step_id", r->step_id);
 	if (r->exit_code)
-		json_object_set_new(o, "exit_code", json_integer(r->exit_code));
+		jw_kint(&w, "exit_code", r->exit_code);
 	if (r->output && *r->output)
-		json_object_set_new(o, "output", json_string(r->output));
+		jw_kstr(&w, "output", r->output);
 	if (r->error && *r->error)
-		json_object_set_new(o, "error", json_string(r->error));
-	s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (s && len)
-		*len = strlen(s);
-	return s;
+		jw_kstr(&w, "error", r->error);
+	jw_obj_end(&w);
+	return jw_take(&w, len);
 }

@@ -11,9 +11,9 @@
 #define SWARM_STEPS_H
 
 #include <stddef.h>
-#include <jansson.h>
 #include "as_model.h"
 #include "inventory.h"
+#include "sw_jscan.h"
 
 /* What the host knows about itself when it answers (strings borrowed). */
 struct steps_host {
@@ -45,23 +45,42 @@ struct steps_reply {
 	char upgrade_image[256];  /* for UPGRADE */
 };
 
+/* One instruction of a next-steps answer as the scanner found it (values
+ * borrowed from the answer; ABSENT when missing). */
+struct steps_instr {
+	struct sw_jscan_val type;  /* "step_type" */
+	struct sw_jscan_val id;    /* "step_id" */
+	struct sw_jscan_val args;  /* "args" */
+};
+
+/* The pointers (relative to an instruction object) whose picks
+ * steps_instr_from_picks() turns into a steps_instr, in that order. */
+#define STEPS_INSTR_NPICKS 3
+extern const char *const steps_instr_pointers[STEPS_INSTR_NPICKS];
+/* Fills |in| from picks made with steps_instr_pointers. */
+void steps_instr_from_picks(struct steps_instr *in, const struct sw_jscan_pick *picks);
+
 /*
- * Computes the reply to |instruction| (one element of the "instructions"
- * array, as parsed by jansson) for host |h| into |out| (overwritten; release
- * with steps_reply_clear()). Returns 0 when a reply should be posted (also
- * for unknown/failed steps, then exit_code != 0), or SW_ERR_PARSE when the
- * instruction is not an object with a string step_type (nothing to post).
+ * Computes the reply to instruction |in| for host |h| into |out|
+ * (overwritten; release with steps_reply_clear()). Returns 0 when a reply
+ * should be posted (also for unknown/failed steps, then exit_code != 0), or
+ * SW_ERR_PARSE when the instruction has no string step_type (nothing to
+ * post; an instruction that is no object has none).
  */
-int steps_answer(const struct steps_host *h, json_t *instruction, struct steps_reply *out);
+int steps_answer(const struct steps_host *h, const struct steps_instr *in, struct steps_reply *out);
+/* Same for an instruction given as JSON text (|len| bytes): SW_ERR_PARSE
+ * also when it is not valid JSON. */
+int steps_answer_json(const struct steps_host *h, const char *json, size_t len,
+                      struct steps_reply *out);
 
 /* Frees |r|'s strings and resets it. NULL-safe. */
 void steps_reply_clear(struct steps_reply *r);
 
 /*
  * Serialises |r| as the A3 `step-reply` body ({"step_type","step_id",
- * "output","exit_code","error"}, zero/empty fields omitted like the Go agent).
- * Returns a new string (length in |*len|) or NULL on allocation failure.
- * Frees: free().
+ * "exit_code","output","error"}, zero/empty fields omitted like the Go
+ * agent). Returns a new string (length in |*len|, may be NULL); never NULL
+ * (allocation failure aborts). Frees: free().
  */
 char *steps_reply_body(const struct steps_reply *r, size_t *len);
 

@@ -27,6 +27,7 @@ enum raw_mode {
 
 struct raw_conn {
 	int fd, idx, nreq;
+	struct sockaddr_in peer;   /* the client's address */
 	struct event ev;
 	struct raw_srv *s;
 	char buf[8192];
@@ -109,7 +110,9 @@ static void raw_read_cb(evutil_socket_t fd, short what, void *arg)
 static void raw_accept_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct raw_srv *s = arg;
-	int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct sockaddr_in peer;
+	socklen_t plen = sizeof(peer);
+	int cfd = accept4(fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (cfd < 0)
 		return;
 	if (s->nconns >= 64) {
@@ -119,6 +122,7 @@ static void raw_accept_cb(evutil_socket_t fd, short what, void *arg)
 	struct raw_conn *rc = calloc(1, sizeof(*rc));
 	assert_non_null(rc);
 	rc->fd = cfd;
+	rc->peer = peer;
 	rc->s = s;
 	rc->idx = s->nconns;
 	s->conns[s->nconns++] = rc;
@@ -572,6 +576,85 @@ static void test_idle_close(void **state)
 	assert_int_equal(st.conns_closed, 1);
 }
 
+/* Connections leave from the configured local addresses in turn: the
+ * loopback block (an IPv4 loopback target), or an explicit list; a bad or
+ * foreign address is refused at set-up, one that cannot be bound fails the
+ * connection with its address in the message. */
+static void count_peers(struct raw_srv *srv, unsigned first, unsigned n, int want_each)
+{
+	for (unsigned k = 0; k < n; k++) {
+		int seen = 0;
+		for (int i = 0; i < srv->nconns; i++)
+			seen += ntohl(srv->conns[i]->peer.sin_addr.s_addr) == 0x7f000001u + first + k;
+		assert_int_equal(seen, want_each);
+	}
+}
+
+static void links_once(struct rfx *f, int nlinks)
+{
+	struct sw_link *links[8];
+	int done = 0;
+	for (int i = 0; i < nlinks; i++) {
+		links[i] = sw_link_new(f->r.c);
+		f->r.link = links[i];
+		assert_int_equal(tc_run_batch(&f->r, 1, 1, 10), 0);
+		done++;
+	}
+	assert_int_equal(f->r.ok, done);
+	f->r.link = NULL;
+	for (int i = 0; i < nlinks; i++)
+		sw_link_free(&links[i]);
+}
+
+static void test_source_addresses(void **state)
+{
+	static const char *const two[] = {"127.0.0.7", "127.0.0.8"};
+	static const char *const v6[] = {"::1"};
+	static const char *const garbage[] = {"127.0.0.1", "nope"};
+	static const char *const foreign[] = {"192.0.2.1"};
+	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	struct rfx f;
+	char err[256];
+
+	(void)state;
+	rfx_start(&f, RAW_REPLY_KEEP, ok, 0, "http", SW_PROTO_H1);
+	f.cfg.loopback_sources = 3;
+	f.cfg.loopback_first = 10;       /* 127.0.0.11 .. 127.0.0.13 */
+	rfx_client(&f);
+	links_once(&f, 6);
+	count_peers(&f.srv, 10, 3, 2);
+	rfx_stop(&f, NULL);
+
+	rfx_start(&f, RAW_REPLY_KEEP, ok, 0, "http", SW_PROTO_H1);
+	f.cfg.source_addrs = two;
+	f.cfg.nsource_addrs = 2;
+	f.cfg.loopback_sources = 3;      /* the explicit list wins */
+	rfx_client(&f);
+	links_once(&f, 4);
+	count_peers(&f.srv, 6, 2, 2);
+	rfx_stop(&f, NULL);
+
+	/* refused at set-up, naming the address */
+	rfx_start(&f, RAW_REPLY_KEEP, ok, 0, "http", SW_PROTO_H1);
+	f.cfg.source_addrs = v6;
+	f.cfg.nsource_addrs = 1;
+	assert_null(sw_client_new(f.base, &f.cfg, err, sizeof(err)));
+	assert_non_null(strstr(err, "source address '::1'"));
+	f.cfg.source_addrs = garbage;
+	f.cfg.nsource_addrs = 2;
+	assert_null(sw_client_new(f.base, &f.cfg, err, sizeof(err)));
+	assert_non_null(strstr(err, "'nope'"));
+	/* not an address of this machine: the connection fails, saying from where */
+	f.cfg.source_addrs = foreign;
+	f.cfg.nsource_addrs = 1;
+	f.cfg.max_retries = 0;
+	rfx_client(&f);
+	assert_int_equal(tc_run_batch(&f.r, 1, 1, 10), 0);
+	assert_int_equal(f.r.last_err, SW_ERR_CONNECT);
+	assert_non_null(strstr(f.r.last_msg, "from 192.0.2.1"));
+	rfx_stop(&f, NULL);
+}
+
 static void test_bad_args(void **state)
 {
 	struct rfx f;
@@ -721,6 +804,7 @@ int main(void)
 		cmocka_unit_test(test_queued_timeout),
 		cmocka_unit_test(test_link_free_in_timeout_cb),
 		cmocka_unit_test(test_idle_close),
+		cmocka_unit_test(test_source_addresses),
 		cmocka_unit_test(test_bad_args),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 #include <event2/buffer.h>
 #include "controller.h"
@@ -61,7 +62,12 @@ struct fx *fx_new_ops(unsigned shape, const struct cluster_driver_ops *ops)
 	struct fx *f = calloc(1, sizeof(*f));
 	struct swarm_job job = { .index = 4, .shape = shape, .start_ns = 0, .seed = 99 };
 
-	f->base = event_base_new();
+	/* precise time as in a shard (the coarse clock lags up to a jiffy) */
+	struct event_config *ecfg = event_config_new();
+	assert_non_null(ecfg);
+	event_config_set_flag(ecfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+	f->base = event_base_new_with_config(ecfg);
+	event_config_free(ecfg);
 	/* as in a shard: timers 0, replies 1 (the default), sockets 2 */
 	assert_int_equal(event_base_priority_init(f->base, 3), 0);
 	stats_init(&f->stats);
@@ -128,7 +134,7 @@ void fx_check(struct fx *f)
 		case AG_REGISTER_WAIT:
 		case AG_POLL_WAIT:
 		case AG_BACKOFF:
-			if (!event_pending(&a->ev, EV_TIMEOUT, NULL))
+			if (!tw_armed(&a->tm))
 				fail_msg("host %u in state %s without its timer", i, agent_state_name(a->state));
 			break;
 		case AG_REGISTERING:
@@ -188,14 +194,24 @@ void fx_free(struct fx *f)
 
 void spin(struct fx *f)
 {
+	/* Timers armed for "now" fire when their wheel slot ends: let it end. */
+	uint64_t now = sw_now_ns(), end = (now / RT_TIMER_GRID_NS + 1) * RT_TIMER_GRID_NS;
+	struct timespec ts = {0, (long)(end - now + 20000)};
+	nanosleep(&ts, NULL);
 	event_base_loop(f->base, EVLOOP_NONBLOCK);
 	fx_check(f);
 }
 
+void fire_timer(struct fx *f, struct tw_timer *t)
+{
+	rt_timer_cancel(&f->rt, t);
+	t->fn(t);
+	spin(f);
+}
+
 void fire(struct fx *f, struct agent *a)
 {
-	event_active(&a->ev, EV_TIMEOUT, 1);
-	spin(f);
+	fire_timer(f, &a->tm);
 }
 
 char *body_of(struct sw_req *req)

@@ -66,6 +66,8 @@ void spin(struct fx *f);
 int run_until_request(struct fx *f, const char *method, const char *part, unsigned max_ms);
 /* Fires the agent's timer now, whatever it was set to. */
 void fire(struct fx *f, struct agent *a);
+/* Runs timer |t| now (as if due), then spins the loop once. */
+void fire_timer(struct fx *f, struct tw_timer *t);
 /* The body of queued request |req|, malloc'd. */
 char *body_of(struct sw_req *req);
 /* Index of the first queued request with |method| whose path contains |part|, or -1. */

@@ -25,7 +25,7 @@ static void note_queue(evutil_socket_t fd, short what, void *arg)
 }
 
 /* A due agent timer runs ahead of reply work of the default priority that
- * was queued before it (rt_timer_assign gives it rt->timer_prio). */
+ * was queued before it (the wheel's event gets rt->timer_prio). */
 static void test_timer_priority(void **state)
 {
 	struct fx *f = fx_new(1);
@@ -40,7 +40,7 @@ static void test_timer_priority(void **state)
 	spin(f);
 	assert_int_equal(f->nq, 1);               /* the registration */
 	assert_int_equal(f->nq_seen_by_other, 1); /* ...sent before |other| ran */
-	assert_int_equal(event_get_priority(&a->ev), 0);
+	assert_int_equal(event_get_priority(&f->rt.wheel_ev), 0);
 	fx_free(f);
 }
 
@@ -83,7 +83,7 @@ static void test_register_and_poll(void **state)
 	answer(f, 0, 200, "{\"next_instruction_seconds\":60,\"post_step_action\":\"continue\","
 	       "\"instructions\":[{\"step_type\":\"inventory\",\"step_id\":\"inventory-1\",\"args\":[\"x\"]}]}");
 	assert_int_equal(a->state, AG_POLL_WAIT);
-	assert_true(event_pending(&a->ev, EV_TIMEOUT, NULL));
+	assert_true(tw_armed(&a->tm));
 	assert_int_equal(f->nq, 1);
 	r = f->q[0].req;
 	assert_string_equal(r->method, "POST");
@@ -136,7 +136,7 @@ static void test_register_refused_stops(void **state)
 		answer(f, 0, codes[i], "{\"code\":401,\"message\":\"unauthenticated\"}");
 		assert_int_equal(a->state, AG_STOPPED);
 		assert_int_equal(a->phase, HP_FAILED);
-		assert_false(event_pending(&a->ev, EV_TIMEOUT, NULL));
+		assert_false(tw_armed(&a->tm));
 		assert_int_equal(f->nq, 0);
 		assert_int_equal(f->finished, 1);
 		assert_int_equal(f->failed, 1);
@@ -155,7 +155,7 @@ static void test_register_errors_retry(void **state)
 	spin(f);
 	answer(f, 0, 500, "{}");
 	assert_int_equal(a->state, AG_REGISTER_WAIT);
-	assert_true(event_pending(&a->ev, EV_TIMEOUT, NULL));
+	assert_true(tw_armed(&a->tm));
 	fire(f, a);
 	assert_int_equal(a->state, AG_REGISTERING);
 	/* 201 with garbage: an error path, retried later */
@@ -171,8 +171,7 @@ static void test_register_errors_retry(void **state)
 	f->rt.stopping = 0;
 	{
 		struct rt_call *c = f->rt.calls;
-		event_active(&c->retry_ev, EV_TIMEOUT, 1);
-		spin(f);
+		fire_timer(f, &c->retry_tm);
 	}
 	assert_int_equal(f->nq, 1);
 	answer(f, 0, 201, "{\"kind\":\"Host\"}");
@@ -192,8 +191,7 @@ static void test_transport_errors(void **state)
 	for (k = 0; k < 3; k++) {
 		fail_transport(f, 0, SW_ERR_CONNECT);
 		assert_int_equal(a->state, AG_POLLING);
-		event_active(&f->rt.calls->retry_ev, EV_TIMEOUT, 1);
-		spin(f);
+		fire_timer(f, &f->rt.calls->retry_tm);
 		assert_int_equal(f->nq, 1);
 	}
 	fail_transport(f, 0, SW_ERR_CONNECT);
@@ -350,7 +348,7 @@ static void test_install_and_reboot(void **state)
 	assert_int_equal(a->phase, HP_DONE);
 	assert_non_null(f->cl->ctl);
 	assert_int_equal(a->state, AG_REBOOTED);
-	assert_false(event_pending(&a->ev, EV_TIMEOUT, NULL));
+	assert_false(tw_armed(&a->tm));
 	fx_free(f);
 }
 

@@ -207,6 +207,7 @@ static void test_service_ok(void **state)
 	           "http: h2\n"
 	           "connections: dedicated\n"
 	           "max_connections: 16\n"
+	           "source_addresses: [127.0.0.2, '::1']\n"
 	           "api_generation: '2023'\n"
 	           "insecure_skip_verify: yes\n"
 	           "ca_file: ps.json\n", /* any regular file: the loader checks it can be read */
@@ -222,6 +223,9 @@ static void test_service_ok(void **state)
 	assert_int_equal(s.proto, SW_PROTO_H2);
 	assert_int_equal(s.policy, SWARM_CONN_DEDICATED);
 	assert_int_equal(s.max_conns, 16);
+	assert_int_equal(s.nsource_addrs, 2);
+	assert_string_equal(s.source_addrs[0], "127.0.0.2");
+	assert_string_equal(s.source_addrs[1], "::1");
 	assert_string_equal(s.api_generation, "2023");
 	assert_int_equal(s.insecure, 1);
 	assert_string_equal(s.ca_file, ps);
@@ -435,6 +439,12 @@ static const struct bad_case bad_cases[] = {
 	 SW_ERR_INVALID, "1:19: key 'service_endpoint': expected an http:// or https:// URL, got 'ftp://x'"},
 	{"svc_typo", 1, SVC_HEAD "pull_secret_file: ps.json\nservice_endpiont: x\n", SW_ERR_INVALID,
 	 "5:1: key 'service_endpiont': unknown key (did you mean 'service_endpoint'?)"},
+	{"svc_source_not_ip", 1, SVC_HEAD "pull_secret_file: ps.json\nsource_addresses: [127.0.0.2, lo]\n",
+	 SW_ERR_INVALID, "5:31: key 'source_addresses[1]': expected a numeric IPv4 or IPv6 address, got 'lo'"},
+	{"svc_source_empty", 1, SVC_HEAD "pull_secret_file: ps.json\nsource_addresses: []\n", SW_ERR_INVALID,
+	 "5:19: key 'source_addresses': expected a list of 1 to 1024 IP addresses"},
+	{"svc_source_scalar", 1, SVC_HEAD "pull_secret_file: ps.json\nsource_addresses: 127.0.0.2\n",
+	 SW_ERR_INVALID, "5:19: key 'source_addresses': expected a list of 1 to 1024 IP addresses"},
 };
 
 static void test_discovery_hold(void **state)

@@ -45,7 +45,7 @@ static void test_agent_register(void **state)
 	spin(f);
 	spin(f);
 	assert_int_equal(a->state, AG_REGISTER_WAIT);
-	assert_true(event_pending(&a->ev, EV_TIMEOUT, NULL));
+	assert_true(tw_armed(&a->tm));
 	assert_int_equal(refusals(f, EP_REGISTER_HOST), 1);
 	fire(f, a);
 	assert_int_equal(a->state, AG_REGISTERING);

@@ -84,9 +84,8 @@ static void test_refused_transient_retried(void **state)
 	for (k = 0; k < 3; k++) {
 		assert_int_equal(o.calls, 0);
 		assert_non_null(f->rt.calls);
-		assert_true(f->rt.calls->retry_armed);
-		event_active(&f->rt.calls->retry_ev, EV_TIMEOUT, 1);
-		spin(f);
+		assert_true(tw_armed(&f->rt.calls->retry_tm));
+		fire_timer(f, &f->rt.calls->retry_tm);
 	}
 	assert_int_equal(o.calls, 1);
 	assert_int_equal(o.err, SW_ERR_CONNECT);
@@ -113,9 +112,8 @@ static void test_fatal_not_retried(void **state)
 	rt_call_send(new_call(f, RT_RETRY_INSTALLER, &o), on_done);
 	fail_transport(f, 0, SW_ERR_RESET);
 	assert_int_equal(o.calls, 0);
-	assert_true(f->rt.calls->retry_armed);
-	event_active(&f->rt.calls->retry_ev, EV_TIMEOUT, 1);
-	spin(f);
+	assert_true(tw_armed(&f->rt.calls->retry_tm));
+	fire_timer(f, &f->rt.calls->retry_tm);
 	assert_int_equal(f->nq, 1);
 	answer(f, 0, 200, "{}");
 	assert_int_equal(o.calls, 1);

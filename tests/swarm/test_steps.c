@@ -30,11 +30,15 @@ static json_t *ins(const char *type, const char *arg0, const char *arg1)
 	return json_pack("{s:s,s:s,s:o}", "step_type", type, "step_id", "x-1a2b3c4d", "args", args);
 }
 
-/* Answers and returns the parsed output (NULL when none). */
+/* Answers instruction |i| (as the JSON text the service sends) and
+ * returns the parsed output (NULL when none). */
 static json_t *answer(json_t *i, struct steps_reply *r)
 {
 	json_t *out;
-	assert_int_equal(steps_answer(&host, i, r), 0);
+	char *txt = json_dumps(i, JSON_COMPACT);
+	assert_non_null(txt);
+	assert_int_equal(steps_answer_json(&host, txt, strlen(txt), r), 0);
+	free(txt);
 	json_decref(i);
 	if (!r->output)
 		return NULL;
@@ -278,14 +282,23 @@ static void test_bad_input(void **state)
 
 	/* not an instruction at all */
 	assert_int_equal(steps_answer(&host, NULL, &r), -19);
-	o = json_pack("{s:i}", "step_type", 3);
-	assert_int_not_equal(steps_answer(&host, o, &r), 0);
-	json_decref(o);
-	o = json_pack("{s:s}", "step_type", "inventory"); /* no args, no id: still answered */
-	assert_int_equal(steps_answer(&host, o, &r), 0);
+	assert_int_equal(steps_answer_json(&host, NULL, 0, &r), -19);
+	assert_int_equal(steps_answer_json(&host, "{\"step_type\":3}", strlen("{\"step_type\":3}"), &r), -19);
+	assert_int_equal(steps_answer_json(&host, "[\"inventory\"]", strlen("[\"inventory\"]"), &r), -19);
+	assert_int_equal(steps_answer_json(&host, "{\"step_type\":\"inventory\"", strlen("{\"step_type\":\"inventory\""), &r), -19);
+	/* no args, no id: still answered */
+	assert_int_equal(steps_answer_json(&host, "{\"step_type\":\"inventory\"}", strlen("{\"step_type\":\"inventory\"}"), &r), 0);
 	assert_int_equal(r.exit_code, 0);
-	json_decref(o);
+	assert_string_equal(r.step_id, "");
 	steps_reply_clear(&r);
+	/* a step_id longer than the reply keeps is cut, never overflows */
+	{
+		char long_id[300];
+		int n = snprintf(long_id, sizeof(long_id), "{\"step_type\":\"inventory\",\"step_id\":\"%0200d\"}", 0);
+		assert_int_equal(steps_answer_json(&host, long_id, (size_t)n, &r), 0);
+		assert_int_equal(strlen(r.step_id), sizeof(r.step_id) - 1);
+		steps_reply_clear(&r);
+	}
 	steps_reply_clear(NULL);
 }
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "emu_auth.h"
@@ -21,6 +22,7 @@
 #include "emu_model.h"
 #include "emu_record.h"
 #include "emu_state.h"
+#include "sw_fdlimit.h"
 #include "sw_server.h"
 
 #define LOCAL_KEY_FILE "local-auth-key.pem"
@@ -115,6 +117,22 @@ int main(int argc, char **argv)
 		return cli == EMU_CLI_DONE ? 0 : 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	{
+		/* One descriptor per connection: --max-connections (plus the
+		 * server's reserve) when given, else as many as the hard limit
+		 * allows (the default cap follows the soft limit). */
+		struct sw_fdlimit lim;
+		char msg[320];
+		struct rlimit rl;
+		uint64_t want = o.max_conns ? (uint64_t)o.max_conns + 128 :
+		                getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY ?
+		                (uint64_t)rl.rlim_max : 0;
+		int lrv = want ? sw_fdlimit_raise(want, &lim, msg, sizeof(msg)) : 0;
+		if (lrv < 0 || (o.max_conns && msg[0] && !o.quiet))
+			fprintf(stderr, "assisted-emulator: %s%s\n", msg,
+			        lrv < 0 && o.max_conns ? ": fewer connections than --max-connections are "
+			        "accepted (the rest are closed at accept)" : "");
+	}
 
 	base = event_base_new();
 	if (!base) {
