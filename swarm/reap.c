@@ -338,7 +338,9 @@ static void run(struct reap *r)
 	}
 	if (r->head && r->n.inflight < r->max_inflight) {
 		event_del(&r->ev);
-		rt_timer(r->rt, &r->ev, r->head->due_ns > now ? r->head->due_ns - now : 0, 0);
+		uint64_t d = r->head->due_ns > now ? r->head->due_ns - now : 0;
+		struct timeval tv = {(time_t)(d / 1000000000u), (suseconds_t)(d % 1000000000u / 1000u)};
+		event_add(&r->ev, &tv);
 		r->ev_armed = 1;
 	}
 }
