@@ -16,7 +16,7 @@
 # from the first run, which perf does not slow down.
 #
 # Usage: bench/lifecycle_cpu.sh [BUILD_DIR] [SNO] [MULTI]      (default 1000 200)
-#   run it under the benchmark lock: flock /work/wt/bench.lock sh bench/lifecycle_cpu.sh ...
+#   run it alone on the machine (or under a shared lock: flock LOCKFILE sh bench/lifecycle_cpu.sh ...)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}

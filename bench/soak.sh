@@ -12,7 +12,7 @@
 #
 # Usage: bench/soak.sh [BUILD_DIR] [HOSTS] [DURATION_S] [WARMUP_S] [TIME_SCALE] [SAMPLE_S]
 #   defaults: build 10000 3600 900 1 60  (1 hour at 10^4 hosts, real poll cadence)
-# Run it under `flock /work/wt/bench.lock` when others measure on the machine.
+# Run it under a shared lock (`flock LOCKFILE ...`) when others measure on the machine.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}

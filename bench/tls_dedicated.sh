@@ -12,7 +12,7 @@
 # script raises it (the hard limit too when privileged) and says when it
 # cannot.
 # Usage: bench/tls_dedicated.sh [BUILD_DIR] [N] [HOLD_SECONDS]   (default 100000 10)
-#   flock /work/wt/bench.lock sh bench/tls_dedicated.sh BUILD 100000 10
+#   sh bench/tls_dedicated.sh BUILD 100000 10
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}
