@@ -219,17 +219,17 @@ thresholds:
   requests{operation:register_host}: ["count >= 25"]
 PLAN
 at=$(( $(date +%s) + 2 ))
-pids=
+shard_pids=
 for i in 0 1; do
 	timeout 150 "$SW" --progress off -q --series-interval 1s --shard $i/3 --run-id e2e-sh --start-at $at \
 		-r "$tmp/sh$i.json" 30 "$tmp/p-sh.yaml" "$tmp/svc.yaml" >/dev/null 2>"$tmp/sh$i.err" &
-	pids="$pids $!"
+	shard_pids="$shard_pids $!"
 done
 # the third shard as a Kubernetes Indexed Job pod would start it
 rc=0
 JOB_COMPLETION_INDEX=2 SWARM_RUN_ID=e2e-sh SWARM_START_AT=$at timeout 150 "$SW" --progress off -q --series-interval 1s \
 	--shards 3 -r "$tmp/sh2.json" 30 "$tmp/p-sh.yaml" "$tmp/svc.yaml" >/dev/null 2>"$tmp/sh2.err" || rc=$?
-for p in $pids; do wait "$p" || true; done
+for p in $shard_pids; do wait "$p" || true; done
 # Each shard fails "register_host count >= 25" on its own share (exit 99):
 # the verdict that counts is the merged one.
 [ "$rc" = 99 ] || fail "shard 2: exit $rc, want 99 (its share fails the global threshold)"
