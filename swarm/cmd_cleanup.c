@@ -8,7 +8,8 @@
  * name, plus (unless --no-sweep) every cluster and infra-env the service
  * lists whose name is one of the run's ("[prefix-]<run id>-<index>"), which
  * covers the records a SIGKILL cut off before the journal's last flush;
- * then the journal's kube objects on the hub (--kube-server): namespaced
+ * then the journal's kube objects on the hub (--kube-server, else the
+ * kubeconfig the run itself would use, see kubeconfig.h): namespaced
  * objects outside the journaled namespaces, cluster-scoped ones, then the
  * namespaces (whose contents go with them). The deletions run
  * through the reaper (reap.h): a cluster still installing is cancelled
@@ -26,6 +27,7 @@
 #include "as_model.h"
 #include "http_once.h"
 #include "journal.h"
+#include "kubeconfig.h"
 #include "reap.h"
 #include "results_load.h"
 #include "rt.h"
@@ -66,7 +68,8 @@ static void usage(FILE *f)
 	        "      --parallel N           deletions at once (default 16)\n"
 	        "      --dry-run              list what would be deleted, delete nothing\n"
 	        "      --force                the inputs name another service endpoint: go on\n"
-	        "      --kube-server URL      the hub of the journal's kube objects\n"
+	        "      --kube-server URL      the hub of the journal's kube objects (default:\n"
+	        "                             the kubeconfig a kube-mode run uses)\n"
 	        "      --kube-token-file F    its bearer token\n"
 	        "      --kube-ca F            its CA bundle\n"
 	        "      --kube-insecure        do not verify its certificate\n"
@@ -321,26 +324,23 @@ static int ns_journaled(const struct cleanup *c, const char *ns)
 	return 0;
 }
 
-/* Deletes the journals' kube objects on the hub. Returns failures, or -1
- * when the hub could not be reached at all. */
-static long kube_cleanup(struct cleanup *c, const char *server, const char *token, const char *ca, int insecure,
+/* Deletes the journals' kube objects on the hub |cfg| points at (|where|
+ * names it in messages). Returns failures, or -1 when the hub could not be
+ * reached at all. */
+static long kube_cleanup(struct cleanup *c, struct sw_client_cfg *cfg, const char *where, const char *token,
                          uint64_t *deleted, uint64_t *gone)
 {
-	struct sw_client_cfg cfg;
+	const char *server = cfg->url;
 	char err[1024];
 	long failed = 0;
 	struct event_base *base = event_base_new();
 	if (!base)
 		return -1;
-	sw_client_cfg_init(&cfg);
-	cfg.url = server;
-	cfg.ca_file = ca;
-	cfg.insecure = insecure;
-	cfg.request_timeout_ms = CLEANUP_TIMEOUT_MS;
-	cfg.max_conns = 1;
-	struct sw_client *kc = sw_client_new(base, &cfg, err, sizeof(err));
+	cfg->request_timeout_ms = CLEANUP_TIMEOUT_MS;
+	cfg->max_conns = 1;
+	struct sw_client *kc = sw_client_new(base, cfg, err, sizeof(err));
 	if (!kc) {
-		fprintf(stderr, "swarm cleanup: --kube-server %s: %s\n", server, err);
+		fprintf(stderr, "swarm cleanup: %s %s: %s\n", where, server, err);
 		event_base_free(base);
 		return -1;
 	}
@@ -464,15 +464,18 @@ int cmd_cleanup(int argc, char **argv)
 	struct reap *rp = NULL;
 	int have_rt = 0;
 	size_t nkube = 0;
+	struct kubeconfig kcfg = {0};
 	for (size_t j = 0; code == 0 && j < c.njr; j++)
 		for (size_t i = 0; i < c.jr[j].nobjs; i++)
 			nkube += c.jr[j].objs[i].kind == JK_KUBE;
 	if (code == 0 && c.endpoint[0] && strcmp(c.endpoint, svc.endpoint) && !force)
 		code = cmd_fail("cleanup", CMD_USAGE, "the run %s was against %s, %s points at %s (--force to go on)",
 		                c.run_id, c.endpoint, svc.path, svc.endpoint);
-	if (code == 0 && nkube && !kserver && !dry)
-		code = cmd_fail("cleanup", CMD_USAGE, "the journal lists %zu kube objects: give --kube-server (and "
-		                "--kube-token-file, --kube-ca) of the hub", nkube);
+	/* Without --kube-server, the hub is the one the run used: the service
+	 * config's kubeconfig, $KUBECONFIG, ~/.kube/config or the pod's account. */
+	if (code == 0 && nkube && !kserver && !dry && kubeconfig_load(svc.kubeconfig, &kcfg, err, sizeof(err)) < 0)
+		code = cmd_fail("cleanup", CMD_USAGE, "the journal lists %zu kube objects and no hub was found (%s): give "
+		                "--kube-server (and --kube-token-file, --kube-ca), or a kubeconfig", nkube, err);
 	if (code != 0)
 		goto out;
 	k.base = event_base_new();
@@ -526,7 +529,18 @@ int cmd_cleanup(int argc, char **argv)
 			code = cmd_fail("cleanup", CMD_USAGE, "--kube-token-file %s: cannot read a token", ktoken_file);
 			goto out;
 		}
-		kfail = kube_cleanup(&c, kserver, tok, kca, insecure, &kdel, &kgone);
+		struct sw_client_cfg kc;
+		sw_client_cfg_init(&kc);
+		if (kserver) {
+			kc.url = kserver;
+			kc.ca_file = kca;
+			kc.insecure = insecure;
+		} else
+			kubeconfig_client_cfg(&kcfg, &kc);
+		char where[1200];
+		snprintf(where, sizeof(where), "%s%s", kserver ? "--kube-server" : "hub of ",
+		         kserver ? "" : kcfg.source);
+		kfail = kube_cleanup(&c, &kc, where, kserver ? tok : kcfg.token, &kdel, &kgone);
 		free(tok);
 	}
 	uint64_t failed = n.clusters_failed + n.infra_envs_failed + (kfail > 0 ? (uint64_t)kfail : 0);
@@ -592,6 +606,7 @@ out:
 	free(c.jr);
 	free(c.run_id_owned);
 	json_decref(c.seen);
+	kubeconfig_free(&kcfg);
 	swarm_service_free(&svc);
 	return code;
 }

@@ -381,8 +381,12 @@ curl -fsS -H 'content-type: application/json' -d '{"apiVersion":"hive.openshift.
 	echo '{"type":"kube","api_version":"v1","resource":"secrets","namespace":"e2e-kube-0","name":"e2e-kube-0-pull","t":0.1}'
 	echo '{"type":"kube","api_version":"hive.openshift.io/v1","resource":"clusterimagesets","namespace":null,"name":"e2e-kube-0","t":0.1}'
 } >"$tmp/kube.journal"
-expect_rc 2 "kube cleanup without a hub" "$SW" cleanup "$tmp/svc-k.yaml" "$tmp/kube.journal"
-expect_rc 0 "kube cleanup" "$SW" cleanup --json --kube-server "$K" "$tmp/svc-k.yaml" "$tmp/kube.journal"
+mkdir -p "$tmp/home"
+expect_rc 2 "kube cleanup without a hub" env -u KUBECONFIG -u KUBERNETES_SERVICE_HOST HOME="$tmp/home" \
+	"$SW" cleanup "$tmp/svc-k.yaml" "$tmp/kube.journal"
+grep -q "no hub was found" "$tmp/cmd.err" || fail "kube cleanup without a hub: $(cat "$tmp/cmd.err")"
+# the hub of the kubeconfig the run used (no --kube-server)
+expect_rc 0 "kube cleanup" env KUBECONFIG="$tmp/kc.yaml" "$SW" cleanup --json "$tmp/svc-k.yaml" "$tmp/kube.journal"
 jq -e '.kube.deleted == 2 and .kube.failed == 0' "$tmp/out.log" >/dev/null || fail "kube cleanup: $(cat "$tmp/out.log")"
 curl -s -o /dev/null -w '%{http_code}' "$K/apis/hive.openshift.io/v1/clusterimagesets/e2e-kube-0" | grep -q 404 ||
 	fail "the ClusterImageSet is still there"
@@ -393,5 +397,5 @@ until [ "$(curl -s -o /dev/null -w '%{http_code}' "$K/api/v1/namespaces/e2e-kube
 done
 expect_rc 0 "kube cleanup again" "$SW" cleanup --json --kube-server "$K" "$tmp/svc-k.yaml" "$tmp/kube.journal"
 jq -e '.kube.deleted == 0 and .kube.already_gone == 2' "$tmp/out.log" >/dev/null || fail "kube cleanup again: $(cat "$tmp/out.log")"
-echo "ok cleanup of kube objects: deleted on the hub, then already gone"
+echo "ok cleanup of kube objects: deleted on the kubeconfig's hub, then already gone (--kube-server)"
 echo "all orchestration cases passed"
