@@ -20,14 +20,12 @@ obs="$src/tools/observability"
 
 start_emulator --fault-error v2GetNextSteps:0.05:503
 service_yaml "$tmp/service.yaml"
-gport=$(free_port)
+start_pushgateway
 cat >>"$tmp/service.yaml" <<EOC
 pushgateway:
   url: "http://127.0.0.1:$gport/"
   job: swarm-push
 EOC
-prometheus-pushgateway --web.listen-address="127.0.0.1:$gport" >"$tmp/pgw.log" 2>&1 &
-pids="$pids $!"
 sport=$(free_port)
 pport=$(free_port)
 sed 's/^    interval: 15s$/    interval: 1s/' "$obs/prometheus-rules.yml" >"$tmp/rules.yml"
@@ -51,9 +49,8 @@ prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/data" \
 	--web.listen-address="127.0.0.1:$pport" >"$tmp/prom.log" 2>&1 &
 pids="$pids $!"
 i=0
-until curl -fsS "http://127.0.0.1:$pport/-/ready" >/dev/null 2>&1 &&
-	curl -fsS "http://127.0.0.1:$gport/-/ready" >/dev/null 2>&1; do
-	i=$((i + 1)); [ $i -lt 300 ] || fail "prometheus/pushgateway not ready: $(tail -n 3 "$tmp/prom.log" "$tmp/pgw.log")"
+until curl -fsS "http://127.0.0.1:$pport/-/ready" >/dev/null 2>&1; do
+	i=$((i + 1)); [ $i -lt 300 ] || fail "prometheus not ready: $(tail -n 3 "$tmp/prom.log")"
 	sleep 0.1
 done
 

@@ -325,25 +325,7 @@ echo "ok publish: $((lines / 2)) _bulk documents (= results), report written; ba
 
 # Publish to a real Pushgateway: what it holds equals the results.
 if command -v prometheus-pushgateway >/dev/null 2>&1; then
-	# A free port may be taken before the gateway binds it: then it exits
-	# and another port is tried (3 tries, each waited for up to 30 s).
-	tries=0
-	while :; do
-		tries=$((tries + 1))
-		gport=$(free_port)
-		prometheus-pushgateway --web.listen-address="127.0.0.1:$gport" >"$tmp/pgw.log" 2>&1 &
-		gpid=$!
-		i=0
-		until curl -fsS "http://127.0.0.1:$gport/-/ready" >/dev/null 2>&1; do
-			kill -0 "$gpid" 2>/dev/null || break
-			i=$((i + 1)); [ $i -lt 300 ] || break
-			sleep 0.1
-		done
-		curl -fsS "http://127.0.0.1:$gport/-/ready" >/dev/null 2>&1 && break
-		kill "$gpid" 2>/dev/null; wait "$gpid" 2>/dev/null
-		[ $tries -lt 3 ] || fail "pushgateway did not start: $(tail -n 3 "$tmp/pgw.log")"
-	done
-	pids="$pids $gpid"
+	start_pushgateway
 	expect_rc 0 "publish --push" "$SW" publish --push "http://127.0.0.1:$gport" --job e2e "$tmp/merged.json"
 	curl -fsS "http://127.0.0.1:$gport/metrics" >"$tmp/pgw.txt"
 	kill $gpid; wait $gpid 2>/dev/null || true
