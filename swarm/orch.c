@@ -171,7 +171,7 @@ int orch_begin(struct orch *o, struct swarm_ctx *ctx, struct series *series, dou
 	o->series = series;
 	o->labels = thr_plan_labels(o->plan);
 	if (o->plan->soak && series)
-		series_set_max(series, o->plan->soak->series_intervals);
+		series_set_max(series, o->plan->soak->series_intervals, (size_t)o->plan->soak->series_kib * 1024);
 	const char *jp = o->opts->journal_path;
 	if (jp && !strcmp(jp, "off"))
 		return 0;

@@ -243,12 +243,13 @@ static json_t *j_plan(const struct swarm_plan *p, int *bad)
 	jset(o, "cleanup", json_boolean(p->cleanup), bad);
 	jset(o, "max_duration_seconds", json_integer(p->max_duration_s), bad);
 	const struct swarm_soak *sk = p->soak;
-	jset(o, "soak", sk ? json_pack("{s:f, s:f, s:f, s:f, s:I, s:I}",
+	jset(o, "soak", sk ? json_pack("{s:f, s:f, s:f, s:f, s:I, s:I, s:I}",
 	                               "duration_seconds", (double)sk->duration_ns / 1e9,
 	                               "retention_seconds", (double)sk->retention_ns / 1e9,
 	                               "snapshot_interval_seconds", (double)sk->snapshot_ns / 1e9,
 	                               "window_seconds", (double)sk->window_ns / 1e9,
 	                               "series_intervals", (json_int_t)sk->series_intervals,
+	                               "series_kib", (json_int_t)sk->series_kib,
 	                               "keep_failed_records", (json_int_t)sk->keep_failed)
 	                      : json_null(), bad);
 	jset(o, "arrival", json_pack("{s:s, s:f, s:f, s:f, s:I, s:f, s:b}",

@@ -72,9 +72,32 @@ void series_free(struct series **sp)
 	*sp = NULL;
 }
 
-void series_set_max(struct series *s, size_t max)
+void series_set_max(struct series *s, size_t max, size_t max_bytes)
 {
 	s->max = max && max < 8 ? 8 : max;
+	s->max_bytes = max_bytes;
+}
+
+size_t series_bytes(const struct series *s)
+{
+	size_t b = 0;
+	for (size_t i = 0; i < s->n; i++)
+		b += series_iv_bytes(&s->iv[i]);
+	return b;
+}
+
+/* Makes room for one more interval within the bounds (series_set_max()). */
+static int series_bound(struct series *s)
+{
+	while (s->max && s->n >= 8 &&
+	       (s->n >= s->max || (s->max_bytes && series_bytes(s) > s->max_bytes))) {
+		size_t before = s->n;
+		if (series_halve(s) < 0)
+			return SW_ERR_NOMEM;
+		if (s->n == before)
+			break;
+	}
+	return 0;
 }
 
 void series_set_service_metrics(struct series *s, char *json)
@@ -137,7 +160,7 @@ int series_cut(struct series *s, const struct swarm_stats *cum, double t_end)
 		free(scratch); /* the last boundary was the end: nothing new */
 		return 0;
 	}
-	if (s->max && s->n >= s->max && series_halve(s) < 0)
+	if (series_bound(s) < 0)
 		goto out;
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;

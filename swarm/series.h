@@ -61,6 +61,7 @@ struct series {
 	struct series_iv *iv;
 	size_t n, cap;
 	size_t max;                      /* 0, or intervals kept before older ones merge (soak) */
+	size_t max_bytes;                /* 0, or bytes the intervals may hold before older ones merge */
 	char *svc_pending;               /* service metrics for the next cut (owned) */
 };
 
@@ -89,12 +90,19 @@ int series_poll(struct series *s, struct swarm_shard *const *shards, unsigned n,
                 const struct swarm_stats *extra);
 
 /*
- * Bounds the series to |max| intervals (>= 8; 0 = unbounded): when a cut
- * would exceed it, the oldest half is merged pairwise (series_merge.c), so
- * old intervals get coarser and memory stays flat while the newest half
- * keeps its resolution.
+ * Bounds the series to |max| intervals (>= 8; 0 = unbounded) and, when
+ * |max_bytes| is not 0, to about that many bytes of intervals: when a cut
+ * would exceed either, the oldest half is merged pairwise (series_merge.c),
+ * again until both hold or 8 intervals are left. Old intervals get coarser
+ * while the newest half keeps its resolution. The byte bound is what keeps
+ * memory flat in a long run: a merged interval holds the union of its
+ * halves' histogram buckets, so a count bound alone lets the oldest
+ * intervals grow for hours.
  */
-void series_set_max(struct series *s, size_t max);
+void series_set_max(struct series *s, size_t max, size_t max_bytes);
+/* Bytes the intervals hold (counters, operations, histogram words, service
+ * metrics): what |max_bytes| bounds. */
+size_t series_bytes(const struct series *s);
 
 /* Takes |json| (a compact JSON object text, malloc'd) as the service
  * metrics of the interval being recorded; replaces an older pending one. */
@@ -125,6 +133,8 @@ int series_iv_combine(struct series_iv *out, const struct series_iv *a, const st
 /* Deep copy. Returns 0 or SW_ERR_NOMEM. */
 int series_iv_copy(struct series_iv *out, const struct series_iv *src);
 void series_iv_free(struct series_iv *iv);
+/* Bytes |iv| holds (see series_bytes()). */
+size_t series_iv_bytes(const struct series_iv *iv);
 /* Appends |iv| to |s| (taking its contents; |iv| is zeroed). 0 or SW_ERR_NOMEM. */
 int series_append(struct series *s, struct series_iv *iv);
 /* Merges the oldest half of |s| pairwise (the series_set_max() step). */

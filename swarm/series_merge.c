@@ -131,6 +131,22 @@ out:
 	return rv;
 }
 
+static size_t hsp_bytes(const struct hsp *h)
+{
+	return h->n * sizeof(*h->w);
+}
+
+size_t series_iv_bytes(const struct series_iv *iv)
+{
+	size_t b = sizeof(*iv) + iv->nops * sizeof(*iv->ops) + hsp_bytes(&iv->lateness) +
+	           hsp_bytes(&iv->start_delay) + hsp_bytes(&iv->send_delay);
+	for (unsigned i = 0; i < iv->nops; i++)
+		b += hsp_bytes(&iv->ops[i].service) + hsp_bytes(&iv->ops[i].intended);
+	if (iv->service_metrics)
+		b += strlen(iv->service_metrics) + 1;
+	return b;
+}
+
 int series_iv_copy(struct series_iv *out, const struct series_iv *src)
 {
 	*out = *src;

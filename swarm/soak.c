@@ -29,22 +29,23 @@ static int is_null(const yaml_node_t *n)
 	return !*v || !strcmp(v, "~") || !strcmp(v, "null");
 }
 
-enum { K_DURATION, K_RETENTION, K_SNAPSHOT, K_WINDOW, K_SERIES, K_KEEP_FAILED };
+enum { K_DURATION, K_RETENTION, K_SNAPSHOT, K_WINDOW, K_SERIES, K_SERIES_KIB, K_KEEP_FAILED };
 
 int soak_load_yaml(struct swarm_soak **out, yaml_document_t *doc, yaml_node_t *node, const char *path,
                    const struct swarm_plan *plan, char *err, size_t errlen)
 {
 	static const char *const keys[] = {"duration", "retention", "snapshot_interval", "window",
-	                                   "series_intervals", "keep_failed_records", NULL};
+	                                   "series_intervals", "series_kib", "keep_failed_records", NULL};
 	*out = NULL;
 	if (!node || is_null(node))
 		return 0;
 	if (node->type != YAML_MAPPING_NODE)
 		return serr(err, errlen, path, node, NULL, "expected a mapping (duration, retention, "
-		            "snapshot_interval, window, series_intervals, keep_failed_records)");
+		            "snapshot_interval, window, series_intervals, series_kib, keep_failed_records)");
 	struct swarm_soak s = {
 		.retention_ns = UINT64_C(60) * 1000000000, .snapshot_ns = UINT64_C(60) * 1000000000,
-		.window_ns = UINT64_C(300) * 1000000000, .series_intervals = 64, .keep_failed = 100,
+		.window_ns = UINT64_C(300) * 1000000000, .series_intervals = 64, .series_kib = 1024,
+		.keep_failed = 100,
 	};
 	for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = yaml_document_get_node(doc, p->key);
@@ -58,23 +59,28 @@ int soak_load_yaml(struct swarm_soak **out, yaml_document_t *doc, yaml_node_t *n
 				idx = i;
 		if (idx < 0)
 			return serr(err, errlen, path, k, ks ? ks : "?", "unknown key (soak has duration, retention, "
-			            "snapshot_interval, window, series_intervals, keep_failed_records)");
+			            "snapshot_interval, window, series_intervals, series_kib, keep_failed_records)");
 		for (yaml_node_pair_t *q = node->data.mapping.pairs.start; q < p; q++) {
 			yaml_node_t *qk = yaml_document_get_node(doc, q->key);
 			if (qk->type == YAML_SCALAR_NODE && !strcmp((const char *)qk->data.scalar.value, ks))
 				return serr(err, errlen, path, k, ks, "duplicate key");
 		}
-		if (idx == K_SERIES || idx == K_KEEP_FAILED) {
+		if (idx == K_SERIES || idx == K_SERIES_KIB || idx == K_KEEP_FAILED) {
+			static const long long lows[] = {[K_SERIES] = 8, [K_SERIES_KIB] = 64, [K_KEEP_FAILED] = 0};
+			static const long long highs[] = {[K_SERIES] = 100000, [K_SERIES_KIB] = 1048576,
+			                                  [K_KEEP_FAILED] = 1000000};
 			char *end = NULL;
 			errno = 0;
 			long long x = vs && *vs ? strtoll(vs, &end, 10) : -1;
-			long long lo = idx == K_SERIES ? 8 : 0, hi = idx == K_SERIES ? 100000 : 1000000;
+			long long lo = lows[idx], hi = highs[idx];
 			if (!vs || !*vs || *end || errno || x < lo || x > hi) {
 				snprintf(msg, sizeof(msg), "expected an integer from %lld to %lld", lo, hi);
 				return serr(err, errlen, path, v, ks, msg);
 			}
 			if (idx == K_SERIES)
 				s.series_intervals = (unsigned)x;
+			else if (idx == K_SERIES_KIB)
+				s.series_kib = (unsigned)x;
 			else
 				s.keep_failed = (unsigned)x;
 			continue;

@@ -23,6 +23,7 @@ struct swarm_soak {
 	uint64_t snapshot_ns;       /* rewrite the results file this often; 0 = only at the end (default 1m) */
 	uint64_t window_ns;         /* rolling window of progress and /metrics (default 5m) */
 	unsigned series_intervals;  /* time series intervals kept before older ones are merged (default 64) */
+	unsigned series_kib;        /* KiB the time series may hold before older intervals are merged (default 1024) */
 	unsigned keep_failed;       /* failed cluster records kept in the results (default 100) */
 };
 

@@ -395,6 +395,11 @@ static const struct bad_case bad_cases[] = {
 	 "3:3: key 'arrival.clusters_per_minute': required (> 0) for kind 'rate'"},
 	{"jitter_range", 0, "clusters: []\ntimings: {jitter: 2}\n", SW_ERR_INVALID,
 	 "2:19: key 'timings.jitter': expected a number from 0 to 1, got '2'"},
+	{"soak_series_kib", 0, "clusters:\n  - {single_node: true, num_workers: 0, amount: 1}\nsoak:\n  series_kib: 10\n",
+	 SW_ERR_INVALID, "4:15: key 'soak.series_kib': expected an integer from 64 to 1048576"},
+	{"soak_unknown", 0, "clusters:\n  - {single_node: true, num_workers: 0, amount: 1}\nsoak:\n  series_mib: 1\n",
+	 SW_ERR_INVALID, "4:3: key 'soak.series_mib': unknown key (soak has duration, retention, snapshot_interval, "
+	 "window, series_intervals, series_kib, keep_failed_records)"},
 	{"dup_key", 0, "clusters: []\nshuffle: true\nshuffle: false\n", SW_ERR_INVALID,
 	 "3:1: key 'shuffle': duplicate key"},
 	{"not_mapping", 0, "- a\n- b\n", SW_ERR_INVALID, "1:1: expected a mapping at the top level"},

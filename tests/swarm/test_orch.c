@@ -152,13 +152,46 @@ static uint64_t total_count(const struct series *s, unsigned ep)
 	return n;
 }
 
+/* A long run whose latencies keep reaching new histogram buckets: a count
+ * bound alone lets the merged (oldest) intervals grow, the byte bound holds
+ * the series to it, and both still sum to the totals. */
+static void test_series_bytes(void **state)
+{
+	(void)state;
+	struct swarm_stats *st = malloc(sizeof(*st));
+	struct series *by_count = series_new(1000000000), *by_bytes = series_new(1000000000);
+	const size_t budget = 24 * 1024;
+	stats_init(st);
+	series_set_max(by_count, 64, 0);
+	series_set_max(by_bytes, 64, budget);
+	for (unsigned k = 1; k <= 600; k++) {
+		for (unsigned j = 0; j < 20; j++)
+			stats_record_call(st, EP_GET_STEPS, 0, 200, 0, 0, (uint64_t)((k * 131 + j * 977) % 4000 + 1) * 250000);
+		assert_int_equal(series_cut(by_count, st, k), 0);
+		assert_int_equal(series_cut(by_bytes, st, k), 0);
+		size_t newest = series_iv_bytes(&by_bytes->iv[by_bytes->n - 1]);
+		assert_true(series_bytes(by_bytes) <= budget + newest);
+		assert_true(by_bytes->n <= 64 && (k < 8 || by_bytes->n >= 7)); /* halving stops below 8 */
+	}
+	assert_true(series_bytes(by_count) > budget);
+	assert_int_equal(total_count(by_count, EP_GET_STEPS), st->ep[EP_GET_STEPS].count);
+	assert_int_equal(total_count(by_bytes, EP_GET_STEPS), st->ep[EP_GET_STEPS].count);
+	assert_true(by_bytes->iv[0].t0 == 0 && by_bytes->iv[by_bytes->n - 1].t1 == 600);
+	for (size_t i = 1; i < by_bytes->n; i++)
+		assert_true(by_bytes->iv[i].t0 == by_bytes->iv[i - 1].t1);
+	series_free(&by_count);
+	series_free(&by_bytes);
+	stats_free(st);
+	free(st);
+}
+
 static void test_series_combine(void **state)
 {
 	(void)state;
 	struct swarm_stats *st = malloc(sizeof(*st));
 	struct series *s = series_new(1000000000);
 	stats_init(st);
-	series_set_max(s, 8);
+	series_set_max(s, 8, 0);
 	for (unsigned k = 1; k <= 30; k++) {
 		grow(st, 10 * k, k, 1);
 		assert_int_equal(series_cut(s, st, k), 0);
@@ -389,6 +422,7 @@ int main(void)
 		cmocka_unit_test(test_stream_matches_schedule),
 		cmocka_unit_test(test_stream_shards),
 		cmocka_unit_test(test_series_combine),
+		cmocka_unit_test(test_series_bytes),
 		cmocka_unit_test(test_fold_compact),
 		cmocka_unit_test(test_results_roundtrip_and_table),
 	};
