@@ -321,19 +321,10 @@ static double wall_now(void)
 /* Merges every shard's current snapshot into |out| (initialised here). */
 static int merged_snapshot(struct run *r, struct swarm_stats *out)
 {
-	struct swarm_stats *tmp = malloc(sizeof(*tmp));
 	int rv = 0;
 	stats_init(out);
-	if (!tmp)
-		return SW_ERR_NOMEM;
-	for (unsigned i = 0; i < r->nth && rv == 0; i++) {
-		stats_init(tmp);
-		rv = shard_snapshot(r->th[i].sh, tmp);
-		if (rv == 0)
-			rv = stats_merge(out, tmp);
-		stats_free(tmp);
-	}
-	free(tmp);
+	for (unsigned i = 0; i < r->nth && rv == 0; i++)
+		rv = shard_merge_into(r->th[i].sh, out);
 	return rv;
 }
 

@@ -415,6 +415,16 @@ void stats_copy_summary(struct swarm_stats *dst, const struct swarm_stats *src)
 		x_oom(0);
 }
 
+void stats_move_records(struct swarm_stats *dst, struct swarm_stats *src)
+{
+	stats_copy_summary(dst, src);
+	dst->clusters = src->clusters;
+	dst->nclusters = src->nclusters;
+	dst->capclusters = src->capclusters;
+	src->clusters = NULL;
+	src->nclusters = src->capclusters = 0;
+}
+
 int stats_copy(struct swarm_stats *dst, const struct swarm_stats *src)
 {
 	struct swarm_cluster_record *recs = NULL;

@@ -179,5 +179,9 @@ int stats_copy(struct swarm_stats *dst, const struct swarm_stats *src);
 /* Like stats_copy() without the cluster records (|dst| gets none): the cheap
  * copy for periodic snapshots, which only need counters and histograms. */
 void stats_copy_summary(struct swarm_stats *dst, const struct swarm_stats *src);
+/* stats_copy_summary(), then |src|'s cluster records move to |dst| (|src|
+ * keeps none; its counters stay): the one copy of the records that a
+ * finished shard hands over. */
+void stats_move_records(struct swarm_stats *dst, struct swarm_stats *src);
 
 #endif
