@@ -680,14 +680,14 @@ void shard_stop(struct swarm_shard *sh)
 	(void)n;
 }
 
-int shard_merge_into(struct swarm_shard *sh, struct swarm_stats *out)
+int shard_merge_into(struct swarm_shard *sh, struct swarm_stats *out, int take)
 {
 	int rv;
 
 	if (!sh || !out)
 		return SW_ERR_INVALID;
 	pthread_mutex_lock(&sh->mu);
-	rv = stats_merge(out, &sh->pub);
+	rv = take ? stats_merge_take(out, &sh->pub) : stats_merge(out, &sh->pub);
 	pthread_mutex_unlock(&sh->mu);
 	return rv;
 }

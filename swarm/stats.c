@@ -377,6 +377,33 @@ int stats_merge(struct swarm_stats *dst, const struct swarm_stats *src)
 	return 0;
 }
 
+int stats_merge_take(struct swarm_stats *dst, struct swarm_stats *src)
+{
+	struct swarm_cluster_record *recs = src->clusters;
+	size_t n = src->nclusters, cap = src->capclusters;
+	int move = !dst->nclusters;
+	if (move) {
+		src->clusters = NULL;
+		src->nclusters = src->capclusters = 0;
+	}
+	int rv = stats_merge(dst, src);
+	if (move && rv == 0) {
+		free(dst->clusters);
+		dst->clusters = recs;
+		dst->nclusters = n;
+		dst->capclusters = cap;
+	} else if (move) {
+		src->clusters = recs; /* nothing changed hands */
+		src->nclusters = n;
+		src->capclusters = cap;
+	} else if (rv == 0) {
+		free(src->clusters);
+		src->clusters = NULL;
+		src->nclusters = src->capclusters = 0;
+	}
+	return rv;
+}
+
 /* Copies |src|'s shape aggregates into |shapes| (|dst|'s previous array,
  * resized) and points |dst| at it. */
 static int shapes_copy(struct swarm_stats *dst, struct swarm_shape_stats *shapes, size_t n,

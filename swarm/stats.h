@@ -174,6 +174,10 @@ size_t stats_compact_records(struct swarm_stats *s, size_t keep_failed, long *ma
 
 /* dst += src (histograms, counters, gauges; cluster records appended). Returns 0 or SW_ERR_NOMEM. */
 int stats_merge(struct swarm_stats *dst, const struct swarm_stats *src);
+/* stats_merge(), then |src| gives up its cluster records (moved when |dst|
+ * has none, else freed once copied; kept when it fails): the final merge,
+ * without a second copy of every record. Returns 0 or SW_ERR_NOMEM. */
+int stats_merge_take(struct swarm_stats *dst, struct swarm_stats *src);
 /* Deep copy; |dst| must be initialised; its previous records are freed. Returns 0 or SW_ERR_NOMEM. */
 int stats_copy(struct swarm_stats *dst, const struct swarm_stats *src);
 /* Like stats_copy() without the cluster records (|dst| gets none): the cheap
