@@ -318,7 +318,8 @@ static double wall_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Merges every shard's current snapshot into |out| (initialised here). */
+/* Merges every shard's current snapshot into |out| (initialised here);
+ * with |take| (the final merge) the shards' records move into |out|. */
 static int merged_snapshot_ex(struct run *r, struct swarm_stats *out, int take)
 {
 	int rv = 0;
