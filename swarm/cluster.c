@@ -124,8 +124,13 @@ void cluster_boot_hosts(struct swarm_cluster *cl)
 const char *cluster_intern_version(struct swarm_cluster *cl, const char *v)
 {
 	size_t n = sizeof(cl->versions) / sizeof(cl->versions[0]), i, slot;
+	const char *run_image = cl->rt->ctx ? cl->rt->ctx->agent_image : NULL;
 	char *old;
 
+	/* The usual case: the run's image, which main owns beyond every
+	 * cluster; no copy per cluster (about 80 bytes each at 10^5). */
+	if (run_image && !strcmp(run_image, v))
+		return run_image;
 	for (i = 0; i < n && cl->versions[i]; i++)
 		if (!strcmp(cl->versions[i], v))
 			return cl->versions[i];

@@ -116,8 +116,10 @@ static inline struct swarm_cluster *cluster_of(const struct rt_call *c)
 
 /* Boots every host with a small per-host stagger. */
 void cluster_boot_hosts(struct swarm_cluster *cl);
-/* Returns the interned copy of agent version |v| (at most 4 kept; past that
- * the last slot is reused and its agents re-point at the new copy). Never NULL. */
+/* Returns the interned copy of agent version |v|: the run's image
+ * (ctx->agent_image, not copied) when it is that, else a copy owned by the
+ * cluster (at most 4 kept; past that the last slot is reused and its agents
+ * re-point at the new copy). Never NULL. */
 const char *cluster_intern_version(struct swarm_cluster *cl, const char *v);
 /* The record of this cluster in the stats (NULL if none). */
 struct swarm_cluster_record *cluster_record(struct swarm_cluster *cl);

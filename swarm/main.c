@@ -318,23 +318,20 @@ static double wall_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Merges every shard's current snapshot into |out| (initialised here). */
-static int merged_snapshot(struct run *r, struct swarm_stats *out)
+/* Merges every shard's current snapshot into |out| (initialised here);
+ * with |take| (the final merge) the shards' records move into |out|. */
+static int merged_snapshot_ex(struct run *r, struct swarm_stats *out, int take)
 {
-	struct swarm_stats *tmp = malloc(sizeof(*tmp));
 	int rv = 0;
 	stats_init(out);
-	if (!tmp)
-		return SW_ERR_NOMEM;
-	for (unsigned i = 0; i < r->nth && rv == 0; i++) {
-		stats_init(tmp);
-		rv = shard_snapshot(r->th[i].sh, tmp);
-		if (rv == 0)
-			rv = stats_merge(out, tmp);
-		stats_free(tmp);
-	}
-	free(tmp);
+	for (unsigned i = 0; i < r->nth && rv == 0; i++)
+		rv = shard_merge_into(r->th[i].sh, out, take);
 	return rv;
+}
+
+static int merged_snapshot(struct run *r, struct swarm_stats *out)
+{
+	return merged_snapshot_ex(r, out, 0);
 }
 
 static void stop_all(struct run *r, enum stop_reason why)
@@ -968,7 +965,8 @@ report:;
 		sw_server_free(&r.metrics);
 
 	final = malloc(sizeof(*final));
-	if (!final || merged_snapshot(&r, final) < 0 || stats_merge(final, mainst) < 0) {
+	/* The shards are done: their records move to |final| (no second copy). */
+	if (!final || merged_snapshot_ex(&r, final, 1) < 0 || stats_merge(final, mainst) < 0) {
 		fprintf(stderr, "swarm: out of memory merging results\n");
 		code = SWARM_EXIT_FAILED;
 		goto out;

@@ -373,8 +373,9 @@ static json_t *j_time_or_null(uint64_t ns)
 	return ns ? json_real(sec(ns)) : json_null();
 }
 
-static json_t *j_cluster(const struct swarm_cluster_record *r, int kube)
+json_t *report_cluster_json(const struct swarm_cluster_record *r, const struct report_run *run)
 {
+	int kube = run && run->plan && run->plan->mode == SWARM_MODE_KUBE;
 	json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:f, s:f, s:o, s:o, s:o, s:s, s:b, s:o}",
 	                 "name", r->name, "id", r->id, "shape", (json_int_t)r->shape,
 	                 "hosts", (json_int_t)r->hosts,
@@ -391,7 +392,7 @@ static json_t *j_cluster(const struct swarm_cluster_record *r, int kube)
 	return o;
 }
 
-json_t *report_json(const struct swarm_stats *st, const struct report_run *run)
+json_t *report_json_head(const struct swarm_stats *st, const struct report_run *run)
 {
 	int bad = 0;
 	char t0[40], t1[40];
@@ -463,12 +464,24 @@ json_t *report_json(const struct swarm_stats *st, const struct report_run *run)
 	jset(doc, "clusters_time", json_pack("{s:o, s:o}",
 	                                     "time_to_ready_seconds", j_quantiles(&st->cluster_ready),
 	                                     "time_to_installed_seconds", j_quantiles(&st->cluster_installed)), &bad);
-	json_t *cl = json_array();
-	for (size_t i = 0; i < st->nclusters; i++)
-		jappend(cl, j_cluster(&st->clusters[i], kube), &bad);
-	jset(doc, "clusters", cl, &bad);
+	/* Filled by report_json(), or streamed by the results writer. */
+	jset(doc, "clusters", json_array(), &bad);
 	if (kube)
 		jset(doc, "kube", kstats_run_json(st, shape_count(st, run), run->plan, run->svc), &bad);
+	if (bad) {
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+json_t *report_json(const struct swarm_stats *st, const struct report_run *run)
+{
+	json_t *doc = report_json_head(st, run);
+	json_t *cl = doc ? json_object_get(doc, "clusters") : NULL;
+	int bad = doc && !cl;
+	for (size_t i = 0; cl && i < st->nclusters; i++)
+		jappend(cl, report_cluster_json(&st->clusters[i], run), &bad);
 	if (bad) {
 		json_decref(doc);
 		return NULL;

@@ -66,6 +66,13 @@ const char *report_fmt_duration(uint64_t ns, char *buf, size_t len);
  * failure.
  */
 json_t *report_json(const struct swarm_stats *st, const struct report_run *run);
+/* report_json() with "clusters" left an empty array (the results writer
+ * streams the records there one at a time: the tree of 10^5 records would
+ * be the run's largest allocation). Same return and ownership. */
+json_t *report_json_head(const struct swarm_stats *st, const struct report_run *run);
+/* The "clusters" entry of record |r| (with "kube" in a kube-mode |run|).
+ * New reference, or NULL on allocation failure. */
+json_t *report_cluster_json(const struct swarm_cluster_record *r, const struct report_run *run);
 
 /*
  * Writes report_json() to |path| (via a temporary file renamed into place,

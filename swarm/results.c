@@ -87,29 +87,99 @@ int results_add_histograms(json_t *doc, const struct swarm_stats *st)
 	return bad ? SW_ERR_NOMEM : 0;
 }
 
+#define RESULTS_DUMP_FLAGS (JSON_INDENT(1) | JSON_REAL_PRECISION(9))
+
+/* Cluster records streamed into the document's empty "clusters" array. */
+struct clusters_src {
+	const struct swarm_stats *st;
+	const struct report_run *run;
+};
+
+static int put(FILE *f, const char *p, size_t n)
+{
+	return fwrite(p, 1, n, f) == n ? 0 : SW_ERR_IO;
+}
+
+/* Writes |text|, a value dumped at depth 0, |pad| levels deeper: a space
+ * per level after each newline (JSON strings hold no raw newline). */
+static int put_indented(FILE *f, const char *text, unsigned pad)
+{
+	int rv = 0;
+	while (rv == 0 && *text) {
+		const char *nl = strchr(text, '\n');
+		size_t n = nl ? (size_t)(nl - text) + 1 : strlen(text);
+		rv = put(f, text, n);
+		for (unsigned i = 0; rv == 0 && nl && i < pad; i++)
+			rv = fputc(' ', f) == EOF ? SW_ERR_IO : 0;
+		text += n;
+	}
+	return rv;
+}
+
+/*
+ * The records as jansson dumps the "clusters" array of the document, built
+ * and dumped one at a time: the tree and the text of 10^5 records at once
+ * were the run's largest allocations (about 3 KiB per cluster).
+ */
+static int stream_clusters(FILE *f, const struct clusters_src *cs)
+{
+	size_t n = cs->st->nclusters;
+	if (!n)
+		return put(f, "[]", 2);
+	int rv = put(f, "[", 1);
+	for (size_t i = 0; rv == 0 && i < n; i++) {
+		json_t *o = report_cluster_json(&cs->st->clusters[i], cs->run);
+		char *t = o ? json_dumps(o, RESULTS_DUMP_FLAGS) : NULL;
+		json_decref(o);
+		if (!t)
+			return SW_ERR_NOMEM;
+		rv = put(f, i ? ",\n  " : "\n  ", i ? 4 : 3);
+		if (rv == 0)
+			rv = put_indented(f, t, 2);
+		free(t);
+	}
+	return rv == 0 ? put(f, "\n ]", 3) : rv;
+}
+
 /*
  * The document is dumped by jansson and the series streamed after it: the
  * dump of an object ends with '}', which is replaced by the "series" member.
+ * With |cs|, the records are streamed in place of the document's empty
+ * top-level "clusters" array (its one "\n \"clusters\": []": a member one
+ * level deep; JSON strings hold no raw newline).
  */
-static int write_all(FILE *f, const json_t *doc, const struct series *ser)
+static int write_all(FILE *f, const json_t *doc, const struct clusters_src *cs,
+                     const struct series *ser)
 {
-	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(9));
+	static const char key[] = "\n \"clusters\": []";
+	char *text = json_dumps(doc, RESULTS_DUMP_FLAGS);
 	if (!text)
 		return SW_ERR_NOMEM;
-	size_t len = strlen(text);
+	size_t len = strlen(text), from = 0;
 	int rv = 0;
+	const char *at = cs ? strstr(text, key) : NULL;
+	if (at) {
+		from = (size_t)(at - text) + sizeof(key) - 1 - 2; /* up to the "[]" */
+		rv = put(f, text, from);
+		if (rv == 0)
+			rv = stream_clusters(f, cs);
+		from += 2;
+	}
 	if (!ser) {
-		if (fwrite(text, 1, len, f) != len || fputc('\n', f) == EOF)
+		if (rv == 0)
+			rv = put(f, text + from, len - from);
+		if (rv == 0 && fputc('\n', f) == EOF)
 			rv = SW_ERR_IO;
 		free(text);
 		return rv;
 	}
-	while (len && text[len - 1] != '}')
+	while (len > from && text[len - 1] != '}')
 		len--;
-	if (len)
+	if (len > from)
 		len--; /* the closing brace */
 	int empty = json_object_size(doc) == 0;
-	if (fwrite(text, 1, len, f) != len || fputs(empty ? "\"series\": " : ",\n \"series\": ", f) < 0)
+	if (rv == 0 && (put(f, text + from, len - from) < 0 ||
+	                fputs(empty ? "\"series\": " : ",\n \"series\": ", f) < 0))
 		rv = SW_ERR_IO;
 	free(text);
 	if (rv == 0)
@@ -119,8 +189,8 @@ static int write_all(FILE *f, const json_t *doc, const struct series *ser)
 	return rv;
 }
 
-int results_write(const char *path, const json_t *doc, const struct series *ser, char *err,
-                  size_t errlen)
+static int write_file(const char *path, const json_t *doc, const struct clusters_src *cs,
+                      const struct series *ser, char *err, size_t errlen)
 {
 	char tmp[4096];
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
@@ -130,7 +200,7 @@ int results_write(const char *path, const json_t *doc, const struct series *ser,
 		return SW_ERR_IO;
 	}
 	errno = 0;
-	int rv = write_all(f, doc, ser);
+	int rv = write_all(f, doc, cs, ser);
 	int saved = errno;
 	if (fclose(f) != 0 && rv == 0) {
 		saved = errno;
@@ -151,10 +221,17 @@ int results_write(const char *path, const json_t *doc, const struct series *ser,
 	return 0;
 }
 
+int results_write(const char *path, const json_t *doc, const struct series *ser, char *err,
+                  size_t errlen)
+{
+	return write_file(path, doc, NULL, ser, err, errlen);
+}
+
 int results_write_run(const char *path, const struct swarm_stats *st, const struct report_run *run,
                       const struct results_extra *x, char *err, size_t errlen)
 {
-	json_t *doc = report_json(st, run);
+	json_t *doc = report_json_head(st, run);
+	json_t *slot = doc ? json_object_get(doc, "clusters") : NULL;
 	int bad = !doc || results_add_histograms(doc, st) < 0;
 	if (!bad && x && x->service_metrics)
 		jset(doc, "service_metrics", json_incref(x->service_metrics), &bad);
@@ -167,7 +244,10 @@ int results_write_run(const char *path, const struct swarm_stats *st, const stru
 		snprintf(err, errlen, "%s: out of memory building the results", path);
 		return SW_ERR_NOMEM;
 	}
-	int rv = results_write(path, doc, x ? x->series : NULL, err, errlen);
+	/* The records go into the placeholder unless a member replaced it. */
+	struct clusters_src cs = {.st = st, .run = run};
+	int stream = slot && json_object_get(doc, "clusters") == slot && !json_array_size(slot);
+	int rv = write_file(path, doc, stream ? &cs : NULL, x ? x->series : NULL, err, errlen);
 	json_decref(doc);
 	return rv;
 }

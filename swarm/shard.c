@@ -312,8 +312,8 @@ static void publish(struct swarm_shard *sh, int with_records)
 	pthread_mutex_lock(&sh->mu);
 	if (!with_records)
 		stats_copy_summary(&sh->pub, &sh->stats);
-	else if (stats_copy(&sh->pub, &sh->stats) != 0)
-		fprintf(stderr, "swarm: shard %u: stats snapshot failed (out of memory)\n", sh->index);
+	else
+		stats_move_records(&sh->pub, &sh->stats); /* the last publish: no cluster is left */
 	if (with_records)
 		sh->finished_pub = 1;
 	pthread_mutex_unlock(&sh->mu);
@@ -678,6 +678,18 @@ void shard_stop(struct swarm_shard *sh)
 		return;
 	n = write(sh->stop_fd, &one, sizeof(one));
 	(void)n;
+}
+
+int shard_merge_into(struct swarm_shard *sh, struct swarm_stats *out, int take)
+{
+	int rv;
+
+	if (!sh || !out)
+		return SW_ERR_INVALID;
+	pthread_mutex_lock(&sh->mu);
+	rv = take ? stats_merge_take(out, &sh->pub) : stats_merge(out, &sh->pub);
+	pthread_mutex_unlock(&sh->mu);
+	return rv;
 }
 
 int shard_snapshot(struct swarm_shard *sh, struct swarm_stats *out)

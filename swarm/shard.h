@@ -65,6 +65,12 @@ int shard_run(struct swarm_shard *sh);
 void shard_stop(struct swarm_shard *sh);
 /* Thread-safe: deep-copies the shard's current stats into |out| (initialised). */
 int shard_snapshot(struct swarm_shard *sh, struct swarm_stats *out);
+/* Thread-safe: merges the shard's current stats into |out| (stats_merge();
+ * no intermediate copy of its cluster records). With |take| (the final
+ * merge, once the shard is done) the shard gives its records up
+ * (stats_merge_take()): later snapshots have counters only. Returns 0,
+ * SW_ERR_NOMEM or SW_ERR_INVALID. */
+int shard_merge_into(struct swarm_shard *sh, struct swarm_stats *out, int take);
 /*
  * Thread-safe: the shard's cumulative stats at its last series boundary
  * (counters and histograms, no cluster records). Every opts->series_interval

@@ -377,6 +377,33 @@ int stats_merge(struct swarm_stats *dst, const struct swarm_stats *src)
 	return 0;
 }
 
+int stats_merge_take(struct swarm_stats *dst, struct swarm_stats *src)
+{
+	struct swarm_cluster_record *recs = src->clusters;
+	size_t n = src->nclusters, cap = src->capclusters;
+	int move = !dst->nclusters;
+	if (move) {
+		src->clusters = NULL;
+		src->nclusters = src->capclusters = 0;
+	}
+	int rv = stats_merge(dst, src);
+	if (move && rv == 0) {
+		free(dst->clusters);
+		dst->clusters = recs;
+		dst->nclusters = n;
+		dst->capclusters = cap;
+	} else if (move) {
+		src->clusters = recs; /* nothing changed hands */
+		src->nclusters = n;
+		src->capclusters = cap;
+	} else if (rv == 0) {
+		free(src->clusters);
+		src->clusters = NULL;
+		src->nclusters = src->capclusters = 0;
+	}
+	return rv;
+}
+
 /* Copies |src|'s shape aggregates into |shapes| (|dst|'s previous array,
  * resized) and points |dst| at it. */
 static int shapes_copy(struct swarm_stats *dst, struct swarm_shape_stats *shapes, size_t n,
@@ -413,6 +440,16 @@ void stats_copy_summary(struct swarm_stats *dst, const struct swarm_stats *src)
 	/* The swarm/ allocation policy: a copy never silently loses its shapes. */
 	if (shapes_copy(dst, shapes, n, src) < 0)
 		x_oom(0);
+}
+
+void stats_move_records(struct swarm_stats *dst, struct swarm_stats *src)
+{
+	stats_copy_summary(dst, src);
+	dst->clusters = src->clusters;
+	dst->nclusters = src->nclusters;
+	dst->capclusters = src->capclusters;
+	src->clusters = NULL;
+	src->nclusters = src->capclusters = 0;
 }
 
 int stats_copy(struct swarm_stats *dst, const struct swarm_stats *src)

@@ -174,10 +174,18 @@ size_t stats_compact_records(struct swarm_stats *s, size_t keep_failed, long *ma
 
 /* dst += src (histograms, counters, gauges; cluster records appended). Returns 0 or SW_ERR_NOMEM. */
 int stats_merge(struct swarm_stats *dst, const struct swarm_stats *src);
+/* stats_merge(), then |src| gives up its cluster records (moved when |dst|
+ * has none, else freed once copied; kept when it fails): the final merge,
+ * without a second copy of every record. Returns 0 or SW_ERR_NOMEM. */
+int stats_merge_take(struct swarm_stats *dst, struct swarm_stats *src);
 /* Deep copy; |dst| must be initialised; its previous records are freed. Returns 0 or SW_ERR_NOMEM. */
 int stats_copy(struct swarm_stats *dst, const struct swarm_stats *src);
 /* Like stats_copy() without the cluster records (|dst| gets none): the cheap
  * copy for periodic snapshots, which only need counters and histograms. */
 void stats_copy_summary(struct swarm_stats *dst, const struct swarm_stats *src);
+/* stats_copy_summary(), then |src|'s cluster records move to |dst| (|src|
+ * keeps none; its counters stay): the one copy of the records that a
+ * finished shard hands over. */
+void stats_move_records(struct swarm_stats *dst, struct swarm_stats *src);
 
 #endif

@@ -122,6 +122,26 @@ static void test_register_and_poll(void **state)
 	fx_free(f);
 }
 
+/* The run's agent image is shared, not copied per cluster; other versions
+ * get the cluster's own copies. */
+static void test_intern_run_image(void **state)
+{
+	struct fx *f = fx_new(1);
+	static const char run_image[] = "quay.io/agent:run";
+	char same[] = "quay.io/agent:run";
+	(void)state;
+
+	f->ctx.agent_image = run_image;
+	assert_ptr_equal(cluster_intern_version(f->cl, same), run_image);
+	const char *other = cluster_intern_version(f->cl, "quay.io/agent:v9");
+	assert_ptr_not_equal(other, run_image);
+	assert_string_equal(other, "quay.io/agent:v9");
+	assert_ptr_equal(cluster_intern_version(f->cl, "quay.io/agent:v9"), other);
+	assert_ptr_equal(f->cl->versions[0], other);
+	assert_null(f->cl->versions[1]);
+	fx_free(f);
+}
+
 static void test_register_refused_stops(void **state)
 {
 	static const int codes[] = { 401, 403, 404, 409 };
@@ -387,6 +407,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_timer_priority),
 		cmocka_unit_test(test_register_and_poll),
+		cmocka_unit_test(test_intern_run_image),
 		cmocka_unit_test(test_register_refused_stops),
 		cmocka_unit_test(test_register_errors_retry),
 		cmocka_unit_test(test_transport_errors),

@@ -17,6 +17,8 @@
 #include "metrics.h"
 #include "progress.h"
 #include "report.h"
+#include "results.h"
+#include "series.h"
 #include "stats.h"
 #include "sw_err.h"
 
@@ -203,6 +205,90 @@ static void test_json_round_trip(void **state)
 	/* Unwritable path: error names it. */
 	assert_int_equal(report_write_json("/nonexistent-dir/x.json", st, &run, err, sizeof(err)), SW_ERR_IO);
 	assert_non_null(strstr(err, "/nonexistent-dir/x.json"));
+	stats_free(st);
+	free(st);
+}
+
+/* A file's whole text (malloc'd). */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	assert_non_null(m);
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		assert_int_equal(fwrite(chunk, 1, n, m), n);
+	fclose(f);
+	fclose(m);
+	return buf;
+}
+
+/* The results writer streams the cluster records one at a time into the
+ * document: the file must be, byte for byte, the dump of the whole
+ * report_json() tree with the same histograms, members and series. */
+static void check_stream_identical(const struct swarm_stats *st, const struct report_run *run,
+                                   const struct series *ser)
+{
+	char a[] = "/tmp/swarm-test-stream-XXXXXX", b[] = "/tmp/swarm-test-whole-XXXXXX", err[256];
+	int fd = mkstemp(a);
+	assert_true(fd >= 0);
+	close(fd);
+	fd = mkstemp(b);
+	assert_true(fd >= 0);
+	close(fd);
+	json_t *members = json_pack("{s:{s:i}}", "shard", "index", 1);
+	struct results_extra x = {.series = ser, .members = members};
+	assert_int_equal(results_write_run(a, st, run, &x, err, sizeof(err)), 0);
+	json_t *doc = report_json(st, run);
+	assert_non_null(doc);
+	assert_int_equal(results_add_histograms(doc, st), 0);
+	assert_int_equal(json_object_update(doc, members), 0);
+	assert_int_equal(results_write(b, doc, ser, err, sizeof(err)), 0);
+	json_decref(doc);
+	json_decref(members);
+	char *ta = slurp(a), *tb = slurp(b);
+	unlink(a);
+	unlink(b);
+	assert_string_equal(ta, tb);
+	if (st->nclusters)
+		assert_non_null(strstr(ta, "\n \"clusters\": [\n  {\n   \"name\": "));
+	else
+		assert_non_null(strstr(ta, "\n \"clusters\": []"));
+	free(ta);
+	free(tb);
+}
+
+static void test_results_streamed_records(void **state)
+{
+	(void)state;
+	struct swarm_plan plan;
+	struct swarm_service svc;
+	struct swarm_opts opts;
+	struct swarm_stats *st = fixture_stats();
+	struct report_run run = fixture_run(&plan, &svc, &opts);
+	check_stream_identical(st, &run, NULL);
+	struct series *ser = series_new(1000000000ull);
+	assert_non_null(ser);
+	assert_int_equal(series_cut(ser, st, 1.0), 0);
+	check_stream_identical(st, &run, ser);
+	series_free(&ser);
+	/* kube mode: each record carries its "kube" object (one level deeper) */
+	plan.mode = SWARM_MODE_KUBE;
+	st->clusters[0].kube_provisioned_ms = 1500;
+	st->clusters[0].kube_cleanup = 1;
+	check_stream_identical(st, &run, NULL);
+	plan.mode = SWARM_MODE_REST;
+	/* no record at all */
+	struct swarm_stats *empty = malloc(sizeof(*empty));
+	assert_non_null(empty);
+	stats_init(empty);
+	check_stream_identical(empty, &run, NULL);
+	stats_free(empty);
+	free(empty);
 	stats_free(st);
 	free(st);
 }
@@ -446,6 +532,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_round_trip),
+		cmocka_unit_test(test_results_streamed_records),
 		cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_summary_never_started),
 		cmocka_unit_test(test_summary_many_failed),

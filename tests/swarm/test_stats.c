@@ -126,12 +126,63 @@ static void test_merge_copy(void **state)
 	free(c);
 }
 
+/* The final hand-over: records move (or are copied then dropped) and the
+ * counters merge exactly as stats_merge() does; stats_move_records() gives
+ * the shard's records to its published copy. */
+static void test_merge_take_move(void **state)
+{
+	(void)state;
+	struct swarm_stats *a = new_stats(), *b = new_stats(), *c = new_stats(), *p = new_stats();
+	struct swarm_cluster_record r;
+	memset(&r, 0, sizeof(r));
+	for (int i = 0; i < 70; i++) {
+		snprintf(r.name, sizeof(r.name), "a-%d", i);
+		assert_int_equal(stats_add_cluster(a, &r), i);
+	}
+	snprintf(r.name, sizeof(r.name), "b-0");
+	assert_int_equal(stats_add_cluster(b, &r), 0);
+	a->clusters_total = 70;
+	b->clusters_total = 1;
+	stats_record_call(a, EP_REGISTER_HOST, 0, 201, 0, 0, 5000);
+
+	/* a's records to its published copy p; a keeps its counters */
+	stats_move_records(p, a);
+	assert_int_equal(a->nclusters, 0);
+	assert_null(a->clusters);
+	assert_int_equal(a->clusters_total, 70);
+	assert_int_equal(p->nclusters, 70);
+	assert_int_equal(p->clusters_total, 70);
+	assert_int_equal(p->ep[EP_REGISTER_HOST].count, 1);
+	assert_string_equal(p->clusters[69].name, "a-69");
+
+	struct swarm_cluster_record *moved = p->clusters;
+	assert_int_equal(stats_merge_take(c, p), 0); /* c had none: the very array moves */
+	assert_ptr_equal(c->clusters, moved);
+	assert_int_equal(p->nclusters, 0);
+	assert_null(p->clusters);
+	assert_int_equal(p->clusters_total, 70); /* the giver's counters stay */
+	assert_int_equal(stats_merge_take(c, b), 0); /* c had some: copied, b's dropped */
+	assert_int_equal(b->nclusters, 0);
+	assert_null(b->clusters);
+	assert_int_equal(c->nclusters, 71);
+	assert_string_equal(c->clusters[70].name, "b-0");
+	assert_string_equal(c->clusters[3].name, "a-3");
+	assert_int_equal(c->clusters_total, 71);
+	assert_int_equal(c->ep[EP_REGISTER_HOST].count, 1);
+	struct swarm_stats *s[] = {a, b, c, p};
+	for (unsigned i = 0; i < 4; i++) {
+		stats_free(s[i]);
+		free(s[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_record),
 		cmocka_unit_test(test_merge_copy),
+		cmocka_unit_test(test_merge_take_move),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
