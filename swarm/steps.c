@@ -513,35 +513,38 @@ static int role_arg(void *arg, size_t index, const struct sw_jscan_val *elem,
 	return *rv >= 0;
 }
 
-/* The role of an install step: JSON install_cmd_request, or the older
- * shell-command form in any argument. Returns -1 if none found. */
-static int install_role(const struct sw_jscan_val *args)
+/* The role of an install step and its cluster_id (the installer's
+ * --cluster-id) into |cluster_id| (|len| > 0 bytes, "" when absent or too
+ * long): from the JSON install_cmd_request in args[0], else, for the role,
+ * from the older shell-command form in any argument. The request is the
+ * largest argument a host receives (images, installer arguments...), and
+ * only two of its members matter: it is scanned, not built (sw_jscan
+ * accepts exactly the documents json_loads() accepts). Returns the role, or
+ * -1 if none found. */
+static int install_request(const struct sw_jscan_val *args, char *cluster_id, size_t len)
 {
-	json_t *req = arg_json(args);
-	const char *role = obj_str(req, "role");
-	int rv = -1;
+	struct sw_jscan_pick pk[] = {{.ptr = ""}, {.ptr = "/role"}, {.ptr = "/cluster_id"}};
+	char *s = arg_str(args, 0);
+	int rv = -1, sv = s ? sw_jscan(s, strlen(s), pk, 3) : SW_ERR_PARSE;
 
-	if (role) {
-		if (!strcmp(role, "bootstrap"))
+	cluster_id[0] = '\0';
+	if (sv == SW_ERR_NOMEM)
+		x_oom(0);
+	if (sv == 0 && pk[0].v.type == SW_JSCAN_OBJECT) {
+		if (sw_jscan_streq(&pk[1].v, "bootstrap"))
 			rv = AS_ROLE_BOOTSTRAP;
-		else if (!strcmp(role, "master") || !strcmp(role, "arbiter"))
+		else if (sw_jscan_streq(&pk[1].v, "master") || sw_jscan_streq(&pk[1].v, "arbiter"))
 			rv = AS_ROLE_MASTER;
-		else if (!strcmp(role, "worker"))
+		else if (sw_jscan_streq(&pk[1].v, "worker"))
 			rv = AS_ROLE_WORKER;
+		long n = sw_jscan_str(&pk[2].v, cluster_id, len);
+		if (n < 0 || (size_t)n >= len)
+			cluster_id[0] = '\0';
 	}
-	json_decref(req);
+	free(s);
 	if (rv < 0 && args->type == SW_JSCAN_ARRAY)
 		sw_jscan_each(args->raw, args->len, NULL, 0, role_arg, &rv, NULL);
 	return rv;
-}
-
-/* The cluster_id of an install_cmd_request (the installer's --cluster-id). */
-static void install_cluster_id(const struct sw_jscan_val *args, char *out, size_t len)
-{
-	json_t *req = arg_json(args);
-	const char *id = obj_str(req, "cluster_id");
-	snprintf(out, len, "%s", id && strlen(id) < len ? id : "");
-	json_decref(req);
 }
 
 /* |v| decoded into a new string (free() it), or NULL when it is no string. */
@@ -612,14 +615,14 @@ int steps_answer(const struct steps_host *h, const struct steps_instr *in,
 		step_upgrade(args, out);
 		break;
 	case AS_STEP_INSTALL:
-		role = install_role(args);
+		role = install_request(args, out->cluster_id, sizeof(out->cluster_id));
 		if (role < 0) {
+			out->cluster_id[0] = '\0';
 			fail(out, "install: no role in the install command%s", NULL);
 			break;
 		}
 		out->action = STEPS_ACT_INSTALL;
 		out->install_role = role;
-		install_cluster_id(args, out->cluster_id, sizeof(out->cluster_id));
 		break;
 	case AS_STEP_LOGS_GATHER:
 		out->action = STEPS_ACT_LOGS;

@@ -187,10 +187,36 @@ static void test_actions(void **state)
 	assert_int_equal(r.exit_code, 0);
 	assert_int_equal(r.action, STEPS_ACT_INSTALL);
 	assert_int_equal(r.install_role, AS_ROLE_BOOTSTRAP);
+	assert_string_equal(r.cluster_id, "c");
 	steps_reply_clear(&r);
 
 	o = answer(ins("install", "{\"role\":\"worker\"}", NULL), &r);
 	assert_int_equal(r.install_role, AS_ROLE_WORKER);
+	assert_string_equal(r.cluster_id, "");
+	steps_reply_clear(&r);
+
+	/* a duplicate member: the last one counts, as in jansson; escapes decoded */
+	o = answer(ins("install", "{\"role\":\"worker\",\"cluster_id\":\"a\",\"role\":\"arb\\u0069ter\","
+	               "\"cluster_id\":\"b\\/1\"}", NULL), &r);
+	assert_int_equal(r.install_role, AS_ROLE_MASTER);
+	assert_string_equal(r.cluster_id, "b/1");
+	steps_reply_clear(&r);
+
+	/* a cluster_id longer than the field is dropped, never cut */
+	o = answer(ins("install", "{\"role\":\"master\",\"cluster_id\":"
+	               "\"0123456789012345678901234567890123456789\"}", NULL), &r);
+	assert_int_equal(r.install_role, AS_ROLE_MASTER);
+	assert_string_equal(r.cluster_id, "");
+	steps_reply_clear(&r);
+
+	/* no role (not a string; no object at all): the step fails */
+	o = answer(ins("install", "{\"role\":1,\"cluster_id\":\"c\"}", NULL), &r);
+	assert_int_not_equal(r.exit_code, 0);
+	assert_int_not_equal(r.action, STEPS_ACT_INSTALL);
+	assert_string_equal(r.cluster_id, "");
+	steps_reply_clear(&r);
+	o = answer(ins("install", "{\"role\":\"master\"", NULL), &r);
+	assert_int_not_equal(r.action, STEPS_ACT_INSTALL);
 	steps_reply_clear(&r);
 
 	/* older shell-command form */
