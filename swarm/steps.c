@@ -73,6 +73,24 @@ static json_t *arg_json(const struct sw_jscan_val *args)
 	return j;
 }
 
+/* The list named by |ptr| in args[0] (a JSON document in a string), scanned
+ * rather than built (sw_jscan accepts exactly the documents json_loads()
+ * accepts): |*list| is its value (type SW_JSCAN_ARRAY when there is one).
+ * Returns the decoded document |*list| points into (free() it), or NULL. */
+static char *arg_list(const struct sw_jscan_val *args, const char *ptr, struct sw_jscan_val *list)
+{
+	struct sw_jscan_pick pk = {.ptr = ptr};
+	char *s = arg_str(args, 0);
+	int rv = s ? sw_jscan(s, strlen(s), &pk, 1) : SW_ERR_PARSE;
+
+	if (rv == SW_ERR_NOMEM)
+		x_oom(0);
+	*list = rv == 0 ? pk.v : (struct sw_jscan_val){0};
+	return s;
+}
+
+static char *val_dup(const struct sw_jscan_val *v);
+
 static const char *obj_str(json_t *o, const char *key)
 {
 	json_t *v = json_is_object(o) ? json_object_get(o, key) : NULL;
@@ -260,15 +278,58 @@ static int has_prefix(const char *s, const char *p)
 	return strncmp(s, p, strlen(p)) == 0;
 }
 
+struct domains_walk {
+	const struct steps_host *h;
+	struct jw *w;
+};
+
+/* One element of the domains list: {"domain_name": ...} (others skipped). */
+static int domain_one(void *arg, size_t index, const struct sw_jscan_val *elem,
+                      struct sw_jscan_pick *picks, size_t npicks)
+{
+	struct domains_walk *dw = arg;
+	struct jw *w = dw->w;
+	char *name = val_dup(&picks[0].v);
+
+	(void)index;
+	(void)elem;
+	(void)npicks;
+	if (!name)
+		return 0;
+	jw_obj(w);
+	jw_kstr(w, "domain_name", name);
+	jw_key(w, "ipv4_addresses");
+	jw_arr(w);
+	if (has_prefix(name, "validateNoWildcardDNS.")) {
+		/* must resolve to nothing, or the wildcard validation fails */
+	} else if (has_prefix(name, "api.") || has_prefix(name, "api-int.")) {
+		jw_str(w, dw->h->api_vip);
+	} else if (strstr(name, ".apps.")) {
+		jw_str(w, dw->h->ingress_vip);
+	} else {
+		jw_str(w, dw->h->other_ip);
+	}
+	jw_arr_end(w);
+	jw_key(w, "ipv6_addresses");
+	jw_raw(w, "[]", 2);
+	jw_key(w, "cnames");
+	jw_raw(w, "[]", 2);
+	jw_obj_end(w);
+	free(name);
+	return 0;
+}
+
 static void step_domains(const struct steps_host *h, const struct sw_jscan_val *args,
                          struct steps_reply *r)
 {
-	json_t *req = arg_json(args), *domains = json_object_get(req, "domains"), *d;
+	struct sw_jscan_val domains;
+	char *doc = arg_list(args, "/domains", &domains);
+	struct sw_jscan_pick dn = {.ptr = "/domain_name"};
 	struct jw w;
-	size_t i;
+	struct domains_walk dw = {h, &w};
 
-	if (!json_is_array(domains)) {
-		json_decref(req);
+	if (domains.type != SW_JSCAN_ARRAY) {
+		free(doc);
 		fail(r, "domain-resolution: args[0] has no domains list%s", NULL);
 		return;
 	}
@@ -276,31 +337,9 @@ static void step_domains(const struct steps_host *h, const struct sw_jscan_val *
 	jw_obj(&w);
 	jw_key(&w, "resolutions");
 	jw_arr(&w);
-	json_array_foreach(domains, i, d) {
-		const char *name = obj_str(d, "domain_name");
-		if (!name)
-			continue;
-		jw_obj(&w);
-		jw_kstr(&w, "domain_name", name);
-		jw_key(&w, "ipv4_addresses");
-		jw_arr(&w);
-		if (has_prefix(name, "validateNoWildcardDNS.")) {
-			/* must resolve to nothing, or the wildcard validation fails */
-		} else if (has_prefix(name, "api.") || has_prefix(name, "api-int.")) {
-			jw_str(&w, h->api_vip);
-		} else if (strstr(name, ".apps.")) {
-			jw_str(&w, h->ingress_vip);
-		} else {
-			jw_str(&w, h->other_ip);
-		}
-		jw_arr_end(&w);
-		jw_key(&w, "ipv6_addresses");
-		jw_raw(&w, "[]", 2);
-		jw_key(&w, "cnames");
-		jw_raw(&w, "[]", 2);
-		jw_obj_end(&w);
-	}
-	json_decref(req);
+	/* a part of a valid document: the walk cannot fail */
+	sw_jscan_each(domains.raw, domains.len, &dn, 1, domain_one, &dw, NULL);
+	free(doc);
 	jw_arr_end(&w);
 	jw_obj_end(&w);
 	set_output(r, &w);
@@ -354,14 +393,39 @@ static void step_disk_speed(const struct sw_jscan_val *args, struct steps_reply 
 	json_decref(req);
 }
 
+/* One element of the images list: an image name (others skipped). */
+static int image_one(void *arg, size_t index, const struct sw_jscan_val *elem,
+                     struct sw_jscan_pick *picks, size_t npicks)
+{
+	struct jw *w = arg;
+	char *name = val_dup(elem);
+
+	(void)index;
+	(void)picks;
+	(void)npicks;
+	if (!name)
+		return 0;
+	jw_obj(w);
+	jw_kstr(w, "name", name);
+	jw_kstr(w, "result", "success");
+	jw_kint(w, "size_bytes", 400000000);
+	jw_key(w, "time");
+	jw_real(w, 10.0);
+	jw_key(w, "download_rate");
+	jw_real(w, 100.0);
+	jw_obj_end(w);
+	free(name);
+	return 0;
+}
+
 static void step_images(const struct sw_jscan_val *args, struct steps_reply *r)
 {
-	json_t *req = arg_json(args), *images = json_object_get(req, "images"), *img;
+	struct sw_jscan_val images;
+	char *doc = arg_list(args, "/images", &images);
 	struct jw w;
-	size_t i;
 
-	if (!json_is_array(images)) {
-		json_decref(req);
+	if (images.type != SW_JSCAN_ARRAY) {
+		free(doc);
 		fail(r, "container-image-availability: args[0] has no images list%s", NULL);
 		return;
 	}
@@ -369,20 +433,8 @@ static void step_images(const struct sw_jscan_val *args, struct steps_reply *r)
 	jw_obj(&w);
 	jw_key(&w, "images");
 	jw_arr(&w);
-	json_array_foreach(images, i, img) {
-		if (!json_is_string(img))
-			continue;
-		jw_obj(&w);
-		jw_kstr(&w, "name", json_string_value(img));
-		jw_kstr(&w, "result", "success");
-		jw_kint(&w, "size_bytes", 400000000);
-		jw_key(&w, "time");
-		jw_real(&w, 10.0);
-		jw_key(&w, "download_rate");
-		jw_real(&w, 100.0);
-		jw_obj_end(&w);
-	}
-	json_decref(req);
+	sw_jscan_each(images.raw, images.len, NULL, 0, image_one, &w, NULL);
+	free(doc);
 	jw_arr_end(&w);
 	jw_obj_end(&w);
 	set_output(r, &w);

@@ -115,6 +115,33 @@ static void test_domains(void **state)
 	                    "ipv4_addresses"), 0)), "10.0.255.254");
 	json_decref(o);
 	steps_reply_clear(&r);
+
+	/* elements that are no object or have no string name are skipped; an
+	 * escaped name is decoded; the last of duplicate members counts */
+	o = answer(ins("domain-resolution", "{\"domains\":[1],\"domains\":[{\"domain_name\":\"quay.i\\u006f\"},"
+	               "\"api.x\",{\"domain_name\":7},{}]}", NULL), &r);
+	res = json_object_get(o, "resolutions");
+	assert_int_equal(json_array_size(res), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(res, 0), "domain_name")), "quay.io");
+	json_decref(o);
+	steps_reply_clear(&r);
+
+	/* no list (or no valid document): the step fails */
+	assert_null(answer(ins("domain-resolution", "{\"domains\":{}}", NULL), &r));
+	assert_int_not_equal(r.exit_code, 0);
+	steps_reply_clear(&r);
+	assert_null(answer(ins("domain-resolution", "{\"domains\":[]", NULL), &r));
+	assert_int_not_equal(r.exit_code, 0);
+	steps_reply_clear(&r);
+	assert_null(answer(ins("container-image-availability", "[\"images\"]", NULL), &r));
+	assert_int_not_equal(r.exit_code, 0);
+	steps_reply_clear(&r);
+	o = answer(ins("container-image-availability", "{\"images\":[\"a\\/b\",2,null,{\"x\":1},\"c\"]}", NULL), &r);
+	assert_int_equal(json_array_size(json_object_get(o, "images")), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(o, "images"), 0), "name")),
+	                    "a/b");
+	json_decref(o);
+	steps_reply_clear(&r);
 }
 
 static void test_free_addresses(void **state)
