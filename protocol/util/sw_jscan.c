@@ -688,6 +688,16 @@ long sw_jscan_str(const struct sw_jscan_val *v, char *out, size_t outlen)
 	}
 	const char *p = v->raw, *end = v->raw + v->len;
 	while (p < end) {
+		/* the plain run up to the next escape in one copy */
+		const char *bs = memchr(p, '\\', (size_t)(end - p)), *stop = bs ? bs : end;
+		size_t run = (size_t)(stop - p);
+		if (run) {
+			if (off + 1 < outlen)
+				memcpy(out + off, p, run < outlen - 1 - off ? run : outlen - 1 - off);
+			off += run;
+			p = stop;
+			continue;
+		}
 		char b[4];
 		size_t n = decode_one(&p, b);
 		for (size_t i = 0; i < n; i++, off++)

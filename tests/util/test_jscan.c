@@ -289,6 +289,18 @@ static void test_long_escapes(void **state)
 				long len = sw_jscan_str(&v, out, sizeof(out));
 				assert_int_equal(len, (long)json_string_length(j));
 				assert_memory_equal(out, json_string_value(j), (size_t)len);
+				/* cut at every size: the decoded prefix, NUL-terminated */
+				for (size_t cut = 0; cut <= (size_t)len + 1; cut++) {
+					char small[128];
+					memset(small, 'Z', sizeof(small));
+					assert_int_equal(sw_jscan_str(&v, cut ? small : NULL, cut), len);
+					if (!cut)
+						continue;
+					size_t keep = cut - 1 < (size_t)len ? cut - 1 : (size_t)len;
+					assert_memory_equal(small, out, keep);
+					assert_int_equal(small[keep], '\0');
+					assert_int_equal(small[keep + 1], 'Z');
+				}
 				json_decref(j);
 			}
 }
