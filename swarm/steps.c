@@ -337,8 +337,9 @@ static void step_domains(const struct steps_host *h, const struct sw_jscan_val *
 	jw_obj(&w);
 	jw_key(&w, "resolutions");
 	jw_arr(&w);
-	/* a part of a valid document: the walk cannot fail */
-	sw_jscan_each(domains.raw, domains.len, &dn, 1, domain_one, &dw, NULL);
+	/* a part of a valid document: the walk fails only without memory */
+	if (sw_jscan_each(domains.raw, domains.len, &dn, 1, domain_one, &dw, NULL) == SW_ERR_NOMEM)
+		x_oom(0);
 	free(doc);
 	jw_arr_end(&w);
 	jw_obj_end(&w);
@@ -433,7 +434,8 @@ static void step_images(const struct sw_jscan_val *args, struct steps_reply *r)
 	jw_obj(&w);
 	jw_key(&w, "images");
 	jw_arr(&w);
-	sw_jscan_each(images.raw, images.len, NULL, 0, image_one, &w, NULL);
+	if (sw_jscan_each(images.raw, images.len, NULL, 0, image_one, &w, NULL) == SW_ERR_NOMEM)
+		x_oom(0);
 	free(doc);
 	jw_arr_end(&w);
 	jw_obj_end(&w);
