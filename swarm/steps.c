@@ -73,6 +73,24 @@ static json_t *arg_json(const struct sw_jscan_val *args)
 	return j;
 }
 
+/* The list named by |ptr| in args[0] (a JSON document in a string), scanned
+ * rather than built (sw_jscan accepts exactly the documents json_loads()
+ * accepts): |*list| is its value (type SW_JSCAN_ARRAY when there is one).
+ * Returns the decoded document |*list| points into (free() it), or NULL. */
+static char *arg_list(const struct sw_jscan_val *args, const char *ptr, struct sw_jscan_val *list)
+{
+	struct sw_jscan_pick pk = {.ptr = ptr};
+	char *s = arg_str(args, 0);
+	int rv = s ? sw_jscan(s, strlen(s), &pk, 1) : SW_ERR_PARSE;
+
+	if (rv == SW_ERR_NOMEM)
+		x_oom(0);
+	*list = rv == 0 ? pk.v : (struct sw_jscan_val){0};
+	return s;
+}
+
+static char *val_dup(const struct sw_jscan_val *v);
+
 static const char *obj_str(json_t *o, const char *key)
 {
 	json_t *v = json_is_object(o) ? json_object_get(o, key) : NULL;
@@ -260,15 +278,58 @@ static int has_prefix(const char *s, const char *p)
 	return strncmp(s, p, strlen(p)) == 0;
 }
 
+struct domains_walk {
+	const struct steps_host *h;
+	struct jw *w;
+};
+
+/* One element of the domains list: {"domain_name": ...} (others skipped). */
+static int domain_one(void *arg, size_t index, const struct sw_jscan_val *elem,
+                      struct sw_jscan_pick *picks, size_t npicks)
+{
+	struct domains_walk *dw = arg;
+	struct jw *w = dw->w;
+	char *name = val_dup(&picks[0].v);
+
+	(void)index;
+	(void)elem;
+	(void)npicks;
+	if (!name)
+		return 0;
+	jw_obj(w);
+	jw_kstr(w, "domain_name", name);
+	jw_key(w, "ipv4_addresses");
+	jw_arr(w);
+	if (has_prefix(name, "validateNoWildcardDNS.")) {
+		/* must resolve to nothing, or the wildcard validation fails */
+	} else if (has_prefix(name, "api.") || has_prefix(name, "api-int.")) {
+		jw_str(w, dw->h->api_vip);
+	} else if (strstr(name, ".apps.")) {
+		jw_str(w, dw->h->ingress_vip);
+	} else {
+		jw_str(w, dw->h->other_ip);
+	}
+	jw_arr_end(w);
+	jw_key(w, "ipv6_addresses");
+	jw_raw(w, "[]", 2);
+	jw_key(w, "cnames");
+	jw_raw(w, "[]", 2);
+	jw_obj_end(w);
+	free(name);
+	return 0;
+}
+
 static void step_domains(const struct steps_host *h, const struct sw_jscan_val *args,
                          struct steps_reply *r)
 {
-	json_t *req = arg_json(args), *domains = json_object_get(req, "domains"), *d;
+	struct sw_jscan_val domains;
+	char *doc = arg_list(args, "/domains", &domains);
+	struct sw_jscan_pick dn = {.ptr = "/domain_name"};
 	struct jw w;
-	size_t i;
+	struct domains_walk dw = {h, &w};
 
-	if (!json_is_array(domains)) {
-		json_decref(req);
+	if (domains.type != SW_JSCAN_ARRAY) {
+		free(doc);
 		fail(r, "domain-resolution: args[0] has no domains list%s", NULL);
 		return;
 	}
@@ -276,31 +337,10 @@ static void step_domains(const struct steps_host *h, const struct sw_jscan_val *
 	jw_obj(&w);
 	jw_key(&w, "resolutions");
 	jw_arr(&w);
-	json_array_foreach(domains, i, d) {
-		const char *name = obj_str(d, "domain_name");
-		if (!name)
-			continue;
-		jw_obj(&w);
-		jw_kstr(&w, "domain_name", name);
-		jw_key(&w, "ipv4_addresses");
-		jw_arr(&w);
-		if (has_prefix(name, "validateNoWildcardDNS.")) {
-			/* must resolve to nothing, or the wildcard validation fails */
-		} else if (has_prefix(name, "api.") || has_prefix(name, "api-int.")) {
-			jw_str(&w, h->api_vip);
-		} else if (strstr(name, ".apps.")) {
-			jw_str(&w, h->ingress_vip);
-		} else {
-			jw_str(&w, h->other_ip);
-		}
-		jw_arr_end(&w);
-		jw_key(&w, "ipv6_addresses");
-		jw_raw(&w, "[]", 2);
-		jw_key(&w, "cnames");
-		jw_raw(&w, "[]", 2);
-		jw_obj_end(&w);
-	}
-	json_decref(req);
+	/* a part of a valid document: the walk fails only without memory */
+	if (sw_jscan_each(domains.raw, domains.len, &dn, 1, domain_one, &dw, NULL) == SW_ERR_NOMEM)
+		x_oom(0);
+	free(doc);
 	jw_arr_end(&w);
 	jw_obj_end(&w);
 	set_output(r, &w);
@@ -354,14 +394,39 @@ static void step_disk_speed(const struct sw_jscan_val *args, struct steps_reply 
 	json_decref(req);
 }
 
+/* One element of the images list: an image name (others skipped). */
+static int image_one(void *arg, size_t index, const struct sw_jscan_val *elem,
+                     struct sw_jscan_pick *picks, size_t npicks)
+{
+	struct jw *w = arg;
+	char *name = val_dup(elem);
+
+	(void)index;
+	(void)picks;
+	(void)npicks;
+	if (!name)
+		return 0;
+	jw_obj(w);
+	jw_kstr(w, "name", name);
+	jw_kstr(w, "result", "success");
+	jw_kint(w, "size_bytes", 400000000);
+	jw_key(w, "time");
+	jw_real(w, 10.0);
+	jw_key(w, "download_rate");
+	jw_real(w, 100.0);
+	jw_obj_end(w);
+	free(name);
+	return 0;
+}
+
 static void step_images(const struct sw_jscan_val *args, struct steps_reply *r)
 {
-	json_t *req = arg_json(args), *images = json_object_get(req, "images"), *img;
+	struct sw_jscan_val images;
+	char *doc = arg_list(args, "/images", &images);
 	struct jw w;
-	size_t i;
 
-	if (!json_is_array(images)) {
-		json_decref(req);
+	if (images.type != SW_JSCAN_ARRAY) {
+		free(doc);
 		fail(r, "container-image-availability: args[0] has no images list%s", NULL);
 		return;
 	}
@@ -369,20 +434,9 @@ static void step_images(const struct sw_jscan_val *args, struct steps_reply *r)
 	jw_obj(&w);
 	jw_key(&w, "images");
 	jw_arr(&w);
-	json_array_foreach(images, i, img) {
-		if (!json_is_string(img))
-			continue;
-		jw_obj(&w);
-		jw_kstr(&w, "name", json_string_value(img));
-		jw_kstr(&w, "result", "success");
-		jw_kint(&w, "size_bytes", 400000000);
-		jw_key(&w, "time");
-		jw_real(&w, 10.0);
-		jw_key(&w, "download_rate");
-		jw_real(&w, 100.0);
-		jw_obj_end(&w);
-	}
-	json_decref(req);
+	if (sw_jscan_each(images.raw, images.len, NULL, 0, image_one, &w, NULL) == SW_ERR_NOMEM)
+		x_oom(0);
+	free(doc);
 	jw_arr_end(&w);
 	jw_obj_end(&w);
 	set_output(r, &w);
@@ -513,35 +567,38 @@ static int role_arg(void *arg, size_t index, const struct sw_jscan_val *elem,
 	return *rv >= 0;
 }
 
-/* The role of an install step: JSON install_cmd_request, or the older
- * shell-command form in any argument. Returns -1 if none found. */
-static int install_role(const struct sw_jscan_val *args)
+/* The role of an install step and its cluster_id (the installer's
+ * --cluster-id) into |cluster_id| (|len| > 0 bytes, "" when absent or too
+ * long): from the JSON install_cmd_request in args[0], else, for the role,
+ * from the older shell-command form in any argument. The request is the
+ * largest argument a host receives (images, installer arguments...), and
+ * only two of its members matter: it is scanned, not built (sw_jscan
+ * accepts exactly the documents json_loads() accepts). Returns the role, or
+ * -1 if none found. */
+static int install_request(const struct sw_jscan_val *args, char *cluster_id, size_t len)
 {
-	json_t *req = arg_json(args);
-	const char *role = obj_str(req, "role");
-	int rv = -1;
+	struct sw_jscan_pick pk[] = {{.ptr = ""}, {.ptr = "/role"}, {.ptr = "/cluster_id"}};
+	char *s = arg_str(args, 0);
+	int rv = -1, sv = s ? sw_jscan(s, strlen(s), pk, 3) : SW_ERR_PARSE;
 
-	if (role) {
-		if (!strcmp(role, "bootstrap"))
+	cluster_id[0] = '\0';
+	if (sv == SW_ERR_NOMEM)
+		x_oom(0);
+	if (sv == 0 && pk[0].v.type == SW_JSCAN_OBJECT) {
+		if (sw_jscan_streq(&pk[1].v, "bootstrap"))
 			rv = AS_ROLE_BOOTSTRAP;
-		else if (!strcmp(role, "master") || !strcmp(role, "arbiter"))
+		else if (sw_jscan_streq(&pk[1].v, "master") || sw_jscan_streq(&pk[1].v, "arbiter"))
 			rv = AS_ROLE_MASTER;
-		else if (!strcmp(role, "worker"))
+		else if (sw_jscan_streq(&pk[1].v, "worker"))
 			rv = AS_ROLE_WORKER;
+		long n = sw_jscan_str(&pk[2].v, cluster_id, len);
+		if (n < 0 || (size_t)n >= len)
+			cluster_id[0] = '\0';
 	}
-	json_decref(req);
+	free(s);
 	if (rv < 0 && args->type == SW_JSCAN_ARRAY)
 		sw_jscan_each(args->raw, args->len, NULL, 0, role_arg, &rv, NULL);
 	return rv;
-}
-
-/* The cluster_id of an install_cmd_request (the installer's --cluster-id). */
-static void install_cluster_id(const struct sw_jscan_val *args, char *out, size_t len)
-{
-	json_t *req = arg_json(args);
-	const char *id = obj_str(req, "cluster_id");
-	snprintf(out, len, "%s", id && strlen(id) < len ? id : "");
-	json_decref(req);
 }
 
 /* |v| decoded into a new string (free() it), or NULL when it is no string. */
@@ -612,14 +669,14 @@ int steps_answer(const struct steps_host *h, const struct steps_instr *in,
 		step_upgrade(args, out);
 		break;
 	case AS_STEP_INSTALL:
-		role = install_role(args);
+		role = install_request(args, out->cluster_id, sizeof(out->cluster_id));
 		if (role < 0) {
+			out->cluster_id[0] = '\0';
 			fail(out, "install: no role in the install command%s", NULL);
 			break;
 		}
 		out->action = STEPS_ACT_INSTALL;
 		out->install_role = role;
-		install_cluster_id(args, out->cluster_id, sizeof(out->cluster_id));
 		break;
 	case AS_STEP_LOGS_GATHER:
 		out->action = STEPS_ACT_LOGS;

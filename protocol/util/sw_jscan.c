@@ -55,7 +55,9 @@ static int is_ws(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static void skip_ws(struct scan *s)
+/* Inlined: called around every token, and compact documents have no white
+ * space, so the first test is usually the last. */
+static inline __attribute__((always_inline)) void skip_ws(struct scan *s)
 {
 	while (s->p < s->end && is_ws(*s->p))
 		s->p++;
@@ -115,27 +117,57 @@ size_t sw_utf8_seq_len(const unsigned char *p, const unsigned char *end)
 	return n;
 }
 
-/* The first byte at or after |p| that a string scan must look at, or |end|.
- * Strings are most of a document's bytes: with SSE2 (every x86-64) 16 bytes
- * are tested at once; compared as signed bytes, one "less than 0x20" finds
- * both the control characters and the non-ASCII bytes (negative). */
-static const unsigned char *str_skip(const unsigned char *p, const unsigned char *end)
+/* Escapes that stand for one character and need no further check (\" \\ \/
+ * \b \f \n \r \t): the escaped byte. */
+static const unsigned char simple_esc[256] = {
+	['"'] = 1, ['\\'] = 1, ['/'] = 1, ['b'] = 1, ['f'] = 1, ['n'] = 1, ['r'] = 1, ['t'] = 1,
+};
+
+/* The first byte at or after |p| that a string scan must look at closely
+ * (the quote, a \u or invalid escape, a control character, non-ASCII), or
+ * |end|; the simple escapes on the way are skipped here (|*escaped| is then
+ * set), because the strings of the service's answers are often JSON
+ * documents themselves, with an escaped quote every few bytes. Strings are
+ * most of a document's bytes: with SSE2 (every x86-64) 16 bytes are tested
+ * at once; compared as signed bytes, one "less than 0x20" finds both the
+ * control characters and the non-ASCII bytes (negative). */
+static const unsigned char *str_skip(const unsigned char *p, const unsigned char *end, int *escaped)
 {
 #ifdef __SSE2__
 	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
 	              space = _mm_set1_epi8(0x20);
 	while (end - p >= 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
-		                         _mm_cmplt_epi8(v, space));
-		unsigned bits = (unsigned)_mm_movemask_epi8(m);
-		if (bits)
-			return p + __builtin_ctz(bits);
-		p += 16;
+		unsigned bs = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, bslash));
+		unsigned bits = bs | (unsigned)_mm_movemask_epi8(
+		                         _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmplt_epi8(v, space)));
+		const unsigned char *next = p + 16;
+		while (bits) {
+			unsigned i = (unsigned)__builtin_ctz(bits);
+			if (!(bs & (1u << i)) || p + i + 1 >= end || !simple_esc[p[i + 1]])
+				return p + i;
+			*escaped = 1;
+			if (i == 15) {
+				next = p + 17; /* the escaped byte was the block's last + 1 */
+				break;
+			}
+			/* the backslash and the byte it escapes (a quote, a backslash...) */
+			bits &= ~(3u << i);
+			bs &= ~(3u << i);
+		}
+		p = next;
 	}
 #endif
-	while (p < end && !str_special[*p])
+	while (p < end) {
+		if (*p == '\\' && end - p >= 2 && simple_esc[p[1]]) {
+			*escaped = 1;
+			p += 2;
+			continue;
+		}
+		if (str_special[*p])
+			return p;
 		p++;
+	}
 	return p;
 }
 
@@ -146,7 +178,7 @@ static int scan_string(struct scan *s, struct sw_jscan_val *v)
 	int escaped = 0;
 
 	for (;;) {
-		p = str_skip(p, end);
+		p = str_skip(p, end, &escaped);
 		if (p >= end)
 			return -1;
 		unsigned char c = *p;
@@ -175,8 +207,7 @@ static int scan_string(struct scan *s, struct sw_jscan_val *v)
 				} else if (cp >= 0xDC00 && cp <= 0xDFFF) {
 					return -1; /* a lone low surrogate */
 				}
-			} else if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' ||
-			           c == 'r' || c == 't') {
+			} else if (simple_esc[c]) {
 				p += 2;
 			} else {
 				return -1;
@@ -408,7 +439,7 @@ static int scan_object(struct scan *s, unsigned depth, uint32_t mask, unsigned l
 			return -1;
 		s->p++;
 		skip_ws(s);
-		for (size_t i = 0; i < s->npicks; i++) {
+		for (size_t i = 0; mask && i < s->npicks; i++) {
 			const struct jptr *jp = &s->ptrs[i];
 			if (!(mask & (1u << i)) || jp->n <= level || jp->seg[level].is_index)
 				continue;
@@ -657,6 +688,16 @@ long sw_jscan_str(const struct sw_jscan_val *v, char *out, size_t outlen)
 	}
 	const char *p = v->raw, *end = v->raw + v->len;
 	while (p < end) {
+		/* the plain run up to the next escape in one copy */
+		const char *bs = memchr(p, '\\', (size_t)(end - p)), *stop = bs ? bs : end;
+		size_t run = (size_t)(stop - p);
+		if (run) {
+			if (off + 1 < outlen)
+				memcpy(out + off, p, run < outlen - 1 - off ? run : outlen - 1 - off);
+			off += run;
+			p = stop;
+			continue;
+		}
 		char b[4];
 		size_t n = decode_one(&p, b);
 		for (size_t i = 0; i < n; i++, off++)

@@ -42,6 +42,33 @@ static struct sw_req *req_raw_header(const char *method, const char *path, const
 	return r;
 }
 
+/* sw_http_value_bad() at every position of values longer than one 16-byte
+ * block: the first control character (tab allowed) or DEL, 1-based; bytes
+ * >= 0x80 are fine. */
+static void test_value_bad(void **state)
+{
+	char v[70] = {0};
+
+	(void)state;
+	for (size_t len = 0; len <= sizeof(v); len++) {
+		for (size_t i = 0; i < len; i++)
+			v[i] = (char)(i % 3 == 0 ? 0xc3 : i % 3 == 1 ? '\t' : 'a' + (int)(i % 26));
+		assert_int_equal(sw_http_value_bad(v, len), 0);
+		for (size_t pos = 0; pos < len; pos++) {
+			static const unsigned char bad[] = {0x00, 0x01, '\r', '\n', 0x1f, 0x7f};
+			for (size_t b = 0; b < sizeof(bad); b++) {
+				char keep = v[pos];
+				v[pos] = (char)bad[b];
+				if (pos + 1 < len)
+					v[len - 1] = '\n'; /* a later one is not the first */
+				assert_int_equal(sw_http_value_bad(v, len), pos + 1);
+				v[pos] = keep;
+				v[len - 1] = (char)((len - 1) % 3 == 0 ? 0xc3 : (len - 1) % 3 == 1 ? '\t' : 'a' + (int)((len - 1) % 26));
+			}
+		}
+	}
+}
+
 static void test_check(void **state)
 {
 	(void)state;
@@ -279,6 +306,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_value_bad),
 		cmocka_unit_test(test_wire_http1),
 		cmocka_unit_test(test_wire_h2c),
 	};

@@ -115,6 +115,33 @@ static void test_domains(void **state)
 	                    "ipv4_addresses"), 0)), "10.0.255.254");
 	json_decref(o);
 	steps_reply_clear(&r);
+
+	/* elements that are no object or have no string name are skipped; an
+	 * escaped name is decoded; the last of duplicate members counts */
+	o = answer(ins("domain-resolution", "{\"domains\":[1],\"domains\":[{\"domain_name\":\"quay.i\\u006f\"},"
+	               "\"api.x\",{\"domain_name\":7},{}]}", NULL), &r);
+	res = json_object_get(o, "resolutions");
+	assert_int_equal(json_array_size(res), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(res, 0), "domain_name")), "quay.io");
+	json_decref(o);
+	steps_reply_clear(&r);
+
+	/* no list (or no valid document): the step fails */
+	assert_null(answer(ins("domain-resolution", "{\"domains\":{}}", NULL), &r));
+	assert_int_not_equal(r.exit_code, 0);
+	steps_reply_clear(&r);
+	assert_null(answer(ins("domain-resolution", "{\"domains\":[]", NULL), &r));
+	assert_int_not_equal(r.exit_code, 0);
+	steps_reply_clear(&r);
+	assert_null(answer(ins("container-image-availability", "[\"images\"]", NULL), &r));
+	assert_int_not_equal(r.exit_code, 0);
+	steps_reply_clear(&r);
+	o = answer(ins("container-image-availability", "{\"images\":[\"a\\/b\",2,null,{\"x\":1},\"c\"]}", NULL), &r);
+	assert_int_equal(json_array_size(json_object_get(o, "images")), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(o, "images"), 0), "name")),
+	                    "a/b");
+	json_decref(o);
+	steps_reply_clear(&r);
 }
 
 static void test_free_addresses(void **state)
@@ -187,10 +214,36 @@ static void test_actions(void **state)
 	assert_int_equal(r.exit_code, 0);
 	assert_int_equal(r.action, STEPS_ACT_INSTALL);
 	assert_int_equal(r.install_role, AS_ROLE_BOOTSTRAP);
+	assert_string_equal(r.cluster_id, "c");
 	steps_reply_clear(&r);
 
 	o = answer(ins("install", "{\"role\":\"worker\"}", NULL), &r);
 	assert_int_equal(r.install_role, AS_ROLE_WORKER);
+	assert_string_equal(r.cluster_id, "");
+	steps_reply_clear(&r);
+
+	/* a duplicate member: the last one counts, as in jansson; escapes decoded */
+	o = answer(ins("install", "{\"role\":\"worker\",\"cluster_id\":\"a\",\"role\":\"arb\\u0069ter\","
+	               "\"cluster_id\":\"b\\/1\"}", NULL), &r);
+	assert_int_equal(r.install_role, AS_ROLE_MASTER);
+	assert_string_equal(r.cluster_id, "b/1");
+	steps_reply_clear(&r);
+
+	/* a cluster_id longer than the field is dropped, never cut */
+	o = answer(ins("install", "{\"role\":\"master\",\"cluster_id\":"
+	               "\"0123456789012345678901234567890123456789\"}", NULL), &r);
+	assert_int_equal(r.install_role, AS_ROLE_MASTER);
+	assert_string_equal(r.cluster_id, "");
+	steps_reply_clear(&r);
+
+	/* no role (not a string; no object at all): the step fails */
+	o = answer(ins("install", "{\"role\":1,\"cluster_id\":\"c\"}", NULL), &r);
+	assert_int_not_equal(r.exit_code, 0);
+	assert_int_not_equal(r.action, STEPS_ACT_INSTALL);
+	assert_string_equal(r.cluster_id, "");
+	steps_reply_clear(&r);
+	o = answer(ins("install", "{\"role\":\"master\"", NULL), &r);
+	assert_int_not_equal(r.action, STEPS_ACT_INSTALL);
 	steps_reply_clear(&r);
 
 	/* older shell-command form */

@@ -255,6 +255,56 @@ static void test_decode(void **state)
 	assert_true(sw_jscan_streq(&v, "plain"));
 }
 
+/* Escapes at every offset of a long string (the scanner skips simple
+ * escapes 16 bytes at a time, so an escape may straddle two blocks or end
+ * the document): acceptance and decoded text as jansson's. */
+static void test_long_escapes(void **state)
+{
+	static const char *const escs[] = {"\\\"", "\\\\", "\\/", "\\n", "\\t", "\\u0041",
+	                                   "\\x", "\\", "\\\\\\\"", "\x01", "\xc3\xa9"};
+	char doc[128], out[128];
+
+	(void)state;
+	for (size_t e = 0; e < sizeof(escs) / sizeof(escs[0]); e++)
+		for (int k = 0; k < 40; k++)
+			for (int tail = 0; tail < 3; tail++) {
+				/* tail 0: closed after 20 more bytes; 1: closed right after the
+				 * escape; 2: the document ends with the escape */
+				int n = snprintf(doc, sizeof(doc), "\"%.*s%s%s", k,
+				                 "0123456789abcdefghijklmnopqrstuvwxyzABCDEF", escs[e],
+				                 tail == 0 ? "\\\"xyz\\\\0123456789abcde\"" : tail == 1 ? "\"" : "");
+				struct sw_jscan_val v;
+				struct sw_jscan_pick pk = {.ptr = ""};
+				json_error_t err;
+				json_t *j = json_loadb(doc, (size_t)n, JSON_DECODE_ANY, &err);
+				int rv = sw_jscan(doc, (size_t)n, &pk, 1);
+				v = pk.v;
+				if (!j) {
+					assert_int_equal(rv, SW_ERR_PARSE);
+					continue;
+				}
+				assert_int_equal(rv, 0);
+				assert_int_equal(v.type, SW_JSCAN_STRING);
+				assert_true(v.escaped || strchr(doc + 1, '\\') == NULL);
+				long len = sw_jscan_str(&v, out, sizeof(out));
+				assert_int_equal(len, (long)json_string_length(j));
+				assert_memory_equal(out, json_string_value(j), (size_t)len);
+				/* cut at every size: the decoded prefix, NUL-terminated */
+				for (size_t cut = 0; cut <= (size_t)len + 1; cut++) {
+					char small[128];
+					memset(small, 'Z', sizeof(small));
+					assert_int_equal(sw_jscan_str(&v, cut ? small : NULL, cut), len);
+					if (!cut)
+						continue;
+					size_t keep = cut - 1 < (size_t)len ? cut - 1 : (size_t)len;
+					assert_memory_equal(small, out, keep);
+					assert_int_equal(small[keep], '\0');
+					assert_int_equal(small[keep + 1], 'Z');
+				}
+				json_decref(j);
+			}
+}
+
 struct walk_ctx {
 	unsigned done, known, calls;
 	int stop_at;
@@ -334,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_depth),
 		cmocka_unit_test(test_long_numbers),
 		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_long_escapes),
 		cmocka_unit_test(test_each),
 		cmocka_unit_test(test_invalid_clears),
 	};
