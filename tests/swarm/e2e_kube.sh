@@ -68,7 +68,7 @@ sno)
 	start_hub --time-scale 60 --no-converged-flow
 	kubeconfig "$tmp/kubeconfig"
 	service_yaml "$tmp/service.yaml" none
-	mport=$(( $(od -An -N2 -tu2 /dev/urandom) % 20000 + 40000 ))
+	mport=$(( $(od -An -N2 -tu2 /dev/urandom) % 20000 + 10000 )) # below the ephemeral ports
 	rc=0
 	timeout 170 "$build/swarm/swarm" --progress=off --results "$tmp/results.json" \
 		--metrics "127.0.0.1:$mport" --metrics-linger 3s 100 "$plan_sno" "$tmp/service.yaml" \
