@@ -11,13 +11,13 @@
 # emulator's own RSS and live clusters at the end, plus one JSON line.
 #
 # Usage: bench/soak.sh [BUILD_DIR] [HOSTS] [DURATION_S] [WARMUP_S] [TIME_SCALE] [SAMPLE_S]
-#   defaults: build 10000 3600 900 1 60  (1 hour at 10^4 hosts, real poll cadence)
+#   defaults: build 10000 4500 900 1 60  (a 15-minute warm-up, then 1 hour at 10^4 hosts, real poll cadence)
 # Run it under a shared lock (`flock LOCKFILE ...`) when others measure on the machine.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}
 hosts=${2:-10000}
-duration=${3:-3600}
+duration=${3:-4500}
 warmup=${4:-900}
 scale=${5:-1}
 sample=${6:-60}
