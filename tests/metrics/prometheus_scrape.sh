@@ -24,17 +24,7 @@ trap 'exit 143' INT TERM
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# Below the kernel's ephemeral range: a port in it may be the local end of
-# any outgoing connection on the machine (bind then fails although nothing
-# listens there).
-eph_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-[ "${eph_low:-0}" -gt 12000 ] 2>/dev/null || eph_low=32768
-free_port() { # a random loopback port nobody listens on
-	while :; do
-		p=$(( $(od -An -N2 -tu2 /dev/urandom) % (eph_low - 10000) + 10000 ))
-		ss -Htln "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
-	done
-}
+. "$src/tests/fixtures/free_port.sh"
 
 "$build/tools/assisted-emulator/assisted-emulator" --listen 127.0.0.1:0 --time-scale 60 \
 	>"$tmp/emu.out" 2>&1 &
